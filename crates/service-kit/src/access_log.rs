@@ -1,0 +1,68 @@
+//! One structured JSON line per request, and a helper for other log lines
+//! that must name the request they belong to.
+
+use serde::Serialize;
+use serde_json::Value;
+
+#[derive(Debug, Serialize)]
+pub struct AccessLog<'a> {
+    pub service: &'a str,
+    pub request_id: &'a str,
+    pub method: &'a str,
+    pub path: &'a str,
+    pub status: u16,
+    pub duration_ms: u64,
+}
+
+impl AccessLog<'_> {
+    pub fn line(&self) -> String {
+        let mut fields = serde_json::to_value(self).expect("log fields always serialize");
+        fields["event"] = Value::from("request");
+        fields.to_string()
+    }
+}
+
+/// A JSON log line about `request_id`: `event` says what happened, `fields`
+/// add the particulars. Callers must never pass passwords or raw tokens.
+pub fn event_line(service: &str, request_id: &str, event: &str, fields: Value) -> String {
+    let mut line = serde_json::json!({
+        "service": service,
+        "request_id": request_id,
+        "event": event,
+    });
+    if let (Some(line), Value::Object(fields)) = (line.as_object_mut(), fields) {
+        line.extend(fields);
+    }
+    line.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn access_lines_are_one_json_object() {
+        let line = AccessLog {
+            service: "auth",
+            request_id: "r1",
+            method: "POST",
+            path: "/auth/login",
+            status: 401,
+            duration_ms: 12,
+        }
+        .line();
+        assert!(!line.contains('\n'));
+        let value: Value = serde_json::from_str(&line).unwrap();
+        assert_eq!(value["request_id"], "r1");
+        assert_eq!(value["status"], 401);
+        assert_eq!(value["event"], "request");
+    }
+
+    #[test]
+    fn event_lines_name_the_request() {
+        let line = event_line("auth", "r2", "delivery_failed", serde_json::json!({"target": "analytics"}));
+        let value: Value = serde_json::from_str(&line).unwrap();
+        assert_eq!(value["request_id"], "r2");
+        assert_eq!(value["target"], "analytics");
+    }
+}

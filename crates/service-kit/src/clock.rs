@@ -1,0 +1,102 @@
+//! Time, as a port so domain rules about expiry and windows test without waiting.
+
+use chrono::{DateTime, SecondsFormat, TimeZone, Utc};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use std::fmt;
+
+/// A point in time, shown as RFC 3339 in UTC with a `Z` suffix.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Timestamp(DateTime<Utc>);
+
+impl Timestamp {
+    pub fn from_unix_seconds(seconds: i64) -> Self {
+        Self(Utc.timestamp_opt(seconds, 0).single().unwrap_or_default())
+    }
+
+    pub fn from_unix_millis(millis: i64) -> Self {
+        Self(Utc.timestamp_millis_opt(millis).single().unwrap_or_default())
+    }
+
+    pub fn unix_seconds(&self) -> i64 {
+        self.0.timestamp()
+    }
+
+    pub fn unix_millis(&self) -> i64 {
+        self.0.timestamp_millis()
+    }
+
+    pub fn plus_seconds(&self, seconds: i64) -> Self {
+        Self(self.0 + chrono::Duration::seconds(seconds))
+    }
+
+    /// Parses RFC 3339 with any offset; the result is in UTC.
+    pub fn parse_rfc3339(text: &str) -> Result<Self, String> {
+        DateTime::parse_from_rfc3339(text)
+            .map(|time| Self(time.with_timezone(&Utc)))
+            .map_err(|_| "must be an RFC 3339 date-time, e.g. 2026-11-24T19:20:00Z".to_owned())
+    }
+
+    pub fn to_rfc3339(&self) -> String {
+        self.0.to_rfc3339_opts(SecondsFormat::AutoSi, true)
+    }
+}
+
+impl fmt::Display for Timestamp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.to_rfc3339())
+    }
+}
+
+impl Serialize for Timestamp {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.to_rfc3339())
+    }
+}
+
+impl<'de> Deserialize<'de> for Timestamp {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        Self::parse_rfc3339(&text).map_err(serde::de::Error::custom)
+    }
+}
+
+/// Where "now" comes from.
+pub trait Clock {
+    fn now(&self) -> Timestamp;
+}
+
+/// The host's wall clock.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> Timestamp {
+        Timestamp(Utc::now())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timestamps_are_rfc3339_utc_with_z() {
+        let time = Timestamp::from_unix_seconds(1_795_536_000);
+        assert_eq!(time.to_rfc3339(), "2026-11-24T16:00:00Z");
+        assert_eq!(serde_json::to_string(&time).unwrap(), "\"2026-11-24T16:00:00Z\"");
+    }
+
+    #[test]
+    fn offsets_are_converted_to_utc() {
+        let time = Timestamp::parse_rfc3339("2026-11-24T19:20:00+02:00").unwrap();
+        assert_eq!(time.to_rfc3339(), "2026-11-24T17:20:00Z");
+        assert!(Timestamp::parse_rfc3339("yesterday").is_err());
+    }
+
+    #[test]
+    fn arithmetic_in_seconds() {
+        let time = Timestamp::from_unix_seconds(100);
+        assert_eq!(time.plus_seconds(3600).unix_seconds(), 3700);
+        assert!(time < time.plus_seconds(1));
+    }
+}

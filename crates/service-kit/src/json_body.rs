@@ -1,0 +1,220 @@
+//! JSON body intake with the contract's rules, in this order:
+//! `413` over 64 KiB, `415` when the content type is not JSON, `400` when the
+//! bytes are not JSON, `422` with one `details` entry per bad field.
+//! Unknown fields are ignored.
+
+use crate::error::{ApiError, FieldError};
+use serde::de::DeserializeOwned;
+use serde_json::{Map, Value};
+use std::fmt::Display;
+
+/// Largest accepted request body.
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
+pub struct JsonIntake;
+
+impl JsonIntake {
+    /// Checks size, media type and syntax, and that the body is a JSON object;
+    /// returns a reader for its fields.
+    pub fn object(content_type: Option<&str>, body: &[u8]) -> Result<FieldReader, ApiError> {
+        if body.len() > MAX_BODY_BYTES {
+            return Err(ApiError::payload_too_large(MAX_BODY_BYTES));
+        }
+        if !is_json_media_type(content_type) {
+            return Err(ApiError::unsupported_media_type());
+        }
+        match serde_json::from_slice::<Value>(body) {
+            Ok(Value::Object(object)) => Ok(FieldReader::new(object)),
+            Ok(_) => Err(ApiError::invalid_parameter("body", "must be a JSON object")),
+            Err(error) => Err(ApiError::invalid_json(error)),
+        }
+    }
+}
+
+/// `application/json`, with any parameters (`; charset=utf-8`).
+fn is_json_media_type(content_type: Option<&str>) -> bool {
+    content_type
+        .and_then(|value| value.split(';').next())
+        .is_some_and(|essence| essence.trim().eq_ignore_ascii_case("application/json"))
+}
+
+/// Reads the fields of a JSON object, collecting one error per bad field so a
+/// client learns about every problem at once.
+#[derive(Debug)]
+pub struct FieldReader {
+    object: Map<String, Value>,
+    errors: Vec<FieldError>,
+}
+
+impl FieldReader {
+    pub fn new(object: Map<String, Value>) -> Self {
+        Self {
+            object,
+            errors: Vec::new(),
+        }
+    }
+
+    /// A field that must be present and not null.
+    pub fn required<T: DeserializeOwned>(&mut self, name: &str) -> Option<T> {
+        self.required_with(name, Ok::<T, String>)
+    }
+
+    /// A required field, then parsed into a domain type.
+    pub fn required_with<R, T, E>(
+        &mut self,
+        name: &str,
+        parse: impl FnOnce(R) -> Result<T, E>,
+    ) -> Option<T>
+    where
+        R: DeserializeOwned,
+        E: Display,
+    {
+        match self.optional_with(name, parse) {
+            Some(Some(value)) => Some(value),
+            Some(None) => {
+                self.reject(name, "is required");
+                None
+            }
+            None => None,
+        }
+    }
+
+    /// A field that may be absent or null: `Some(None)` then; `None` when it is bad.
+    pub fn optional<T: DeserializeOwned>(&mut self, name: &str) -> Option<Option<T>> {
+        self.optional_with(name, Ok::<T, String>)
+    }
+
+    /// An optional field, parsed into a domain type when present.
+    pub fn optional_with<R, T, E>(
+        &mut self,
+        name: &str,
+        parse: impl FnOnce(R) -> Result<T, E>,
+    ) -> Option<Option<T>>
+    where
+        R: DeserializeOwned,
+        E: Display,
+    {
+        let value = match self.object.remove(name) {
+            None | Some(Value::Null) => return Some(None),
+            Some(value) => value,
+        };
+        let raw = match serde_json::from_value::<R>(value) {
+            Ok(raw) => raw,
+            Err(error) => {
+                self.reject(name, &type_message(&error));
+                return None;
+            }
+        };
+        match parse(raw) {
+            Ok(parsed) => Some(Some(parsed)),
+            Err(error) => {
+                self.reject(name, &error.to_string());
+                None
+            }
+        }
+    }
+
+    /// Records a rule a field breaks that only the caller can check.
+    pub fn reject(&mut self, name: &str, message: &str) {
+        self.errors.push(FieldError::new(name, message));
+    }
+
+    /// `422 validation_failed` listing every bad field, if there was one.
+    pub fn finish(self) -> Result<(), ApiError> {
+        if self.errors.is_empty() {
+            Ok(())
+        } else {
+            Err(ApiError::validation(self.errors))
+        }
+    }
+}
+
+/// serde's message without its position suffix, which means nothing to a
+/// client once the value is out of the document.
+fn type_message(error: &serde_json::Error) -> String {
+    let message = error.to_string();
+    match message.find(" at line ") {
+        Some(index) => message[..index].to_owned(),
+        None => message,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const JSON: Option<&str> = Some("application/json");
+
+    fn reader(body: &str) -> FieldReader {
+        JsonIntake::object(JSON, body.as_bytes()).expect("a JSON object")
+    }
+
+    #[test]
+    fn bodies_over_64_kib_are_refused_before_anything_else() {
+        let body = vec![b' '; MAX_BODY_BYTES + 1];
+        let error = JsonIntake::object(Some("text/plain"), &body).unwrap_err();
+        assert_eq!((error.status, error.code), (413, "payload_too_large"));
+        assert!(JsonIntake::object(JSON, &vec![b' '; MAX_BODY_BYTES]).is_err_and(|e| e.status == 400));
+    }
+
+    #[test]
+    fn only_json_media_types_are_accepted() {
+        for accepted in ["application/json", "application/json; charset=utf-8", "Application/JSON"] {
+            assert!(JsonIntake::object(Some(accepted), b"{}").is_ok(), "{accepted}");
+        }
+        for refused in [None, Some("text/plain"), Some("application/jsonx"), Some("")] {
+            let error = JsonIntake::object(refused, b"{}").unwrap_err();
+            assert_eq!((error.status, error.code), (415, "unsupported_media_type"));
+        }
+    }
+
+    #[test]
+    fn bytes_that_are_not_json_are_a_400() {
+        for body in ["", "{", "not json", "{\"a\":}"] {
+            let error = JsonIntake::object(JSON, body.as_bytes()).unwrap_err();
+            assert_eq!((error.status, error.code), (400, "invalid_json"), "{body:?}");
+        }
+    }
+
+    #[test]
+    fn json_that_is_not_an_object_is_a_422() {
+        let error = JsonIntake::object(JSON, b"[1]").unwrap_err();
+        assert_eq!((error.status, error.code), (422, "validation_failed"));
+    }
+
+    #[test]
+    fn every_bad_field_gets_its_own_detail() {
+        let mut body = reader(r#"{"name": 5, "age": "x", "extra": true}"#);
+        assert_eq!(body.required::<String>("name"), None);
+        assert_eq!(body.required::<u32>("age"), None);
+        assert_eq!(body.required::<String>("missing"), None);
+        let error = body.finish().unwrap_err();
+        let fields: Vec<_> = error.details.iter().map(|d| d.field.as_str()).collect();
+        assert_eq!(fields, ["name", "age", "missing"]);
+        assert_eq!(error.details[2].message, "is required");
+        assert!(!error.details[0].message.contains("line"));
+    }
+
+    #[test]
+    fn null_counts_as_absent() {
+        let mut body = reader(r#"{"email": null}"#);
+        assert_eq!(body.optional::<String>("email"), Some(None));
+        assert_eq!(body.required::<String>("email"), None);
+        assert_eq!(body.finish().unwrap_err().details[0].message, "is required");
+    }
+
+    #[test]
+    fn domain_parsers_report_their_own_message() {
+        let mut body = reader(r#"{"n": 3}"#);
+        let parsed = body.required_with("n", |n: u32| if n > 5 { Ok(n) } else { Err("must be over 5") });
+        assert_eq!(parsed, None);
+        assert_eq!(body.finish().unwrap_err().details[0].message, "must be over 5");
+    }
+
+    #[test]
+    fn good_bodies_pass_and_ignore_unknown_fields() {
+        let mut body = reader(r#"{"name": "a", "unknown": [1, 2]}"#);
+        assert_eq!(body.required::<String>("name"), Some("a".to_owned()));
+        assert!(body.finish().is_ok());
+    }
+}
