@@ -1,0 +1,392 @@
+//! The SpinKube manifests under `deploy/spinkube/` against the SpinApp CRD
+//! and against the application's own `spin.toml`.
+
+use std::fs;
+use std::path::Path;
+
+use deploy_manifests::{
+    AppVariable, Document, SpinAppSchema, VariableSource, app_variables, crd_path, documents_under,
+    key_value_store_labels, runtime_config_store_labels, secret_string_data, spinapp_variables,
+    spinkube_dir, variable_problems, workspace_root,
+};
+use serde_json::{Value, json};
+
+fn schema() -> SpinAppSchema {
+    SpinAppSchema::load().unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn documents() -> Vec<Document> {
+    documents_under(&spinkube_dir()).unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn spinapps() -> Vec<Document> {
+    let found: Vec<Document> = documents()
+        .into_iter()
+        .filter(|d| d.kind() == Some("SpinApp"))
+        .collect();
+    assert!(
+        !found.is_empty(),
+        "no SpinApp manifest under {}",
+        spinkube_dir().display()
+    );
+    found
+}
+
+fn secrets() -> Vec<Document> {
+    documents()
+        .into_iter()
+        .filter(|d| d.kind() == Some("Secret"))
+        .collect()
+}
+
+fn spin_toml() -> String {
+    let path = workspace_root().join("spin.toml");
+    fs::read_to_string(&path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()))
+}
+
+fn declared_variables() -> Vec<AppVariable> {
+    app_variables(&spin_toml()).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// The project's main SpinApp, as a starting point for the negative tests.
+fn main_spinapp() -> Value {
+    spinapps()
+        .into_iter()
+        .find(|d| d.path.file_name().and_then(|n| n.to_str()) == Some("spinapp.yaml"))
+        .expect("deploy/spinkube/spinapp.yaml holds the application's SpinApp")
+        .value
+}
+
+#[test]
+fn crd_is_read_from_the_shared_directory() {
+    let path = crd_path();
+    assert!(
+        path.ends_with("shared/spinkube/core.spinkube.dev_spinapps.yaml"),
+        "{}",
+        path.display()
+    );
+    let schema = schema();
+    assert_eq!(schema.api_version(), "core.spinkube.dev/v1alpha1");
+    assert_eq!(schema.kind(), "SpinApp");
+}
+
+#[test]
+fn every_spinapp_manifest_satisfies_the_crd() {
+    let schema = schema();
+    let mut failures = Vec::new();
+    for doc in spinapps() {
+        for violation in schema.violations(&doc.value) {
+            failures.push(format!("{}: {violation}", doc.label()));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "SpinApp manifests a cluster would refuse:\n{}",
+        failures.join("\n")
+    );
+}
+
+#[test]
+fn every_spinapp_sets_the_application_variables_correctly() {
+    let declared = declared_variables();
+    assert!(
+        declared.iter().any(|v| v.required),
+        "spin.toml declares no required variable; this test would prove nothing"
+    );
+    let mut failures = Vec::new();
+    for doc in spinapps() {
+        for problem in variable_problems(&doc.value, &declared) {
+            failures.push(format!("{}: {problem}", doc.label()));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn main_spinapp_is_deployed_the_way_the_readme_says() {
+    let app = main_spinapp();
+    let spec = &app["spec"];
+    assert_eq!(spec["executor"], "containerd-shim-spin");
+    let replicas = spec["replicas"].as_i64().expect("replicas is set");
+    assert!(replicas >= 2, "at least 2 replicas, got {replicas}");
+    assert_ne!(
+        spec["enableAutoscaling"],
+        Value::Bool(true),
+        "fixed replicas and autoscaling exclude each other"
+    );
+    let image = spec["image"].as_str().expect("image is set");
+    assert!(image.contains("/seed-services:"), "image {image:?}");
+    let secret = spec["runtimeConfig"]["loadFromSecret"]
+        .as_str()
+        .expect("runtimeConfig.loadFromSecret is set");
+    assert!(!secret.is_empty());
+    // loadFromSecret wins over every other runtimeConfig field: none may be set.
+    let runtime_config = spec["runtimeConfig"].as_object().unwrap();
+    assert_eq!(
+        runtime_config.keys().collect::<Vec<_>>(),
+        ["loadFromSecret"],
+        "the operator ignores other runtimeConfig fields when loadFromSecret is set"
+    );
+    let internal_key = spinapp_variables(&app)
+        .into_iter()
+        .find(|(name, _)| name == "internal_api_key")
+        .map(|(_, source)| source);
+    assert!(
+        matches!(internal_key, Some(VariableSource::Secret { .. })),
+        "internal_api_key comes from a Secret, got {internal_key:?}"
+    );
+    // A selective deployment breaks service chaining (spin-operator#357).
+    assert!(
+        spec.get("components").is_none(),
+        "the app runs all its components"
+    );
+}
+
+#[test]
+fn probes_use_health_endpoints_the_app_or_spin_serves() {
+    // What answers without credentials: Spin's reserved health route and
+    // the three services' health endpoints (API.md, "Health").
+    let allowed = [
+        "/.well-known/spin/health",
+        "/auth/health",
+        "/analytics/health",
+        "/notification/health",
+    ];
+    for doc in spinapps() {
+        for probe in ["liveness", "readiness"] {
+            let path = doc.value["spec"]["checks"][probe]["httpGet"]["path"]
+                .as_str()
+                .unwrap_or_else(|| panic!("{}: no {probe} probe path", doc.label()));
+            assert!(
+                allowed.contains(&path),
+                "{}: {probe} probe path {path:?} is not a health endpoint",
+                doc.label()
+            );
+        }
+        let readiness = doc.value["spec"]["checks"]["readiness"]["httpGet"]["path"]
+            .as_str()
+            .unwrap();
+        assert_ne!(
+            readiness,
+            "/.well-known/spin/health",
+            "{}: readiness must reach the app (and its store), not only Spin",
+            doc.label()
+        );
+    }
+}
+
+#[test]
+fn referenced_secrets_have_example_manifests_with_placeholders() {
+    let secrets = secrets();
+    let find = |name: &str| {
+        secrets
+            .iter()
+            .find(|s| s.value["metadata"]["name"] == name)
+            .unwrap_or_else(|| panic!("no example Secret named {name} under deploy/spinkube"))
+    };
+    for doc in spinapps() {
+        for (variable, source) in spinapp_variables(&doc.value) {
+            if let VariableSource::Secret { name, key } = source {
+                let secret = find(&name);
+                let data = secret_string_data(&secret.value).unwrap_or_else(|e| panic!("{e}"));
+                let (_, value) = data
+                    .iter()
+                    .find(|(k, _)| *k == key)
+                    .unwrap_or_else(|| panic!("Secret {name} has no key {key} for {variable}"));
+                assert!(
+                    value.contains("REPLACE"),
+                    "{}: {name}/{key} must be an obvious placeholder, never a real secret",
+                    secret.label()
+                );
+            }
+        }
+        if let Some(name) = doc.value["spec"]["runtimeConfig"]["loadFromSecret"].as_str() {
+            let secret = find(name);
+            let data = secret_string_data(&secret.value).unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!(
+                data.iter().map(|(k, _)| k.as_str()).collect::<Vec<_>>(),
+                ["runtime-config.toml"],
+                "{}: the operator mounts exactly the key runtime-config.toml",
+                secret.label()
+            );
+            let config = &data[0].1;
+            assert!(
+                config.contains("REPLACE"),
+                "{}: placeholder credentials only",
+                secret.label()
+            );
+            let declared = runtime_config_store_labels(config).unwrap_or_else(|e| panic!("{e}"));
+            let used = key_value_store_labels(&spin_toml()).unwrap_or_else(|e| panic!("{e}"));
+            for label in &used {
+                assert!(
+                    declared.contains(label),
+                    "{}: store {label} used by spin.toml is missing (spin refuses the app)",
+                    secret.label()
+                );
+            }
+            assert!(
+                config.contains("type = \"redis\""),
+                "{}: replicas share state only through Redis stores",
+                secret.label()
+            );
+        }
+    }
+}
+
+#[test]
+fn repository_redis_runtime_config_declares_every_store() {
+    let path = workspace_root().join("runtime-config.redis.toml");
+    let text = fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let declared = runtime_config_store_labels(&text).unwrap_or_else(|e| panic!("{e}"));
+    let used = key_value_store_labels(&spin_toml()).unwrap_or_else(|e| panic!("{e}"));
+    assert!(!used.is_empty());
+    assert!(
+        used.is_subset(&declared),
+        "{used:?} not all in {declared:?}"
+    );
+}
+
+// ------------------------------------------------------------ negative tests
+// The checks above are worth something only if they fail on a bad manifest.
+
+fn assert_rejected(manifest: &Value, expected: &str) {
+    let violations = schema().violations(manifest);
+    assert!(
+        violations.iter().any(|v| v.contains(expected)),
+        "expected a violation mentioning {expected:?}, got {violations:#?}"
+    );
+}
+
+#[test]
+fn the_real_manifest_is_accepted_so_the_mutations_below_are_meaningful() {
+    assert_eq!(schema().violations(&main_spinapp()), Vec::<String>::new());
+}
+
+#[test]
+fn a_wrong_typed_field_is_rejected() {
+    let mut app = main_spinapp();
+    app["spec"]["replicas"] = json!("two");
+    assert_rejected(&app, "/spec/replicas");
+}
+
+#[test]
+fn a_missing_required_field_is_rejected() {
+    let mut app = main_spinapp();
+    app["spec"].as_object_mut().unwrap().remove("image");
+    assert_rejected(&app, "image");
+}
+
+#[test]
+fn a_probe_without_a_path_is_rejected() {
+    let mut app = main_spinapp();
+    app["spec"]["checks"]["readiness"]["httpGet"] = json!({ "port": 80 });
+    assert_rejected(&app, "/spec/checks/readiness/httpGet");
+}
+
+#[test]
+fn a_secret_reference_without_a_key_is_rejected() {
+    let mut app = main_spinapp();
+    app["spec"]["variables"][0]["valueFrom"]["secretKeyRef"] = json!({ "name": "x" });
+    assert_rejected(&app, "/spec/variables/0/valueFrom/secretKeyRef");
+}
+
+#[test]
+fn a_misspelt_field_is_rejected_not_silently_pruned() {
+    let mut app = main_spinapp();
+    let spec = app["spec"].as_object_mut().unwrap();
+    let runtime_config = spec.remove("runtimeConfig").unwrap();
+    spec.insert("runtimeconfig".into(), runtime_config);
+    assert_rejected(&app, "/spec/runtimeconfig: unknown field");
+}
+
+#[test]
+fn an_out_of_range_int32_is_rejected() {
+    let mut app = main_spinapp();
+    app["spec"]["replicas"] = json!(4_294_967_296_i64);
+    assert_rejected(&app, "not a 32-bit integer");
+}
+
+#[test]
+fn a_wrong_api_version_is_rejected() {
+    let mut app = main_spinapp();
+    app["apiVersion"] = json!("core.spinoperator.dev/v1");
+    assert_rejected(&app, "/apiVersion");
+}
+
+#[test]
+fn a_bad_object_name_is_rejected() {
+    let mut app = main_spinapp();
+    app["metadata"]["name"] = json!("Seed_Services");
+    assert_rejected(&app, "/metadata/name");
+}
+
+#[test]
+fn an_unset_required_variable_is_reported() {
+    let mut app = main_spinapp();
+    let variables = app["spec"]["variables"].as_array_mut().unwrap();
+    variables.retain(|v| v["name"] != "internal_api_key");
+    let problems = variable_problems(&app, &declared_variables());
+    assert!(
+        problems
+            .iter()
+            .any(|p| p.contains("internal_api_key is required")),
+        "{problems:#?}"
+    );
+}
+
+#[test]
+fn a_secret_variable_given_as_a_literal_is_reported() {
+    let mut app = main_spinapp();
+    app["spec"]["variables"][0] = json!({ "name": "internal_api_key", "value": "hunter2" });
+    let problems = variable_problems(&app, &declared_variables());
+    assert!(
+        problems.iter().any(|p| p.contains("is secret")),
+        "{problems:#?}"
+    );
+}
+
+#[test]
+fn an_undeclared_variable_is_reported() {
+    let mut app = main_spinapp();
+    app["spec"]["variables"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!({ "name": "token_ttl", "value": "60" }));
+    let problems = variable_problems(&app, &declared_variables());
+    assert!(
+        problems
+            .iter()
+            .any(|p| p.contains("token_ttl is not declared")),
+        "{problems:#?}"
+    );
+}
+
+#[test]
+fn a_missing_crd_fails_with_a_clear_message() {
+    let missing = Path::new("/nonexistent/shared/spinkube/core.spinkube.dev_spinapps.yaml");
+    let error = match SpinAppSchema::load_from(missing) {
+        Ok(_) => panic!("loading a missing CRD succeeded"),
+        Err(e) => e.to_string(),
+    };
+    assert!(error.contains("SpinApp CRD not found"), "{error}");
+    assert!(error.contains(&missing.display().to_string()), "{error}");
+}
+
+#[test]
+fn a_crd_without_a_schema_is_refused() {
+    let crd = r#"
+apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+spec:
+  group: core.spinkube.dev
+  names: { kind: SpinApp }
+  versions:
+    - name: v1alpha1
+      storage: true
+"#;
+    let error = match SpinAppSchema::from_crd_yaml(crd) {
+        Ok(_) => panic!("a CRD without openAPIV3Schema was accepted"),
+        Err(e) => e.to_string(),
+    };
+    assert!(error.contains("openAPIV3Schema"), "{error}");
+}
