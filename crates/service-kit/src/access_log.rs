@@ -60,7 +60,12 @@ mod tests {
 
     #[test]
     fn event_lines_name_the_request() {
-        let line = event_line("auth", "r2", "delivery_failed", serde_json::json!({"target": "analytics"}));
+        let line = event_line(
+            "auth",
+            "r2",
+            "delivery_failed",
+            serde_json::json!({"target": "analytics"}),
+        );
         let value: Value = serde_json::from_str(&line).unwrap();
         assert_eq!(value["request_id"], "r2");
         assert_eq!(value["target"], "analytics");

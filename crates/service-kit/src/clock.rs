@@ -14,7 +14,11 @@ impl Timestamp {
     }
 
     pub fn from_unix_millis(millis: i64) -> Self {
-        Self(Utc.timestamp_millis_opt(millis).single().unwrap_or_default())
+        Self(
+            Utc.timestamp_millis_opt(millis)
+                .single()
+                .unwrap_or_default(),
+        )
     }
 
     pub fn unix_seconds(&self) -> i64 {
@@ -83,7 +87,10 @@ mod tests {
     fn timestamps_are_rfc3339_utc_with_z() {
         let time = Timestamp::from_unix_seconds(1_795_536_000);
         assert_eq!(time.to_rfc3339(), "2026-11-24T16:00:00Z");
-        assert_eq!(serde_json::to_string(&time).unwrap(), "\"2026-11-24T16:00:00Z\"");
+        assert_eq!(
+            serde_json::to_string(&time).unwrap(),
+            "\"2026-11-24T16:00:00Z\""
+        );
     }
 
     #[test]

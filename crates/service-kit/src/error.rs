@@ -63,13 +63,21 @@ impl ApiError {
     }
 
     pub fn invalid_json(reason: impl std::fmt::Display) -> Self {
-        Self::new(400, "invalid_json", format!("The body is not valid JSON: {reason}."))
+        Self::new(
+            400,
+            "invalid_json",
+            format!("The body is not valid JSON: {reason}."),
+        )
     }
 
     pub fn validation(details: Vec<FieldError>) -> Self {
         Self {
             details,
-            ..Self::new(422, "validation_failed", "The request body breaks the schema.")
+            ..Self::new(
+                422,
+                "validation_failed",
+                "The request body breaks the schema.",
+            )
         }
     }
 
@@ -79,8 +87,12 @@ impl ApiError {
 
     /// Missing or invalid bearer token.
     pub fn unauthorized_bearer() -> Self {
-        Self::new(401, "unauthorized", "Missing, invalid or expired credentials.")
-            .with_header("www-authenticate", "Bearer")
+        Self::new(
+            401,
+            "unauthorized",
+            "Missing, invalid or expired credentials.",
+        )
+        .with_header("www-authenticate", "Bearer")
     }
 
     /// Missing or wrong internal key, on an endpoint that takes only that.
@@ -89,7 +101,11 @@ impl ApiError {
     }
 
     pub fn forbidden() -> Self {
-        Self::new(403, "forbidden", "These credentials do not cover this resource.")
+        Self::new(
+            403,
+            "forbidden",
+            "These credentials do not cover this resource.",
+        )
     }
 
     pub fn not_found() -> Self {
@@ -97,8 +113,12 @@ impl ApiError {
     }
 
     pub fn method_not_allowed(allowed: &[&str]) -> Self {
-        Self::new(405, "method_not_allowed", "This path does not accept that method.")
-            .with_header("allow", allowed.join(", "))
+        Self::new(
+            405,
+            "method_not_allowed",
+            "This path does not accept that method.",
+        )
+        .with_header("allow", allowed.join(", "))
     }
 
     pub fn payload_too_large(limit: usize) -> Self {
@@ -110,12 +130,20 @@ impl ApiError {
     }
 
     pub fn unsupported_media_type() -> Self {
-        Self::new(415, "unsupported_media_type", "The body must be application/json.")
+        Self::new(
+            415,
+            "unsupported_media_type",
+            "The body must be application/json.",
+        )
     }
 
     pub fn too_many_attempts(retry_after_seconds: u64) -> Self {
-        Self::new(429, "too_many_attempts", "Too many failed attempts; try again later.")
-            .with_header("retry-after", retry_after_seconds.to_string())
+        Self::new(
+            429,
+            "too_many_attempts",
+            "Too many failed attempts; try again later.",
+        )
+        .with_header("retry-after", retry_after_seconds.to_string())
     }
 
     pub fn unavailable(code: &'static str, message: impl Into<String>) -> Self {
@@ -188,6 +216,9 @@ mod tests {
             ApiError::too_many_attempts(42).headers,
             vec![("retry-after".to_owned(), "42".to_owned())]
         );
-        assert_eq!(ApiError::unauthorized_bearer().headers[0].0, "www-authenticate");
+        assert_eq!(
+            ApiError::unauthorized_bearer().headers[0].0,
+            "www-authenticate"
+        );
     }
 }

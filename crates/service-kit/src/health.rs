@@ -54,7 +54,9 @@ mod tests {
 
     #[test]
     fn all_checks_passing_is_200_ok() {
-        let response = HealthReport::new("auth", "1.2.3").check("kv", Ok::<_, ()>(())).into_response();
+        let response = HealthReport::new("auth", "1.2.3")
+            .check("kv", Ok::<_, ()>(()))
+            .into_response();
         assert_eq!(response.status, 200);
         assert_eq!(
             body(&response),
@@ -64,7 +66,9 @@ mod tests {
 
     #[test]
     fn a_failing_check_is_503_and_named() {
-        let response = HealthReport::new("auth", "1").check("kv", Err("disk gone")).into_response();
+        let response = HealthReport::new("auth", "1")
+            .check("kv", Err("disk gone"))
+            .into_response();
         assert_eq!(response.status, 503);
         let body = body(&response);
         assert_eq!(body["status"], "unavailable");

@@ -154,15 +154,29 @@ mod tests {
         let body = vec![b' '; MAX_BODY_BYTES + 1];
         let error = JsonIntake::object(Some("text/plain"), &body).unwrap_err();
         assert_eq!((error.status, error.code), (413, "payload_too_large"));
-        assert!(JsonIntake::object(JSON, &vec![b' '; MAX_BODY_BYTES]).is_err_and(|e| e.status == 400));
+        assert!(
+            JsonIntake::object(JSON, &vec![b' '; MAX_BODY_BYTES]).is_err_and(|e| e.status == 400)
+        );
     }
 
     #[test]
     fn only_json_media_types_are_accepted() {
-        for accepted in ["application/json", "application/json; charset=utf-8", "Application/JSON"] {
-            assert!(JsonIntake::object(Some(accepted), b"{}").is_ok(), "{accepted}");
+        for accepted in [
+            "application/json",
+            "application/json; charset=utf-8",
+            "Application/JSON",
+        ] {
+            assert!(
+                JsonIntake::object(Some(accepted), b"{}").is_ok(),
+                "{accepted}"
+            );
         }
-        for refused in [None, Some("text/plain"), Some("application/jsonx"), Some("")] {
+        for refused in [
+            None,
+            Some("text/plain"),
+            Some("application/jsonx"),
+            Some(""),
+        ] {
             let error = JsonIntake::object(refused, b"{}").unwrap_err();
             assert_eq!((error.status, error.code), (415, "unsupported_media_type"));
         }
@@ -172,7 +186,11 @@ mod tests {
     fn bytes_that_are_not_json_are_a_400() {
         for body in ["", "{", "not json", "{\"a\":}"] {
             let error = JsonIntake::object(JSON, body.as_bytes()).unwrap_err();
-            assert_eq!((error.status, error.code), (400, "invalid_json"), "{body:?}");
+            assert_eq!(
+                (error.status, error.code),
+                (400, "invalid_json"),
+                "{body:?}"
+            );
         }
     }
 
@@ -206,9 +224,15 @@ mod tests {
     #[test]
     fn domain_parsers_report_their_own_message() {
         let mut body = reader(r#"{"n": 3}"#);
-        let parsed = body.required_with("n", |n: u32| if n > 5 { Ok(n) } else { Err("must be over 5") });
+        let parsed = body.required_with(
+            "n",
+            |n: u32| if n > 5 { Ok(n) } else { Err("must be over 5") },
+        );
         assert_eq!(parsed, None);
-        assert_eq!(body.finish().unwrap_err().details[0].message, "must be over 5");
+        assert_eq!(
+            body.finish().unwrap_err().details[0].message,
+            "must be over 5"
+        );
     }
 
     #[test]

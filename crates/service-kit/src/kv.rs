@@ -64,7 +64,9 @@ pub trait KeyValueStore {
 /// little-endian count, whose bytes would all have to be ASCII digits
 /// (a value above 3.4 × 10¹⁸).
 pub fn decode_counter(key: &str, bytes: &[u8]) -> Result<i64, StoreError> {
-    let not_a_counter = || StoreError::NotACounter { key: key.to_owned() };
+    let not_a_counter = || StoreError::NotACounter {
+        key: key.to_owned(),
+    };
     if let Some(decimal) = std::str::from_utf8(bytes)
         .ok()
         .filter(|text| is_decimal(text))
@@ -96,7 +98,10 @@ mod tests {
     #[test]
     fn other_values_are_not_counters() {
         for bytes in [&b"forty"[..], b"", b"-", &[1, 2, 3]] {
-            assert!(matches!(decode_counter("k", bytes), Err(StoreError::NotACounter { .. })));
+            assert!(matches!(
+                decode_counter("k", bytes),
+                Err(StoreError::NotACounter { .. })
+            ));
         }
     }
 }

@@ -54,7 +54,13 @@ mod tests {
 
     #[test]
     fn missing_or_malformed_ids_are_replaced_by_a_uuid_v4() {
-        for header in [None, Some(""), Some("has space"), Some("semi;colon"), Some("é")] {
+        for header in [
+            None,
+            Some(""),
+            Some("has space"),
+            Some("semi;colon"),
+            Some("é"),
+        ] {
             let id = RequestId::from_header(header);
             let parsed = uuid::Uuid::parse_str(id.as_str()).expect("a uuid");
             assert_eq!(parsed.get_version_num(), 4);

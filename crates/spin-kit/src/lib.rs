@@ -1,1 +1,13 @@
-//! spin-kit
+//! The edge between Spin and the services. Everything here wraps a Spin API
+//! once, so the components stay short and the domain crates never see Spin.
+
+pub mod caller;
+pub mod config;
+pub mod health;
+pub mod kv;
+pub mod outbound;
+pub mod serve;
+
+pub use caller::{Caller, authenticate, require_internal_key};
+pub use kv::SpinStore;
+pub use serve::{RequestContext, Routes, Service};

@@ -106,12 +106,16 @@ impl InMemoryStore {
     }
 
     fn lock(&self) -> MutexGuard<'_, HashMap<String, Vec<u8>>> {
-        self.entries.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.entries
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     fn reachable(&self) -> Result<(), StoreError> {
         if self.failing.load(Ordering::SeqCst) {
-            Err(StoreError::Unavailable("store switched off by the test".to_owned()))
+            Err(StoreError::Unavailable(
+                "store switched off by the test".to_owned(),
+            ))
         } else {
             Ok(())
         }
@@ -131,10 +135,14 @@ impl InMemoryStore {
     fn decode(&self, key: &str, bytes: &[u8]) -> Result<i64, StoreError> {
         match self.encoding {
             // Spin's SQLite store accepts only its own 8-byte encoding here.
-            CounterEncoding::LittleEndian => bytes
-                .try_into()
-                .map(i64::from_le_bytes)
-                .map_err(|_| StoreError::NotACounter { key: key.to_owned() }),
+            CounterEncoding::LittleEndian => {
+                bytes
+                    .try_into()
+                    .map(i64::from_le_bytes)
+                    .map_err(|_| StoreError::NotACounter {
+                        key: key.to_owned(),
+                    })
+            }
             CounterEncoding::Decimal => decode_counter(key, bytes),
         }
     }
@@ -230,15 +238,24 @@ mod tests {
     fn incrementing_a_plain_value_fails() {
         let store = InMemoryStore::sqlite_like();
         store.set("k", b"hello").unwrap();
-        assert!(matches!(store.increment("k", 1), Err(StoreError::NotACounter { .. })));
+        assert!(matches!(
+            store.increment("k", 1),
+            Err(StoreError::NotACounter { .. })
+        ));
     }
 
     #[test]
     fn a_cas_claim_of_a_missing_key_lets_every_racer_win_on_sqlite() {
         let store = InMemoryStore::sqlite_like();
         // Both racers saw the key missing and swap expecting it still is.
-        assert_eq!(store.compare_and_swap("user:alice", None, b"first"), CasOutcome::Swapped);
-        assert_eq!(store.compare_and_swap("user:alice", None, b"second"), CasOutcome::Swapped);
+        assert_eq!(
+            store.compare_and_swap("user:alice", None, b"first"),
+            CasOutcome::Swapped
+        );
+        assert_eq!(
+            store.compare_and_swap("user:alice", None, b"second"),
+            CasOutcome::Swapped
+        );
         assert_eq!(store.get("user:alice").unwrap(), Some(b"second".to_vec()));
         // Increment has no such gap: exactly one caller sees 1.
         assert_eq!(store.increment("claim:alice", 1), Ok(1));
@@ -266,7 +283,9 @@ mod tests {
     #[test]
     fn writes_are_counted_per_operation() {
         let store = InMemoryStore::default();
-        store.set_many(&[("a".into(), b"1".to_vec()), ("b".into(), b"2".to_vec())]).unwrap();
+        store
+            .set_many(&[("a".into(), b"1".to_vec()), ("b".into(), b"2".to_vec())])
+            .unwrap();
         store.increment("c", 1).unwrap();
         store.get("a").unwrap();
         assert_eq!(store.writes(), 2);

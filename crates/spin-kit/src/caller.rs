@@ -1,0 +1,92 @@
+//! Who is calling: an operator or another service with the internal key, or
+//! a user whose bearer token the auth service vouches for.
+
+use crate::config;
+use crate::outbound::{self, Deadline, OutboundRequest};
+use crate::serve::RequestContext;
+use serde::Deserialize;
+use service_kit::ApiError;
+use service_kit::credentials::{bearer_token, internal_key_matches};
+use service_kit::request_id;
+use spin_sdk::http::Request;
+use std::time::Duration;
+
+pub const INTERNAL_KEY_HEADER: &str = "x-internal-key";
+
+/// Token checks happen on the request path: keep the wait short.
+const TOKEN_CHECK_DEADLINE: Deadline =
+    Deadline::within(Duration::from_millis(500), Duration::from_secs(2));
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Caller {
+    Internal,
+    User { user_id: String },
+}
+
+impl Caller {
+    /// Whether this caller may act for `user_id`.
+    pub fn may_act_for(&self, user_id: &str) -> bool {
+        match self {
+            Self::Internal => true,
+            Self::User { user_id: own } => own == user_id,
+        }
+    }
+}
+
+fn header<'a>(request: &'a Request, name: &str) -> Option<&'a str> {
+    request.header(name).and_then(|value| value.as_str())
+}
+
+/// Accepts only the internal key.
+pub fn require_internal_key(request: &Request) -> Result<(), ApiError> {
+    let expected = config::required_variable("internal_api_key")?;
+    if internal_key_matches(header(request, INTERNAL_KEY_HEADER), &expected) {
+        Ok(())
+    } else {
+        Err(ApiError::unauthorized())
+    }
+}
+
+/// Accepts the internal key, or a bearer token checked with the auth
+/// service at `auth_url` (the request id travels along). A present but
+/// wrong internal key is refused outright rather than tried as a user.
+pub fn authenticate(context: &RequestContext, request: &Request) -> Result<Caller, ApiError> {
+    if header(request, INTERNAL_KEY_HEADER).is_some() {
+        return require_internal_key(request).map(|()| Caller::Internal);
+    }
+    let token =
+        bearer_token(header(request, "authorization")).ok_or_else(ApiError::unauthorized_bearer)?;
+    let auth_url = config::base_url("auth_url")?;
+    let check = OutboundRequest::get(format!("{auth_url}/auth/me"))
+        .header("authorization", format!("Bearer {token}"))
+        .header(request_id::HEADER, context.request_id.clone());
+    let response = outbound::send(check, TOKEN_CHECK_DEADLINE).map_err(|error| {
+        context.log(
+            "token_check_failed",
+            serde_json::json!({"cause": error.to_string()}),
+        );
+        ApiError::unavailable("auth_unavailable", "Could not verify the token right now.")
+    })?;
+    match response.status {
+        200 => {
+            #[derive(Deserialize)]
+            struct Me {
+                user_id: String,
+            }
+            let me: Me = serde_json::from_slice(&response.body).map_err(|error| {
+                context.internal(format!("unreadable /auth/me answer: {error}"))
+            })?;
+            Ok(Caller::User {
+                user_id: me.user_id,
+            })
+        }
+        401 => Err(ApiError::unauthorized_bearer()),
+        status => {
+            context.log("token_check_failed", serde_json::json!({"status": status}));
+            Err(ApiError::unavailable(
+                "auth_unavailable",
+                "Could not verify the token right now.",
+            ))
+        }
+    }
+}

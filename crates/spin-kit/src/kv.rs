@@ -1,0 +1,64 @@
+//! [`KeyValueStore`] over Spin's `wasi:keyvalue@0.2.0-draft2` (store, atomics,
+//! batch), whose raw bindings spin-sdk generates but does not wrap.
+
+use service_kit::kv::{KeyValueStore, StoreError};
+use spin_sdk::wit::wasi::keyvalue::{atomics, batch, store};
+use std::collections::HashMap;
+
+pub struct SpinStore {
+    bucket: store::Bucket,
+}
+
+impl SpinStore {
+    /// Opens the store labelled `label` (declared in spin.toml's `key_value_stores`).
+    pub fn open(label: &str) -> Result<Self, StoreError> {
+        let bucket = store::open(label).map_err(unavailable)?;
+        Ok(Self { bucket })
+    }
+}
+
+fn unavailable(error: store::Error) -> StoreError {
+    let reason = match error {
+        store::Error::NoSuchStore => "no such store".to_owned(),
+        store::Error::AccessDenied => "access denied".to_owned(),
+        store::Error::Other(reason) => reason,
+    };
+    StoreError::Unavailable(reason)
+}
+
+impl KeyValueStore for SpinStore {
+    fn get(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        self.bucket.get(key).map_err(unavailable)
+    }
+
+    fn get_many(&self, keys: &[String]) -> Result<Vec<Option<Vec<u8>>>, StoreError> {
+        if keys.is_empty() {
+            return Ok(Vec::new());
+        }
+        // Backends may leave missing keys out or answer in their own order.
+        let mut found: HashMap<String, Option<Vec<u8>>> = batch::get_many(&self.bucket, keys)
+            .map_err(unavailable)?
+            .into_iter()
+            .collect();
+        Ok(keys.iter().map(|key| found.remove(key).flatten()).collect())
+    }
+
+    fn set(&self, key: &str, value: &[u8]) -> Result<(), StoreError> {
+        self.bucket.set(key, value).map_err(unavailable)
+    }
+
+    fn set_many(&self, entries: &[(String, Vec<u8>)]) -> Result<(), StoreError> {
+        if entries.is_empty() {
+            return Ok(());
+        }
+        batch::set_many(&self.bucket, entries).map_err(unavailable)
+    }
+
+    fn delete(&self, key: &str) -> Result<(), StoreError> {
+        self.bucket.delete(key).map_err(unavailable)
+    }
+
+    fn increment(&self, key: &str, delta: i64) -> Result<i64, StoreError> {
+        atomics::increment(&self.bucket, key, delta).map_err(unavailable)
+    }
+}

@@ -1,0 +1,269 @@
+//! Outbound HTTP with bounded waits. Spin's own timeouts default to 600 s
+//! and `spin_sdk::http::send` sets none, so every call here sets connect,
+//! first-byte and between-bytes timeouts and an overall deadline. Several
+//! calls can run at once, so a request that notifies two peers waits for the
+//! slower, not for the sum.
+
+use spin_sdk::wit::wasi::http0_2_0::outgoing_handler;
+use spin_sdk::wit::wasi::http0_2_0::types::{
+    ErrorCode, Fields, FutureIncomingResponse, IncomingResponse, Method, OutgoingBody,
+    OutgoingRequest, RequestOptions, Scheme,
+};
+use std::time::Duration;
+use wasi::io::streams::StreamError;
+
+/// An outbound request, fully buffered.
+#[derive(Debug, Clone)]
+pub struct OutboundRequest {
+    pub method: &'static str,
+    pub url: String,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl OutboundRequest {
+    pub fn get(url: impl Into<String>) -> Self {
+        Self {
+            method: "GET",
+            url: url.into(),
+            headers: Vec::new(),
+            body: Vec::new(),
+        }
+    }
+
+    pub fn post_json(url: impl Into<String>, body: Vec<u8>) -> Self {
+        Self {
+            method: "POST",
+            url: url.into(),
+            headers: vec![("content-type".to_owned(), "application/json".to_owned())],
+            body,
+        }
+    }
+
+    pub fn header(mut self, name: &str, value: impl Into<String>) -> Self {
+        self.headers.push((name.to_owned(), value.into()));
+        self
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct OutboundResponse {
+    pub status: u16,
+    pub body: Vec<u8>,
+}
+
+/// Why a call produced no response. Callers log it; clients never see it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OutboundError {
+    InvalidUrl(String),
+    /// The host refused the call (e.g. not in `allowed_outbound_hosts`).
+    Denied,
+    /// Connecting, sending or receiving failed.
+    Transport(String),
+    /// No answer within the deadline.
+    TimedOut,
+}
+
+impl std::fmt::Display for OutboundError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::InvalidUrl(url) => write!(f, "invalid url {url:?}"),
+            Self::Denied => f.write_str("outbound request denied by the host"),
+            Self::Transport(reason) => write!(f, "transport error: {reason}"),
+            Self::TimedOut => f.write_str("timed out"),
+        }
+    }
+}
+
+impl std::error::Error for OutboundError {}
+
+/// How long a call may take, at most, in total and per phase.
+#[derive(Debug, Clone, Copy)]
+pub struct Deadline {
+    pub connect: Duration,
+    pub total: Duration,
+}
+
+impl Deadline {
+    pub const fn within(connect: Duration, total: Duration) -> Self {
+        Self { connect, total }
+    }
+}
+
+/// Sends one request and waits at most `deadline` for its whole response.
+pub fn send(
+    request: OutboundRequest,
+    deadline: Deadline,
+) -> Result<OutboundResponse, OutboundError> {
+    send_all(vec![request], deadline)
+        .pop()
+        .expect("one request gives one result")
+}
+
+/// Sends every request at once and waits for all, at most `deadline` in
+/// total; results come back in the order of the requests.
+pub fn send_all(
+    requests: Vec<OutboundRequest>,
+    deadline: Deadline,
+) -> Vec<Result<OutboundResponse, OutboundError>> {
+    let started: Vec<Result<FutureIncomingResponse, OutboundError>> =
+        requests.into_iter().map(|r| start(r, deadline)).collect();
+    let timer = wasi::clocks::monotonic_clock::subscribe_duration(as_nanos(deadline.total));
+
+    let mut results: Vec<Option<Result<IncomingResponse, OutboundError>>> = started
+        .iter()
+        .map(|s| s.as_ref().err().map(|e| Err(e.clone())))
+        .collect();
+    loop {
+        let pending: Vec<(usize, &FutureIncomingResponse)> = started
+            .iter()
+            .enumerate()
+            .filter(|(index, _)| results[*index].is_none())
+            .filter_map(|(index, future)| future.as_ref().ok().map(|f| (index, f)))
+            .collect();
+        if pending.is_empty() {
+            break;
+        }
+        let pollables: Vec<_> = pending
+            .iter()
+            .map(|(_, future)| future.subscribe())
+            .collect();
+        let mut waiting_on: Vec<&wasi::io::poll::Pollable> = pollables.iter().collect();
+        waiting_on.push(&timer);
+        let ready = wasi::io::poll::poll(&waiting_on);
+        if ready.contains(&(pending.len() as u32)) {
+            // The deadline passed: whatever has not answered has timed out.
+            for (index, _) in &pending {
+                results[*index] = Some(Err(OutboundError::TimedOut));
+            }
+            break;
+        }
+        for position in ready {
+            let (index, future) = pending[position as usize];
+            results[index] = future.get().map(|outcome| match outcome {
+                Ok(Ok(response)) => Ok(response),
+                Ok(Err(code)) => Err(transport_error(code)),
+                Err(()) => Err(OutboundError::Transport(
+                    "response already taken".to_owned(),
+                )),
+            });
+        }
+    }
+    results
+        .into_iter()
+        .map(|result| {
+            result
+                .unwrap_or(Err(OutboundError::TimedOut))
+                .and_then(read_response)
+        })
+        .collect()
+}
+
+fn as_nanos(duration: Duration) -> u64 {
+    u64::try_from(duration.as_nanos()).unwrap_or(u64::MAX)
+}
+
+fn transport_error(code: ErrorCode) -> OutboundError {
+    match code {
+        ErrorCode::HttpRequestDenied => OutboundError::Denied,
+        ErrorCode::ConnectionTimeout | ErrorCode::ConnectionReadTimeout => OutboundError::TimedOut,
+        other => OutboundError::Transport(format!("{other:?}")),
+    }
+}
+
+fn start(
+    request: OutboundRequest,
+    deadline: Deadline,
+) -> Result<FutureIncomingResponse, OutboundError> {
+    let uri: http::Uri = request
+        .url
+        .parse()
+        .map_err(|_| OutboundError::InvalidUrl(request.url.clone()))?;
+    let invalid = || OutboundError::InvalidUrl(request.url.clone());
+    let scheme = match uri.scheme_str() {
+        Some("http") => Scheme::Http,
+        Some("https") => Scheme::Https,
+        _ => return Err(invalid()),
+    };
+    let authority = uri.authority().ok_or_else(invalid)?.as_str();
+    let path = uri.path_and_query().map_or("/", |p| p.as_str());
+
+    let headers: Vec<(String, Vec<u8>)> = request
+        .headers
+        .iter()
+        .map(|(name, value)| (name.clone(), value.as_bytes().to_vec()))
+        .collect();
+    let fields =
+        Fields::from_list(&headers).map_err(|e| OutboundError::Transport(format!("{e:?}")))?;
+    let outgoing = OutgoingRequest::new(fields);
+    let method = match request.method {
+        "GET" => Method::Get,
+        "POST" => Method::Post,
+        other => Method::Other(other.to_owned()),
+    };
+    outgoing.set_method(&method).map_err(|()| invalid())?;
+    outgoing.set_scheme(Some(&scheme)).map_err(|()| invalid())?;
+    outgoing
+        .set_authority(Some(authority))
+        .map_err(|()| invalid())?;
+    outgoing
+        .set_path_with_query(Some(path))
+        .map_err(|()| invalid())?;
+
+    let options = RequestOptions::new();
+    // Hosts may refuse to set a timeout; the overall deadline still holds.
+    let _ = options.set_connect_timeout(Some(as_nanos(deadline.connect)));
+    let _ = options.set_first_byte_timeout(Some(as_nanos(deadline.total)));
+    let _ = options.set_between_bytes_timeout(Some(as_nanos(deadline.total)));
+
+    let body = outgoing
+        .body()
+        .map_err(|()| OutboundError::Transport("request body unavailable".to_owned()))?;
+    let future = outgoing_handler::handle(outgoing, Some(options)).map_err(transport_error)?;
+    write_body(body, &request.body)?;
+    Ok(future)
+}
+
+fn write_body(body: OutgoingBody, bytes: &[u8]) -> Result<(), OutboundError> {
+    let failed = |reason: &str| OutboundError::Transport(reason.to_owned());
+    {
+        let stream = body
+            .write()
+            .map_err(|()| failed("request body stream unavailable"))?;
+        // WASI caps one blocking write at 4096 bytes.
+        for chunk in bytes.chunks(4096) {
+            stream
+                .blocking_write_and_flush(chunk)
+                .map_err(|_| failed("request body write failed"))?;
+        }
+    }
+    OutgoingBody::finish(body, None).map_err(transport_error)
+}
+
+fn read_response(response: IncomingResponse) -> Result<OutboundResponse, OutboundError> {
+    let status = response.status();
+    let failed = |reason: &str| OutboundError::Transport(reason.to_owned());
+    let body = response
+        .consume()
+        .map_err(|()| failed("response body unavailable"))?;
+    let mut bytes = Vec::new();
+    {
+        let stream = body
+            .stream()
+            .map_err(|()| failed("response body stream unavailable"))?;
+        loop {
+            match stream.blocking_read(64 * 1024) {
+                Ok(chunk) => bytes.extend_from_slice(&chunk),
+                Err(StreamError::Closed) => break,
+                Err(StreamError::LastOperationFailed(_)) => {
+                    return Err(failed("response body read failed"));
+                }
+            }
+        }
+    }
+    drop(body);
+    Ok(OutboundResponse {
+        status,
+        body: bytes,
+    })
+}
