@@ -315,6 +315,7 @@ pub struct AppVariable {
     pub name: String,
     pub required: bool,
     pub secret: bool,
+    pub default: Option<String>,
 }
 
 /// The `[variables]` table of a Spin manifest.
@@ -338,6 +339,10 @@ pub fn app_variables(spin_toml: &str) -> Result<Vec<AppVariable>, Error> {
                 name: name.clone(),
                 required: flag("required"),
                 secret: flag("secret"),
+                default: decl
+                    .get("default")
+                    .and_then(toml::Value::as_str)
+                    .map(str::to_owned),
             })
         })
         .collect()
@@ -359,6 +364,112 @@ pub fn key_value_store_labels(spin_toml: &str) -> Result<BTreeSet<String>, Error
         }
     }
     Ok(labels)
+}
+
+/// The component ids a Spin manifest declares.
+pub fn component_ids(spin_toml: &str) -> Result<BTreeSet<String>, Error> {
+    let manifest: toml::Table =
+        toml::from_str(spin_toml).map_err(|e| err(format!("spin.toml does not parse: {e}")))?;
+    Ok(manifest
+        .get("component")
+        .and_then(toml::Value::as_table)
+        .map(|components| components.keys().cloned().collect())
+        .unwrap_or_default())
+}
+
+/// The application variables a component uses: those named by `{{ name }}`
+/// templates in its `[component.X.variables]` and `allowed_outbound_hosts`.
+pub fn component_variable_refs(
+    spin_toml: &str,
+    component: &str,
+) -> Result<BTreeSet<String>, Error> {
+    let manifest: toml::Table =
+        toml::from_str(spin_toml).map_err(|e| err(format!("spin.toml does not parse: {e}")))?;
+    let Some(decl) = manifest
+        .get("component")
+        .and_then(|c| c.get(component))
+        .and_then(toml::Value::as_table)
+    else {
+        return Err(err(format!("spin.toml has no component {component}")));
+    };
+    let mut templates: Vec<&str> = Vec::new();
+    if let Some(variables) = decl.get("variables").and_then(toml::Value::as_table) {
+        templates.extend(variables.values().filter_map(toml::Value::as_str));
+    }
+    if let Some(hosts) = decl
+        .get("allowed_outbound_hosts")
+        .and_then(toml::Value::as_array)
+    {
+        templates.extend(hosts.iter().filter_map(toml::Value::as_str));
+    }
+    let mut names = BTreeSet::new();
+    for template in templates {
+        let mut rest = template;
+        while let Some(start) = rest.find("{{") {
+            let after = &rest[start + 2..];
+            let Some(end) = after.find("}}") else { break };
+            names.insert(after[..end].trim().to_owned());
+            rest = &after[end + 2..];
+        }
+    }
+    Ok(names)
+}
+
+/// The component a `http://<id>.spin.internal…` URL chains to, if any.
+pub fn service_chaining_target(url: &str) -> Option<&str> {
+    let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
+    let host = rest.split(['/', ':']).next()?;
+    host.strip_suffix(".spin.internal")
+}
+
+/// For a selective deployment (`spec.components`): every application
+/// variable whose default chains to a component the SpinApp does not run
+/// (`http://<id>.spin.internal`) must be set to a real URL, because service
+/// chaining does not cross selective deployments (spin-operator#357).
+/// Also reports selected components that `spin.toml` does not declare.
+pub fn chaining_problems(manifest: &Value, spin_toml: &str) -> Result<Vec<String>, Error> {
+    let Some(selected) = manifest
+        .pointer("/spec/components")
+        .and_then(Value::as_array)
+    else {
+        return Ok(Vec::new());
+    };
+    let selected: Vec<&str> = selected.iter().filter_map(Value::as_str).collect();
+    let declared = app_variables(spin_toml)?;
+    let known = component_ids(spin_toml)?;
+    let set = spinapp_variables(manifest);
+    let mut problems = Vec::new();
+    for component in &selected {
+        if !known.contains(*component) {
+            problems.push(format!("component {component} is not in spin.toml"));
+            continue;
+        }
+        for name in component_variable_refs(spin_toml, component)? {
+            let Some(default) = declared
+                .iter()
+                .find(|v| v.name == name)
+                .and_then(|v| v.default.as_deref())
+            else {
+                continue;
+            };
+            let Some(target) = service_chaining_target(default) else {
+                continue;
+            };
+            if selected.contains(&target) {
+                continue;
+            }
+            let value = set.iter().find(|(n, _)| *n == name).map(|(_, s)| s);
+            let ok = matches!(value, Some(VariableSource::Literal(url))
+                if !url.is_empty() && service_chaining_target(url).is_none());
+            if !ok {
+                problems.push(format!(
+                    "{component} reaches {target} through {name} (default {default}), but \
+                     {target} does not run in this SpinApp: set {name} to that service's URL"
+                ));
+            }
+        }
+    }
+    Ok(problems)
 }
 
 /// The store labels a runtime-config file declares (`[key_value_store.X]`).
@@ -526,6 +637,20 @@ mod tests {
         assert_eq!(decode_base64("aGVsbG8=").unwrap(), b"hello");
         assert_eq!(decode_base64("aGk=").unwrap(), b"hi");
         assert!(decode_base64("a*b").is_none());
+    }
+
+    #[test]
+    fn chaining_targets_are_recognised() {
+        assert_eq!(
+            service_chaining_target("http://auth.spin.internal"),
+            Some("auth")
+        );
+        assert_eq!(
+            service_chaining_target("http://auth.spin.internal:80/x"),
+            Some("auth")
+        );
+        assert_eq!(service_chaining_target("http://seed-auth"), None);
+        assert_eq!(service_chaining_target(""), None);
     }
 
     #[test]

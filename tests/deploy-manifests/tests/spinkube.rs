@@ -5,9 +5,9 @@ use std::fs;
 use std::path::Path;
 
 use deploy_manifests::{
-    AppVariable, Document, SpinAppSchema, VariableSource, app_variables, crd_path, documents_under,
-    key_value_store_labels, runtime_config_store_labels, secret_string_data, spinapp_variables,
-    spinkube_dir, variable_problems, workspace_root,
+    AppVariable, Document, SpinAppSchema, VariableSource, app_variables, chaining_problems,
+    crd_path, documents_under, key_value_store_labels, runtime_config_store_labels,
+    secret_string_data, spinapp_variables, spinkube_dir, variable_problems, workspace_root,
 };
 use serde_json::{Value, json};
 
@@ -142,24 +142,39 @@ fn main_spinapp_is_deployed_the_way_the_readme_says() {
     );
 }
 
+/// `spec.components`, when the SpinApp is a selective deployment.
+fn selected_components(doc: &Document) -> Option<Vec<String>> {
+    doc.value["spec"]["components"].as_array().map(|items| {
+        items
+            .iter()
+            .map(|c| c.as_str().expect("component ids are strings").to_owned())
+            .collect()
+    })
+}
+
 #[test]
 fn probes_use_health_endpoints_the_app_or_spin_serves() {
     // What answers without credentials: Spin's reserved health route and
     // the three services' health endpoints (API.md, "Health").
-    let allowed = [
-        "/.well-known/spin/health",
-        "/auth/health",
-        "/analytics/health",
-        "/notification/health",
-    ];
+    let services = ["auth", "analytics", "notification"];
     for doc in spinapps() {
+        let selected = selected_components(&doc);
+        let served = |path: &str| {
+            path == "/.well-known/spin/health"
+                || services.iter().any(|service| {
+                    path == format!("/{service}/health")
+                        && selected
+                            .as_ref()
+                            .is_none_or(|s| s.iter().any(|c| c == service))
+                })
+        };
         for probe in ["liveness", "readiness"] {
             let path = doc.value["spec"]["checks"][probe]["httpGet"]["path"]
                 .as_str()
                 .unwrap_or_else(|| panic!("{}: no {probe} probe path", doc.label()));
             assert!(
-                allowed.contains(&path),
-                "{}: {probe} probe path {path:?} is not a health endpoint",
+                served(path),
+                "{}: {probe} probe path {path:?} is not a health endpoint this SpinApp serves",
                 doc.label()
             );
         }
@@ -173,6 +188,39 @@ fn probes_use_health_endpoints_the_app_or_spin_serves() {
             doc.label()
         );
     }
+}
+
+#[test]
+fn selective_deployments_do_not_rely_on_service_chaining() {
+    let spin_toml = spin_toml();
+    let mut selective = 0;
+    let mut failures = Vec::new();
+    for doc in spinapps() {
+        if selected_components(&doc).is_none() {
+            continue;
+        }
+        selective += 1;
+        for problem in chaining_problems(&doc.value, &spin_toml).unwrap_or_else(|e| panic!("{e}")) {
+            failures.push(format!("{}: {problem}", doc.label()));
+        }
+    }
+    assert!(
+        selective > 0,
+        "expected the per-service SpinApps under deploy/spinkube/split"
+    );
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn per_service_spinapps_cover_every_service_once() {
+    let mut seen = Vec::new();
+    for doc in spinapps() {
+        if let Some(selected) = selected_components(&doc) {
+            seen.extend(selected);
+        }
+    }
+    seen.sort();
+    assert_eq!(seen, ["analytics", "auth", "docs", "notification"]);
 }
 
 #[test]
@@ -357,6 +405,28 @@ fn an_undeclared_variable_is_reported() {
         problems
             .iter()
             .any(|p| p.contains("token_ttl is not declared")),
+        "{problems:#?}"
+    );
+}
+
+#[test]
+fn a_selective_deployment_left_on_service_chaining_is_reported() {
+    let mut auth = spinapps()
+        .into_iter()
+        .find(|d| d.value["metadata"]["name"] == "seed-auth")
+        .expect("deploy/spinkube/split has the seed-auth SpinApp")
+        .value;
+    assert_eq!(
+        chaining_problems(&auth, &spin_toml()).unwrap(),
+        Vec::<String>::new()
+    );
+    auth["spec"]["variables"]
+        .as_array_mut()
+        .unwrap()
+        .retain(|v| v["name"] != "analytics_url");
+    let problems = chaining_problems(&auth, &spin_toml()).unwrap();
+    assert!(
+        problems.iter().any(|p| p.contains("analytics_url")),
         "{problems:#?}"
     );
 }
