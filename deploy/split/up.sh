@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# Runs auth, analytics and notification as three separate Spin apps, each
+# on its own port, with the *_url variables pointing at each other.
+#
+#   INTERNAL_API_KEY=... deploy/split/up.sh
+#
+# Environment (all optional except INTERNAL_API_KEY):
+#   SPIN_HOST          command that takes `up --from ...` (default: spin;
+#                      e.g. target/release/spin-test-host)
+#   BIND               address to listen on (default 127.0.0.1)
+#   AUTH_PORT, ANALYTICS_PORT, NOTIFICATION_PORT (default 3001, 3002, 3003)
+#   RUNTIME_CONFIG     runtime config file (default runtime-config.toml;
+#                      runtime-config.redis.toml works too)
+# Stops all three when any of them exits or on Ctrl-C.
+set -euo pipefail
+
+cd "$(dirname "$0")/../.."
+
+: "${INTERNAL_API_KEY:?set INTERNAL_API_KEY (e.g. export INTERNAL_API_KEY=\$(openssl rand -hex 32))}"
+read -r -a host <<< "${SPIN_HOST:-spin}"
+bind=${BIND:-127.0.0.1}
+auth_port=${AUTH_PORT:-3001}
+analytics_port=${ANALYTICS_PORT:-3002}
+notification_port=${NOTIFICATION_PORT:-3003}
+runtime_config=${RUNTIME_CONFIG:-runtime-config.toml}
+
+auth_url="http://$bind:$auth_port"
+analytics_url="http://$bind:$analytics_port"
+notification_url="http://$bind:$notification_port"
+
+pids=()
+stop() {
+    for pid in "${pids[@]}"; do
+        kill "$pid" 2>/dev/null || true
+    done
+    wait 2>/dev/null || true
+}
+trap stop EXIT INT TERM
+
+start() {
+    local component=$1 port=$2
+    shift 2
+    "${host[@]}" up --from spin.toml --component-id "$component" \
+        --listen "$bind:$port" \
+        --runtime-config-file "$runtime_config" \
+        --variable "internal_api_key=$INTERNAL_API_KEY" \
+        "$@" &
+    pids+=("$!")
+}
+
+start auth "$auth_port" \
+    --variable "analytics_url=$analytics_url" \
+    --variable "notification_url=$notification_url"
+start analytics "$analytics_port" --variable "auth_url=$auth_url"
+start notification "$notification_port" --variable "auth_url=$auth_url"
+
+echo "auth:         $auth_url/auth/health"
+echo "analytics:    $analytics_url/analytics/health"
+echo "notification: $notification_url/notification/health"
+
+# Exit (and stop the others) as soon as one of them stops.
+wait -n
