@@ -1,1 +1,34 @@
-//! e2e
+//! Helpers for the black-box end-to-end suite in `tests/api`.
+//!
+//! [`spawn_app`] starts the real components (the `.wasm` files built from
+//! this repository) in the project's test host, in-process, on a random
+//! loopback port, with fresh stores in a temporary directory and a random
+//! internal key. When `E2E_BASE_URL` and `E2E_INTERNAL_KEY` are set it
+//! points at that running deployment instead, and the scenarios that must
+//! restart or reconfigure the app skip (see [`AppBuilder::spawn_local`]).
+
+mod app;
+mod peers;
+mod reply;
+mod util;
+
+pub use app::{
+    AppBuilder, Cred, StateDir, TestApp, TestUser, actions_of, app, external_deployment, repo_root,
+    rewrite_runtime_config, spawn_app,
+};
+pub use peers::{
+    HangingPeer, RecordedRequest, WebhookServer, closed_port_url, free_port, redis_server,
+};
+pub use reply::{Reply, assert_rfc3339_utc, assert_uuid, assert_uuid_v4, detail_fields};
+pub use util::{eventually, random_suffix, strong_password, unique_action, unique_username};
+
+pub use reqwest;
+pub use serde_json::{Value, json};
+
+/// How long the suite waits for effects the contract lets happen later
+/// (event and notification delivery): generous, since it only bounds a poll.
+pub const DELIVERY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// A bound for "returns promptly, does not hang": far above any sane
+/// latency, far below Spin's 600 s default outbound timeouts.
+pub const PROMPT: std::time::Duration = std::time::Duration::from_secs(10);

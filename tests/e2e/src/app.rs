@@ -1,0 +1,638 @@
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use reqwest::{Method, RequestBuilder};
+use serde_json::{Value, json};
+use spin_test_host::{HostConfig, RunningApp};
+
+use crate::reply::Reply;
+use crate::util::{eventually, random_suffix, strong_password, unique_username};
+
+/// The repository root (where `spin.toml` lives).
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .expect("repository root")
+}
+
+/// `(base_url, internal_key)` of an already running deployment, when both
+/// `E2E_BASE_URL` and `E2E_INTERNAL_KEY` are set.
+pub fn external_deployment() -> Option<(String, String)> {
+    let base = std::env::var("E2E_BASE_URL")
+        .ok()
+        .filter(|s| !s.is_empty())?;
+    let key = std::env::var("E2E_INTERNAL_KEY")
+        .ok()
+        .filter(|s| !s.is_empty())?;
+    Some((base.trim_end_matches('/').to_string(), key))
+}
+
+/// Credentials a request is sent with.
+#[derive(Clone, Copy, Debug)]
+pub enum Cred<'a> {
+    /// No credentials at all.
+    None,
+    /// The app's own internal key.
+    Internal,
+    /// Some other `X-Internal-Key` value.
+    Key(&'a str),
+    /// `Authorization: Bearer <token>`.
+    Bearer(&'a str),
+}
+
+/// A user created through `POST /auth/register`.
+#[derive(Clone, Debug)]
+pub struct TestUser {
+    pub username: String,
+    pub password: String,
+    pub user_id: String,
+}
+
+/// A temporary directory holding one app's stores and runtime config; shared
+/// by the instances that run on the same files (restarts).
+pub type StateDir = Arc<tempfile::TempDir>;
+
+/// How an app is started; kept so that it can be restarted the same way.
+#[derive(Clone)]
+struct Settings {
+    variables: Vec<(String, String)>,
+    components: Vec<String>,
+    redis_url: Option<String>,
+    internal_key: String,
+    listen: SocketAddr,
+    state: StateDir,
+}
+
+/// Start configuring a local app (see [`AppBuilder::spawn_local`]).
+pub fn app() -> AppBuilder {
+    AppBuilder {
+        variables: Vec::new(),
+        components: Vec::new(),
+        redis_url: None,
+        internal_key: None,
+        listen: None,
+        state: None,
+    }
+}
+
+/// The app under test: the default local app, or the deployment named by
+/// `E2E_BASE_URL` / `E2E_INTERNAL_KEY`.
+pub async fn spawn_app() -> TestApp {
+    if let Some((base_url, internal_key)) = external_deployment() {
+        return TestApp {
+            base_url,
+            internal_key,
+            client: http_client(),
+            running: None,
+            settings: None,
+        };
+    }
+    app().start().await
+}
+
+pub struct AppBuilder {
+    variables: Vec<(String, String)>,
+    components: Vec<String>,
+    redis_url: Option<String>,
+    internal_key: Option<String>,
+    listen: Option<SocketAddr>,
+    state: Option<StateDir>,
+}
+
+impl AppBuilder {
+    /// Set a Spin application variable (as `spin up --variable k=v`).
+    pub fn variable(mut self, name: &str, value: impl Into<String>) -> Self {
+        let value = value.into();
+        self.variables.retain(|(k, _)| k != name);
+        self.variables.push((name.to_string(), value));
+        self
+    }
+
+    /// Run only these components (empty: all).
+    pub fn components(mut self, ids: &[&str]) -> Self {
+        self.components = ids.iter().map(|s| s.to_string()).collect();
+        self
+    }
+
+    /// Use the repository's `runtime-config.redis.toml`, pointed at this
+    /// Redis server (one database number per store).
+    pub fn redis(mut self, url: impl Into<String>) -> Self {
+        self.redis_url = Some(url.into());
+        self
+    }
+
+    pub fn internal_key(mut self, key: impl Into<String>) -> Self {
+        self.internal_key = Some(key.into());
+        self
+    }
+
+    pub fn listen(mut self, addr: SocketAddr) -> Self {
+        self.listen = Some(addr);
+        self
+    }
+
+    /// Keep the SQLite files (and runtime config) in this directory.
+    pub fn state_dir(mut self, dir: StateDir) -> Self {
+        self.state = Some(dir);
+        self
+    }
+
+    /// Start the app locally, unless the suite runs against an external
+    /// deployment: then print why this scenario is skipped and return `None`.
+    pub async fn spawn_local(self, needs: &str) -> Option<TestApp> {
+        if let Some((base, _)) = external_deployment() {
+            eprintln!(
+                "SKIPPED: this scenario {needs}, which cannot be done to the external deployment at {base}"
+            );
+            return None;
+        }
+        Some(self.start().await)
+    }
+
+    async fn start(self) -> TestApp {
+        let state = match self.state {
+            Some(s) => s,
+            None => Arc::new(
+                tempfile::Builder::new()
+                    .prefix("e2e-app-")
+                    .tempdir()
+                    .expect("temp dir"),
+            ),
+        };
+        let settings = Settings {
+            variables: self.variables,
+            components: self.components,
+            redis_url: self.redis_url,
+            internal_key: self
+                .internal_key
+                .unwrap_or_else(|| format!("ik-{}{}", random_suffix(), random_suffix())),
+            listen: self
+                .listen
+                .unwrap_or_else(|| "127.0.0.1:0".parse().expect("addr")),
+            state,
+        };
+        start_with(settings).await
+    }
+}
+
+fn http_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .no_proxy()
+        // Nothing in the contract may take this long; it only stops a hung
+        // request from hanging the suite.
+        .timeout(Duration::from_secs(90))
+        .pool_max_idle_per_host(64)
+        .build()
+        .expect("http client")
+}
+
+/// Write the runtime config for `settings` into its state directory.
+fn write_runtime_config(settings: &Settings) -> PathBuf {
+    let root = repo_root();
+    let (source, out) = match &settings.redis_url {
+        None => ("runtime-config.toml", "runtime-config.toml"),
+        Some(_) => ("runtime-config.redis.toml", "runtime-config.redis.toml"),
+    };
+    let text = std::fs::read_to_string(root.join(source))
+        .unwrap_or_else(|e| panic!("reading {source}: {e}"));
+    let rewritten =
+        rewrite_runtime_config(&text, settings.state.path(), settings.redis_url.as_deref());
+    let path = settings.state.path().join(out);
+    std::fs::write(&path, rewritten).expect("write runtime config");
+    path
+}
+
+/// Point every SQLite `path` into `dir`, and every Redis `url` at
+/// `redis_base` with a distinct database number per store.
+pub fn rewrite_runtime_config(text: &str, dir: &Path, redis_base: Option<&str>) -> String {
+    let redis_base = redis_base.map(redis_server_part);
+    let mut out = String::new();
+    let mut paths = 0;
+    let mut urls = 0;
+    for line in text.lines() {
+        let trimmed = line.trim_start();
+        let key = trimmed.split('=').next().unwrap_or("").trim();
+        if key == "path" && trimmed.contains('=') {
+            let value = quoted_value(trimmed).expect("quoted path in runtime config");
+            let file = Path::new(&value)
+                .file_name()
+                .expect("file name in store path")
+                .to_string_lossy()
+                .to_string();
+            out.push_str(&format!(
+                "path = {:?}\n",
+                dir.join(file).to_string_lossy().to_string()
+            ));
+            paths += 1;
+        } else if key == "url" && trimmed.contains('=') && redis_base.is_some() {
+            let base = redis_base.as_deref().unwrap_or_default();
+            out.push_str(&format!("url = \"{base}/{urls}\"\n"));
+            urls += 1;
+        } else {
+            out.push_str(line);
+            out.push('\n');
+        }
+    }
+    match redis_base {
+        None => assert!(paths >= 3, "expected a path per store in:\n{text}"),
+        Some(_) => assert!(urls >= 3, "expected a url per store in:\n{text}"),
+    }
+    out
+}
+
+fn quoted_value(line: &str) -> Option<String> {
+    let start = line.find('"')? + 1;
+    let end = start + line[start..].find('"')?;
+    Some(line[start..end].to_string())
+}
+
+/// `redis://host:port` from `redis://host:port[/db]`.
+fn redis_server_part(url: &str) -> String {
+    let scheme_end = url.find("://").map(|i| i + 3).unwrap_or(0);
+    match url[scheme_end..].find('/') {
+        Some(i) => url[..scheme_end + i].to_string(),
+        None => url.to_string(),
+    }
+}
+
+async fn start_with(settings: Settings) -> TestApp {
+    let root = repo_root();
+    for id in ["auth", "analytics", "notification", "docs"] {
+        if !settings.components.is_empty() && !settings.components.iter().any(|c| c == id) {
+            continue;
+        }
+        let wasm = root.join(format!("target/wasm32-wasip2/release/{id}.wasm"));
+        assert!(
+            wasm.exists(),
+            "{} is missing: build the components first with \
+             `cargo build --target wasm32-wasip2 --release -p auth -p analytics -p notification -p docs`",
+            wasm.display()
+        );
+    }
+    let runtime_config = write_runtime_config(&settings);
+    let mut variables = vec![(
+        "internal_api_key".to_string(),
+        settings.internal_key.clone(),
+    )];
+    variables.extend(settings.variables.iter().cloned());
+    let config = HostConfig {
+        manifest: root.join("spin.toml"),
+        runtime_config: Some(runtime_config),
+        listen: settings.listen,
+        variables,
+        component_ids: settings.components.clone(),
+        log_dir: Some(settings.state.path().join("logs")),
+    };
+    let running = spin_test_host::start(config)
+        .await
+        .unwrap_or_else(|e| panic!("the test host failed to start the app: {e:#}"));
+    TestApp {
+        base_url: running.base_url().trim_end_matches('/').to_string(),
+        internal_key: settings.internal_key.clone(),
+        client: http_client(),
+        running: Some(running),
+        settings: Some(settings),
+    }
+}
+
+/// One app under test and a client for it.
+pub struct TestApp {
+    pub base_url: String,
+    pub internal_key: String,
+    pub client: reqwest::Client,
+    running: Option<RunningApp>,
+    settings: Option<Settings>,
+}
+
+impl TestApp {
+    /// Whether this app runs in-process (not an external deployment).
+    pub fn is_local(&self) -> bool {
+        self.running.is_some()
+    }
+
+    /// The directory holding this app's stores (local apps only).
+    pub fn state_dir(&self) -> StateDir {
+        self.settings
+            .as_ref()
+            .expect("state_dir of an external deployment")
+            .state
+            .clone()
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.running.as_ref().expect("addr of a local app").addr()
+    }
+
+    /// What a component wrote to standard output (local apps only).
+    pub fn stdout(&self, component: &str) -> String {
+        self.running
+            .as_ref()
+            .expect("stdout of a local app")
+            .stdout(component)
+    }
+
+    /// What a component wrote to standard error (local apps only).
+    pub fn stderr(&self, component: &str) -> String {
+        self.running
+            .as_ref()
+            .expect("stderr of a local app")
+            .stderr(component)
+    }
+
+    /// Everything every component wrote (local apps only).
+    pub fn all_output(&self) -> String {
+        let mut all = String::new();
+        for id in ["auth", "analytics", "notification", "docs"] {
+            all.push_str(&self.stdout(id));
+            all.push_str(&self.stderr(id));
+        }
+        all
+    }
+
+    pub async fn shutdown(mut self) {
+        if let Some(running) = self.running.take() {
+            running.shutdown().await;
+        }
+    }
+
+    /// Stop the app and start it again on the same files and settings.
+    pub async fn restart(self) -> TestApp {
+        self.restart_with(Vec::new()).await
+    }
+
+    /// Stop the app and start it again on the same files, with these
+    /// variables changed.
+    pub async fn restart_with(mut self, variables: Vec<(&str, String)>) -> TestApp {
+        let mut settings = self.settings.take().expect("restart of a local app");
+        if let Some(running) = self.running.take() {
+            running.shutdown().await;
+        }
+        for (name, value) in variables {
+            settings.variables.retain(|(k, _)| k != name);
+            settings.variables.push((name.to_string(), value));
+        }
+        start_with(settings).await
+    }
+
+    // ------------------------------------------------------------ requests
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base_url, path)
+    }
+
+    pub fn request(&self, method: Method, path: &str) -> RequestBuilder {
+        self.client.request(method, self.url(path))
+    }
+
+    pub fn get(&self, path: &str) -> RequestBuilder {
+        self.request(Method::GET, path)
+    }
+
+    pub fn post(&self, path: &str) -> RequestBuilder {
+        self.request(Method::POST, path)
+    }
+
+    /// Add credentials to a request.
+    pub fn with(&self, req: RequestBuilder, cred: Cred<'_>) -> RequestBuilder {
+        match cred {
+            Cred::None => req,
+            Cred::Internal => req.header("X-Internal-Key", &self.internal_key),
+            Cred::Key(k) => req.header("X-Internal-Key", k),
+            Cred::Bearer(t) => req.bearer_auth(t),
+        }
+    }
+
+    pub async fn send(&self, req: RequestBuilder) -> Reply {
+        Reply::send(req).await
+    }
+
+    pub async fn post_json(&self, path: &str, body: &Value, cred: Cred<'_>) -> Reply {
+        self.send(self.with(self.post(path).json(body), cred)).await
+    }
+
+    pub async fn get_with(&self, path: &str, cred: Cred<'_>) -> Reply {
+        self.send(self.with(self.get(path), cred)).await
+    }
+
+    // ------------------------------------------------------------ auth
+
+    pub async fn register(&self, username: &str, password: &str) -> Reply {
+        self.post_json(
+            "/auth/register",
+            &json!({"username": username, "password": password}),
+            Cred::None,
+        )
+        .await
+    }
+
+    /// Register a new user with a unique name; asserts `201`.
+    pub async fn register_user(&self) -> TestUser {
+        let username = unique_username("u");
+        let password = strong_password();
+        let reply = self.register(&username, &password).await;
+        reply.assert_status(201);
+        TestUser {
+            user_id: reply.str_field("user_id"),
+            username,
+            password,
+        }
+    }
+
+    pub async fn login(&self, username: &str, password: &str) -> Reply {
+        self.post_json(
+            "/auth/login",
+            &json!({"username": username, "password": password}),
+            Cred::None,
+        )
+        .await
+    }
+
+    /// Log the user in; asserts `200` and returns the token.
+    pub async fn login_token(&self, user: &TestUser) -> String {
+        let reply = self.login(&user.username, &user.password).await;
+        reply.assert_status(200);
+        reply.str_field("token")
+    }
+
+    pub async fn logout(&self, token: &str) -> Reply {
+        self.send(self.post("/auth/logout").bearer_auth(token))
+            .await
+    }
+
+    pub async fn me(&self, token: &str) -> Reply {
+        self.get_with("/auth/me", Cred::Bearer(token)).await
+    }
+
+    // ------------------------------------------------------------ analytics
+
+    /// `POST /analytics/events` with the internal key.
+    pub async fn post_event(&self, body: &Value) -> Reply {
+        self.post_json("/analytics/events", body, Cred::Internal)
+            .await
+    }
+
+    /// `GET /analytics/metrics/actions`; asserts `200`.
+    pub async fn metrics_actions(&self) -> Value {
+        let reply = self
+            .get_with("/analytics/metrics/actions", Cred::None)
+            .await;
+        reply.assert_status(200);
+        reply.json
+    }
+
+    pub async fn user_metrics_as(&self, user_id: &str, cred: Cred<'_>) -> Reply {
+        self.get_with(&format!("/analytics/metrics/user/{user_id}/actions"), cred)
+            .await
+    }
+
+    /// A user's metrics with the internal key; asserts `200`.
+    pub async fn user_metrics(&self, user_id: &str) -> Value {
+        let reply = self.user_metrics_as(user_id, Cred::Internal).await;
+        reply.assert_status(200);
+        reply.json
+    }
+
+    /// Wait until the user's counts are exactly `expected` (every other
+    /// action zero), nudging the auth service to deliver pending events.
+    pub async fn wait_for_user_actions(
+        &self,
+        user_id: &str,
+        expected: &[(&str, u64)],
+        timeout: Duration,
+    ) -> Value {
+        let want_total: u64 = expected.iter().map(|(_, n)| n).sum();
+        eventually(
+            &format!("analytics counts {expected:?} for user {user_id}"),
+            timeout,
+            || async {
+                self.nudge_delivery().await;
+                let m = self.user_metrics(user_id).await;
+                let got = actions_of(&m);
+                let nonzero: Vec<_> = got.iter().filter(|(_, n)| *n > 0).cloned().collect();
+                let mut want: Vec<(String, u64)> = expected
+                    .iter()
+                    .filter(|(_, n)| *n > 0)
+                    .map(|(a, n)| (a.to_string(), *n))
+                    .collect();
+                want.sort();
+                if nonzero == want && m["total"].as_u64() == Some(want_total) {
+                    Ok(m)
+                } else {
+                    Err(format!("got {m}"))
+                }
+            },
+        )
+        .await
+    }
+
+    /// Give the auth service a chance to deliver events and notifications it
+    /// kept for later: any auth request may do it.
+    pub async fn nudge_delivery(&self) {
+        let _ = self.get("/auth/health").send().await;
+    }
+
+    // ------------------------------------------------------------ notification
+
+    pub async fn notify(&self, body: &Value) -> Reply {
+        self.post_json("/notification/notify", body, Cred::Internal)
+            .await
+    }
+
+    pub async fn notify_with_key(&self, idempotency_key: &str, body: &Value) -> Reply {
+        self.send(
+            self.with(self.post("/notification/notify"), Cred::Internal)
+                .header("Idempotency-Key", idempotency_key)
+                .json(body),
+        )
+        .await
+    }
+
+    pub async fn notification(&self, id: &str, cred: Cred<'_>) -> Reply {
+        self.get_with(&format!("/notification/notifications/{id}"), cred)
+            .await
+    }
+
+    /// Wait until the user has exactly `n` notifications (newest first),
+    /// nudging the auth service to deliver pending ones.
+    pub async fn wait_for_notifications(
+        &self,
+        user_id: &str,
+        n: usize,
+        timeout: Duration,
+    ) -> Vec<Value> {
+        eventually(
+            &format!("{n} notifications for user {user_id}"),
+            timeout,
+            || async {
+                self.nudge_delivery().await;
+                let r = self
+                    .notifications(user_id, Cred::Internal, "?limit=100")
+                    .await;
+                let items = r.json["notifications"]
+                    .as_array()
+                    .cloned()
+                    .unwrap_or_default();
+                if r.status == 200 && items.len() == n {
+                    Ok(items)
+                } else {
+                    Err(format!("{} {}", r.status, r.text))
+                }
+            },
+        )
+        .await
+    }
+
+    pub async fn notifications(&self, user_id: &str, cred: Cred<'_>, query: &str) -> Reply {
+        self.get_with(
+            &format!("/notification/users/{user_id}/notifications{query}"),
+            cred,
+        )
+        .await
+    }
+}
+
+/// The non-zero `actions` of a metrics body, sorted.
+pub fn actions_of(metrics: &Value) -> Vec<(String, u64)> {
+    let mut v: Vec<(String, u64)> = metrics["actions"]
+        .as_object()
+        .map(|o| {
+            o.iter()
+                .map(|(k, v)| (k.clone(), v.as_u64().unwrap_or(u64::MAX)))
+                .filter(|(_, n)| *n > 0)
+                .collect()
+        })
+        .unwrap_or_default();
+    v.sort();
+    v
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rewrites_sqlite_paths() {
+        let text = "[key_value_store.auth]\ntype = \"spin\"\npath = \".spin/auth.db\"\n\
+                    [key_value_store.analytics]\ntype = \"spin\"\npath = \".spin/analytics.db\"\n\
+                    [key_value_store.notification]\ntype = \"spin\"\npath = \".spin/notification.db\"\n";
+        let out = rewrite_runtime_config(text, Path::new("/tmp/x"), None);
+        assert!(out.contains("path = \"/tmp/x/auth.db\""), "{out}");
+        assert!(out.contains("path = \"/tmp/x/notification.db\""), "{out}");
+        assert!(!out.contains(".spin/"), "{out}");
+    }
+
+    #[test]
+    fn rewrites_redis_urls_with_distinct_databases() {
+        let text = "[key_value_store.auth]\ntype = \"redis\"\nurl = \"redis://127.0.0.1:6379/0\"\n\
+                    [key_value_store.analytics]\ntype = \"redis\"\nurl = \"redis://127.0.0.1:6379/1\"\n\
+                    [key_value_store.notification]\ntype = \"redis\"\nurl = \"redis://127.0.0.1:6379/2\"\n";
+        let out =
+            rewrite_runtime_config(text, Path::new("/tmp/x"), Some("redis://127.0.0.1:7000/"));
+        assert!(out.contains("url = \"redis://127.0.0.1:7000/0\""), "{out}");
+        assert!(out.contains("url = \"redis://127.0.0.1:7000/1\""), "{out}");
+        assert!(out.contains("url = \"redis://127.0.0.1:7000/2\""), "{out}");
+    }
+}

@@ -1,0 +1,260 @@
+//! Stand-ins for the world outside the app: a closed port, a peer that
+//! never answers, a webhook receiver, and a Redis server.
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::task::JoinHandle;
+
+/// A free loopback port (bound, then released).
+pub fn free_port() -> u16 {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    l.local_addr().expect("addr").port()
+}
+
+/// A URL on a loopback port that nothing listens on.
+pub fn closed_port_url() -> String {
+    format!("http://127.0.0.1:{}", free_port())
+}
+
+/// A Redis server for this test (killed on drop). A missing `redis-server`
+/// is a failure with instructions, never a silent skip.
+pub fn redis_server() -> spin_test_host::testing::RedisServer {
+    let on_path = std::env::var_os("PATH")
+        .map(|p| std::env::split_paths(&p).any(|d| d.join("redis-server").is_file()))
+        .unwrap_or(false);
+    assert!(
+        on_path,
+        "redis-server is not installed: the Redis scenarios need it (Debian: apt-get install -y redis-server)"
+    );
+    spin_test_host::testing::RedisServer::start()
+        .unwrap_or_else(|e| panic!("could not start redis-server: {e:#}"))
+}
+
+/// Accepts TCP connections and never answers; stops on drop.
+pub struct HangingPeer {
+    pub addr: SocketAddr,
+    task: JoinHandle<()>,
+}
+
+impl HangingPeer {
+    pub async fn start() -> HangingPeer {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let task = tokio::spawn(async move {
+            let mut held = Vec::new();
+            while let Ok((stream, _)) = listener.accept().await {
+                // Keep the connection open and unread: the peer is alive but
+                // silent.
+                held.push(stream);
+            }
+        });
+        HangingPeer { addr, task }
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+}
+
+impl Drop for HangingPeer {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// One request as the webhook server saw it.
+#[derive(Debug, Clone)]
+pub struct RecordedRequest {
+    pub method: String,
+    pub path: String,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl RecordedRequest {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.body).unwrap_or_else(|e| {
+            panic!(
+                "webhook body is not JSON ({e}): {}",
+                String::from_utf8_lossy(&self.body)
+            )
+        })
+    }
+}
+
+/// A minimal HTTP/1.1 server answering with the given statuses in turn (the
+/// last one repeats), recording every request; stops on drop.
+pub struct WebhookServer {
+    pub addr: SocketAddr,
+    requests: Arc<Mutex<Vec<RecordedRequest>>>,
+    task: JoinHandle<()>,
+}
+
+impl WebhookServer {
+    pub async fn start(statuses: Vec<u16>) -> WebhookServer {
+        assert!(!statuses.is_empty());
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let requests = Arc::new(Mutex::new(Vec::new()));
+        let seen = requests.clone();
+        let task = tokio::spawn(async move {
+            while let Ok((stream, _)) = listener.accept().await {
+                let seen = seen.clone();
+                let statuses = statuses.clone();
+                tokio::spawn(async move {
+                    let _ = serve(stream, seen, statuses).await;
+                });
+            }
+        });
+        WebhookServer {
+            addr,
+            requests,
+            task,
+        }
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://{}/hook", self.addr)
+    }
+
+    pub fn requests(&self) -> Vec<RecordedRequest> {
+        self.requests.lock().expect("lock").clone()
+    }
+}
+
+impl Drop for WebhookServer {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+async fn serve(
+    mut stream: TcpStream,
+    seen: Arc<Mutex<Vec<RecordedRequest>>>,
+    statuses: Vec<u16>,
+) -> std::io::Result<()> {
+    let mut buf = Vec::new();
+    {
+        // Request head.
+        let head_end = loop {
+            if let Some(i) = find(&buf, b"\r\n\r\n") {
+                break i;
+            }
+            let mut chunk = [0u8; 4096];
+            let n = stream.read(&mut chunk).await?;
+            if n == 0 {
+                return Ok(());
+            }
+            buf.extend_from_slice(&chunk[..n]);
+        };
+        let head = String::from_utf8_lossy(&buf[..head_end]).to_string();
+        buf.drain(..head_end + 4);
+        let mut lines = head.split("\r\n");
+        let mut first = lines.next().unwrap_or("").split(' ');
+        let method = first.next().unwrap_or("").to_string();
+        let path = first.next().unwrap_or("").to_string();
+        let headers: Vec<(String, String)> = lines
+            .filter_map(|l| {
+                let (k, v) = l.split_once(':')?;
+                Some((k.trim().to_string(), v.trim().to_string()))
+            })
+            .collect();
+        let get = |name: &str| {
+            headers
+                .iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case(name))
+                .map(|(_, v)| v.clone())
+        };
+        // Request body: Content-Length or chunked.
+        let body = if get("transfer-encoding")
+            .is_some_and(|v| v.to_ascii_lowercase().contains("chunked"))
+        {
+            let mut body = Vec::new();
+            loop {
+                let line_end = loop {
+                    if let Some(i) = find(&buf, b"\r\n") {
+                        break i;
+                    }
+                    read_more(&mut stream, &mut buf).await?;
+                };
+                let size_line = String::from_utf8_lossy(&buf[..line_end]).to_string();
+                let size =
+                    usize::from_str_radix(size_line.split(';').next().unwrap_or("0").trim(), 16)
+                        .unwrap_or(0);
+                buf.drain(..line_end + 2);
+                if size == 0 {
+                    // Trailers end with an empty line.
+                    loop {
+                        if let Some(i) = find(&buf, b"\r\n") {
+                            let empty = i == 0;
+                            buf.drain(..i + 2);
+                            if empty {
+                                break;
+                            }
+                        } else {
+                            read_more(&mut stream, &mut buf).await?;
+                        }
+                    }
+                    break;
+                }
+                while buf.len() < size + 2 {
+                    read_more(&mut stream, &mut buf).await?;
+                }
+                body.extend_from_slice(&buf[..size]);
+                buf.drain(..size + 2);
+            }
+            body
+        } else {
+            let len: usize = get("content-length")
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(0);
+            while buf.len() < len {
+                read_more(&mut stream, &mut buf).await?;
+            }
+            buf.drain(..len).collect()
+        };
+        let status = {
+            let mut seen = seen.lock().expect("lock");
+            seen.push(RecordedRequest {
+                method,
+                path,
+                headers,
+                body,
+            });
+            statuses[(seen.len() - 1).min(statuses.len() - 1)]
+        };
+        let reply = format!(
+            "HTTP/1.1 {status} Status\r\ncontent-type: application/json\r\ncontent-length: 2\r\nconnection: close\r\n\r\n{{}}"
+        );
+        stream.write_all(reply.as_bytes()).await?;
+        stream.flush().await?;
+    }
+    Ok(())
+}
+
+async fn read_more(stream: &mut TcpStream, buf: &mut Vec<u8>) -> std::io::Result<()> {
+    let mut chunk = [0u8; 4096];
+    let n = stream.read(&mut chunk).await?;
+    if n == 0 {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::UnexpectedEof,
+            "peer closed mid-request",
+        ));
+    }
+    buf.extend_from_slice(&chunk[..n]);
+    Ok(())
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
+}

@@ -1,0 +1,45 @@
+use std::future::Future;
+use std::time::{Duration, Instant};
+
+/// 12 random lower-case hex characters.
+pub fn random_suffix() -> String {
+    uuid::Uuid::new_v4().simple().to_string()[..12].to_string()
+}
+
+/// A username no other run uses: `<prefix>-<12 hex>` (at most 32 characters).
+pub fn unique_username(prefix: &str) -> String {
+    let name = format!("{prefix}-{}", random_suffix());
+    assert!(name.len() <= 32, "username {name:?} too long");
+    name
+}
+
+/// An action name no other run uses, valid for `POST /analytics/events`.
+pub fn unique_action(prefix: &str) -> String {
+    format!("{prefix}.{}", random_suffix())
+}
+
+/// A password that passes every rule and is on no common-password list.
+pub fn strong_password() -> String {
+    format!("Pw-{}-{}!", random_suffix(), random_suffix())
+}
+
+/// Poll `check` until it returns `Ok`, at most `timeout`; panic with the last
+/// error otherwise. For effects the contract allows to be asynchronous.
+pub async fn eventually<T, F, Fut>(what: &str, timeout: Duration, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, String>>,
+{
+    let start = Instant::now();
+    loop {
+        match check().await {
+            Ok(v) => return v,
+            Err(last) => {
+                if start.elapsed() > timeout {
+                    panic!("timed out after {timeout:?} waiting for {what}; last: {last}");
+                }
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}

@@ -1,0 +1,104 @@
+use e2e::*;
+
+#[tokio::test(flavor = "multi_thread")]
+async fn global_metrics_need_no_credentials_and_count_every_action() {
+    let app = spawn_app().await;
+    let before = app.metrics_actions().await;
+    assert!(before["total"].is_u64(), "{before}");
+    assert!(before["actions"].is_object(), "{before}");
+    assert!(
+        before["actions"]
+            .as_object()
+            .unwrap()
+            .values()
+            .all(Value::is_u64),
+        "{before}"
+    );
+
+    let a = unique_action("e2e.glob");
+    let b = unique_action("e2e.glob");
+    for (action, n) in [(&a, 3), (&b, 1)] {
+        for _ in 0..n {
+            app.post_event(
+                &json!({"user_id": format!("ext-{}", random_suffix()), "action": action}),
+            )
+            .await
+            .assert_status(202);
+        }
+    }
+    let after = app.metrics_actions().await;
+    assert_eq!(after["actions"][&a], 3, "{after}");
+    assert_eq!(after["actions"][&b], 1, "{after}");
+    let grew = after["total"].as_u64().unwrap() - before["total"].as_u64().unwrap();
+    if app.is_local() {
+        assert_eq!(grew, 4, "{before} -> {after}");
+    } else {
+        assert!(grew >= 4, "{before} -> {after}");
+    }
+    // Credentials change nothing about the answer's shape.
+    let r = app
+        .get_with("/analytics/metrics/actions", Cred::Internal)
+        .await;
+    r.assert_status(200);
+    assert!(r.json["total"].is_u64());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn user_metrics_count_per_action_and_start_at_zero() {
+    let app = spawn_app().await;
+    let user = format!("ext-{}", random_suffix());
+    let m = app.user_metrics(&user).await;
+    assert_eq!(m["user_id"], user.as_str(), "{m}");
+    assert_eq!(m["total"], 0, "{m}");
+    assert!(
+        m["actions"]
+            .as_object()
+            .unwrap_or_else(|| panic!("actions object: {m}"))
+            .values()
+            .all(|v| v == 0),
+        "{m}"
+    );
+
+    for action in ["login", "login", "logout"] {
+        app.post_event(&json!({"user_id": user, "action": action}))
+            .await
+            .assert_status(202);
+    }
+    let m = app.user_metrics(&user).await;
+    assert_eq!(m["total"], 3, "{m}");
+    assert_eq!(
+        actions_of(&m),
+        [("login".to_string(), 2), ("logout".to_string(), 1)]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn user_metrics_are_for_the_user_or_the_internal_key() {
+    let app = spawn_app().await;
+    let alice = app.register_user().await;
+    let bob = app.register_user().await;
+    let alice_token = app.login_token(&alice).await;
+    let bob_token = app.login_token(&bob).await;
+
+    let own = app
+        .user_metrics_as(&alice.user_id, Cred::Bearer(&alice_token))
+        .await;
+    own.assert_status(200);
+    assert_eq!(own.json["user_id"], alice.user_id.as_str());
+    app.user_metrics_as(&alice.user_id, Cred::Internal)
+        .await
+        .assert_status(200);
+
+    app.user_metrics_as(&alice.user_id, Cred::Bearer(&bob_token))
+        .await
+        .assert_error(403, "forbidden");
+    app.user_metrics_as(&alice.user_id, Cred::None)
+        .await
+        .assert_unauthorized_bearer();
+    app.user_metrics_as(&alice.user_id, Cred::Key("wrong"))
+        .await
+        .assert_error(401, "unauthorized");
+    app.user_metrics_as(&alice.user_id, Cred::Bearer("nope"))
+        .await
+        .assert_unauthorized_bearer();
+}

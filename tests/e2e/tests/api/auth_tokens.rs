@@ -1,0 +1,169 @@
+use std::time::Duration;
+
+use e2e::*;
+
+#[tokio::test(flavor = "multi_thread")]
+async fn me_returns_the_token_owner() {
+    let app = spawn_app().await;
+    let name = unique_username("me");
+    let email = format!("{name}@example.org");
+    let created = app
+        .post_json(
+            "/auth/register",
+            &json!({"username": name, "password": "Me-password-1234", "email": email}),
+            Cred::None,
+        )
+        .await;
+    created.assert_status(201);
+    let user = TestUser {
+        username: name.clone(),
+        password: "Me-password-1234".into(),
+        user_id: created.str_field("user_id"),
+    };
+    let token = app.login_token(&user).await;
+
+    let r = app.me(&token).await;
+    r.assert_status(200);
+    assert_eq!(r.json, created.json, "GET /auth/me is the registered user");
+    assert!(!r.text.contains(&token));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn me_without_a_valid_token_is_401() {
+    let app = spawn_app().await;
+    let user = app.register_user().await;
+    let token = app.login_token(&user).await;
+
+    app.get_with("/auth/me", Cred::None)
+        .await
+        .assert_unauthorized_bearer();
+    app.get_with("/auth/me", Cred::Internal)
+        .await
+        .assert_unauthorized_bearer();
+    for bad in [
+        "not-a-token".to_string(),
+        uuid::Uuid::new_v4().to_string(),
+        format!("{token}x"),
+    ] {
+        app.me(&bad).await.assert_unauthorized_bearer();
+    }
+    for header in [
+        format!("Basic {token}"),
+        token.clone(),
+        "Bearer".to_string(),
+        "Bearer ".to_string(),
+    ] {
+        let r = app
+            .send(app.get("/auth/me").header("Authorization", header.as_str()))
+            .await;
+        assert_eq!(r.status, 401, "Authorization {header:?}: {}", r.text);
+        r.assert_unauthorized_bearer();
+    }
+    // The real token still works.
+    app.me(&token).await.assert_status(200);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn logout_revokes_only_that_token_everywhere() {
+    let app = spawn_app().await;
+    let user = app.register_user().await;
+    let token = app.login_token(&user).await;
+    let other = app.login_token(&user).await;
+
+    // The token works on every service before logout.
+    app.post_json(
+        "/analytics/events",
+        &json!({"action": "e2e.before_logout"}),
+        Cred::Bearer(&token),
+    )
+    .await
+    .assert_status(202);
+    app.user_metrics_as(&user.user_id, Cred::Bearer(&token))
+        .await
+        .assert_status(200);
+    app.notifications(&user.user_id, Cred::Bearer(&token), "")
+        .await
+        .assert_status(200);
+
+    let r = app.logout(&token).await;
+    r.assert_status(204);
+    assert!(r.text.is_empty(), "204 with a body: {:?}", r.text);
+    assert!(!r.request_id().is_empty());
+
+    app.me(&token).await.assert_unauthorized_bearer();
+    app.logout(&token).await.assert_unauthorized_bearer();
+    app.post_json(
+        "/analytics/events",
+        &json!({"action": "e2e.after_logout"}),
+        Cred::Bearer(&token),
+    )
+    .await
+    .assert_error(401, "unauthorized");
+    app.user_metrics_as(&user.user_id, Cred::Bearer(&token))
+        .await
+        .assert_error(401, "unauthorized");
+    app.notifications(&user.user_id, Cred::Bearer(&token), "")
+        .await
+        .assert_error(401, "unauthorized");
+
+    // Another session of the same user is untouched.
+    app.me(&other).await.assert_status(200);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn logout_needs_a_token() {
+    let app = spawn_app().await;
+    app.send(app.post("/auth/logout"))
+        .await
+        .assert_unauthorized_bearer();
+    app.logout(&uuid::Uuid::new_v4().to_string())
+        .await
+        .assert_unauthorized_bearer();
+    app.send(app.with(app.post("/auth/logout"), Cred::Internal))
+        .await
+        .assert_unauthorized_bearer();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn logout_is_counted_in_analytics() {
+    let app = spawn_app().await;
+    let user = app.register_user().await;
+    let token = app.login_token(&user).await;
+    app.logout(&token).await.assert_status(204);
+    app.wait_for_user_actions(
+        &user.user_id,
+        &[("register", 1), ("login", 1), ("logout", 1)],
+        DELIVERY_TIMEOUT,
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn tokens_expire_after_token_ttl_seconds() {
+    let Some(app) = app()
+        .variable("token_ttl_seconds", "2")
+        .spawn_local("sets token_ttl_seconds")
+        .await
+    else {
+        return;
+    };
+    let user = app.register_user().await;
+    let r = app.login(&user.username, &user.password).await;
+    r.assert_status(200);
+    assert_eq!(r.json["expires_in"], 2, "{}", r.text);
+    let token = r.str_field("token");
+    app.me(&token).await.assert_status(200);
+
+    tokio::time::sleep(Duration::from_millis(3500)).await;
+    app.me(&token).await.assert_unauthorized_bearer();
+    app.post_json(
+        "/analytics/events",
+        &json!({"action": "e2e.expired"}),
+        Cred::Bearer(&token),
+    )
+    .await
+    .assert_error(401, "unauthorized");
+    app.notifications(&user.user_id, Cred::Bearer(&token), "")
+        .await
+        .assert_error(401, "unauthorized");
+}

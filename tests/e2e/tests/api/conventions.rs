@@ -1,0 +1,396 @@
+//! The rules every service follows: media type, size, JSON, schema, unknown
+//! paths and methods, request ids, secrets.
+
+use e2e::reqwest::Method;
+use e2e::*;
+
+/// The JSON-body endpoints, with credentials that pass and a valid body.
+fn body_endpoints(app: &TestApp) -> Vec<(&'static str, Cred<'_>, Value)> {
+    let _ = app;
+    vec![
+        (
+            "/auth/register",
+            Cred::None,
+            json!({"username": unique_username("conv"), "password": strong_password()}),
+        ),
+        (
+            "/auth/login",
+            Cred::None,
+            json!({"username": unique_username("conv"), "password": strong_password()}),
+        ),
+        (
+            "/analytics/events",
+            Cred::Internal,
+            json!({"user_id": format!("ext-{}", random_suffix()), "action": "e2e.conv"}),
+        ),
+        (
+            "/notification/notify",
+            Cred::Internal,
+            json!({"user_id": format!("ext-{}", random_suffix()), "message": "conv"}),
+        ),
+    ]
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_body_that_is_not_json_gets_415() {
+    let app = spawn_app().await;
+    for (path, cred, body) in body_endpoints(&app) {
+        let raw = body.to_string();
+        for ct in [
+            Some("text/plain"),
+            Some("application/x-www-form-urlencoded"),
+            Some("application/jsonx"),
+            Some("text/json"),
+            None,
+        ] {
+            let mut req = app.with(app.post(path), cred).body(raw.clone());
+            if let Some(ct) = ct {
+                req = req.header("Content-Type", ct);
+            }
+            let r = app.send(req).await;
+            assert_eq!(r.status, 415, "{path} with Content-Type {ct:?}: {}", r.text);
+            r.assert_error(415, "unsupported_media_type");
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn json_with_parameters_is_accepted() {
+    let app = spawn_app().await;
+    for ct in [
+        "application/json; charset=utf-8",
+        "application/json;charset=UTF-8",
+        "Application/JSON",
+    ] {
+        let body = json!({"username": unique_username("ct"), "password": strong_password()});
+        let r = app
+            .send(
+                app.post("/auth/register")
+                    .header("Content-Type", ct)
+                    .body(body.to_string()),
+            )
+            .await;
+        assert_eq!(r.status, 201, "Content-Type {ct:?}: {}", r.text);
+    }
+    let r = app
+        .send(
+            app.with(app.post("/analytics/events"), Cred::Internal)
+                .header("Content-Type", "application/json; charset=utf-8")
+                .body(json!({"user_id": "ext-ct", "action": "e2e.ct"}).to_string()),
+        )
+        .await;
+    r.assert_status(202);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_body_over_64_kib_gets_413() {
+    let app = spawn_app().await;
+    for (path, cred, _) in body_endpoints(&app) {
+        for size in [64 * 1024 + 1, 200 * 1024, 2 * 1024 * 1024] {
+            let body = padded(json!({}), size);
+            let r = app
+                .send(
+                    app.with(app.post(path), cred)
+                        .header("Content-Type", "application/json")
+                        .body(body),
+                )
+                .await;
+            assert_eq!(r.status, 413, "{path} with {size} bytes: {}", r.text);
+            r.assert_error(413, "payload_too_large");
+        }
+    }
+    // Exactly 64 KiB is allowed (the unknown padding field is ignored).
+    let body = padded(
+        json!({"username": unique_username("big"), "password": strong_password()}),
+        64 * 1024,
+    );
+    let r = app
+        .send(
+            app.post("/auth/register")
+                .header("Content-Type", "application/json")
+                .body(body),
+        )
+        .await;
+    assert_eq!(r.status, 201, "a 64 KiB body: {}", r.text);
+}
+
+/// `base` with an unknown `pad` field, serialized to exactly `size` bytes.
+fn padded(mut base: Value, size: usize) -> String {
+    base["pad"] = json!("");
+    let empty = base.to_string().len();
+    assert!(size >= empty);
+    base["pad"] = json!("p".repeat(size - empty));
+    let s = base.to_string();
+    assert_eq!(s.len(), size);
+    s
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn bytes_that_are_not_json_get_400() {
+    let app = spawn_app().await;
+    for (path, cred, _) in body_endpoints(&app) {
+        for raw in [
+            "{\"username\":",
+            "not json",
+            "{'single': 'quotes'}",
+            "",
+            "{\"a\":1}}",
+        ] {
+            let r = app
+                .send(
+                    app.with(app.post(path), cred)
+                        .header("Content-Type", "application/json")
+                        .body(raw),
+                )
+                .await;
+            assert_eq!(r.status, 400, "{path} with {raw:?}: {}", r.text);
+            r.assert_error(400, "invalid_json");
+        }
+        let r = app
+            .send(
+                app.with(app.post(path), cred)
+                    .header("Content-Type", "application/json")
+                    .body(vec![0xff, 0xfe, 0x7b, 0x7d]),
+            )
+            .await;
+        r.assert_error(400, "invalid_json");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn json_that_is_not_an_object_gets_422() {
+    let app = spawn_app().await;
+    for (path, cred, _) in body_endpoints(&app) {
+        for body in [json!([]), json!("s"), json!(1), json!(null)] {
+            let r = app.post_json(path, &body, cred).await;
+            assert_eq!(r.status, 422, "{path} with {body}: {}", r.text);
+            r.assert_error(422, "validation_failed");
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn unknown_paths_get_404() {
+    let app = spawn_app().await;
+    for (method, path) in [
+        (Method::GET, "/auth/nope"),
+        (Method::POST, "/auth/nope"),
+        (Method::GET, "/auth/register/extra"),
+        (Method::GET, "/analytics/nope"),
+        (Method::GET, "/analytics/metrics"),
+        (Method::GET, "/analytics/metrics/user"),
+        (Method::GET, "/analytics/metrics/user/someone"),
+        (Method::GET, "/analytics/metrics/user/someone/actions/more"),
+        (Method::GET, "/notification/nope"),
+        (Method::GET, "/notification/users/someone"),
+        (Method::DELETE, "/notification/x/y/z"),
+    ] {
+        let r = app
+            .send(app.with(app.request(method.clone(), path), Cred::Internal))
+            .await;
+        assert_eq!(r.status, 404, "{method} {path}: {}", r.text);
+        r.assert_error(404, "not_found");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_wrong_method_gets_405_with_allow() {
+    let app = spawn_app().await;
+    let id = uuid::Uuid::new_v4();
+    let cases: Vec<(Method, String, &str)> = vec![
+        (Method::GET, "/auth/register".into(), "POST"),
+        (Method::PUT, "/auth/login".into(), "POST"),
+        (Method::GET, "/auth/logout".into(), "POST"),
+        (Method::POST, "/auth/me".into(), "GET"),
+        (Method::DELETE, "/auth/health".into(), "GET"),
+        (Method::GET, "/analytics/events".into(), "POST"),
+        (Method::POST, "/analytics/metrics/actions".into(), "GET"),
+        (
+            Method::DELETE,
+            "/analytics/metrics/user/u1/actions".into(),
+            "GET",
+        ),
+        (Method::POST, "/analytics/health".into(), "GET"),
+        (Method::GET, "/notification/notify".into(), "POST"),
+        (
+            Method::DELETE,
+            format!("/notification/notifications/{id}"),
+            "GET",
+        ),
+        (
+            Method::POST,
+            "/notification/users/u1/notifications".into(),
+            "GET",
+        ),
+        (Method::PATCH, "/notification/health".into(), "GET"),
+    ];
+    for (method, path, allowed) in cases {
+        let r = app
+            .send(app.with(app.request(method.clone(), &path), Cred::Internal))
+            .await;
+        assert_eq!(r.status, 405, "{method} {path}: {}", r.text);
+        r.assert_error(405, "method_not_allowed");
+        let allow = r
+            .header("allow")
+            .unwrap_or_else(|| panic!("405 without Allow for {method} {path}"));
+        let methods: Vec<String> = allow
+            .split(',')
+            .map(|m| m.trim().to_ascii_uppercase())
+            .collect();
+        assert!(
+            methods.iter().any(|m| m == allowed),
+            "Allow {allow:?} for {path} lacks {allowed}"
+        );
+        assert!(
+            !methods.iter().any(|m| *m == method.as_str()),
+            "Allow {allow:?} lists the refused {method}"
+        );
+    }
+}
+
+/// A request to every kind of endpoint, success and error alike.
+fn sample_requests(app: &TestApp) -> Vec<(String, e2e::reqwest::RequestBuilder)> {
+    vec![
+        ("auth health".into(), app.get("/auth/health")),
+        ("analytics health".into(), app.get("/analytics/health")),
+        (
+            "notification health".into(),
+            app.get("/notification/health"),
+        ),
+        ("metrics".into(), app.get("/analytics/metrics/actions")),
+        ("404".into(), app.get("/auth/nope")),
+        ("405".into(), app.get("/notification/notify")),
+        ("422".into(), app.post("/auth/register").json(&json!({}))),
+        ("401".into(), app.get("/analytics/metrics/user/x/actions")),
+    ]
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_valid_request_id_is_echoed() {
+    let app = spawn_app().await;
+    let long = format!("{}{}", random_suffix(), "a".repeat(116));
+    assert_eq!(long.len(), 128);
+    for sent in [
+        format!("e2e-{}", random_suffix()),
+        format!("A.b_c-9.{}", random_suffix()),
+        long,
+        "x".to_string(),
+    ] {
+        for (what, req) in sample_requests(&app) {
+            let r = app.send(req.header("X-Request-Id", sent.as_str())).await;
+            assert_eq!(r.request_id(), sent, "{what} ({})", r.status);
+            if r.status >= 400 {
+                assert_eq!(r.json["request_id"], sent.as_str(), "{what}: {}", r.text);
+            }
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_invalid_or_missing_request_id_is_replaced_by_a_uuid() {
+    let app = spawn_app().await;
+    let too_long = "b".repeat(129);
+    for sent in [
+        Some(too_long.as_str()),
+        Some("has space"),
+        Some("semi;colon"),
+        Some("slash/id"),
+        Some("quote\"d"),
+        Some(""),
+        None,
+    ] {
+        for (what, req) in sample_requests(&app) {
+            let req = match sent {
+                Some(s) => req.header("X-Request-Id", s),
+                None => req,
+            };
+            let r = app.send(req).await;
+            let got = r.request_id();
+            assert_uuid_v4(&got);
+            if let Some(s) = sent {
+                assert_ne!(got, s, "{what}: an invalid id was echoed");
+            }
+            if r.status >= 400 {
+                assert_eq!(r.json["request_id"], got.as_str(), "{what}: {}", r.text);
+            }
+        }
+    }
+    let a = app.send(app.get("/auth/health")).await.request_id();
+    let b = app.send(app.get("/auth/health")).await.request_id();
+    assert_ne!(a, b, "each request gets its own id");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_request_id_follows_the_request_into_the_logs() {
+    let Some(app) = app().spawn_local("reads the components' logs").await else {
+        return;
+    };
+    let rid = format!("trace-{}", random_suffix());
+    let name = unique_username("trace");
+    let r = app
+        .send(
+            app.post("/auth/register")
+                .header("X-Request-Id", rid.as_str())
+                .json(&json!({"username": name, "password": strong_password()})),
+        )
+        .await;
+    r.assert_status(201);
+    assert_eq!(r.request_id(), rid);
+    let user_id = r.str_field("user_id");
+    // The side effects of this request are delivered (now or later).
+    app.wait_for_user_actions(&user_id, &[("register", 1)], DELIVERY_TIMEOUT)
+        .await;
+    app.wait_for_notifications(&user_id, 1, DELIVERY_TIMEOUT)
+        .await;
+    let auth_log = format!("{}{}", app.stdout("auth"), app.stderr("auth"));
+    assert!(
+        auth_log.lines().any(|l| l.contains(&rid)),
+        "no auth log line names request {rid}:\n{auth_log}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn passwords_and_tokens_never_reach_the_logs() {
+    let Some(app) = app().spawn_local("reads the components' logs").await else {
+        return;
+    };
+    let user = app.register_user().await;
+    app.login(&user.username, "Wrong-password-123")
+        .await
+        .assert_status(401);
+    let token = app.login_token(&user).await;
+    app.me(&token).await.assert_status(200);
+    app.post_json(
+        "/analytics/events",
+        &json!({"action": "e2e.secret"}),
+        Cred::Bearer(&token),
+    )
+    .await
+    .assert_status(202);
+    app.notifications(&user.user_id, Cred::Bearer(&token), "")
+        .await
+        .assert_status(200);
+    app.logout(&token).await.assert_status(204);
+    app.wait_for_user_actions(
+        &user.user_id,
+        &[
+            ("register", 1),
+            ("login", 1),
+            ("login_failed", 1),
+            ("e2e.secret", 1),
+            ("logout", 1),
+        ],
+        DELIVERY_TIMEOUT,
+    )
+    .await;
+
+    let all = app.all_output();
+    for (what, secret) in [
+        ("password", user.password.as_str()),
+        ("wrong password", "Wrong-password-123"),
+        ("token", token.as_str()),
+        ("internal key", app.internal_key.as_str()),
+    ] {
+        assert!(!all.contains(secret), "the {what} appears in the logs");
+    }
+}

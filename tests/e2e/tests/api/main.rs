@@ -1,0 +1,17 @@
+//! The black-box end-to-end suite: every endpoint and rule of the API
+//! contract, exercised over HTTP against the real components.
+
+mod analytics_events;
+mod analytics_metrics;
+mod auth_login;
+mod auth_register;
+mod auth_tokens;
+mod concurrency;
+mod conventions;
+mod delivery;
+mod docs;
+mod health;
+mod notification;
+mod redis;
+mod restart;
+mod split_deployment;

@@ -1,0 +1,562 @@
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use e2e::*;
+use tokio::task::JoinSet;
+
+fn ext_user() -> String {
+    format!("ext-{}", random_suffix())
+}
+
+fn assert_notification_result(r: &Reply, channel: &str, status: &str) -> String {
+    r.assert_status(202);
+    let id = r.str_field("notification_id");
+    assert_uuid(&id);
+    assert_eq!(r.json["status"], status, "{}", r.text);
+    assert_eq!(r.json["channel"], channel, "{}", r.text);
+    assert!(
+        r.json["attempts"].as_u64().is_some_and(|n| n >= 1),
+        "{}",
+        r.text
+    );
+    assert_rfc3339_utc(&r.str_field("created_at"));
+    id
+}
+
+/// Every string anywhere in a JSON value.
+fn strings(v: &Value) -> Vec<String> {
+    match v {
+        Value::String(s) => vec![s.clone()],
+        Value::Array(a) => a.iter().flat_map(strings).collect(),
+        Value::Object(o) => o.values().flat_map(strings).collect(),
+        _ => Vec::new(),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn log_notifications_are_delivered_and_stored() {
+    let app = spawn_app().await;
+    let user = ext_user();
+    let subject = format!("Subject {}", random_suffix());
+    let message = format!("Hello there {}", random_suffix());
+    let r = app
+        .notify(&json!({"user_id": user, "subject": subject, "message": message, "metadata": {"k": "v"}}))
+        .await;
+    let id = assert_notification_result(&r, "log", "delivered");
+    assert_eq!(r.json["attempts"], 1, "{}", r.text);
+
+    let got = app.notification(&id, Cred::Internal).await;
+    got.assert_status(200);
+    for (k, v) in [
+        ("notification_id", id.as_str()),
+        ("user_id", user.as_str()),
+        ("subject", subject.as_str()),
+        ("message", message.as_str()),
+        ("channel", "log"),
+        ("status", "delivered"),
+    ] {
+        assert_eq!(got.json[k], v, "{k} in {}", got.text);
+    }
+    assert_eq!(got.json["attempts"], 1);
+    assert_eq!(got.json["created_at"], r.json["created_at"]);
+
+    // The explicit channel and a message without subject work too.
+    let r = app
+        .notify(&json!({"user_id": user, "channel": "log", "message": "no subject"}))
+        .await;
+    assert_notification_result(&r, "log", "delivered");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_log_channel_writes_one_json_line_to_stdout() {
+    let Some(app) = app()
+        .spawn_local("reads the notification component's stdout")
+        .await
+    else {
+        return;
+    };
+    let user = ext_user();
+    let subject = format!("Subj {}", random_suffix());
+    let message = format!("Message {}", random_suffix());
+    let r = app
+        .notify(&json!({"user_id": user, "subject": subject, "message": message}))
+        .await;
+    let id = assert_notification_result(&r, "log", "delivered");
+
+    let out = app.stdout("notification");
+    let lines: Vec<&str> = out.lines().filter(|l| l.contains(&id)).collect();
+    let deliveries: Vec<Value> = lines
+        .iter()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(|v| {
+            let s = strings(v);
+            s.iter().any(|x| x == &message)
+        })
+        .collect();
+    assert_eq!(
+        deliveries.len(),
+        1,
+        "one JSON line naming the notification and its message; lines with the id: {lines:#?}\nstdout:\n{out}"
+    );
+    let s = strings(&deliveries[0]);
+    for want in [&id, &user, &subject, &message] {
+        assert!(
+            s.iter().any(|x| x == want),
+            "{want} not in {}",
+            deliveries[0]
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn notify_body_rules() {
+    let app = spawn_app().await;
+    let user = ext_user();
+    let cases: Vec<(&str, Value)> = vec![
+        ("message", json!({"user_id": user})),
+        ("message", json!({"user_id": user, "message": ""})),
+        (
+            "message",
+            json!({"user_id": user, "message": "m".repeat(4001)}),
+        ),
+        ("message", json!({"user_id": user, "message": 5})),
+        (
+            "subject",
+            json!({"user_id": user, "message": "m", "subject": "s".repeat(201)}),
+        ),
+        (
+            "channel",
+            json!({"user_id": user, "message": "m", "channel": "sms"}),
+        ),
+        (
+            "channel",
+            json!({"user_id": user, "message": "m", "channel": 1}),
+        ),
+        (
+            "metadata",
+            json!({"user_id": user, "message": "m", "metadata": "x"}),
+        ),
+        ("user_id", json!({"message": "m"})),
+        ("user_id", json!({"user_id": "", "message": "m"})),
+    ];
+    for (field, body) in cases {
+        let r = app.notify(&body).await;
+        assert_eq!(r.status, 422, "{field} in {body}: {}", r.text);
+        r.assert_invalid(&[field]);
+    }
+    let list = app.notifications(&user, Cred::Internal, "").await;
+    list.assert_status(200);
+    assert_eq!(
+        list.json["notifications"].as_array().map(Vec::len),
+        Some(0),
+        "a refused notification was stored: {}",
+        list.text
+    );
+
+    for body in [
+        json!({"user_id": user, "message": "m".repeat(4000)}),
+        json!({"user_id": user, "message": "m", "subject": "s".repeat(200)}),
+        json!({"user_id": user, "message": "ünïcödé ✓"}),
+    ] {
+        let r = app.notify(&body).await;
+        assert_eq!(r.status, 202, "{}", r.text);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn notify_needs_the_internal_key() {
+    let app = spawn_app().await;
+    let user = app.register_user().await;
+    let token = app.login_token(&user).await;
+    let body = json!({"user_id": user.user_id, "message": "hi"});
+    app.post_json("/notification/notify", &body, Cred::None)
+        .await
+        .assert_error(401, "unauthorized");
+    app.post_json("/notification/notify", &body, Cred::Key("wrong"))
+        .await
+        .assert_error(401, "unauthorized");
+    let r = app
+        .post_json("/notification/notify", &body, Cred::Bearer(&token))
+        .await;
+    assert!(
+        r.status == 401 || r.status == 403,
+        "a user's token may not send notifications: {} {}",
+        r.status,
+        r.text
+    );
+    r.assert_error(
+        r.status,
+        if r.status == 401 {
+            "unauthorized"
+        } else {
+            "forbidden"
+        },
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_idempotency_key_delivers_once() {
+    let app = spawn_app().await;
+    let user = ext_user();
+    let key = format!("idem-{}", random_suffix());
+    let body = json!({"user_id": user, "message": "once only"});
+
+    let first = app.notify_with_key(&key, &body).await;
+    let id = assert_notification_result(&first, "log", "delivered");
+    let again = app.notify_with_key(&key, &body).await;
+    again.assert_status(200);
+    assert_eq!(
+        again.json, first.json,
+        "the repeat returns the first result"
+    );
+    let changed = app
+        .notify_with_key(&key, &json!({"user_id": user, "message": "changed"}))
+        .await;
+    changed.assert_status(200);
+    assert_eq!(changed.json["notification_id"], id.as_str());
+
+    let other = app
+        .notify_with_key(&format!("idem-{}", random_suffix()), &body)
+        .await;
+    assert_ne!(assert_notification_result(&other, "log", "delivered"), id);
+
+    let list = app.notifications(&user, Cred::Internal, "").await;
+    list.assert_status(200);
+    assert_eq!(
+        list.json["notifications"].as_array().unwrap().len(),
+        2,
+        "{}",
+        list.text
+    );
+    if app.is_local() {
+        let lines = app
+            .stdout("notification")
+            .lines()
+            .filter(|l| l.contains(&id) && l.contains("once only"))
+            .count();
+        assert_eq!(lines, 1, "delivered once to the log");
+    }
+
+    let long = "k".repeat(129);
+    let r = app.notify_with_key(&long, &body).await;
+    assert!(
+        r.status == 400 || r.status == 422,
+        "a 129-character Idempotency-Key: {} {}",
+        r.status,
+        r.text
+    );
+    r.assert_error(
+        r.status,
+        if r.status == 400 {
+            "bad_request"
+        } else {
+            "validation_failed"
+        },
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn parallel_repeats_of_an_idempotency_key_deliver_once() {
+    let app = Arc::new(spawn_app().await);
+    let user = ext_user();
+    let key = format!("idem-{}", random_suffix());
+    let mut set = JoinSet::new();
+    for _ in 0..8 {
+        let app = app.clone();
+        let key = key.clone();
+        let body = json!({"user_id": user, "message": "parallel once"});
+        set.spawn(async move { app.notify_with_key(&key, &body).await });
+    }
+    let mut created = 0;
+    let mut ids = std::collections::HashSet::new();
+    while let Some(r) = set.join_next().await {
+        let r = r.expect("task");
+        match r.status {
+            202 => created += 1,
+            200 => {}
+            other => panic!("status {other}: {}", r.text),
+        }
+        ids.insert(r.str_field("notification_id"));
+    }
+    assert_eq!(created, 1, "one of the parallel repeats creates it");
+    assert_eq!(ids.len(), 1, "all repeats name one notification: {ids:?}");
+    let list = app.notifications(&user, Cred::Internal, "").await;
+    assert_eq!(
+        list.json["notifications"].as_array().unwrap().len(),
+        1,
+        "{}",
+        list.text
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_webhook_channel_is_unavailable_without_a_url() {
+    let Some(app) = app().spawn_local("needs webhook_url unset").await else {
+        return;
+    };
+    let user = ext_user();
+    let r = app
+        .notify(&json!({"user_id": user, "channel": "webhook", "message": "hook"}))
+        .await;
+    r.assert_error(503, "channel_unavailable");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_webhook_channel_retries_until_delivered() {
+    let hook = WebhookServer::start(vec![500, 200]).await;
+    let Some(app) = app()
+        .variable("webhook_url", hook.url())
+        .spawn_local("sets webhook_url")
+        .await
+    else {
+        return;
+    };
+    let user = ext_user();
+    let message = format!("webhook {}", random_suffix());
+    let r = app
+        .notify(&json!({"user_id": user, "channel": "webhook", "subject": "S", "message": message}))
+        .await;
+    let id = assert_notification_result(&r, "webhook", "delivered");
+    assert_eq!(r.json["attempts"], 2, "{}", r.text);
+
+    let seen = hook.requests();
+    assert_eq!(seen.len(), 2, "the server saw {seen:#?}");
+    for req in &seen {
+        assert_eq!(req.method, "POST");
+        assert_eq!(req.path, "/hook");
+        assert!(
+            req.header("content-type")
+                .unwrap_or("")
+                .starts_with("application/json"),
+            "{req:?}"
+        );
+        let body = req.json();
+        let s = strings(&body);
+        for want in [&id, &user, &message] {
+            assert!(
+                s.iter().any(|x| x == want),
+                "{want} not in webhook body {body}"
+            );
+        }
+    }
+    let stored = app.notification(&id, Cred::Internal).await;
+    stored.assert_status(200);
+    assert_eq!(stored.json["status"], "delivered");
+    assert_eq!(stored.json["attempts"], 2);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_webhook_that_keeps_failing_is_reported_failed() {
+    let hook = WebhookServer::start(vec![500]).await;
+    let Some(app) = app()
+        .variable("webhook_url", hook.url())
+        .spawn_local("sets webhook_url")
+        .await
+    else {
+        return;
+    };
+    let r = app
+        .notify(&json!({"user_id": ext_user(), "channel": "webhook", "message": "never"}))
+        .await;
+    let id = assert_notification_result(&r, "webhook", "failed");
+    let attempts = r.json["attempts"].as_u64().unwrap();
+    assert!(attempts >= 2, "the webhook is retried: {}", r.text);
+    assert!(
+        r.json["error"].as_str().is_some_and(|e| !e.is_empty()),
+        "a failed notification says why: {}",
+        r.text
+    );
+    assert_eq!(hook.requests().len() as u64, attempts);
+    let stored = app.notification(&id, Cred::Internal).await;
+    assert_eq!(stored.json["status"], "failed", "{}", stored.text);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_webhook_that_never_answers_times_out() {
+    let peer = HangingPeer::start().await;
+    let Some(app) = app()
+        .variable("webhook_url", peer.url())
+        .spawn_local("sets webhook_url")
+        .await
+    else {
+        return;
+    };
+    let started = Instant::now();
+    let r = app
+        .notify(&json!({"user_id": ext_user(), "channel": "webhook", "message": "hang"}))
+        .await;
+    let took = started.elapsed();
+    assert_notification_result(&r, "webhook", "failed");
+    assert!(
+        took < Duration::from_secs(60),
+        "the webhook timeout is not bounded: {took:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_notification_is_read_with_the_internal_key() {
+    let app = spawn_app().await;
+    let r = app
+        .notify(&json!({"user_id": ext_user(), "message": "read me"}))
+        .await;
+    let id = assert_notification_result(&r, "log", "delivered");
+    app.notification(&id, Cred::None)
+        .await
+        .assert_error(401, "unauthorized");
+    app.notification(&id, Cred::Key("wrong"))
+        .await
+        .assert_error(401, "unauthorized");
+    app.notification(&uuid::Uuid::new_v4().to_string(), Cred::Internal)
+        .await
+        .assert_error(404, "not_found");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_users_notifications_are_listed_newest_first() {
+    let app = spawn_app().await;
+    let user = ext_user();
+    let mut ids = Vec::new();
+    for i in 0..22 {
+        let r = app
+            .notify(&json!({"user_id": user, "message": format!("n{i}")}))
+            .await;
+        ids.push(assert_notification_result(&r, "log", "delivered"));
+        if i < 3 {
+            // Distinct creation times for the ordering check.
+            tokio::time::sleep(Duration::from_millis(1100)).await;
+        }
+    }
+    let listed = |r: &Reply| -> Vec<String> {
+        r.json["notifications"]
+            .as_array()
+            .unwrap_or_else(|| panic!("notifications array: {}", r.text))
+            .iter()
+            .map(|n| n["notification_id"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let r = app.notifications(&user, Cred::Internal, "").await;
+    r.assert_status(200);
+    assert_eq!(r.json["user_id"], user.as_str());
+    let default = listed(&r);
+    assert_eq!(default.len(), 20, "default limit is 20");
+    let first = &r.json["notifications"][0];
+    for k in [
+        "user_id",
+        "message",
+        "status",
+        "channel",
+        "created_at",
+        "attempts",
+    ] {
+        assert!(
+            first.get(k).is_some(),
+            "{k} missing in a listed notification {first}"
+        );
+    }
+
+    let r = app.notifications(&user, Cred::Internal, "?limit=100").await;
+    let all = listed(&r);
+    assert_eq!(all.len(), 22);
+    let mut sorted = ids.clone();
+    sorted.sort();
+    let mut got = all.clone();
+    got.sort();
+    assert_eq!(got, sorted, "every notification listed once");
+    // Newest first: the first three were created a second apart.
+    let pos = |id: &String| all.iter().position(|x| x == id).unwrap();
+    assert!(
+        pos(&ids[2]) < pos(&ids[1]) && pos(&ids[1]) < pos(&ids[0]),
+        "{all:?}"
+    );
+    assert_eq!(all[21], ids[0], "the oldest is last");
+    let times: Vec<String> = r.json["notifications"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["created_at"].as_str().unwrap().to_string())
+        .collect();
+    let parsed: Vec<_> = times.iter().map(|t| assert_rfc3339_utc(t)).collect();
+    assert!(
+        parsed.windows(2).all(|w| w[0] >= w[1]),
+        "newest first: {times:?}"
+    );
+
+    let r = app.notifications(&user, Cred::Internal, "?limit=1").await;
+    assert_eq!(listed(&r), vec![all[0].clone()]);
+    let r = app.notifications(&user, Cred::Internal, "?limit=5").await;
+    assert_eq!(listed(&r), all[..5].to_vec());
+
+    for bad in ["?limit=0", "?limit=101", "?limit=abc", "?limit=-1"] {
+        let r = app.notifications(&user, Cred::Internal, bad).await;
+        assert!(
+            r.status == 400 || r.status == 422,
+            "{bad}: {} {}",
+            r.status,
+            r.text
+        );
+        r.assert_error(
+            r.status,
+            if r.status == 400 {
+                "bad_request"
+            } else {
+                "validation_failed"
+            },
+        );
+    }
+
+    let nobody = app.notifications(&ext_user(), Cred::Internal, "").await;
+    nobody.assert_status(200);
+    assert_eq!(nobody.json["notifications"], json!([]));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_users_notifications_are_for_the_user_or_the_internal_key() {
+    let app = spawn_app().await;
+    let alice = app.register_user().await;
+    let bob = app.register_user().await;
+    let alice_token = app.login_token(&alice).await;
+    let bob_token = app.login_token(&bob).await;
+    app.notifications(&alice.user_id, Cred::Bearer(&alice_token), "")
+        .await
+        .assert_status(200);
+    app.notifications(&alice.user_id, Cred::Bearer(&bob_token), "")
+        .await
+        .assert_error(403, "forbidden");
+    app.notifications(&alice.user_id, Cred::None, "")
+        .await
+        .assert_unauthorized_bearer();
+    app.notifications(&alice.user_id, Cred::Key("wrong"), "")
+        .await
+        .assert_error(401, "unauthorized");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn register_sends_a_welcome_and_login_an_alert() {
+    let app = spawn_app().await;
+    let user = app.register_user().await;
+    let items = app
+        .wait_for_notifications(&user.user_id, 1, DELIVERY_TIMEOUT)
+        .await;
+    let welcome = items[0].to_string().to_lowercase();
+    assert!(
+        welcome.contains("welcome"),
+        "the first notification is a welcome: {welcome}"
+    );
+    assert_eq!(items[0]["user_id"], user.user_id.as_str());
+
+    let token = app.login_token(&user).await;
+    let items = app
+        .wait_for_notifications(&user.user_id, 2, DELIVERY_TIMEOUT)
+        .await;
+    let alert = items[0].to_string().to_lowercase();
+    assert!(
+        alert.contains("login"),
+        "the newest is a login alert: {alert}"
+    );
+    // The user may read their own.
+    let own = app
+        .notifications(&user.user_id, Cred::Bearer(&token), "")
+        .await;
+    own.assert_status(200);
+    assert_eq!(own.json["notifications"].as_array().unwrap().len(), 2);
+}

@@ -1,0 +1,112 @@
+//! Each service as its own app instance, wired by URL variables.
+
+use std::net::SocketAddr;
+
+use e2e::*;
+
+#[tokio::test(flavor = "multi_thread")]
+async fn services_in_separate_instances_work_together() {
+    if external_deployment().is_some() {
+        eprintln!("SKIPPED: the split deployment starts its own instances");
+        return;
+    }
+    let key = format!("ik-{}", random_suffix());
+    let auth_addr: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().unwrap();
+    let auth_url = format!("http://{auth_addr}");
+
+    let analytics = app()
+        .components(&["analytics"])
+        .internal_key(key.clone())
+        .variable("auth_url", auth_url.clone())
+        .spawn_local("splits the services")
+        .await
+        .unwrap();
+    let notification = app()
+        .components(&["notification"])
+        .internal_key(key.clone())
+        .variable("auth_url", auth_url.clone())
+        .spawn_local("splits the services")
+        .await
+        .unwrap();
+    let auth = app()
+        .components(&["auth"])
+        .internal_key(key.clone())
+        .listen(auth_addr)
+        .variable("analytics_url", analytics.base_url.clone())
+        .variable("notification_url", notification.base_url.clone())
+        .spawn_local("splits the services")
+        .await
+        .unwrap();
+    assert_eq!(auth.base_url, auth_url);
+
+    // Each instance serves only its own service.
+    auth.get_with("/auth/health", Cred::None)
+        .await
+        .assert_status(200);
+    analytics
+        .get_with("/analytics/health", Cred::None)
+        .await
+        .assert_status(200);
+    notification
+        .get_with("/notification/health", Cred::None)
+        .await
+        .assert_status(200);
+    let r = auth.get_with("/analytics/health", Cred::None).await;
+    assert_eq!(r.status, 404, "auth instance serves analytics: {}", r.text);
+
+    let user = auth.register_user().await;
+    let token = auth.login_token(&user).await;
+    auth.me(&token).await.assert_status(200);
+
+    // Auth's events reach the analytics instance, its notifications the
+    // notification instance (nudged through the auth instance).
+    eventually("split delivery", DELIVERY_TIMEOUT, || async {
+        auth.nudge_delivery().await;
+        let m = analytics.user_metrics(&user.user_id).await;
+        let list = notification
+            .notifications(&user.user_id, Cred::Internal, "")
+            .await;
+        let n = list.json["notifications"].as_array().map(Vec::len);
+        if actions_of(&m) == [("login".to_string(), 1), ("register".to_string(), 1)] && n == Some(2)
+        {
+            Ok(())
+        } else {
+            Err(format!("metrics {m}, notifications {}", list.text))
+        }
+    })
+    .await;
+
+    // Bearer tokens are checked against the auth instance over HTTP.
+    let r = analytics
+        .post_json(
+            "/analytics/events",
+            &json!({"action": "e2e.split"}),
+            Cred::Bearer(&token),
+        )
+        .await;
+    r.assert_status(202);
+    analytics
+        .user_metrics_as(&user.user_id, Cred::Bearer(&token))
+        .await
+        .assert_status(200);
+    let own = notification
+        .notifications(&user.user_id, Cred::Bearer(&token), "")
+        .await;
+    own.assert_status(200);
+    let welcome = own.json["notifications"][1].to_string().to_lowercase();
+    assert!(welcome.contains("welcome"), "{welcome}");
+
+    auth.logout(&token).await.assert_status(204);
+    analytics
+        .post_json(
+            "/analytics/events",
+            &json!({"action": "e2e.split"}),
+            Cred::Bearer(&token),
+        )
+        .await
+        .assert_error(401, "unauthorized");
+    notification
+        .notifications(&user.user_id, Cred::Bearer(&token), "")
+        .await
+        .assert_error(401, "unauthorized");
+}
