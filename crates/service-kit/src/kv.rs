@@ -35,6 +35,12 @@ pub trait KeyValueStore {
     /// Deleting a missing key is not an error.
     fn delete(&self, key: &str) -> Result<(), StoreError>;
 
+    /// Several keys in one write (one statement on Spin's SQLite store).
+    /// Missing keys are not an error. The default deletes them one by one.
+    fn delete_many(&self, keys: &[String]) -> Result<(), StoreError> {
+        keys.iter().try_for_each(|key| self.delete(key))
+    }
+
     /// Atomically adds `delta` to the counter at `key` (missing = 0) and
     /// returns the new value. Never mix counters and plain values on one key:
     /// Spin's SQLite store panics on a non-counter value.

@@ -58,6 +58,13 @@ impl KeyValueStore for SpinStore {
         self.bucket.delete(key).map_err(unavailable)
     }
 
+    fn delete_many(&self, keys: &[String]) -> Result<(), StoreError> {
+        if keys.is_empty() {
+            return Ok(());
+        }
+        batch::delete_many(&self.bucket, keys).map_err(unavailable)
+    }
+
     fn increment(&self, key: &str, delta: i64) -> Result<i64, StoreError> {
         atomics::increment(&self.bucket, key, delta).map_err(unavailable)
     }

@@ -184,6 +184,16 @@ impl KeyValueStore for InMemoryStore {
         Ok(())
     }
 
+    fn delete_many(&self, keys: &[String]) -> Result<(), StoreError> {
+        self.reachable()?;
+        self.count_write();
+        let mut entries = self.lock();
+        for key in keys {
+            entries.remove(key);
+        }
+        Ok(())
+    }
+
     fn increment(&self, key: &str, delta: i64) -> Result<i64, StoreError> {
         self.reachable()?;
         self.count_write();
@@ -289,5 +299,13 @@ mod tests {
         store.increment("c", 1).unwrap();
         store.get("a").unwrap();
         assert_eq!(store.writes(), 2);
+        store
+            .delete_many(&["a".into(), "b".into(), "none".into()])
+            .unwrap();
+        assert_eq!(store.writes(), 3);
+        assert_eq!(
+            store.get_many(&["a".into(), "b".into()]).unwrap(),
+            vec![None, None]
+        );
     }
 }
