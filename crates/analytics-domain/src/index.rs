@@ -1,0 +1,79 @@
+//! The index of action names, so that metrics read a bounded set of known
+//! keys instead of listing the store.
+//!
+//! Without compare-and-swap there is no safe "append if absent", so the
+//! index tolerates what racing or dying writers leave behind: a writer that
+//! meets a name it does not find takes a fresh slot with `increment` (each
+//! slot has exactly one owner) and writes the name there. Two writers racing
+//! on one new name both take slots; readers fold the repeat. A writer that
+//! dies between taking and filling its slot leaves it empty; readers skip it.
+//! A name is in the index before any count of it exists, so no count is ever
+//! invisible to the metrics.
+
+use crate::error::{RecordError, Unexpected};
+use crate::event::Action;
+use crate::keys;
+use service_kit::KeyValueStore;
+use service_kit::kv::decode_counter;
+use std::collections::BTreeSet;
+
+/// How many index slots are ever read or handed out. Action names come from
+/// clients, so without a bound every metrics read could be made arbitrarily
+/// expensive; with it, every read costs at most this many keys.
+pub const MAX_ACTIONS: u64 = 1000;
+
+/// The slot counter as read from the store (missing = no slots yet).
+pub(crate) fn slots_from(value: Option<&[u8]>) -> Result<u64, Unexpected> {
+    let slots = match value {
+        None => 0,
+        Some(bytes) => decode_counter(keys::ACTION_SLOTS, bytes)?,
+    };
+    Ok(u64::try_from(slots).unwrap_or(0))
+}
+
+pub(crate) fn slots(store: &impl KeyValueStore) -> Result<u64, Unexpected> {
+    let value = store.get(keys::ACTION_SLOTS)?;
+    slots_from(value.as_deref())
+}
+
+/// The distinct names in the first `slots` slots, sorted; one round trip.
+pub(crate) fn names(store: &impl KeyValueStore, slots: u64) -> Result<Vec<Action>, Unexpected> {
+    let slot_numbers: Vec<u64> = (1..=slots.min(MAX_ACTIONS)).collect();
+    let keys: Vec<String> = slot_numbers
+        .iter()
+        .copied()
+        .map(keys::action_slot)
+        .collect();
+    let mut names = BTreeSet::new();
+    for (slot, value) in slot_numbers.into_iter().zip(store.get_many(&keys)?) {
+        let Some(bytes) = value else {
+            continue;
+        };
+        let action = String::from_utf8(bytes)
+            .ok()
+            .and_then(|text| Action::parse(text).ok())
+            .ok_or(Unexpected::CorruptIndex { slot })?;
+        names.insert(action);
+    }
+    Ok(names.into_iter().collect())
+}
+
+/// Adds `action`, which was missing from an index of `slots_seen` slots.
+/// Two writes: the slot claim and the name.
+pub(crate) fn add(
+    store: &impl KeyValueStore,
+    action: &Action,
+    slots_seen: u64,
+) -> Result<(), RecordError> {
+    let full = RecordError::TooManyActions { limit: MAX_ACTIONS };
+    if slots_seen >= MAX_ACTIONS {
+        return Err(full);
+    }
+    let slot = u64::try_from(store.increment(keys::ACTION_SLOTS, 1)?).unwrap_or(0);
+    // Racers took the last free slots between our read and our claim.
+    if slot == 0 || slot > MAX_ACTIONS {
+        return Err(full);
+    }
+    store.set(&keys::action_slot(slot), action.as_str().as_bytes())?;
+    Ok(())
+}

@@ -1,0 +1,55 @@
+//! Every key analytics writes. Counters and plain values never share a key:
+//! Spin's SQLite store panics when `increment` meets a value it did not write.
+
+use crate::event::{Action, EventId, UserId};
+
+/// Counter: how many slots of the action index have been handed out.
+pub(crate) const ACTION_SLOTS: &str = "actions:slots";
+
+/// Plain value: the action name held by index slot `slot` (1-based).
+pub(crate) fn action_slot(slot: u64) -> String {
+    format!("actions:slot:{slot}")
+}
+
+/// Counter: the dedupe claim of an event; whoever raises it to 1 counts it.
+pub(crate) fn event_claim(id: &EventId) -> String {
+    format!("event:{id}")
+}
+
+/// Counter: events of `action`, all users.
+pub(crate) fn action_count(action: &Action) -> String {
+    format!("count:action:{action}")
+}
+
+/// Counter: events of `action` for `user`. The action comes first and cannot
+/// contain `/`; the user is a fixed-length digest: no two pairs share a key.
+pub(crate) fn user_action_count(user: &UserId, action: &Action) -> String {
+    format!("count:user:{action}/{}", user.key_digest())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_fit_spins_256_byte_limit_at_the_longest() {
+        let action = Action::parse(format!("a{}", ":".repeat(63))).unwrap();
+        let user = UserId::parse("\u{10FFFF}".repeat(128)).unwrap();
+        assert!(user_action_count(&user, &action).len() <= 256);
+        assert!(action_count(&action).len() <= 256);
+        assert!(action_slot(u64::MAX).len() <= 256);
+    }
+
+    #[test]
+    fn users_and_actions_that_look_alike_get_distinct_keys() {
+        let pair = |user: &str, action: &str| {
+            user_action_count(
+                &UserId::parse(user.into()).unwrap(),
+                &Action::parse(action.into()).unwrap(),
+            )
+        };
+        assert_ne!(pair("a:b", "c"), pair("a", "b:c"));
+        assert_ne!(pair("u", "a"), pair("u", "b"));
+        assert_ne!(pair("u", "a"), pair("v", "a"));
+    }
+}

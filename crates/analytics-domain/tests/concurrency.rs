@@ -1,0 +1,157 @@
+//! Counting under concurrency: many service instances (threads) over one
+//! store, on both of Spin's counter encodings.
+
+mod support;
+
+use analytics_domain::{EventId, Recording};
+use std::collections::BTreeMap;
+use std::sync::Barrier;
+use std::thread;
+use support::*;
+
+const THREADS: usize = 16;
+const EVENTS_PER_THREAD: usize = 60;
+const ACTIONS: [&str; 4] = ["login", "logout", "register", "page.view"];
+const USERS: [&str; 5] = ["alice", "bob", "carol", "dave", "erin"];
+
+#[test]
+fn distinct_events_from_many_threads_are_counted_exactly() {
+    for store in stores() {
+        let start = Barrier::new(THREADS);
+        thread::scope(|scope| {
+            for thread_number in 0..THREADS {
+                let (store, start) = (&store, &start);
+                scope.spawn(move || {
+                    let analytics = service(store);
+                    start.wait();
+                    for n in 0..EVENTS_PER_THREAD {
+                        let i = thread_number * EVENTS_PER_THREAD + n;
+                        let submission = fresh(USERS[i % USERS.len()], ACTIONS[i % ACTIONS.len()]);
+                        let recording = analytics.record(submission).unwrap();
+                        assert!(matches!(recording, Recording::Recorded { .. }));
+                    }
+                });
+            }
+        });
+
+        // Expected counts, worked out independently of the store.
+        let total = THREADS * EVENTS_PER_THREAD;
+        let mut per_action: BTreeMap<&str, u64> = BTreeMap::new();
+        let mut per_user: BTreeMap<(&str, &str), u64> = BTreeMap::new();
+        for i in 0..total {
+            let (u, a) = (USERS[i % USERS.len()], ACTIONS[i % ACTIONS.len()]);
+            *per_action.entry(a).or_default() += 1;
+            *per_user.entry((u, a)).or_default() += 1;
+        }
+
+        let analytics = service(&store);
+        let counts = analytics.action_counts().unwrap();
+        assert_eq!(counts.total, total as u64);
+        let actual: BTreeMap<&str, u64> = counts
+            .actions
+            .iter()
+            .map(|(a, n)| (a.as_str(), *n))
+            .collect();
+        assert_eq!(actual, per_action);
+        for u in USERS {
+            let counts = analytics.user_counts(&user(u)).unwrap();
+            for a in ACTIONS {
+                let expected = per_user.get(&(u, a)).copied().unwrap_or(0);
+                assert_eq!(
+                    counts.actions.get(&action(a)).copied().unwrap_or(0),
+                    expected
+                );
+            }
+            assert_eq!(counts.total, counts.actions.values().sum::<u64>());
+        }
+    }
+}
+
+/// With a read-then-write counter, two instances that read the same value
+/// both write value + 1 and one event vanishes. At this contention (every
+/// event on one action and one user) that happens many times over; only
+/// atomic increments keep the count exact.
+#[test]
+fn one_hot_counter_stays_exact_at_high_contention() {
+    const HOT_THREADS: usize = 32;
+    const HOT_EVENTS: usize = 100;
+    for store in stores() {
+        let start = Barrier::new(HOT_THREADS);
+        thread::scope(|scope| {
+            for _ in 0..HOT_THREADS {
+                let (store, start) = (&store, &start);
+                scope.spawn(move || {
+                    let analytics = service(store);
+                    start.wait();
+                    for _ in 0..HOT_EVENTS {
+                        analytics.record(fresh("hot-user", "hot")).unwrap();
+                    }
+                });
+            }
+        });
+        let expected = (HOT_THREADS * HOT_EVENTS) as u64;
+        let analytics = service(&store);
+        assert_eq!(analytics.action_counts().unwrap().total, expected);
+        let mine = analytics.user_counts(&user("hot-user")).unwrap();
+        assert_eq!(mine.actions.get(&action("hot")), Some(&expected));
+    }
+}
+
+#[test]
+fn the_same_event_from_many_threads_at_once_is_counted_once() {
+    const RACERS: usize = 24;
+    for store in stores() {
+        let id = EventId::generate();
+        let start = Barrier::new(RACERS);
+        let outcomes: Vec<Recording> = thread::scope(|scope| {
+            let racers: Vec<_> = (0..RACERS)
+                .map(|_| {
+                    let (store, start) = (&store, &start);
+                    scope.spawn(move || {
+                        let analytics = service(store);
+                        start.wait();
+                        analytics.record(event(Some(id), "racer", "race")).unwrap()
+                    })
+                })
+                .collect();
+            racers.into_iter().map(|r| r.join().unwrap()).collect()
+        });
+        let recorded = outcomes
+            .iter()
+            .filter(|o| matches!(o, Recording::Recorded { .. }))
+            .count();
+        assert_eq!(recorded, 1, "exactly one racer records the event");
+        assert!(outcomes.iter().all(|o| match o {
+            Recording::Recorded { event, .. } => event.id == id,
+            Recording::Duplicate { event_id, .. } => *event_id == id,
+        }));
+        let analytics = service(&store);
+        assert_eq!(analytics.action_counts().unwrap().total, 1);
+        assert_eq!(analytics.user_counts(&user("racer")).unwrap().total, 1);
+    }
+}
+
+#[test]
+fn a_new_action_raced_by_many_threads_is_listed_once_and_counted_fully() {
+    const RACERS: usize = 24;
+    for store in stores() {
+        let start = Barrier::new(RACERS);
+        thread::scope(|scope| {
+            for _ in 0..RACERS {
+                let (store, start) = (&store, &start);
+                scope.spawn(move || {
+                    let analytics = service(store);
+                    start.wait();
+                    analytics.record(fresh("u", "brand.new")).unwrap();
+                });
+            }
+        });
+        let counts = service(&store).action_counts().unwrap();
+        assert_eq!(counts.actions.len(), 1);
+        assert_eq!(
+            counts.actions.get(&action("brand.new")),
+            Some(&(RACERS as u64))
+        );
+        assert_eq!(counts.total, RACERS as u64);
+    }
+}
