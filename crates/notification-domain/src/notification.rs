@@ -1,0 +1,128 @@
+//! A notification, the outcome of delivering it, and the record kept of both.
+
+use crate::fields::{ChannelKind, Message, Metadata, NotificationId, Subject, UserId};
+use serde::{Deserialize, Serialize};
+use service_kit::Timestamp;
+
+/// What a caller asks to send, already validated.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NotifyRequest {
+    pub user_id: UserId,
+    pub channel: ChannelKind,
+    pub subject: Option<Subject>,
+    pub message: Message,
+    pub metadata: Option<Metadata>,
+}
+
+/// A notification as channels deliver it (the webhook's body, the log line).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Notification {
+    pub notification_id: NotificationId,
+    pub user_id: UserId,
+    pub channel: ChannelKind,
+    pub subject: Option<Subject>,
+    pub message: Message,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub metadata: Option<Metadata>,
+    pub created_at: Timestamp,
+}
+
+impl Notification {
+    pub fn new(request: NotifyRequest, created_at: Timestamp) -> Self {
+        Self {
+            notification_id: NotificationId::generate(),
+            user_id: request.user_id,
+            channel: request.channel,
+            subject: request.subject,
+            message: request.message,
+            metadata: request.metadata,
+            created_at,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeliveryStatus {
+    Delivered,
+    Failed,
+}
+
+/// How one delivery went. A failed delivery is a result, not an error: it is
+/// stored and reported to the caller like a successful one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Delivery {
+    /// Tries made, at least 1.
+    pub attempts: u32,
+    /// Why the last try failed; safe to show to clients.
+    pub failure: Option<String>,
+}
+
+impl Delivery {
+    pub fn delivered(attempts: u32) -> Self {
+        Self {
+            attempts,
+            failure: None,
+        }
+    }
+
+    pub fn failed(attempts: u32, reason: impl Into<String>) -> Self {
+        Self {
+            attempts,
+            failure: Some(reason.into()),
+        }
+    }
+
+    pub fn status(&self) -> DeliveryStatus {
+        if self.failure.is_some() {
+            DeliveryStatus::Failed
+        } else {
+            DeliveryStatus::Delivered
+        }
+    }
+}
+
+/// The stored notification with its delivery outcome.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NotificationRecord {
+    #[serde(flatten)]
+    pub notification: Notification,
+    pub status: DeliveryStatus,
+    pub attempts: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+impl NotificationRecord {
+    pub fn new(notification: Notification, delivery: Delivery) -> Self {
+        Self {
+            status: delivery.status(),
+            attempts: delivery.attempts,
+            error: delivery.failure,
+            notification,
+        }
+    }
+
+    pub fn receipt(&self) -> Receipt {
+        Receipt {
+            notification_id: self.notification.notification_id,
+            status: self.status,
+            channel: self.notification.channel,
+            attempts: self.attempts,
+            error: self.error.clone(),
+            created_at: self.notification.created_at,
+        }
+    }
+}
+
+/// What `notify` answers, and what a repeat of its idempotency key gets again.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Receipt {
+    pub notification_id: NotificationId,
+    pub status: DeliveryStatus,
+    pub channel: ChannelKind,
+    pub attempts: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    pub created_at: Timestamp,
+}

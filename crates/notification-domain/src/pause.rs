@@ -1,0 +1,19 @@
+//! Waiting, as a port: wasm components block on a WASI clock pollable,
+//! native tests sleep the thread or only count the pauses.
+
+use std::time::Duration;
+
+pub trait Pause {
+    /// Returns after about `duration`.
+    fn pause(&self, duration: Duration);
+}
+
+/// Sleeps the current thread; for native code and tests that race threads.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ThreadSleep;
+
+impl Pause for ThreadSleep {
+    fn pause(&self, duration: Duration) {
+        std::thread::sleep(duration);
+    }
+}

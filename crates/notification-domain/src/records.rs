@@ -1,0 +1,114 @@
+//! Stored notifications and each user's bounded index of recent ones.
+//!
+//! The index is a ring: a per-user counter hands out sequence numbers, and
+//! sequence number `s` is written to slot `(s - 1) mod INDEX_SLOTS`. A
+//! listing reads the counter, then the newest `limit` slots, then their
+//! records, so it costs three reads whatever other users have stored.
+
+use crate::error::StorageError;
+use crate::fields::{Limit, NotificationId, UserId};
+use crate::keys;
+use crate::notification::NotificationRecord;
+use serde::{Deserialize, Serialize};
+use service_kit::KeyValueStore;
+
+/// How many of a user's notifications the index remembers; older ones stay
+/// readable by id but drop out of the listing. Equal to the largest `limit`.
+pub const INDEX_SLOTS: u64 = Limit::MAX as u64;
+
+/// A slot's content: the sequence number guards against a slot that a
+/// newer notification reused between reading the counter and the slot.
+#[derive(Debug, Serialize, Deserialize)]
+struct SlotEntry {
+    seq: u64,
+    id: NotificationId,
+}
+
+/// Writes `record` and its index entry, plus `extra` entries in the same
+/// transaction: one counter increment and one `set_many`.
+pub fn save<S: KeyValueStore>(
+    store: &S,
+    record: &NotificationRecord,
+    extra: Vec<(String, Vec<u8>)>,
+) -> Result<(), StorageError> {
+    let notification = &record.notification;
+    let user = keys::user(&notification.user_id);
+    let seq = sequence(store.increment(&keys::user_sequence(&user), 1)?).max(1);
+    let slot = SlotEntry {
+        seq,
+        id: notification.notification_id,
+    };
+    let mut entries = vec![
+        (
+            keys::record(&notification.notification_id),
+            serde_json::to_vec(record).expect("records always serialize"),
+        ),
+        (
+            keys::user_slot(&user, (seq - 1) % INDEX_SLOTS),
+            serde_json::to_vec(&slot).expect("slots always serialize"),
+        ),
+    ];
+    entries.extend(extra);
+    store.set_many(&entries)?;
+    Ok(())
+}
+
+/// The record of `id`, if there is one: one read.
+pub fn load<S: KeyValueStore>(
+    store: &S,
+    id: &NotificationId,
+) -> Result<Option<NotificationRecord>, StorageError> {
+    let key = keys::record(id);
+    store
+        .get(&key)?
+        .map(|bytes| decode(&key, &bytes))
+        .transpose()
+}
+
+/// The user's newest `limit` notifications, newest first: three reads.
+pub fn recent<S: KeyValueStore>(
+    store: &S,
+    user_id: &UserId,
+    limit: Limit,
+) -> Result<Vec<NotificationRecord>, StorageError> {
+    let user = keys::user(user_id);
+    let newest = sequence(store.counter(&keys::user_sequence(&user))?);
+    let wanted = newest.min(INDEX_SLOTS).min(limit.get() as u64);
+    let sequence_numbers: Vec<u64> = (0..wanted).map(|back| newest - back).collect();
+    let slot_keys: Vec<String> = sequence_numbers
+        .iter()
+        .map(|seq| keys::user_slot(&user, (seq - 1) % INDEX_SLOTS))
+        .collect();
+
+    let mut record_keys = Vec::with_capacity(slot_keys.len());
+    for ((key, value), seq) in slot_keys
+        .iter()
+        .zip(store.get_many(&slot_keys)?)
+        .zip(&sequence_numbers)
+    {
+        // Empty: a concurrent notify has counted but not yet written.
+        let Some(bytes) = value else { continue };
+        let entry: SlotEntry =
+            serde_json::from_slice(&bytes).map_err(|e| StorageError::corrupt(key, e))?;
+        if entry.seq == *seq {
+            record_keys.push(keys::record(&entry.id));
+        }
+    }
+
+    let mut records = Vec::with_capacity(record_keys.len());
+    for (key, value) in record_keys.iter().zip(store.get_many(&record_keys)?) {
+        if let Some(bytes) = value {
+            records.push(decode(key, &bytes)?);
+        }
+    }
+    Ok(records)
+}
+
+/// Counters start at 0 and only grow; a negative one was not written by us.
+fn sequence(counter: i64) -> u64 {
+    u64::try_from(counter).unwrap_or(0)
+}
+
+fn decode(key: &str, bytes: &[u8]) -> Result<NotificationRecord, StorageError> {
+    serde_json::from_slice(bytes).map_err(|error| StorageError::corrupt(key, error))
+}

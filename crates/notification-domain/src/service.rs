@@ -1,0 +1,136 @@
+//! The notification service: deliver through a channel, store the record and
+//! the user's index entry, honour idempotency keys; read records back.
+
+use crate::channel::{Channels, Deliver};
+use crate::error::{NotifyError, StorageError};
+use crate::fields::{IdempotencyKey, Limit, NotificationId, UserId};
+use crate::idempotency::{Claim, IdempotencyPolicy, Ticket};
+use crate::notification::{Notification, NotificationRecord, NotifyRequest, Receipt};
+use crate::pause::Pause;
+use crate::records;
+use service_kit::{Clock, KeyValueStore};
+
+/// What `notify` did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Notified {
+    /// Delivered (or tried to) and stored now.
+    Created(Receipt),
+    /// A repeat of an idempotency key: the first request's receipt.
+    Repeated(Receipt),
+}
+
+impl Notified {
+    pub fn receipt(&self) -> &Receipt {
+        match self {
+            Self::Created(receipt) | Self::Repeated(receipt) => receipt,
+        }
+    }
+}
+
+/// Generic over its ports: the store, the channels, the clock and a way to
+/// wait (for a repeat that meets a delivery in progress).
+pub struct NotificationService<S, C, K, P> {
+    store: S,
+    channels: C,
+    clock: K,
+    pause: P,
+    policy: IdempotencyPolicy,
+}
+
+impl<S, C, K, P> NotificationService<S, C, K, P>
+where
+    S: KeyValueStore,
+    C: Channels,
+    K: Clock,
+    P: Pause,
+{
+    pub fn new(store: S, channels: C, clock: K, pause: P) -> Self {
+        Self::with_policy(store, channels, clock, pause, IdempotencyPolicy::DEFAULT)
+    }
+
+    pub fn with_policy(
+        store: S,
+        channels: C,
+        clock: K,
+        pause: P,
+        policy: IdempotencyPolicy,
+    ) -> Self {
+        Self {
+            store,
+            channels,
+            clock,
+            pause,
+            policy,
+        }
+    }
+
+    /// Delivers `request` and stores it, once per idempotency key.
+    ///
+    /// The record is written after the delivery: a store failure then
+    /// answers an error although the channel delivered, and frees the key,
+    /// so a retry may deliver again (at least once, never silently lost).
+    pub fn notify(
+        &self,
+        request: NotifyRequest,
+        idempotency_key: Option<&IdempotencyKey>,
+    ) -> Result<Notified, NotifyError> {
+        let ticket = idempotency_key.map(Ticket::new);
+        // A finished key answers from one read, before any write.
+        if let Some(ticket) = &ticket
+            && let Some(receipt) = ticket.finished(&self.store)?
+        {
+            return Ok(Notified::Repeated(receipt));
+        }
+        let channel = self
+            .channels
+            .channel(request.channel)
+            .ok_or(NotifyError::ChannelUnavailable(request.channel))?;
+        let Some(ticket) = ticket else {
+            return Ok(Notified::Created(self.deliver(channel, request, None)?));
+        };
+        if let Claim::Done(receipt) =
+            ticket.claim(&self.store, &self.clock, &self.pause, &self.policy)?
+        {
+            return Ok(Notified::Repeated(receipt));
+        }
+        self.deliver(channel, request, Some(&ticket))
+            .map(Notified::Created)
+            .inspect_err(|_| {
+                // Best effort: if the store is down this fails too, and the
+                // claim's lease frees the key later.
+                let _ = ticket.release(&self.store);
+            })
+    }
+
+    fn deliver(
+        &self,
+        channel: &dyn Deliver,
+        request: NotifyRequest,
+        ticket: Option<&Ticket>,
+    ) -> Result<Receipt, NotifyError> {
+        let notification = Notification::new(request, self.clock.now());
+        let delivery = channel.deliver(&notification);
+        let record = NotificationRecord::new(notification, delivery);
+        let receipt = record.receipt();
+        let extra = ticket
+            .map(|ticket| vec![ticket.done_entry(&receipt)])
+            .unwrap_or_default();
+        records::save(&self.store, &record, extra)?;
+        Ok(receipt)
+    }
+
+    /// The stored record of `id`.
+    pub fn get(&self, id: &NotificationId) -> Result<Option<NotificationRecord>, StorageError> {
+        records::load(&self.store, id)
+    }
+
+    /// The user's newest notifications, newest first (at most
+    /// [`records::INDEX_SLOTS`] are remembered).
+    pub fn recent(
+        &self,
+        user_id: &UserId,
+        limit: Limit,
+    ) -> Result<Vec<NotificationRecord>, StorageError> {
+        records::recent(&self.store, user_id, limit)
+    }
+}

@@ -1,0 +1,250 @@
+//! Idempotency keys: one delivery per key, whatever the timing.
+
+mod support;
+
+use notification_domain::{
+    IdempotencyKey, IdempotencyPolicy, NotificationService, Notified, NotifyError, ThreadSleep,
+};
+use service_kit::KeyValueStore;
+use std::collections::HashSet;
+use std::time::Duration;
+use support::*;
+
+fn key(text: &str) -> IdempotencyKey {
+    IdempotencyKey::parse(text).unwrap()
+}
+
+#[test]
+fn a_repeat_gets_the_first_receipt_and_delivers_nothing() {
+    let fixture = Fixture::new();
+    let service = fixture.service();
+    let first = service
+        .notify(request("u", "once"), Some(&key("k1")))
+        .unwrap();
+    let Notified::Created(receipt) = &first else {
+        panic!("the first request creates: {first:?}");
+    };
+    let writes = fixture.store.0.writes();
+
+    let again = service
+        .notify(request("u", "a different body"), Some(&key("k1")))
+        .unwrap();
+    assert_eq!(again, Notified::Repeated(receipt.clone()));
+    assert_eq!(fixture.channels.log.count(), 1);
+    assert_eq!(
+        fixture.store.0.writes(),
+        writes,
+        "a finished repeat only reads"
+    );
+}
+
+#[test]
+fn different_keys_deliver_separately() {
+    let fixture = Fixture::new();
+    let service = fixture.service();
+    let a = service.notify(request("u", "m"), Some(&key("a"))).unwrap();
+    let b = service.notify(request("u", "m"), Some(&key("b"))).unwrap();
+    assert_ne!(a.receipt().notification_id, b.receipt().notification_id);
+    assert_eq!(fixture.channels.log.count(), 2);
+}
+
+#[test]
+fn many_threads_racing_one_key_deliver_exactly_once() {
+    let mut fixture = Fixture::new();
+    // A slow delivery keeps the race window open while the others arrive.
+    fixture.channels.log.delay = Duration::from_millis(30);
+    let outcomes: Vec<Notified> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..16)
+            .map(|_| {
+                let service = NotificationService::new(
+                    fixture.store.clone(),
+                    fixture.channels.clone(),
+                    fixture.clock.clone(),
+                    ThreadSleep,
+                );
+                scope.spawn(move || {
+                    service
+                        .notify(request("racer", "only once"), Some(&key("race")))
+                        .expect("every racer gets the result")
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+
+    assert_eq!(fixture.channels.log.count(), 1, "exactly one delivery");
+    let created = outcomes
+        .iter()
+        .filter(|o| matches!(o, Notified::Created(_)))
+        .count();
+    assert_eq!(created, 1);
+    let ids: HashSet<_> = outcomes
+        .iter()
+        .map(|o| o.receipt().notification_id)
+        .collect();
+    assert_eq!(ids.len(), 1, "every racer names the same notification");
+    let listed = fixture
+        .service()
+        .recent(
+            &notification_domain::UserId::parse("racer".into()).unwrap(),
+            Default::default(),
+        )
+        .unwrap();
+    assert_eq!(listed.len(), 1);
+}
+
+/// Puts the store in the state a claimant leaves while still delivering.
+fn claim_in_progress(fixture: &Fixture, key_text: &str, since_ms: i64) {
+    // Learn the key's store names from a finished claim on a twin store.
+    let twin = Fixture::new();
+    twin.service()
+        .notify(request("u", "m"), Some(&key(key_text)))
+        .unwrap();
+    let prefix = twin
+        .store
+        .0
+        .keys()
+        .into_iter()
+        .find_map(|k| k.strip_suffix(":claim").map(str::to_owned))
+        .expect("a claim counter");
+    fixture
+        .store
+        .increment(&format!("{prefix}:claim"), 1)
+        .unwrap();
+    fixture
+        .store
+        .set(
+            &format!("{prefix}:state"),
+            format!(r#"{{"state":"in_progress","since_ms":{since_ms}}}"#).as_bytes(),
+        )
+        .unwrap();
+}
+
+#[test]
+fn a_repeat_during_a_live_delivery_waits_then_answers_in_progress() {
+    let fixture = Fixture::new();
+    let now = fixture.clock.0.load(std::sync::atomic::Ordering::SeqCst);
+    claim_in_progress(&fixture, "busy", now);
+    let policy = IdempotencyPolicy {
+        polls: 7,
+        ..IdempotencyPolicy::DEFAULT
+    };
+    let service = NotificationService::with_policy(
+        fixture.store.clone(),
+        fixture.channels.clone(),
+        fixture.clock.clone(),
+        fixture.pause.clone(),
+        policy,
+    );
+    assert_eq!(
+        service.notify(request("u", "m"), Some(&key("busy"))),
+        Err(NotifyError::InProgress)
+    );
+    assert_eq!(fixture.pause.count(), 7, "it waited before giving up");
+    assert_eq!(fixture.channels.log.count(), 0);
+}
+
+#[test]
+fn an_abandoned_claim_is_taken_over_after_its_lease() {
+    let fixture = Fixture::new();
+    let now = fixture.clock.0.load(std::sync::atomic::Ordering::SeqCst);
+    let lease = IdempotencyPolicy::DEFAULT.lease;
+    claim_in_progress(&fixture, "orphan", now - lease.as_millis() as i64 - 1);
+    let service = fixture.service();
+    let outcome = service
+        .notify(request("u", "m"), Some(&key("orphan")))
+        .unwrap();
+    assert!(matches!(outcome, Notified::Created(_)), "{outcome:?}");
+    assert_eq!(fixture.channels.log.count(), 1);
+    let again = service
+        .notify(request("u", "m"), Some(&key("orphan")))
+        .unwrap();
+    assert_eq!(again, Notified::Repeated(outcome.receipt().clone()));
+    assert_eq!(fixture.channels.log.count(), 1);
+}
+
+#[test]
+fn a_claim_within_its_lease_is_not_taken_over() {
+    let fixture = Fixture::new();
+    let now = fixture.clock.0.load(std::sync::atomic::Ordering::SeqCst);
+    let lease = IdempotencyPolicy::DEFAULT.lease;
+    claim_in_progress(&fixture, "young", now - lease.as_millis() as i64 + 1000);
+    let result = fixture
+        .service()
+        .notify(request("u", "m"), Some(&key("young")));
+    assert_eq!(result, Err(NotifyError::InProgress));
+    assert_eq!(fixture.channels.log.count(), 0);
+}
+
+#[test]
+fn an_unavailable_channel_does_not_claim_the_key() {
+    let mut fixture = Fixture::new();
+    let mut hook = request("u", "m");
+    hook.channel = notification_domain::ChannelKind::Webhook;
+    assert!(matches!(
+        fixture.service().notify(hook.clone(), Some(&key("later"))),
+        Err(NotifyError::ChannelUnavailable(_))
+    ));
+    fixture.channels.webhook = Some(RecordingChannel::default());
+    let outcome = fixture.service().notify(hook, Some(&key("later"))).unwrap();
+    assert!(matches!(outcome, Notified::Created(_)), "{outcome:?}");
+}
+
+#[test]
+fn a_failed_save_frees_the_key_for_a_retry() {
+    let fixture = Fixture::new();
+    let service = fixture.service();
+    // The save's set_many fails; the claim and its release go through.
+    let failing = FailSetMany {
+        inner: fixture.store.clone(),
+        fail: std::sync::atomic::AtomicBool::new(true),
+    };
+    let flaky = NotificationService::new(
+        &failing,
+        fixture.channels.clone(),
+        fixture.clock.clone(),
+        fixture.pause.clone(),
+    );
+    assert!(matches!(
+        flaky.notify(request("u", "m"), Some(&key("retry"))),
+        Err(NotifyError::Storage(_))
+    ));
+    let outcome = service
+        .notify(request("u", "m"), Some(&key("retry")))
+        .unwrap();
+    assert!(matches!(outcome, Notified::Created(_)), "{outcome:?}");
+    assert_eq!(
+        fixture.pause.count(),
+        0,
+        "the retry did not wait for a dead claim"
+    );
+}
+
+struct FailSetMany {
+    inner: SharedStore,
+    fail: std::sync::atomic::AtomicBool,
+}
+
+impl KeyValueStore for &FailSetMany {
+    fn get(&self, key: &str) -> Result<Option<Vec<u8>>, service_kit::StoreError> {
+        self.inner.get(key)
+    }
+    fn get_many(&self, keys: &[String]) -> Result<Vec<Option<Vec<u8>>>, service_kit::StoreError> {
+        self.inner.get_many(keys)
+    }
+    fn set(&self, key: &str, value: &[u8]) -> Result<(), service_kit::StoreError> {
+        self.inner.set(key, value)
+    }
+    fn set_many(&self, entries: &[(String, Vec<u8>)]) -> Result<(), service_kit::StoreError> {
+        if self.fail.swap(false, std::sync::atomic::Ordering::SeqCst) {
+            return Err(service_kit::StoreError::Unavailable("test".into()));
+        }
+        self.inner.set_many(entries)
+    }
+    fn delete(&self, key: &str) -> Result<(), service_kit::StoreError> {
+        self.inner.delete(key)
+    }
+    fn increment(&self, key: &str, delta: i64) -> Result<i64, service_kit::StoreError> {
+        self.inner.increment(key, delta)
+    }
+}

@@ -1,0 +1,167 @@
+//! Each user's listing: newest first, bounded, independent of other users.
+
+mod support;
+
+use notification_domain::{INDEX_SLOTS, Limit, NotificationId, UserId};
+use service_kit::kv::InMemoryStore;
+use support::*;
+
+fn user(text: &str) -> UserId {
+    UserId::parse(text.to_owned()).unwrap()
+}
+
+fn notify_n(service: &TestService, who: &str, n: usize) -> Vec<NotificationId> {
+    (0..n)
+        .map(|i| {
+            service
+                .notify(request(who, &format!("n{i}")), None)
+                .unwrap()
+                .receipt()
+                .notification_id
+        })
+        .collect()
+}
+
+fn ids(records: &[notification_domain::NotificationRecord]) -> Vec<NotificationId> {
+    records
+        .iter()
+        .map(|r| r.notification.notification_id)
+        .collect()
+}
+
+#[test]
+fn listings_are_newest_first_and_honour_the_limit() {
+    let fixture = Fixture::new();
+    let service = fixture.service();
+    let mut sent = notify_n(&service, "alice", 25);
+    sent.reverse();
+
+    let default = service.recent(&user("alice"), Limit::default()).unwrap();
+    assert_eq!(ids(&default), sent[..20]);
+    let five = service
+        .recent(&user("alice"), Limit::parse("5").unwrap())
+        .unwrap();
+    assert_eq!(ids(&five), sent[..5]);
+    let all = service
+        .recent(&user("alice"), Limit::parse("100").unwrap())
+        .unwrap();
+    assert_eq!(ids(&all), sent);
+}
+
+#[test]
+fn a_user_without_notifications_has_an_empty_listing() {
+    let fixture = Fixture::new();
+    assert_eq!(
+        fixture.service().recent(&user("nobody"), Limit::default()),
+        Ok(vec![])
+    );
+}
+
+#[test]
+fn users_see_only_their_own() {
+    let fixture = Fixture::new();
+    let service = fixture.service();
+    let alice = notify_n(&service, "alice", 3);
+    notify_n(&service, "bob", 4);
+    let mut listed = ids(&service.recent(&user("alice"), Limit::default()).unwrap());
+    listed.reverse();
+    assert_eq!(listed, alice);
+}
+
+#[test]
+fn the_index_keeps_only_the_newest_slots_but_records_stay_readable() {
+    let fixture = Fixture::new();
+    let service = fixture.service();
+    let total = INDEX_SLOTS as usize + 30;
+    let mut sent = notify_n(&service, "busy", total);
+    let oldest = sent[0];
+    sent.reverse();
+    let listed = service
+        .recent(&user("busy"), Limit::parse("100").unwrap())
+        .unwrap();
+    assert_eq!(ids(&listed), sent[..INDEX_SLOTS as usize]);
+    assert!(service.get(&oldest).unwrap().is_some());
+
+    let index_keys = fixture
+        .store
+        .0
+        .keys()
+        .into_iter()
+        .filter(|k| k.contains(":slot:"))
+        .count();
+    assert_eq!(index_keys, INDEX_SLOTS as usize, "the ring does not grow");
+}
+
+/// Counts reads, to show a listing's cost does not depend on other users.
+#[derive(Default)]
+struct CountingStore {
+    inner: InMemoryStore,
+    reads: std::sync::atomic::AtomicUsize,
+    keys_read: std::sync::atomic::AtomicUsize,
+}
+
+impl service_kit::KeyValueStore for &CountingStore {
+    fn get(&self, key: &str) -> Result<Option<Vec<u8>>, service_kit::StoreError> {
+        self.reads.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        self.keys_read
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        self.inner.get(key)
+    }
+    fn get_many(&self, keys: &[String]) -> Result<Vec<Option<Vec<u8>>>, service_kit::StoreError> {
+        self.reads.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        self.keys_read
+            .fetch_add(keys.len(), std::sync::atomic::Ordering::SeqCst);
+        self.inner.get_many(keys)
+    }
+    fn set(&self, key: &str, value: &[u8]) -> Result<(), service_kit::StoreError> {
+        self.inner.set(key, value)
+    }
+    fn set_many(&self, entries: &[(String, Vec<u8>)]) -> Result<(), service_kit::StoreError> {
+        self.inner.set_many(entries)
+    }
+    fn delete(&self, key: &str) -> Result<(), service_kit::StoreError> {
+        self.inner.delete(key)
+    }
+    fn increment(&self, key: &str, delta: i64) -> Result<i64, service_kit::StoreError> {
+        self.inner.increment(key, delta)
+    }
+}
+
+#[test]
+fn a_listing_costs_three_reads_whatever_other_users_stored() {
+    let store = CountingStore::default();
+    let fixture = Fixture::new();
+    let service = notification_domain::NotificationService::new(
+        &store,
+        fixture.channels.clone(),
+        fixture.clock.clone(),
+        fixture.pause.clone(),
+    );
+    let cost = |service: &notification_domain::NotificationService<&CountingStore, _, _, _>| {
+        store.reads.store(0, std::sync::atomic::Ordering::SeqCst);
+        store
+            .keys_read
+            .store(0, std::sync::atomic::Ordering::SeqCst);
+        let listed = service
+            .recent(&user("me"), Limit::parse("10").unwrap())
+            .unwrap();
+        assert_eq!(listed.len(), 10);
+        (
+            store.reads.load(std::sync::atomic::Ordering::SeqCst),
+            store.keys_read.load(std::sync::atomic::Ordering::SeqCst),
+        )
+    };
+    for i in 0..12 {
+        service
+            .notify(request("me", &format!("m{i}")), None)
+            .unwrap();
+    }
+    let before = cost(&service);
+    for i in 0..300 {
+        service
+            .notify(request(&format!("other{}", i % 7), "noise"), None)
+            .unwrap();
+    }
+    assert_eq!(cost(&service), before);
+    assert_eq!(before, (3, 21), "the counter, 10 slots, 10 records");
+}

@@ -1,0 +1,104 @@
+//! Delivering and storing notifications.
+
+mod support;
+
+use notification_domain::{
+    ChannelKind, DeliveryStatus, NotificationId, Notified, NotifyError, Subject,
+};
+use serde_json::json;
+use service_kit::{Clock, KeyValueStore};
+use support::*;
+
+#[test]
+fn a_notification_is_delivered_once_and_stored_with_its_outcome() {
+    let fixture = Fixture::new();
+    let service = fixture.service();
+    let mut request = request("alice", "hello");
+    request.subject = Some(Subject::parse("Hi".into()).unwrap());
+    request.metadata = Some(json!({"k": "v"}).as_object().unwrap().clone());
+
+    let Notified::Created(receipt) = service.notify(request, None).unwrap() else {
+        panic!("a new notification is created");
+    };
+    assert_eq!(receipt.status, DeliveryStatus::Delivered);
+    assert_eq!(receipt.channel, ChannelKind::Log);
+    assert_eq!(receipt.attempts, 1);
+    assert_eq!(receipt.created_at, fixture.clock.now());
+
+    let delivered = fixture.channels.log.delivered.lock().unwrap().clone();
+    assert_eq!(delivered.len(), 1);
+    assert_eq!(delivered[0].notification_id, receipt.notification_id);
+    assert_eq!(delivered[0].message.as_str(), "hello");
+
+    let stored = service.get(&receipt.notification_id).unwrap().unwrap();
+    assert_eq!(stored.receipt(), receipt);
+    assert_eq!(stored.notification, delivered[0]);
+    let json = serde_json::to_value(&stored).unwrap();
+    assert_eq!(json["user_id"], "alice");
+    assert_eq!(json["subject"], "Hi");
+    assert_eq!(json["metadata"], json!({"k": "v"}));
+    assert!(json.get("error").is_none());
+}
+
+#[test]
+fn a_failed_delivery_is_stored_as_failed_with_its_reason() {
+    let mut fixture = Fixture::new();
+    fixture.channels.webhook = Some(RecordingChannel {
+        failure: Some("the webhook answered 500".into()),
+        ..Default::default()
+    });
+    let service = fixture.service();
+    let mut request = request("bob", "hook");
+    request.channel = ChannelKind::Webhook;
+    let receipt = service.notify(request, None).unwrap().receipt().clone();
+    assert_eq!(receipt.status, DeliveryStatus::Failed);
+    assert_eq!(receipt.error.as_deref(), Some("the webhook answered 500"));
+    let stored = service.get(&receipt.notification_id).unwrap().unwrap();
+    assert_eq!(stored.status, DeliveryStatus::Failed);
+    assert_eq!(
+        serde_json::to_value(&receipt).unwrap()["error"],
+        "the webhook answered 500"
+    );
+}
+
+#[test]
+fn an_unconfigured_channel_is_unavailable_and_stores_nothing() {
+    let fixture = Fixture::new();
+    let service = fixture.service();
+    let mut request = request("carol", "hook");
+    request.channel = ChannelKind::Webhook;
+    assert_eq!(
+        service.notify(request, None),
+        Err(NotifyError::ChannelUnavailable(ChannelKind::Webhook))
+    );
+    assert!(fixture.store.0.is_empty(), "{:?}", fixture.store.0.keys());
+    assert_eq!(fixture.channels.log.count(), 0);
+}
+
+#[test]
+fn unknown_ids_are_not_found() {
+    let fixture = Fixture::new();
+    assert_eq!(fixture.service().get(&NotificationId::generate()), Ok(None));
+}
+
+#[test]
+fn a_store_failure_is_an_error_not_a_panic() {
+    let fixture = Fixture::new();
+    fixture.store.0.set_failing(true);
+    let error = fixture
+        .service()
+        .notify(request("dave", "m"), None)
+        .unwrap_err();
+    assert!(matches!(error, NotifyError::Storage(_)), "{error:?}");
+}
+
+#[test]
+fn a_plain_notify_costs_two_writes() {
+    let fixture = Fixture::new();
+    fixture
+        .service()
+        .notify(request("erin", "m"), None)
+        .unwrap();
+    assert_eq!(fixture.store.0.writes(), 2);
+    assert!(fixture.store.counter("missing").is_ok());
+}
