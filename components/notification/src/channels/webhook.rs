@@ -1,0 +1,46 @@
+//! The webhook channel's transport: one bounded POST per attempt through
+//! spin-kit's outbound HTTP. The retry policy lives in the domain.
+
+use notification_domain::{TransportFailure, WebhookTransport};
+use service_kit::request_id;
+use spin_kit::outbound::{self, Deadline, OutboundError, OutboundRequest};
+use std::time::Duration;
+
+/// Per attempt; with three attempts and their backoff a delivery ends
+/// within about 16 s even when the peer never answers.
+const ATTEMPT_DEADLINE: Deadline = Deadline::within(Duration::from_secs(2), Duration::from_secs(5));
+
+pub struct SpinWebhook {
+    url: String,
+    request_id: String,
+}
+
+impl SpinWebhook {
+    pub fn new(url: String, request_id: &str) -> Self {
+        Self {
+            url,
+            request_id: request_id.to_owned(),
+        }
+    }
+}
+
+impl WebhookTransport for SpinWebhook {
+    fn post_json(&self, body: &[u8]) -> Result<u16, TransportFailure> {
+        let request = OutboundRequest::post_json(self.url.clone(), body.to_vec())
+            .header(request_id::HEADER, self.request_id.clone());
+        outbound::send(request, ATTEMPT_DEADLINE)
+            .map(|response| response.status)
+            .map_err(failure)
+    }
+}
+
+/// Reasons end up in stored records and responses: they never name the URL.
+fn failure(error: OutboundError) -> TransportFailure {
+    let (retryable, reason) = match error {
+        OutboundError::InvalidUrl(_) => (false, "webhook_url is not an http(s) URL".to_owned()),
+        OutboundError::Denied => (false, "the webhook host is not allowed".to_owned()),
+        OutboundError::TimedOut => (true, "the webhook did not answer in time".to_owned()),
+        OutboundError::Transport(cause) => (true, format!("the webhook call failed: {cause}")),
+    };
+    TransportFailure { retryable, reason }
+}

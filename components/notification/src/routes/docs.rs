@@ -1,0 +1,40 @@
+//! The service's OpenAPI document.
+
+use crate::wire::{
+    Channel, Health, NotificationList, NotificationReceipt, NotificationView, NotifyBody, Status,
+};
+use spin_kit::openapi::{ErrorResponse, SecuritySchemes, serve_document};
+use spin_kit::serve::{HandlerResult, RequestContext};
+use spin_sdk::http::{Params, Request};
+use utoipa::OpenApi;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Notification service",
+        description = "Sends notifications through the `log` or `webhook` channel, stores them, and lists each user's newest. Errors have the shape `{\"error\": {\"code\", \"message\", \"details\"}, \"request_id\"}`; unknown paths get `404 not_found`, known paths with another method `405 method_not_allowed` with `Allow`. Every response carries `X-Request-Id`."
+    ),
+    paths(
+        super::health::health,
+        super::notify::notify,
+        super::notification::notification,
+        super::user_notifications::user_notifications,
+    ),
+    components(schemas(
+        ErrorResponse, NotifyBody, NotificationReceipt, NotificationView, NotificationList,
+        Channel, Status, Health
+    )),
+    modifiers(&SecuritySchemes),
+    tags(
+        (name = "notification", description = "Sending and reading notifications."),
+        (name = "health", description = "Liveness and store check."),
+    )
+)]
+pub struct ApiDoc;
+
+/// This document.
+pub fn openapi(_: &RequestContext, _: Request, _: Params) -> HandlerResult {
+    let mut document = ApiDoc::openapi();
+    document.info.version = env!("CARGO_PKG_VERSION").to_owned();
+    serve_document(&document)
+}

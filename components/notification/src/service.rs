@@ -1,0 +1,19 @@
+//! The domain service wired to Spin: its store, channels, clock and pause.
+
+use crate::channels::SpinChannels;
+use crate::pause::MonotonicPause;
+use notification_domain::NotificationService;
+use service_kit::{ApiError, SystemClock};
+use spin_kit::{RequestContext, SpinStore};
+
+pub type Notifications = NotificationService<SpinStore, SpinChannels, SystemClock, MonotonicPause>;
+
+pub fn open(context: &RequestContext) -> Result<Notifications, ApiError> {
+    let store = SpinStore::open(crate::STORE).map_err(|error| context.internal(error))?;
+    Ok(NotificationService::new(
+        store,
+        SpinChannels::configured(&context.request_id),
+        SystemClock,
+        MonotonicPause,
+    ))
+}
