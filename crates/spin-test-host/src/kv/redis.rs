@@ -173,3 +173,85 @@ impl RedisCas {
         res.map_err(|_| SwapFailure::CasFailed)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::kv::Failure;
+    use crate::testing::RedisServer;
+
+    async fn store(server: &RedisServer) -> RedisStore {
+        let manager = RedisManager::new(&format!("{}/0", server.url())).unwrap();
+        match manager.open().await {
+            Ok(s) => s,
+            Err(e) => panic!("open: {e:?}"),
+        }
+    }
+
+    fn server() -> RedisServer {
+        RedisServer::start().unwrap_or_else(|e| panic!("these tests need redis-server: {e:#}"))
+    }
+
+    #[tokio::test]
+    async fn counters_are_ascii_decimal() {
+        let server = server();
+        let s = store(&server).await;
+        assert_eq!(s.increment("c", 1).await.unwrap(), 1);
+        assert_eq!(s.increment("c", 41).await.unwrap(), 42);
+        assert_eq!(s.get("c").await.unwrap().as_deref(), Some(&b"42"[..]));
+        // A non-integer value is a store error for the guest, not a trap.
+        s.set("text", b"abc").await.unwrap();
+        assert!(matches!(
+            s.increment("text", 1).await,
+            Err(Failure::Guest(_))
+        ));
+    }
+
+    #[tokio::test]
+    async fn swap_writes_and_then_reports_cas_failed() {
+        let server = server();
+        let s = store(&server).await;
+        s.set("k", b"old").await.unwrap();
+        let mut cas = s.new_cas("k").await.unwrap();
+        assert_eq!(cas.current().await.unwrap().as_deref(), Some(&b"old"[..]));
+        assert!(matches!(
+            cas.swap(b"new".to_vec()).await,
+            Err(SwapFailure::CasFailed)
+        ));
+        assert_eq!(s.get("k").await.unwrap().as_deref(), Some(&b"new"[..]));
+    }
+
+    #[tokio::test]
+    async fn basic_operations_and_batches() {
+        let server = server();
+        let s = store(&server).await;
+        assert_eq!(s.get("k").await.unwrap(), None);
+        s.set("k", b"v").await.unwrap();
+        assert!(s.exists("k").await.unwrap());
+        assert_eq!(s.get_keys().await.unwrap(), ["k"]);
+        s.delete("k").await.unwrap();
+        assert!(!s.exists("k").await.unwrap());
+
+        s.set_many(vec![
+            ("a".into(), b"1".to_vec()),
+            ("b".into(), b"2".to_vec()),
+        ])
+        .await
+        .unwrap();
+        assert_eq!(s.get("b").await.unwrap().as_deref(), Some(&b"2"[..]));
+        // Spin sends `KEYS a b` for get-many: Redis rejects several keys.
+        assert!(matches!(
+            s.get_many(vec!["a".into(), "b".into()]).await,
+            Err(Failure::Guest(_))
+        ));
+        assert_eq!(s.get_many(vec!["missing".into()]).await.unwrap(), []);
+        s.delete_many(vec!["a".into(), "b".into()]).await.unwrap();
+        assert!(s.get_keys().await.unwrap().is_empty());
+    }
+
+    #[test]
+    fn bad_urls_are_rejected_up_front() {
+        assert!(RedisManager::new("http://127.0.0.1:6379").is_err());
+        assert!(RedisManager::new("redis://127.0.0.1:6379/2").is_ok());
+    }
+}

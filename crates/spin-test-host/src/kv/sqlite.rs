@@ -382,3 +382,150 @@ impl SqliteCas {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn memory() -> SqliteStore {
+        SqliteStore {
+            db: Arc::new(SqliteManager::new(None).unwrap()),
+            label: "default".into(),
+        }
+    }
+
+    fn is_trap<T: std::fmt::Debug>(r: KvResult<T>) -> bool {
+        matches!(r, Err(Failure::Trap(_)))
+    }
+
+    #[tokio::test]
+    async fn counters_are_8_byte_little_endian() {
+        let s = memory();
+        assert_eq!(s.increment("c", 1).await.unwrap(), 1);
+        assert_eq!(s.increment("c", 2).await.unwrap(), 3);
+        assert_eq!(s.increment("c", -10).await.unwrap(), -7);
+        assert_eq!(
+            s.get("c").await.unwrap(),
+            Some((-7i64).to_le_bytes().to_vec())
+        );
+    }
+
+    #[tokio::test]
+    async fn increment_of_a_non_counter_traps_and_poisons_the_store() {
+        let s = memory();
+        s.set("c", b"12").await.unwrap();
+        assert!(is_trap(s.increment("c", 1).await));
+        // Spin's mutex is poisoned from then on: everything panics.
+        assert!(is_trap(s.get("other").await));
+        assert!(is_trap(s.set("x", b"1").await));
+    }
+
+    #[tokio::test]
+    async fn eight_arbitrary_bytes_count_as_a_counter() {
+        let s = memory();
+        s.set("c", b"abcdefgh").await.unwrap();
+        let n = s.increment("c", 1).await.unwrap();
+        assert_eq!(n, i64::from_le_bytes(*b"abcdefgh") + 1);
+    }
+
+    #[tokio::test]
+    async fn compare_and_swap_on_a_missing_key_is_an_upsert() {
+        let s = memory();
+        // Two "create if absent" attempts both succeed; the later one wins.
+        let mut first = s.new_cas("claim");
+        let mut second = s.new_cas("claim");
+        assert_eq!(first.current().await.unwrap(), None);
+        assert_eq!(second.current().await.unwrap(), None);
+        first.swap(b"first".to_vec()).await.unwrap();
+        second.swap(b"second".to_vec()).await.unwrap();
+        assert_eq!(
+            s.get("claim").await.unwrap().as_deref(),
+            Some(&b"second"[..])
+        );
+        // Without `current` it overwrites whatever is there.
+        s.new_cas("claim").swap(b"blind".to_vec()).await.unwrap();
+        assert_eq!(
+            s.get("claim").await.unwrap().as_deref(),
+            Some(&b"blind"[..])
+        );
+    }
+
+    #[tokio::test]
+    async fn compare_and_swap_detects_a_change_of_an_existing_value() {
+        let s = memory();
+        s.set("k", b"a").await.unwrap();
+        let mut cas = s.new_cas("k");
+        assert_eq!(cas.current().await.unwrap().as_deref(), Some(&b"a"[..]));
+        s.set("k", b"b").await.unwrap();
+        assert!(matches!(
+            cas.swap(b"c".to_vec()).await,
+            Err(SwapFailure::CasFailed)
+        ));
+        let mut cas = s.new_cas("k");
+        cas.current().await.unwrap();
+        cas.swap(b"c".to_vec()).await.unwrap();
+        assert_eq!(s.get("k").await.unwrap().as_deref(), Some(&b"c"[..]));
+    }
+
+    #[tokio::test]
+    async fn batches_and_key_listing() {
+        let s = memory();
+        s.set_many(vec![
+            ("a".into(), b"1".to_vec()),
+            ("b".into(), b"2".to_vec()),
+        ])
+        .await
+        .unwrap();
+        let mut got = s
+            .get_many(vec!["a".into(), "b".into(), "missing".into()])
+            .await
+            .unwrap();
+        got.sort();
+        // Only keys that exist come back.
+        assert_eq!(
+            got,
+            [
+                ("a".to_string(), Some(b"1".to_vec())),
+                ("b".to_string(), Some(b"2".to_vec()))
+            ]
+        );
+        let mut keys = s.get_keys().await.unwrap();
+        keys.sort();
+        assert_eq!(keys, ["a", "b"]);
+        assert!(s.exists("a").await.unwrap());
+        s.delete_many(vec!["a".into(), "b".into()]).await.unwrap();
+        assert!(!s.exists("a").await.unwrap());
+        assert!(s.get_keys().await.unwrap().is_empty());
+    }
+
+    #[tokio::test]
+    async fn labels_share_a_file_but_not_keys_and_data_survives_reopening() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("nested/kv.db");
+        let db = Arc::new(SqliteManager::new(Some(path.clone())).unwrap());
+        let a = db.open("a").await.unwrap();
+        let b = db.open("b").await.unwrap();
+        a.set("k", b"from a").await.unwrap();
+        assert_eq!(b.get("k").await.unwrap(), None);
+        a.increment("n", 5).await.unwrap();
+        db.close();
+        assert!(matches!(a.get("k").await, Err(Failure::Guest(_))));
+
+        // A new manager on the same file (a restarted app) sees the data.
+        let again = Arc::new(SqliteManager::new(Some(path.clone())).unwrap());
+        let a = again.open("a").await.unwrap();
+        assert_eq!(a.get("k").await.unwrap().as_deref(), Some(&b"from a"[..]));
+        assert_eq!(a.increment("n", 1).await.unwrap(), 6);
+
+        // The file is Spin's schema, so `spin up` could read it too.
+        let conn = Connection::open(&path).unwrap();
+        let n: i64 = conn
+            .query_row(
+                "SELECT COUNT(*) FROM spin_key_value WHERE store = 'a'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(n, 2);
+    }
+}
