@@ -1,0 +1,166 @@
+//! The delivery port over HTTP: events to analytics, notifications to the
+//! notification service, all of a round at once and within a short bound.
+
+use auth_domain::{Delivery, DeliveryOutcome, DeliveryPort, Round};
+use serde_json::json;
+use service_kit::request_id;
+use spin_kit::caller::INTERNAL_KEY_HEADER;
+use spin_kit::config;
+use spin_kit::outbound::{self, Deadline, OutboundError, OutboundRequest, OutboundResponse};
+use spin_kit::serve::RequestContext;
+use std::time::Duration;
+
+/// The request's own side effects: worth a little wait.
+const OWN_DEADLINE: Deadline =
+    Deadline::within(Duration::from_millis(300), Duration::from_millis(1500));
+/// Older entries swept along: the user is not waiting for them, so less.
+const SWEEP_DEADLINE: Deadline =
+    Deadline::within(Duration::from_millis(300), Duration::from_millis(800));
+
+pub struct HttpDelivery {
+    context: RequestContext,
+}
+
+impl HttpDelivery {
+    pub fn new(context: RequestContext) -> Self {
+        Self { context }
+    }
+
+    fn request(&self, delivery: &Delivery, internal_key: &str) -> Result<OutboundRequest, String> {
+        let (base, path, body) = match delivery {
+            Delivery::Event {
+                event_id,
+                user_id,
+                action,
+                timestamp,
+                metadata,
+            } => (
+                "analytics_url",
+                "/analytics/events",
+                json!({
+                    "event_id": event_id,
+                    "user_id": user_id,
+                    "action": action,
+                    "timestamp": timestamp,
+                    "metadata": metadata,
+                }),
+            ),
+            Delivery::Notification {
+                user_id,
+                subject,
+                message,
+                ..
+            } => (
+                "notification_url",
+                "/notification/notify",
+                json!({
+                    "user_id": user_id,
+                    "channel": "log",
+                    "subject": subject,
+                    "message": message,
+                }),
+            ),
+        };
+        let base = config::base_url(base).map_err(|_| format!("{base} is not configured"))?;
+        let mut request =
+            OutboundRequest::post_json(format!("{base}{path}"), body.to_string().into_bytes())
+                .header(INTERNAL_KEY_HEADER, internal_key)
+                .header(request_id::HEADER, self.context.request_id.clone());
+        if let Delivery::Notification {
+            idempotency_key, ..
+        } = delivery
+        {
+            request = request.header("idempotency-key", idempotency_key.clone());
+        }
+        Ok(request)
+    }
+
+    fn outcome(
+        &self,
+        delivery: &Delivery,
+        result: Result<OutboundResponse, OutboundError>,
+    ) -> DeliveryOutcome {
+        let target = target(delivery);
+        match result {
+            Ok(response) if (200..300).contains(&response.status) => DeliveryOutcome::Delivered,
+            Ok(response)
+                if matches!(response.status, 400..=499)
+                    && !matches!(response.status, 408 | 429) =>
+            {
+                self.context.log(
+                    "delivery_rejected",
+                    json!({
+                        "target": target,
+                        "delivery_id": delivery.id(),
+                        "status": response.status,
+                        "answer": String::from_utf8_lossy(&response.body[..response.body.len().min(300)]),
+                    }),
+                );
+                DeliveryOutcome::Rejected {
+                    status: response.status,
+                }
+            }
+            Ok(response) => {
+                self.failed(delivery, &format!("status {}", response.status));
+                DeliveryOutcome::Failed
+            }
+            Err(error) => {
+                self.failed(delivery, &error.to_string());
+                DeliveryOutcome::Failed
+            }
+        }
+    }
+
+    fn failed(&self, delivery: &Delivery, cause: &str) {
+        self.context.log(
+            "delivery_failed",
+            json!({"target": target(delivery), "delivery_id": delivery.id(), "cause": cause, "kept": true}),
+        );
+    }
+}
+
+fn target(delivery: &Delivery) -> &'static str {
+    match delivery {
+        Delivery::Event { .. } => "analytics",
+        Delivery::Notification { .. } => "notification",
+    }
+}
+
+impl DeliveryPort for HttpDelivery {
+    fn deliver(&self, deliveries: &[&Delivery], round: Round) -> Vec<DeliveryOutcome> {
+        let Ok(internal_key) = config::required_variable("internal_api_key") else {
+            return vec![DeliveryOutcome::Failed; deliveries.len()];
+        };
+        let built: Vec<Result<OutboundRequest, String>> = deliveries
+            .iter()
+            .map(|delivery| self.request(delivery, &internal_key))
+            .collect();
+        let ready: Vec<OutboundRequest> = built
+            .iter()
+            .filter_map(|r| r.as_ref().ok().cloned())
+            .collect();
+        let deadline = match round {
+            Round::WithOwn => OWN_DEADLINE,
+            Round::SweepOnly => SWEEP_DEADLINE,
+        };
+        let mut answers = outbound::send_all(ready, deadline).into_iter();
+        deliveries
+            .iter()
+            .zip(built)
+            .map(|(delivery, request)| match request {
+                Ok(_) => {
+                    let answer = answers.next().expect("one answer per request sent");
+                    self.outcome(delivery, answer)
+                }
+                Err(cause) => {
+                    self.failed(delivery, &cause);
+                    DeliveryOutcome::Failed
+                }
+            })
+            .collect()
+    }
+
+    fn note(&self, event: &str, detail: &str) {
+        self.context.log(event, json!({"detail": detail}));
+    }
+}

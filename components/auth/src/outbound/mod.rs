@@ -1,0 +1,5 @@
+//! Calls the auth service makes to other services.
+
+mod delivery;
+
+pub use delivery::HttpDelivery;

@@ -1,0 +1,59 @@
+//! One module per resource; this one wires them to their paths and holds
+//! what several handlers share.
+
+mod health;
+mod login;
+mod logout;
+mod me;
+pub mod openapi;
+mod outbox;
+mod register;
+mod user;
+
+use auth_domain::{TokenError, Unexpected};
+use service_kit::credentials::bearer_token;
+use service_kit::{ApiError, FieldReader, JsonIntake};
+use spin_kit::serve::RequestContext;
+use spin_kit::{Routes, Service};
+use spin_sdk::http::Request;
+
+const SERVICE: Service = Service {
+    name: "auth",
+    version: env!("CARGO_PKG_VERSION"),
+};
+
+pub fn routes() -> Routes {
+    Routes::new(SERVICE)
+        .post("/auth/register", register::register)
+        .post("/auth/login", login::login)
+        .post("/auth/logout", logout::logout)
+        .get("/auth/me", me::me)
+        .post("/auth/outbox/flush", outbox::flush)
+        .get("/auth/health", health::health)
+        .get("/auth/openapi.json", openapi::document)
+}
+
+fn header<'a>(request: &'a Request, name: &str) -> Option<&'a str> {
+    request.header(name).and_then(|value| value.as_str())
+}
+
+/// The JSON object of the body, after the contract's 413/415/400 checks.
+fn json_body(request: &Request) -> Result<FieldReader, ApiError> {
+    JsonIntake::object(header(request, "content-type"), request.body())
+}
+
+/// The bearer token, or the 401 that says it is missing.
+fn bearer(request: &Request) -> Result<&str, ApiError> {
+    bearer_token(header(request, "authorization")).ok_or_else(ApiError::unauthorized_bearer)
+}
+
+fn token_error(context: &RequestContext, error: TokenError) -> ApiError {
+    match error {
+        TokenError::Invalid => ApiError::unauthorized_bearer(),
+        TokenError::Unexpected(cause) => unexpected(context, cause),
+    }
+}
+
+fn unexpected(context: &RequestContext, cause: Unexpected) -> ApiError {
+    context.internal(cause)
+}

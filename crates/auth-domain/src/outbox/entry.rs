@@ -1,0 +1,71 @@
+//! One pending delivery as the outbox stores it.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use service_kit::Timestamp;
+
+/// A side effect to deliver. Its id is fixed when it is staged, so every
+/// retry is recognisable as the same delivery.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Delivery {
+    /// `POST {analytics_url}/analytics/events`.
+    Event {
+        event_id: String,
+        user_id: String,
+        action: String,
+        timestamp: Timestamp,
+        metadata: Value,
+    },
+    /// `POST {notification_url}/notification/notify` with
+    /// `Idempotency-Key: {idempotency_key}`.
+    Notification {
+        idempotency_key: String,
+        user_id: String,
+        subject: String,
+        message: String,
+    },
+}
+
+impl Delivery {
+    pub fn event(user_id: &str, action: &str, timestamp: Timestamp, metadata: Value) -> Self {
+        Self::Event {
+            event_id: uuid::Uuid::new_v4().to_string(),
+            user_id: user_id.to_owned(),
+            action: action.to_owned(),
+            timestamp,
+            metadata,
+        }
+    }
+
+    pub fn notification(user_id: &str, subject: &str, message: String) -> Self {
+        Self::Notification {
+            idempotency_key: uuid::Uuid::new_v4().to_string(),
+            user_id: user_id.to_owned(),
+            subject: subject.to_owned(),
+            message,
+        }
+    }
+
+    /// The stable id receivers deduplicate on.
+    pub fn id(&self) -> &str {
+        match self {
+            Self::Event { event_id, .. } => event_id,
+            Self::Notification {
+                idempotency_key, ..
+            } => idempotency_key,
+        }
+    }
+}
+
+/// `outbox:entry:{seq}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OutboxEntry {
+    pub seq: u64,
+    pub created_at: Timestamp,
+    /// Not tried by its own request (failed logins stay as fast for known
+    /// users as for unknown ones); the next sweep takes it at once.
+    #[serde(default)]
+    pub deferred: bool,
+    pub delivery: Delivery,
+}

@@ -1,0 +1,27 @@
+//! `outbox:low`: where sweeps start, and what they know about gaps.
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub(crate) struct LowMark {
+    /// Every entry numbered below this is settled.
+    pub next: u64,
+    /// `outbox:seq` as read at `checkpoint_at_ms`: every number up to it was
+    /// reserved before then.
+    pub checkpoint_seq: u64,
+    pub checkpoint_at_ms: i64,
+    /// Sweeps leave older entries alone until then (a peer just failed).
+    pub retry_at_ms: i64,
+}
+
+impl Default for LowMark {
+    fn default() -> Self {
+        Self {
+            next: 1,
+            checkpoint_seq: 0,
+            checkpoint_at_ms: 0,
+            retry_at_ms: 0,
+        }
+    }
+}

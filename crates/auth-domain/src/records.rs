@@ -1,0 +1,72 @@
+//! What the store keeps about users and tokens, and what operations return.
+
+use serde::{Deserialize, Serialize};
+use service_kit::Timestamp;
+
+/// `user:{username}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserRecord {
+    pub user_id: String,
+    pub username: String,
+    pub email: Option<String>,
+    pub created_at: Timestamp,
+    /// argon2id PHC string.
+    pub password_hash: String,
+}
+
+impl UserRecord {
+    pub fn profile(&self) -> UserProfile {
+        UserProfile {
+            user_id: self.user_id.clone(),
+            username: self.username.clone(),
+            email: self.email.clone(),
+            created_at: self.created_at,
+        }
+    }
+}
+
+/// A user as clients may see them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserProfile {
+    pub user_id: String,
+    pub username: String,
+    pub email: Option<String>,
+    pub created_at: Timestamp,
+}
+
+/// `token:{digest}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct TokenRecord {
+    pub user_id: String,
+    pub username: String,
+    pub issued_at: Timestamp,
+    pub expires_at: Timestamp,
+    #[serde(default)]
+    pub revoked_at: Option<Timestamp>,
+}
+
+impl TokenRecord {
+    pub fn is_valid_at(&self, now: Timestamp) -> bool {
+        self.revoked_at.is_none() && now < self.expires_at
+    }
+}
+
+/// A freshly issued bearer token. The token itself exists only here and in
+/// the response; the store keeps its digest.
+#[derive(Clone, PartialEq, Eq)]
+pub struct IssuedToken {
+    pub token: String,
+    pub user_id: String,
+    pub expires_in: i64,
+    pub expires_at: Timestamp,
+}
+
+impl std::fmt::Debug for IssuedToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("IssuedToken")
+            .field("token", &"***")
+            .field("user_id", &self.user_id)
+            .field("expires_at", &self.expires_at)
+            .finish()
+    }
+}
