@@ -77,3 +77,59 @@ pub(crate) fn add(
     store.set(&keys::action_slot(slot), action.as_str().as_bytes())?;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use service_kit::kv::InMemoryStore;
+
+    fn action(name: &str) -> Action {
+        Action::parse(name.to_owned()).unwrap()
+    }
+
+    #[test]
+    fn names_fold_repeats_and_skip_slots_whose_writer_died() {
+        let store = InMemoryStore::redis_like();
+        add(&store, &action("login"), 0).unwrap();
+        // A writer that took slot 2 and died before writing the name.
+        store.increment(keys::ACTION_SLOTS, 1).unwrap();
+        // Two racers that both added "logout".
+        add(&store, &action("logout"), 2).unwrap();
+        add(&store, &action("logout"), 2).unwrap();
+        let slots = slots(&store).unwrap();
+        assert_eq!(slots, 4);
+        assert_eq!(
+            names(&store, slots).unwrap(),
+            [action("login"), action("logout")]
+        );
+    }
+
+    #[test]
+    fn a_slot_with_something_else_than_a_name_is_corruption() {
+        let store = InMemoryStore::sqlite_like();
+        add(&store, &action("login"), 0).unwrap();
+        store.set(&keys::action_slot(1), b"Not An Action").unwrap();
+        assert_eq!(names(&store, 1), Err(Unexpected::CorruptIndex { slot: 1 }));
+    }
+
+    #[test]
+    fn slots_beyond_the_limit_are_neither_handed_out_nor_read() {
+        let store = InMemoryStore::sqlite_like();
+        store
+            .increment(keys::ACTION_SLOTS, i64::try_from(MAX_ACTIONS).unwrap() - 1)
+            .unwrap();
+        add(&store, &action("last"), MAX_ACTIONS - 1).unwrap();
+        let full = Err(RecordError::TooManyActions { limit: MAX_ACTIONS });
+        // Seen full: refused without a write.
+        let writes = store.writes();
+        assert_eq!(add(&store, &action("refused"), MAX_ACTIONS), full);
+        assert_eq!(store.writes(), writes);
+        // Seen with room, but a racer took the last slot first.
+        assert_eq!(add(&store, &action("late"), MAX_ACTIONS - 1), full);
+        store
+            .set(&keys::action_slot(MAX_ACTIONS + 1), b"beyond")
+            .unwrap();
+        let slots = slots(&store).unwrap();
+        assert_eq!(names(&store, slots).unwrap(), [action("last")]);
+    }
+}

@@ -93,3 +93,105 @@ fn read_submission(request: &Request, sender: &Sender) -> Result<Submission, Api
         metadata: metadata.unwrap_or_default(),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::{Value, json};
+    use spin_sdk::http::Method;
+
+    fn request(body: &Value) -> Request {
+        Request::builder()
+            .method(Method::Post)
+            .uri("/analytics/events")
+            .header("content-type", "application/json")
+            .body(body.to_string())
+            .build()
+    }
+
+    fn user(id: &str) -> UserId {
+        UserId::parse(id.to_owned()).unwrap()
+    }
+
+    fn refused_fields(body: Value, sender: &Sender) -> Vec<String> {
+        let error = read_submission(&request(&body), sender).unwrap_err();
+        assert_eq!(
+            (error.status, error.code),
+            (422, "validation_failed"),
+            "{body}"
+        );
+        error.details.into_iter().map(|d| d.field).collect()
+    }
+
+    #[test]
+    fn every_bad_field_is_reported_at_once() {
+        let body = json!({
+            "event_id": "nope", "user_id": "", "action": "Login",
+            "timestamp": "yesterday", "metadata": [1],
+        });
+        assert_eq!(
+            refused_fields(body, &Sender::Service),
+            ["event_id", "user_id", "action", "timestamp", "metadata"]
+        );
+    }
+
+    #[test]
+    fn the_internal_key_must_name_the_user() {
+        let body = json!({"action": "login"});
+        assert_eq!(refused_fields(body, &Sender::Service), ["user_id"]);
+    }
+
+    #[test]
+    fn a_token_defaults_to_its_user_and_refuses_others() {
+        let alice = Sender::User(user("alice"));
+        let own = read_submission(&request(&json!({"action": "login"})), &alice).unwrap();
+        assert_eq!(own.user_id, user("alice"));
+        let other = json!({"action": "login", "user_id": "bob"});
+        let error = read_submission(&request(&other), &alice).unwrap_err();
+        assert_eq!((error.status, error.code), (403, "forbidden"));
+    }
+
+    #[test]
+    fn a_full_body_becomes_a_submission() {
+        let body = json!({
+            "event_id": "0B5C3C1E-8F1A-4C7E-9A51-2F0D4E6B7A90", "user_id": "u1",
+            "action": "page.view", "timestamp": "2026-11-24T21:20:00+02:00",
+            "metadata": {"path": "/"}, "unknown": true,
+        });
+        let submission = read_submission(&request(&body), &Sender::Service).unwrap();
+        assert_eq!(
+            submission.event_id.map(|id| id.to_string()).as_deref(),
+            Some("0b5c3c1e-8f1a-4c7e-9a51-2f0d4e6b7a90")
+        );
+        assert_eq!(submission.action.as_str(), "page.view");
+        assert_eq!(
+            submission.timestamp.map(|t| t.to_rfc3339()).as_deref(),
+            Some("2026-11-24T19:20:00Z")
+        );
+        assert_eq!(submission.metadata.as_map()["path"], "/");
+    }
+
+    #[test]
+    fn media_type_and_syntax_come_before_fields() {
+        let plain = Request::builder()
+            .method(Method::Post)
+            .uri("/analytics/events")
+            .header("content-type", "text/plain")
+            .body("{}")
+            .build();
+        let error = read_submission(&plain, &Sender::Service).unwrap_err();
+        assert_eq!(error.status, 415);
+        let broken = Request::builder()
+            .method(Method::Post)
+            .uri("/analytics/events")
+            .header("content-type", "application/json")
+            .body("{")
+            .build();
+        assert_eq!(
+            read_submission(&broken, &Sender::Service)
+                .unwrap_err()
+                .status,
+            400
+        );
+    }
+}

@@ -89,3 +89,23 @@ fn percent_decode(segment: &str) -> Option<String> {
     }
     String::from_utf8(bytes).ok()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::percent_decode;
+
+    #[test]
+    fn path_segments_are_percent_decoded() {
+        assert_eq!(percent_decode("alice").as_deref(), Some("alice"));
+        assert_eq!(percent_decode("a%20b").as_deref(), Some("a b"));
+        assert_eq!(percent_decode("caf%C3%A9").as_deref(), Some("café"));
+        assert_eq!(percent_decode("%2Fx").as_deref(), Some("/x"));
+    }
+
+    #[test]
+    fn broken_escapes_and_non_utf8_are_refused() {
+        for bad in ["%", "%2", "%zz", "%+1", "%FF"] {
+            assert_eq!(percent_decode(bad), None, "{bad}");
+        }
+    }
+}

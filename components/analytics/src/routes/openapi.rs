@@ -52,3 +52,70 @@ pub struct ApiDoc;
 pub fn document(_: &RequestContext, _: Request, _: Params) -> HandlerResult {
     serve_document(&ApiDoc::openapi())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::Value;
+
+    fn document() -> Value {
+        serde_json::from_str(&ApiDoc::openapi().to_json().unwrap()).unwrap()
+    }
+
+    fn statuses(doc: &Value, path: &str, method: &str) -> Vec<String> {
+        let responses = doc["paths"][path][method]["responses"]
+            .as_object()
+            .unwrap_or_else(|| panic!("{method} {path} is documented"));
+        responses.keys().cloned().collect()
+    }
+
+    #[test]
+    fn every_operation_lists_the_contracts_status_codes() {
+        let doc = document();
+        let expected: [(&str, &str, &[&str]); 5] = [
+            (
+                "/analytics/events",
+                "post",
+                &[
+                    "200", "202", "400", "401", "403", "413", "415", "422", "500", "503",
+                ],
+            ),
+            ("/analytics/metrics/actions", "get", &["200", "500"]),
+            (
+                "/analytics/metrics/user/{user_id}/actions",
+                "get",
+                &["200", "401", "403", "422", "500", "503"],
+            ),
+            ("/analytics/health", "get", &["200", "503"]),
+            ("/analytics/openapi.json", "get", &["200"]),
+        ];
+        for (path, method, codes) in expected {
+            let mut listed = statuses(&doc, path, method);
+            listed.sort();
+            assert_eq!(listed, *codes, "{method} {path}");
+        }
+    }
+
+    #[test]
+    fn both_security_schemes_and_the_error_shape_are_declared() {
+        let doc = document();
+        let components = &doc["components"];
+        assert_eq!(components["securitySchemes"]["bearer"]["scheme"], "bearer");
+        assert_eq!(
+            components["securitySchemes"]["internal_key"]["name"],
+            "X-Internal-Key"
+        );
+        assert!(components["schemas"]["ErrorResponse"].is_object());
+        let events = &doc["paths"]["/analytics/events"]["post"];
+        assert_eq!(
+            events["security"],
+            serde_json::json!([{"internal_key": []}, {"bearer": []}])
+        );
+        assert_eq!(
+            events["responses"]["422"]["content"]["application/json"]["schema"]["$ref"],
+            "#/components/schemas/ErrorResponse"
+        );
+        let metrics = &doc["paths"]["/analytics/metrics/actions"]["get"];
+        assert_eq!(metrics["security"], serde_json::json!([{}]));
+    }
+}

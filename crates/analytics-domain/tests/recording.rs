@@ -1,0 +1,269 @@
+//! Recording one event at a time: idempotency across restarts, what a crash
+//! mid-request leaves behind, the store writes each path costs, and the
+//! bound on distinct actions.
+
+mod support;
+
+use analytics_domain::{
+    ActionCounts, Analytics, EventId, MAX_ACTIONS, Metadata, RecordError, Recording, Submission,
+    Unexpected,
+};
+use service_kit::kv::InMemoryStore;
+use service_kit::{Clock, StoreError, Timestamp};
+use std::sync::atomic::AtomicI64;
+use support::*;
+
+fn total_events(recording: &Recording) -> u64 {
+    match recording {
+        Recording::Recorded { total_events, .. } | Recording::Duplicate { total_events, .. } => {
+            *total_events
+        }
+    }
+}
+
+#[test]
+fn a_repeat_after_a_restart_is_a_duplicate_and_changes_no_count() {
+    for store in stores() {
+        let id = EventId::generate();
+        let first = service(&store)
+            .record(event(Some(id), "alice", "login"))
+            .unwrap();
+        assert!(matches!(
+            first,
+            Recording::Recorded {
+                total_events: 1,
+                ..
+            }
+        ));
+        let before = service(&store).action_counts().unwrap();
+
+        // A new instance over the same store, as after a restart; the repeat
+        // may even name another user and action: it is still the same event.
+        let restarted = service(&store);
+        for repeat in [
+            event(Some(id), "alice", "login"),
+            event(Some(id), "bob", "logout"),
+        ] {
+            let again = restarted.record(repeat).unwrap();
+            assert_eq!(
+                again,
+                Recording::Duplicate {
+                    event_id: id,
+                    total_events: 1
+                }
+            );
+        }
+        assert_eq!(restarted.action_counts().unwrap(), before);
+        assert_eq!(restarted.user_counts(&user("bob")).unwrap().total, 0);
+    }
+}
+
+#[test]
+fn recorded_events_get_their_defaults_and_the_running_total() {
+    let store = InMemoryStore::default();
+    let analytics = service(&store);
+    let at = Timestamp::parse_rfc3339("2026-01-02T03:04:05Z").unwrap();
+    let explicit = Submission {
+        timestamp: Some(at),
+        ..event(None, "u", "login")
+    };
+    let Recording::Recorded {
+        event: first,
+        total_events,
+    } = analytics.record(explicit).unwrap()
+    else {
+        panic!("a new event is recorded");
+    };
+    assert_eq!((first.timestamp, total_events), (at, 1));
+    let Recording::Recorded {
+        event: second,
+        total_events,
+    } = analytics.record(event(None, "u", "logout")).unwrap()
+    else {
+        panic!("a new event is recorded");
+    };
+    assert_eq!(second.timestamp, FixedClock.now());
+    assert_ne!(second.id, first.id, "absent ids are generated afresh");
+    assert_eq!(total_events, 2);
+}
+
+#[test]
+fn metrics_of_an_empty_store_and_an_unknown_user_are_zeros() {
+    let store = InMemoryStore::default();
+    let analytics = service(&store);
+    assert_eq!(analytics.action_counts().unwrap(), ActionCounts::default());
+    analytics.record(fresh("someone", "login")).unwrap();
+    assert_eq!(
+        analytics.user_counts(&user("nobody")).unwrap(),
+        ActionCounts::default()
+    );
+}
+
+#[test]
+fn both_counter_encodings_give_the_same_answers() {
+    let answers: Vec<_> = stores()
+        .iter()
+        .map(|store| {
+            let analytics = service(store);
+            for (u, a) in [("a", "login"), ("a", "login"), ("b", "x:y"), ("a", "x:y")] {
+                analytics.record(fresh(u, a)).unwrap();
+            }
+            (
+                analytics.action_counts().unwrap(),
+                analytics.user_counts(&user("a")).unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(answers[0], answers[1]);
+    assert_eq!(answers[0].0.total, 4);
+    assert_eq!(answers[0].1.total, 3);
+}
+
+#[test]
+fn writes_per_event_are_three_and_a_new_action_costs_two_more_once() {
+    let store = InMemoryStore::default();
+    let analytics = service(&store);
+    let writes = |step: &dyn Fn()| {
+        let before = store.writes();
+        step();
+        store.writes() - before
+    };
+    let id = EventId::generate();
+    // Claim, action counter, user counter; plus slot and name for a new action.
+    assert_eq!(
+        writes(&|| drop(analytics.record(event(Some(id), "u", "login")))),
+        5
+    );
+    assert_eq!(writes(&|| drop(analytics.record(fresh("u", "login")))), 3);
+    assert_eq!(writes(&|| drop(analytics.record(fresh("v", "login")))), 3);
+    // A repeat is answered from a read.
+    assert_eq!(
+        writes(&|| drop(analytics.record(event(Some(id), "u", "login")))),
+        0
+    );
+    assert_eq!(writes(&|| drop(analytics.action_counts())), 0);
+    assert_eq!(writes(&|| drop(analytics.user_counts(&user("u")))), 0);
+}
+
+/// The residual window: an instance that dies after claiming an event but
+/// before counting it leaves the event claimed and uncounted, and its retry
+/// is a duplicate. Counts can fall short by the events in flight at a crash;
+/// they never count one event twice.
+#[test]
+fn a_crash_between_claim_and_counts_undercounts_and_never_double_counts() {
+    for store in stores() {
+        service(&store).record(fresh("u", "login")).unwrap();
+        let id = EventId::generate();
+        // The action is known: the first write is the claim.
+        let dying = Analytics::new(
+            DiesAfterWrites {
+                store: &store,
+                writes_left: AtomicI64::new(1),
+            },
+            FixedClock,
+        );
+        let crashed = dying.record(event(Some(id), "u", "login"));
+        assert!(matches!(
+            crashed,
+            Err(RecordError::Unexpected(Unexpected::Store(_)))
+        ));
+
+        let retry = service(&store)
+            .record(event(Some(id), "u", "login"))
+            .unwrap();
+        assert!(matches!(retry, Recording::Duplicate { .. }));
+        assert_eq!(total_events(&retry), 1, "the crashed event is not counted");
+    }
+}
+
+/// A crash before the claim (here: while indexing a new action) loses
+/// nothing: the retry records the event.
+#[test]
+fn a_crash_before_the_claim_lets_the_retry_record() {
+    let store = InMemoryStore::default();
+    let id = EventId::generate();
+    let dying = Analytics::new(
+        DiesAfterWrites {
+            store: &store,
+            writes_left: AtomicI64::new(1),
+        },
+        FixedClock,
+    );
+    assert!(dying.record(event(Some(id), "u", "fresh.action")).is_err());
+    let retry = service(&store)
+        .record(event(Some(id), "u", "fresh.action"))
+        .unwrap();
+    assert!(matches!(
+        retry,
+        Recording::Recorded {
+            total_events: 1,
+            ..
+        }
+    ));
+    let counts = service(&store).action_counts().unwrap();
+    assert_eq!(counts.actions.get(&action("fresh.action")), Some(&1));
+}
+
+#[test]
+fn new_actions_beyond_the_limit_are_refused_without_claiming_the_event() {
+    let store = InMemoryStore::default();
+    let analytics = service(&store);
+    for n in 0..MAX_ACTIONS {
+        analytics.record(fresh("u", &format!("a{n}"))).unwrap();
+    }
+    let id = EventId::generate();
+    for _ in 0..2 {
+        let refused = analytics.record(event(Some(id), "u", "one.too.many"));
+        assert_eq!(
+            refused,
+            Err(RecordError::TooManyActions { limit: MAX_ACTIONS })
+        );
+    }
+    // Known actions still count; the refused event never did.
+    analytics.record(fresh("u", "a0")).unwrap();
+    let counts = analytics.action_counts().unwrap();
+    assert_eq!(counts.actions.len() as u64, MAX_ACTIONS);
+    assert_eq!(counts.total, MAX_ACTIONS + 1);
+    assert!(!counts.actions.contains_key(&action("one.too.many")));
+}
+
+#[test]
+fn a_failing_store_is_an_unexpected_error_everywhere() {
+    let store = InMemoryStore::default();
+    store.set_failing(true);
+    let analytics = service(&store);
+    let unavailable =
+        |error: &Unexpected| matches!(error, Unexpected::Store(StoreError::Unavailable(_)));
+    assert!(matches!(
+        analytics.record(fresh("u", "login")),
+        Err(RecordError::Unexpected(ref e)) if unavailable(e)
+    ));
+    assert!(analytics.action_counts().is_err_and(|e| unavailable(&e)));
+    assert!(
+        analytics
+            .user_counts(&user("u"))
+            .is_err_and(|e| unavailable(&e))
+    );
+}
+
+#[test]
+fn the_recorded_event_carries_its_metadata() {
+    let store = InMemoryStore::default();
+    let analytics = service(&store);
+    let metadata = Metadata::parse(
+        serde_json::json!({"source": "web"})
+            .as_object()
+            .unwrap()
+            .clone(),
+    )
+    .unwrap();
+    let submission = Submission {
+        metadata: metadata.clone(),
+        ..fresh("u", "login")
+    };
+    let Recording::Recorded { event, .. } = analytics.record(submission).unwrap() else {
+        panic!("a new event is recorded");
+    };
+    assert_eq!(event.metadata, metadata);
+    assert_eq!(analytics.user_counts(&user("u")).unwrap().total, 1);
+}
