@@ -45,7 +45,7 @@ pub async fn handle(
         Ok(r) => r,
         Err(e) => {
             eprintln!(
-                "Error processing request for component `{}`: {e:?}",
+                "Error processing request for component `{}`: {e:#}",
                 route.component_id
             );
             status(StatusCode::INTERNAL_SERVER_ERROR)
@@ -118,7 +118,7 @@ async fn execute(
                 match task.await {
                     Err(e) if e.is_cancelled() => {}
                     Err(e) => eprintln!("Component `{id}` panicked after response started: {e}"),
-                    Ok(Err(e)) => eprintln!("Component `{id}` error after response started: {e:?}"),
+                    Ok(Err(e)) => eprintln!("Component `{id}` error after response started: {e:#}"),
                     Ok(Ok(())) => {}
                 }
             });

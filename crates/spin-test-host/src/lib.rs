@@ -181,3 +181,6 @@ impl Drop for RunningApp {
         self.app.stores.close();
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -188,9 +188,9 @@ fn parse_static_provider(mut table: toml::Table) -> anyhow::Result<BTreeMap<Stri
     let values = table
         .remove("values")
         .unwrap_or(toml::Value::Table(Default::default()));
-    Ok(values
+    values
         .try_into()
-        .context("static provider `values` must map names to strings")?)
+        .context("static provider `values` must map names to strings")
 }
 
 fn parse_dir(value: &toml::Value) -> anyhow::Result<DirSetting> {
