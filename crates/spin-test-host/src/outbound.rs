@@ -5,7 +5,7 @@
 //!   could not be resolved every request is denied;
 //! - a relative URL (or host `self.alt`) is a request to the app itself and
 //!   needs `self` (or `*`) in the list;
-//! - the `Host` header is removed;
+//! - the `Host` header is the URL's authority (none for a chained call);
 //! - `http://<id>.spin.internal` is service chaining: the request is run
 //!   in-process by that component. Spin applies only the between-bytes
 //!   timeout to a chained response (not connect or first-byte), and a
@@ -119,7 +119,14 @@ async fn send(
             .parse()
             .map_err(|_| Error::HttpRequestUriInvalid)?;
     }
-    request.headers_mut().remove(HOST);
+    // Spin drops the guest's `Host` header; its HTTP client then sends one
+    // made from the URI, which is what Wasmtime already put there (guests
+    // cannot set `Host` themselves). A chained request has none at all.
+    if let Some(authority) = request.uri().authority() {
+        let host = http::HeaderValue::from_str(authority.as_str())
+            .map_err(|_| Error::HttpRequestUriInvalid)?;
+        request.headers_mut().insert(HOST, host);
+    }
 
     let between_bytes = options
         .and_then(|o| o.between_bytes_timeout)
@@ -137,6 +144,7 @@ async fn send(
                 "unknown routing destination '{target}'"
             ))));
         }
+        request.headers_mut().remove(HOST);
         let route = RouteMatch::synthetic(target, uri.path());
         let response = executor::handle(&app, request, route, CHAINED_CLIENT_ADDR.into()).await;
         let response = response.map(|b| {
