@@ -26,7 +26,10 @@ impl SpinWebhook {
 
 impl WebhookTransport for SpinWebhook {
     fn post_json(&self, body: &[u8]) -> Result<u16, TransportFailure> {
+        // A declared length, not chunked transfer: some webhook receivers
+        // refuse bodies without one.
         let request = OutboundRequest::post_json(self.url.clone(), body.to_vec())
+            .header("content-length", body.len().to_string())
             .header(request_id::HEADER, self.request_id.clone());
         outbound::send(request, ATTEMPT_DEADLINE)
             .map(|response| response.status)
@@ -40,7 +43,27 @@ fn failure(error: OutboundError) -> TransportFailure {
         OutboundError::InvalidUrl(_) => (false, "webhook_url is not an http(s) URL".to_owned()),
         OutboundError::Denied => (false, "the webhook host is not allowed".to_owned()),
         OutboundError::TimedOut => (true, "the webhook did not answer in time".to_owned()),
-        OutboundError::Transport(cause) => (true, format!("the webhook call failed: {cause}")),
+        OutboundError::Transport(cause) => (
+            true,
+            format!("the webhook call failed: {}", plain_words(&cause)),
+        ),
     };
     TransportFailure { retryable, reason }
+}
+
+/// `ErrorCode::ConnectionRefused` → `connection refused`: the WASI error's
+/// name without its payload (which may name hosts).
+fn plain_words(cause: &str) -> String {
+    let Some(name) = cause.strip_prefix("ErrorCode::") else {
+        return cause.to_owned();
+    };
+    let name = name.split(['(', ' ', '{']).next().unwrap_or(name);
+    let mut words = String::new();
+    for (index, character) in name.chars().enumerate() {
+        if character.is_uppercase() && index > 0 {
+            words.push(' ');
+        }
+        words.extend(character.to_lowercase());
+    }
+    words
 }
