@@ -4,16 +4,27 @@
 use service_kit::kv::{KeyValueStore, StoreError};
 use spin_sdk::wit::wasi::keyvalue::{atomics, batch, store};
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 pub struct SpinStore {
     bucket: store::Bucket,
+    /// Set when `batch.get-many` has failed once: the backend cannot do it
+    /// (see `get_many`), so later reads go key by key straight away.
+    batch_reads_fail: AtomicBool,
 }
 
 impl SpinStore {
     /// Opens the store labelled `label` (declared in spin.toml's `key_value_stores`).
     pub fn open(label: &str) -> Result<Self, StoreError> {
         let bucket = store::open(label).map_err(unavailable)?;
-        Ok(Self { bucket })
+        Ok(Self {
+            bucket,
+            batch_reads_fail: AtomicBool::new(false),
+        })
+    }
+
+    fn get_each(&self, keys: &[String]) -> Result<Vec<Option<Vec<u8>>>, StoreError> {
+        keys.iter().map(|key| self.get(key)).collect()
     }
 }
 
@@ -31,16 +42,28 @@ impl KeyValueStore for SpinStore {
         self.bucket.get(key).map_err(unavailable)
     }
 
+    /// One round trip on Spin's SQLite store. Spin's Redis store implements
+    /// `get-many` with `KEYS` instead of `MGET`: with several keys Redis
+    /// refuses it, and with one key that exists the host fails to decode the
+    /// answer. So one key is always a plain `get`, and several keys fall back
+    /// to one `get` each when the batch fails.
     fn get_many(&self, keys: &[String]) -> Result<Vec<Option<Vec<u8>>>, StoreError> {
-        if keys.is_empty() {
-            return Ok(Vec::new());
+        match keys {
+            [] => Ok(Vec::new()),
+            [key] => Ok(vec![self.get(key)?]),
+            _ if self.batch_reads_fail.load(Ordering::Relaxed) => self.get_each(keys),
+            _ => match batch::get_many(&self.bucket, keys) {
+                Ok(found) => {
+                    // Backends may leave missing keys out or answer in their own order.
+                    let mut found: HashMap<String, Option<Vec<u8>>> = found.into_iter().collect();
+                    Ok(keys.iter().map(|key| found.remove(key).flatten()).collect())
+                }
+                Err(_) => {
+                    self.batch_reads_fail.store(true, Ordering::Relaxed);
+                    self.get_each(keys)
+                }
+            },
         }
-        // Backends may leave missing keys out or answer in their own order.
-        let mut found: HashMap<String, Option<Vec<u8>>> = batch::get_many(&self.bucket, keys)
-            .map_err(unavailable)?
-            .into_iter()
-            .collect();
-        Ok(keys.iter().map(|key| found.remove(key).flatten()).collect())
     }
 
     fn set(&self, key: &str, value: &[u8]) -> Result<(), StoreError> {
