@@ -8,13 +8,13 @@
 //!   rejects `UNWATCH` with an argument, so every swap writes and then
 //!   reports `cas-failed`;
 //! - `get_many` sends `KEYS k1 k2 …`, which Redis only accepts with one
-//!   argument.
+//!   argument, and the client panics on the reply when that key exists.
 
 use anyhow::anyhow;
 use redis::AsyncCommands as _;
 use redis::aio::ConnectionManager;
 
-use super::{KvError, KvResult, SwapFailure, other};
+use super::{Failure, KvError, KvResult, SwapFailure, other};
 
 /// One label's Redis server.
 pub struct RedisManager {
@@ -109,8 +109,21 @@ impl RedisStore {
     }
 
     pub async fn get_many(&self, keys: Vec<String>) -> KvResult<Vec<(String, Option<Vec<u8>>)>> {
-        // Spin sends `KEYS` here (not `MGET`); kept as is.
-        Ok(self.conn().keys(keys).await.map_err(other)?)
+        // Spin sends `KEYS` here (not `MGET`). With one existing key the
+        // reply `["key"]` makes the client panic while parsing it into
+        // pairs, which in Spin kills the request: run it where a panic can
+        // be caught and turned into a trap.
+        let mut conn = self.conn();
+        let call =
+            tokio::spawn(async move { conn.keys::<_, Vec<(String, Option<Vec<u8>>)>>(keys).await });
+        match call.await {
+            Ok(reply) => Ok(reply.map_err(other)?),
+            Err(e) if e.is_panic() => Err(Failure::Trap(anyhow!(
+                "the Redis client panicked parsing the reply to `KEYS` for get-many \
+                 (Spin's host panics the same way)"
+            ))),
+            Err(e) => Err(Failure::Trap(anyhow!("get-many task failed: {e}"))),
+        }
     }
 
     pub async fn set_many(&self, key_values: Vec<(String, Vec<u8>)>) -> KvResult<()> {
@@ -177,7 +190,6 @@ impl RedisCas {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::kv::Failure;
     use crate::testing::RedisServer;
 
     async fn store(server: &RedisServer) -> RedisStore {
@@ -245,6 +257,11 @@ mod tests {
             Err(Failure::Guest(_))
         ));
         assert_eq!(s.get_many(vec!["missing".into()]).await.unwrap(), []);
+        // One key that exists: the client panics on the reply (a trap).
+        assert!(matches!(
+            s.get_many(vec!["a".into()]).await,
+            Err(Failure::Trap(_))
+        ));
         s.delete_many(vec!["a".into(), "b".into()]).await.unwrap();
         assert!(s.get_keys().await.unwrap().is_empty());
     }
