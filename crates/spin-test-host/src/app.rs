@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use std::sync::OnceLock;
 
 use anyhow::{Context as _, bail, ensure};
+use tokio::sync::watch;
 use wasmtime_wasi_http::p2::bindings::ProxyPre;
 
 use crate::allowed_hosts::{self, AllowedHosts};
@@ -56,6 +57,8 @@ pub struct App {
     pub stores: Stores,
     /// The address the server listens on (for relative "self" requests).
     pub self_addr: OnceLock<SocketAddr>,
+    /// Turns true when the app stops: guests still running are dropped.
+    pub stopping: watch::Sender<bool>,
 }
 
 impl App {
@@ -159,6 +162,7 @@ impl App {
             variables,
             stores,
             self_addr: OnceLock::new(),
+            stopping: watch::Sender::new(false),
         })
     }
 }

@@ -100,12 +100,21 @@ async fn execute(
 
     let pre = component.pre.clone();
     let id = component.id.clone();
+    let mut stopping = app.stopping.subscribe();
     let task = tokio::spawn(async move {
-        let proxy = pre.instantiate_async(&mut store).await?;
-        proxy
-            .wasi_http_incoming_handler()
-            .call_handle(&mut store, request, outparam)
-            .await
+        let run = async {
+            let proxy = pre.instantiate_async(&mut store).await?;
+            proxy
+                .wasi_http_incoming_handler()
+                .call_handle(&mut store, request, outparam)
+                .await
+        };
+        // A guest still running when the app shuts down is dropped, with
+        // its store and any outbound request it is waiting on.
+        tokio::select! {
+            r = run => r,
+            _ = stopping.wait_for(|s| *s) => Err(wasmtime::format_err!("the app was shut down")),
+        }
     });
 
     match rx.await {

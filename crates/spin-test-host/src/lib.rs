@@ -171,6 +171,7 @@ impl RunningApp {
     pub async fn shutdown(mut self) {
         let _ = self.shutdown.send(true);
         let _ = (&mut self.server).await;
+        self.app.stopping.send_replace(true);
         self.app.stores.close();
     }
 }
@@ -178,6 +179,7 @@ impl RunningApp {
 impl Drop for RunningApp {
     fn drop(&mut self) {
         let _ = self.shutdown.send(true);
+        self.app.stopping.send_replace(true);
         self.app.stores.close();
     }
 }
