@@ -5,7 +5,7 @@
 use serde::de::DeserializeOwned;
 use serde_json::json;
 use service_kit::credentials::token_digest;
-use service_kit::{Clock, KeyValueStore};
+use service_kit::{Clock, KeyValueStore, Timestamp};
 
 use crate::email::Email;
 use crate::error::{LoginError, RegisterError, TokenError, Unexpected};
@@ -70,6 +70,14 @@ where
         &self.store
     }
 
+    pub fn clock(&self) -> &C {
+        &self.clock
+    }
+
+    pub fn hasher(&self) -> &H {
+        &self.hasher
+    }
+
     pub fn delivery(&self) -> &D {
         &self.delivery
     }
@@ -121,7 +129,7 @@ where
             return Err(RegisterError::UsernameTaken);
         }
         let password_hash = self.hasher.hash(&password)?;
-        let now = self.clock.now();
+        let now = whole_seconds(self.clock.now());
         let user = UserRecord {
             user_id: uuid::Uuid::new_v4().to_string(),
             username: username.to_string(),
@@ -207,7 +215,7 @@ where
         match user {
             Some(user) if verified => self.issue_token(&username, &user, &throttle, staged),
             user => {
-                self.record_failure(&username, user.as_ref())?;
+                self.record_failure(&username, user.as_ref(), staged)?;
                 Err(LoginError::InvalidCredentials)
             }
         }
@@ -221,7 +229,7 @@ where
         staged: &mut Staged,
     ) -> Result<IssuedToken, LoginError> {
         let token = uuid::Uuid::new_v4().to_string();
-        let now = self.clock.now();
+        let now = whole_seconds(self.clock.now());
         let expires_at = now.plus_seconds(self.settings.token_ttl_seconds);
         let record = TokenRecord {
             user_id: user.user_id.clone(),
@@ -267,6 +275,7 @@ where
         &self,
         username: &Username,
         user: Option<&UserRecord>,
+        staged: &mut Staged,
     ) -> Result<(), LoginError> {
         let n = self.store.increment(&keys::login_failures(username), 1)?;
         let now = self.clock.now();
@@ -283,10 +292,15 @@ where
                     true,
                 )?;
                 writes.extend(outbox.writes());
+                self.store.set_many(&writes)?;
+                // Staged as the request's own, so its sweep leaves it alone.
+                *staged = outbox;
             }
-            None => self.outbox().reserve_gap()?,
+            None => {
+                self.outbox().reserve_gap()?;
+                self.store.set_many(&writes)?;
+            }
         }
-        self.store.set_many(&writes)?;
         Ok(())
     }
 
@@ -343,6 +357,11 @@ where
             _ => Err(TokenError::Invalid),
         }
     }
+}
+
+/// Times clients see are whole seconds; sub-second digits say nothing to them.
+fn whole_seconds(time: Timestamp) -> Timestamp {
+    Timestamp::from_unix_seconds(time.unix_seconds())
 }
 
 fn to_json<T: serde::Serialize>(value: &T) -> Vec<u8> {

@@ -109,7 +109,7 @@ impl<S: KeyValueStore, C: Clock, D: DeliveryPort> Outbox<'_, S, C, D> {
         };
         let (settled, swept_failed) = self.deliver(&batch, round, own_count);
         if let Some(scan) = scan {
-            self.advance(&scan, &settled, swept_failed);
+            self.advance(&scan, &settled, &own_seqs, swept_failed, false);
         }
     }
 
@@ -124,7 +124,7 @@ impl<S: KeyValueStore, C: Clock, D: DeliveryPort> Outbox<'_, S, C, D> {
             .take(self.settings.flush_batch)
             .collect();
         let (settled, _) = self.deliver(&batch, Round::SweepOnly, 0);
-        self.advance(&scan, &settled, false);
+        self.advance(&scan, &settled, &HashSet::new(), false, true);
         let present = scan
             .window
             .iter()
@@ -245,33 +245,53 @@ impl<S: KeyValueStore, C: Clock, D: DeliveryPort> Outbox<'_, S, C, D> {
 
     /// Moves the low-water mark past the leading numbers that are settled:
     /// deleted just now, or missing and reserved before an aged checkpoint.
-    /// Writes only when something changed.
-    fn advance(&self, scan: &Scan, settled: &Settled, swept_failed: bool) {
+    fn advance(
+        &self,
+        scan: &Scan,
+        settled: &Settled,
+        own: &HashSet<u64>,
+        swept_failed: bool,
+        eager: bool,
+    ) {
         let now_ms = scan.now.unix_millis();
         let low = &scan.low;
         let grace_ms = self.settings.gap_grace_seconds * 1000;
         let checkpoint_aged = now_ms - low.checkpoint_at_ms >= grace_ms;
         let mut next = low.next;
+        let mut passed_pending = false;
         for (seq, entry) in &scan.window {
             let settled_now = settled.seqs.contains(seq);
             let long_missing = entry.is_none() && checkpoint_aged && *seq <= low.checkpoint_seq;
             if !(settled_now || long_missing) {
                 break;
             }
+            passed_pending |= entry
+                .as_ref()
+                .is_some_and(|entry| !own.contains(&entry.seq));
             next = seq + 1;
         }
         let mut mark = low.clone();
         mark.next = next;
         // A new checkpoint only once the old one is used up, so a mark that
         // lags far behind keeps catching up a window per sweep.
-        if checkpoint_aged && next > low.checkpoint_seq && scan.seq > low.checkpoint_seq {
+        let refresh = checkpoint_aged && next > low.checkpoint_seq && scan.seq > low.checkpoint_seq;
+        if refresh {
             mark.checkpoint_seq = scan.seq;
             mark.checkpoint_at_ms = now_ms;
         }
         if swept_failed {
             mark.retry_at_ms = now_ms + self.settings.backoff_seconds * 1000;
         }
-        if &mark != low {
+        // Writes are what the store pays for. A request whose own entries
+        // settled at once leaves the mark alone: the next checkpoint passes
+        // over them, so the mark moves about once per grace period, not once
+        // per request.
+        let worth_writing = eager
+            || refresh
+            || swept_failed
+            || passed_pending
+            || (checkpoint_aged && next != low.next);
+        if worth_writing && &mark != low {
             let bytes = serde_json::to_vec(&mark).expect("marks serialize");
             if let Err(error) = self.store.set(keys::OUTBOX_LOW, &bytes) {
                 self.delivery.note("outbox_mark_failed", &error.to_string());

@@ -1,0 +1,192 @@
+//! Login: failures look alike, throttling windows, side effects.
+
+mod support;
+
+use std::sync::atomic::Ordering;
+
+use auth_domain::LoginError;
+use support::*;
+
+fn throttled(result: Result<auth_domain::IssuedToken, LoginError>) -> Option<u64> {
+    match result {
+        Err(LoginError::TooManyAttempts {
+            retry_after_seconds,
+        }) => Some(retry_after_seconds),
+        _ => None,
+    }
+}
+
+#[test]
+fn unknown_user_and_wrong_password_fail_alike() {
+    let service = service();
+    register(&service, "alice", PASSWORD);
+    // Warm the outbox's checkpoint so both attempts start from the same state.
+    service.login("alice", PASSWORD).unwrap();
+    service.delivery().forget();
+
+    let measure = |username: &str| {
+        // Both start from an empty outbox: what a sweep finds depends on
+        // earlier requests, not on the user.
+        service.flush_outbox().unwrap();
+        let writes = service.store().writes();
+        let verifications = service.hasher().verifications.load(Ordering::SeqCst);
+        let result = service.login(username, OTHER_PASSWORD);
+        (
+            format!("{result:?}"),
+            service.store().writes() - writes,
+            service.hasher().verifications.load(Ordering::SeqCst) - verifications,
+        )
+    };
+    let wrong_password = measure("alice");
+    let unknown_user = measure("nobody");
+    assert_eq!(wrong_password.0, "Err(InvalidCredentials)");
+    assert_eq!(
+        wrong_password, unknown_user,
+        "outcome, store writes, hash verifications"
+    );
+    assert_eq!(wrong_password.2, 1, "one argon2 verification each");
+    // Neither waited on a delivery of its own: the known user's
+    // login_failed event went only out with the flush.
+    let attempts = service.delivery().attempts();
+    assert_eq!(attempts.len(), 1, "{attempts:?}");
+    assert_eq!(attempts[0].1, auth_domain::Round::SweepOnly);
+}
+
+#[test]
+fn five_failures_throttle_even_the_right_password() {
+    let service = service();
+    register(&service, "alice", PASSWORD);
+    register(&service, "bob", PASSWORD);
+    for attempt in 1..=5 {
+        assert!(
+            matches!(
+                service.login("alice", OTHER_PASSWORD),
+                Err(LoginError::InvalidCredentials)
+            ),
+            "attempt {attempt}"
+        );
+        service.clock().advance(10);
+    }
+    // The last failure was 10 s ago.
+    assert_eq!(throttled(service.login("alice", PASSWORD)), Some(890));
+    assert_eq!(throttled(service.login("ALICE", OTHER_PASSWORD)), Some(890));
+    assert!(service.login("bob", PASSWORD).is_ok(), "per username");
+
+    service.clock().advance(889);
+    assert_eq!(throttled(service.login("alice", PASSWORD)), Some(1));
+    service.clock().advance(1);
+    assert!(service.login("alice", PASSWORD).is_ok());
+}
+
+#[test]
+fn throttled_attempts_do_not_extend_the_lock_or_verify() {
+    let service = service();
+    register(&service, "alice", PASSWORD);
+    for _ in 0..5 {
+        let _ = service.login("alice", OTHER_PASSWORD);
+    }
+    let verifications = service.hasher().verifications.load(Ordering::SeqCst);
+    for _ in 0..10 {
+        service.clock().advance(60);
+        assert!(throttled(service.login("alice", OTHER_PASSWORD)).is_some());
+    }
+    assert_eq!(
+        service.hasher().verifications.load(Ordering::SeqCst),
+        verifications
+    );
+    service.clock().advance(300);
+    assert!(
+        service.login("alice", PASSWORD).is_ok(),
+        "15 minutes after the last failure"
+    );
+}
+
+#[test]
+fn a_success_resets_the_count() {
+    let service = service();
+    register(&service, "alice", PASSWORD);
+    for round in 0..3 {
+        for attempt in 1..=4 {
+            assert!(
+                matches!(
+                    service.login("alice", OTHER_PASSWORD),
+                    Err(LoginError::InvalidCredentials)
+                ),
+                "round {round} attempt {attempt}"
+            );
+        }
+        assert!(service.login("alice", PASSWORD).is_ok(), "round {round}");
+    }
+}
+
+#[test]
+fn failures_spread_over_more_than_fifteen_minutes_do_not_throttle() {
+    let service = service();
+    register(&service, "alice", PASSWORD);
+    for _ in 0..5 {
+        let _ = service.login("alice", OTHER_PASSWORD);
+        service.clock().advance(240);
+    }
+    // Five failures over 16 minutes.
+    assert!(service.login("alice", PASSWORD).is_ok());
+}
+
+#[test]
+fn unknown_users_are_throttled_like_known_ones() {
+    let service = service();
+    for _ in 0..5 {
+        assert!(matches!(
+            service.login("nobody", OTHER_PASSWORD),
+            Err(LoginError::InvalidCredentials)
+        ));
+    }
+    assert_eq!(
+        throttled(service.login("nobody", OTHER_PASSWORD)),
+        Some(900)
+    );
+}
+
+#[test]
+fn names_no_user_can_have_are_refused_without_store_work() {
+    let service = service();
+    let writes = service.store().writes();
+    for name in ["x", "no spaces", &"a".repeat(5000)] {
+        assert!(matches!(
+            service.login(name, PASSWORD),
+            Err(LoginError::InvalidCredentials)
+        ));
+    }
+    assert_eq!(service.store().writes(), writes);
+    assert_eq!(
+        service.hasher().verifications.load(Ordering::SeqCst),
+        3,
+        "still one hash each"
+    );
+}
+
+#[test]
+fn login_outcomes_become_events_and_an_alert() {
+    let service = service();
+    register(&service, "alice", PASSWORD);
+    let _ = service.login("alice", OTHER_PASSWORD);
+    let _ = service.login("nobody", OTHER_PASSWORD);
+    service.login("alice", PASSWORD).unwrap();
+    let actions = service.delivery().delivered_actions();
+    assert_eq!(
+        actions.iter().filter(|a| *a == "login_failed").count(),
+        1,
+        "{actions:?}"
+    );
+    assert_eq!(
+        actions.iter().filter(|a| *a == "login").count(),
+        1,
+        "{actions:?}"
+    );
+    let alerts = service
+        .delivery()
+        .delivered()
+        .into_iter()
+        .filter(|d| matches!(d, auth_domain::Delivery::Notification { subject, .. } if subject == "New sign-in"))
+        .count();
+    assert_eq!(alerts, 1);
+}

@@ -1,0 +1,85 @@
+//! Registration: the record it leaves, name uniqueness, and what a failed
+//! write leaves behind.
+
+mod support;
+
+use auth_domain::{Email, RegisterError, UserRecord};
+use service_kit::KeyValueStore;
+use support::*;
+
+#[test]
+fn registration_stores_a_hashed_password_and_returns_the_profile() {
+    let service = service();
+    let mut new = registration("Alice", PASSWORD);
+    new.email = Some(Email::parse("alice@example.com").unwrap());
+    let profile = service.register(new).unwrap();
+
+    assert_eq!(profile.username, "alice");
+    assert_eq!(profile.email.as_deref(), Some("alice@example.com"));
+    assert_eq!(
+        uuid::Uuid::parse_str(&profile.user_id)
+            .unwrap()
+            .get_version_num(),
+        4
+    );
+    assert_eq!(profile.created_at.to_rfc3339(), "2027-01-15T08:00:00Z");
+
+    let stored = service
+        .store()
+        .get("user:alice")
+        .unwrap()
+        .expect("a user record");
+    let record: UserRecord = serde_json::from_slice(&stored).unwrap();
+    assert!(record.password_hash.starts_with("$argon2id$"));
+    assert!(!String::from_utf8_lossy(&stored).contains(PASSWORD));
+}
+
+#[test]
+fn names_are_unique_case_insensitively() {
+    let service = service();
+    register(&service, "alice", PASSWORD);
+    assert!(matches!(
+        service.register(registration("ALICE", OTHER_PASSWORD)),
+        Err(RegisterError::UsernameTaken)
+    ));
+    // A taken name is refused before any hashing work.
+    assert_eq!(
+        service
+            .hasher()
+            .hashes
+            .load(std::sync::atomic::Ordering::SeqCst),
+        1
+    );
+}
+
+#[test]
+fn a_failed_write_gives_the_name_back() {
+    let service = service_on(FlakyStore::default());
+    service.store().fail_next_set_many();
+    assert!(matches!(
+        service.register(registration("alice", PASSWORD)),
+        Err(RegisterError::Unexpected(_))
+    ));
+    assert_eq!(service.store().get("user:alice").unwrap(), None);
+    // Nothing was staged for delivery: the state change never happened.
+    assert!(service.delivery().attempts().is_empty());
+
+    let profile = service
+        .register(registration("alice", OTHER_PASSWORD))
+        .unwrap();
+    assert_eq!(profile.username, "alice");
+    assert!(service.login("alice", OTHER_PASSWORD).is_ok());
+}
+
+#[test]
+fn registration_sends_a_register_event_and_a_welcome_notification() {
+    let service = service();
+    let profile = register(&service, "alice", PASSWORD);
+    let delivered = service.delivery().delivered();
+    assert_eq!(service.delivery().delivered_actions(), ["register"]);
+    assert!(delivered.iter().any(|d| matches!(
+        d,
+        auth_domain::Delivery::Notification { user_id, subject, .. }
+            if *user_id == profile.user_id && subject == "Welcome"
+    )));
+}
