@@ -32,8 +32,7 @@ pub(crate) fn slots_from(value: Option<&[u8]>) -> Result<u64, Unexpected> {
 }
 
 pub(crate) fn slots(store: &impl KeyValueStore) -> Result<u64, Unexpected> {
-    let value = store.get(keys::ACTION_SLOTS)?;
-    slots_from(value.as_deref())
+    Ok(u64::try_from(store.counter(keys::ACTION_SLOTS)?).unwrap_or(0))
 }
 
 /// The distinct names in the first `slots` slots, sorted; one round trip.
