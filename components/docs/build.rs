@@ -17,8 +17,7 @@ use std::{env, fs};
 /// The package version and its `dist.integrity` from the npm registry
 /// (`https://registry.npmjs.org/swagger-ui-dist/<version>`).
 const VERSION: &str = "5.35.0";
-const INTEGRITY: &str =
-    "sha512-U06rpMtW9V3XPGOBeamTUSr0Z09jMX4IJuANpE/EZbAhw0G8CgwrzU4YmXkn/h0wCDNsXdGarTNNHC3sU8yVUQ==";
+const INTEGRITY: &str = "sha512-U06rpMtW9V3XPGOBeamTUSr0Z09jMX4IJuANpE/EZbAhw0G8CgwrzU4YmXkn/h0wCDNsXdGarTNNHC3sU8yVUQ==";
 
 /// The files the page uses, with their content types.
 const FILES: &[(&str, &str)] = &[
@@ -46,8 +45,8 @@ fn main() {
         Some(path) => PathBuf::from(path),
         None => download(&out_dir),
     };
-    let bytes = fs::read(&tarball)
-        .unwrap_or_else(|e| panic!("cannot read {}: {e}", tarball.display()));
+    let bytes =
+        fs::read(&tarball).unwrap_or_else(|e| panic!("cannot read {}: {e}", tarball.display()));
     verify(&bytes, &tarball);
 
     let files_dir = out_dir.join("swagger-ui");
@@ -73,7 +72,9 @@ fn download(out_dir: &Path) -> PathBuf {
         .arg(&url)
         .status()
         .unwrap_or_else(|e| {
-            panic!("running curl to fetch {url} failed ({e}); install curl or set {OFFLINE_TARBALL}")
+            panic!(
+                "running curl to fetch {url} failed ({e}); install curl or set {OFFLINE_TARBALL}"
+            )
         });
     assert!(
         status.success(),
