@@ -190,8 +190,18 @@ async fn up(args: UpArgs) -> anyhow::Result<()> {
     for (id, route) in app.routes() {
         println!("  {id}: {}{route}", app.base_url());
     }
-    tokio::signal::ctrl_c().await?;
+    wait_for_stop_signal().await?;
     app.shutdown().await;
+    Ok(())
+}
+
+/// Ctrl-C, or SIGTERM from a script or supervisor.
+async fn wait_for_stop_signal() -> anyhow::Result<()> {
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+    tokio::select! {
+        r = tokio::signal::ctrl_c() => r?,
+        _ = term.recv() => {}
+    }
     Ok(())
 }
 

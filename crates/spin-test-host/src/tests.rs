@@ -52,6 +52,14 @@ fn write_app(dir: &Path, manifest_extra: &str) -> HostConfig {
     }
 }
 
+#[test]
+fn handles_can_be_shared_across_tasks() {
+    fn send_sync<T: Send + Sync + 'static>() {}
+    send_sync::<RunningApp>();
+    send_sync::<HostConfig>();
+    send_sync::<testing::RedisServer>();
+}
+
 #[tokio::test]
 async fn serves_reserved_paths_and_404s() {
     let dir = tempfile::tempdir().unwrap();
