@@ -25,6 +25,42 @@
 //!
 //! Nothing reads the store with `get_keys`: every key is derived from a
 //! request (a username, a token) or from the outbox's sequence numbers.
+//!
+//! # Store writes per request
+//!
+//! Writes are what Spin's SQLite store pays for (each is a transaction), so
+//! each path makes few, and `set_many` puts a state change and its outbox
+//! entries in one. With the peers up:
+//!
+//! | request | writes |
+//! |---|---|
+//! | register | 4: reserve outbox numbers, claim the name, user + entries, delete the delivered entries |
+//! | login | 3: reserve, token + entries (+ throttle reset), delete |
+//! | failed login, known or unknown user | 3: count, reserve, failure mark (+ the deferred `login_failed` entry) |
+//! | logout | 3: reserve, revoked token + entry, delete |
+//! | me, throttled login | 0 |
+//!
+//! Sweeping someone else's pending entry adds one delete to the request
+//! that delivers it, and the low-water mark is written about once per grace
+//! period (30 s) or when a sweep fails.
+//!
+//! # Residual risks
+//!
+//! - A registration that dies between claiming the name and writing the
+//!   user (the instance is killed, or the store fails and so does giving the
+//!   claim back) leaves `claim:user:{name}` without a user: the name cannot
+//!   be registered until an operator deletes that key. The window is the
+//!   `set_many` right after the claim; the password is hashed before it. On
+//!   Redis, an increment whose reply is lost and is retried by the host may
+//!   count twice (spin#3563), with the same effect.
+//! - Expired and revoked token records are not deleted (nothing lists the
+//!   store); each is a few hundred bytes.
+//! - Throttle keys exist for every well-formed username someone failed to
+//!   log in as, registered or not; that is what keeps unknown and known
+//!   users indistinguishable.
+//! - Delivery is at least once: concurrent sweeps may deliver an entry
+//!   twice, and the receivers deduplicate on its id. An entry stuck behind
+//!   a peer that keeps failing is retried with a back-off, for ever.
 
 pub mod common_passwords;
 mod email;

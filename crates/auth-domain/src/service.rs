@@ -162,7 +162,7 @@ where
         writes.extend(outbox.writes());
         if let Err(error) = self.store.set_many(&writes) {
             // Give the name back so that a retry can have it. If this fails
-            // too, the name stays claimed without a user (see the README).
+            // too, the name stays claimed without a user (see the crate docs).
             if let Err(release) = self.store.delete(&claim_key) {
                 self.delivery
                     .note("username_claim_stuck", &format!("{claim_key}: {release}"));

@@ -89,18 +89,17 @@ impl<S: KeyValueStore, C: Clock, D: DeliveryPort> Outbox<'_, S, C, D> {
             .scan(self.settings.scan_window)
             .map_err(|error| self.delivery.note("outbox_read_failed", &error.to_string()))
             .ok();
-        if let Some(scan) = &scan {
-            if scan.low.retry_at_ms <= scan.now.unix_millis() {
-                batch.extend(
-                    scan.window
-                        .iter()
-                        .filter_map(|(_, entry)| entry.as_ref())
-                        .filter(|entry| {
-                            !own_seqs.contains(&entry.seq) && self.ripe(entry, scan.now)
-                        })
-                        .take(self.settings.sweep_batch),
-                );
-            }
+        if let Some(scan) = scan
+            .as_ref()
+            .filter(|scan| scan.low.retry_at_ms <= scan.now.unix_millis())
+        {
+            batch.extend(
+                scan.window
+                    .iter()
+                    .filter_map(|(_, entry)| entry.as_ref())
+                    .filter(|entry| !own_seqs.contains(&entry.seq) && self.ripe(entry, scan.now))
+                    .take(self.settings.sweep_batch),
+            );
         }
         let round = if own_count > 0 {
             Round::WithOwn
