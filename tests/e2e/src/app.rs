@@ -1,6 +1,7 @@
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use reqwest::{Method, RequestBuilder};
@@ -88,6 +89,7 @@ pub async fn spawn_app() -> TestApp {
             client: http_client(),
             running: None,
             settings: None,
+            nudge_by_traffic: AtomicBool::new(false),
         };
     }
     app().start().await
@@ -295,6 +297,7 @@ async fn start_with(settings: Settings) -> TestApp {
         client: http_client(),
         running: Some(running),
         settings: Some(settings),
+        nudge_by_traffic: AtomicBool::new(false),
     }
 }
 
@@ -305,6 +308,7 @@ pub struct TestApp {
     pub client: reqwest::Client,
     running: Option<RunningApp>,
     settings: Option<Settings>,
+    nudge_by_traffic: AtomicBool,
 }
 
 impl TestApp {
@@ -528,10 +532,27 @@ impl TestApp {
         .await
     }
 
-    /// Give the auth service a chance to deliver events and notifications it
-    /// kept for later: any auth request may do it.
+    /// From now on, [`TestApp::nudge_delivery`] sends ordinary auth traffic
+    /// instead of calling the flush endpoint.
+    pub fn nudge_with_auth_requests(&self) {
+        self.nudge_by_traffic.store(true, Ordering::Relaxed);
+    }
+
+    /// Ask the auth service to deliver the events and notifications it kept
+    /// for later: `POST /auth/outbox/flush` (the operators' endpoint), or
+    /// after [`TestApp::nudge_with_auth_requests`] a throw-away registration
+    /// (auth requests deliver pending entries too).
     pub async fn nudge_delivery(&self) {
-        let _ = self.get("/auth/health").send().await;
+        if self.nudge_by_traffic.load(Ordering::Relaxed) {
+            let _ = self
+                .register(&unique_username("nudge"), &strong_password())
+                .await;
+            return;
+        }
+        let _ = self
+            .with(self.post("/auth/outbox/flush"), Cred::Internal)
+            .send()
+            .await;
     }
 
     // ------------------------------------------------------------ notification
