@@ -1,0 +1,86 @@
+//! The whole application, run by the test host from the repository's
+//! spin.toml with fresh stores in a temporary directory.
+
+use spin_test_host::{HostConfig, RunningApp};
+use std::path::PathBuf;
+use tempfile::TempDir;
+
+pub const COMPONENTS: [&str; 4] = ["auth", "analytics", "notification", "docs"];
+
+pub fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .expect("the repository root")
+}
+
+pub struct App {
+    running: Option<RunningApp>,
+    pub internal_key: String,
+    _state: TempDir,
+}
+
+impl App {
+    /// Starts every component. `DOCS_BROWSER_MANIFEST` names another
+    /// manifest to run instead of the repository's spin.toml.
+    pub async fn start() -> Self {
+        let root = repo_root();
+        for id in COMPONENTS {
+            let wasm = root.join(format!("target/wasm32-wasip2/release/{id}.wasm"));
+            assert!(
+                wasm.exists(),
+                "{} is missing: build the components first with \
+                 `cargo build --target wasm32-wasip2 --release -p auth -p analytics -p notification -p docs`",
+                wasm.display()
+            );
+        }
+        let state = tempfile::tempdir().expect("a temporary directory");
+        // Relative store paths resolve against the runtime config's own
+        // directory, so a copy there gives this run fresh stores.
+        let runtime_config = state.path().join("runtime-config.toml");
+        std::fs::copy(root.join("runtime-config.toml"), &runtime_config)
+            .expect("copy runtime-config.toml");
+        let manifest = std::env::var_os("DOCS_BROWSER_MANIFEST")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| root.join("spin.toml"));
+        let internal_key = format!("docs-browser-{}", std::process::id());
+        let running = spin_test_host::start(HostConfig {
+            manifest,
+            runtime_config: Some(runtime_config),
+            listen: "127.0.0.1:0".parse().expect("a socket address"),
+            variables: vec![("internal_api_key".into(), internal_key.clone())],
+            component_ids: Vec::new(),
+            log_dir: Some(state.path().join("logs")),
+        })
+        .await
+        .unwrap_or_else(|error| panic!("the test host could not start the app: {error:#}"));
+        Self {
+            running: Some(running),
+            internal_key,
+            _state: state,
+        }
+    }
+
+    fn running(&self) -> &RunningApp {
+        self.running.as_ref().expect("the app is running")
+    }
+
+    pub fn base_url(&self) -> String {
+        self.running().base_url().trim_end_matches('/').to_owned()
+    }
+
+    /// The component's log lines (its stderr) that are JSON objects.
+    pub fn log_lines(&self, component: &str) -> Vec<serde_json::Value> {
+        self.running()
+            .stderr(component)
+            .lines()
+            .filter_map(|line| serde_json::from_str(line).ok())
+            .collect()
+    }
+
+    pub async fn shutdown(mut self) {
+        if let Some(running) = self.running.take() {
+            running.shutdown().await;
+        }
+    }
+}

@@ -1,0 +1,9 @@
+//! What the docs browser test needs: the app running under the test host,
+//! chromedriver, and a headless Chromium session with a page-error hook.
+
+mod app;
+mod browser;
+mod commands;
+
+pub use app::{App, repo_root};
+pub use browser::{Browser, PATIENCE, wait_until};
