@@ -80,35 +80,29 @@ impl HttpDelivery {
         delivery: &Delivery,
         result: Result<OutboundResponse, OutboundError>,
     ) -> DeliveryOutcome {
-        let target = target(delivery);
-        match result {
-            Ok(response) if (200..300).contains(&response.status) => DeliveryOutcome::Delivered,
-            Ok(response)
-                if matches!(response.status, 400..=499)
-                    && !matches!(response.status, 408 | 429) =>
-            {
-                self.context.log(
-                    "delivery_rejected",
-                    json!({
-                        "target": target,
-                        "delivery_id": delivery.id(),
-                        "status": response.status,
-                        "answer": String::from_utf8_lossy(&response.body[..response.body.len().min(300)]),
-                    }),
-                );
-                DeliveryOutcome::Rejected {
-                    status: response.status,
-                }
-            }
-            Ok(response) => {
-                self.failed(delivery, &format!("status {}", response.status));
-                DeliveryOutcome::Failed
-            }
+        let response = match result {
+            Ok(response) => response,
             Err(error) => {
                 self.failed(delivery, &error.to_string());
-                DeliveryOutcome::Failed
+                return DeliveryOutcome::Failed;
             }
+        };
+        let outcome = DeliveryOutcome::from_status(response.status);
+        match outcome {
+            DeliveryOutcome::Delivered => {}
+            DeliveryOutcome::Rejected { status } => self.context.log(
+                "delivery_rejected",
+                json!({
+                    "target": target(delivery),
+                    "delivery_id": delivery.id(),
+                    "status": status,
+                    "answer": String::from_utf8_lossy(&response.body[..response.body.len().min(300)]),
+                    "kept": false,
+                }),
+            ),
+            DeliveryOutcome::Failed => self.failed(delivery, &format!("status {}", response.status)),
         }
+        outcome
     }
 
     fn failed(&self, delivery: &Delivery, cause: &str) {

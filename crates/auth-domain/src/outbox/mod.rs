@@ -34,6 +34,19 @@ pub enum DeliveryOutcome {
     Failed,
 }
 
+impl DeliveryOutcome {
+    /// What a receiver's HTTP status means for the entry.
+    pub fn from_status(status: u16) -> Self {
+        match status {
+            200..=299 => Self::Delivered,
+            408 | 429 => Self::Failed,
+            400..=499 => Self::Rejected { status },
+            // 5xx, and anything a receiver of ours never answers.
+            _ => Self::Failed,
+        }
+    }
+}
+
 /// Whether a delivery round carries the request's own side effects, which
 /// may wait a little longer, or only older entries swept along.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -95,4 +108,33 @@ pub struct FlushReport {
     /// Entries still waiting: exact when the backlog fits in one flush's
     /// scan, otherwise an upper bound.
     pub pending: u64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::DeliveryOutcome;
+
+    #[test]
+    fn statuses_decide_between_delivered_kept_and_dropped() {
+        for status in [200, 202] {
+            assert_eq!(
+                DeliveryOutcome::from_status(status),
+                DeliveryOutcome::Delivered
+            );
+        }
+        for status in [408, 429, 500, 502, 503, 504, 301, 100] {
+            assert_eq!(
+                DeliveryOutcome::from_status(status),
+                DeliveryOutcome::Failed,
+                "{status}"
+            );
+        }
+        for status in [400, 401, 403, 404, 409, 413, 415, 422] {
+            assert_eq!(
+                DeliveryOutcome::from_status(status),
+                DeliveryOutcome::Rejected { status },
+                "{status}"
+            );
+        }
+    }
 }
