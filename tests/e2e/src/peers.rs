@@ -127,6 +127,11 @@ impl WebhookServer {
         format!("http://{}/hook", self.addr)
     }
 
+    /// `scheme://host:port` of [`WebhookServer::url`], for `webhook_origin`.
+    pub fn origin(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
     pub fn requests(&self) -> Vec<RecordedRequest> {
         self.requests.lock().expect("lock").clone()
     }

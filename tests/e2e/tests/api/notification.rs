@@ -306,6 +306,7 @@ async fn the_webhook_channel_retries_until_delivered() {
     let hook = WebhookServer::start(vec![500, 200]).await;
     let Some(app) = app()
         .variable("webhook_url", hook.url())
+        .variable("webhook_origin", hook.origin())
         .spawn_local("sets webhook_url")
         .await
     else {
@@ -350,6 +351,7 @@ async fn a_webhook_that_keeps_failing_is_reported_failed() {
     let hook = WebhookServer::start(vec![500]).await;
     let Some(app) = app()
         .variable("webhook_url", hook.url())
+        .variable("webhook_origin", hook.origin())
         .spawn_local("sets webhook_url")
         .await
     else {
@@ -375,7 +377,8 @@ async fn a_webhook_that_keeps_failing_is_reported_failed() {
 async fn a_webhook_that_never_answers_times_out() {
     let peer = HangingPeer::start().await;
     let Some(app) = app()
-        .variable("webhook_url", peer.url())
+        .variable("webhook_url", format!("{}/hook", peer.url()))
+        .variable("webhook_origin", peer.url())
         .spawn_local("sets webhook_url")
         .await
     else {
