@@ -49,7 +49,8 @@ pub struct NotifyBody {
         example = "5b0f8a52-2d1e-4a55-9a57-3f7c1c1d2e3f"
     )]
     user_id: String,
-    /// Defaults to `log`. `webhook` needs the `webhook_url` variable.
+    /// Defaults to `log`. `webhook` needs the `webhook_url` variable (and
+    /// `webhook_origin` allowing its host).
     #[schema(default = "log")]
     channel: Option<Channel>,
     /// At most 200 characters.

@@ -19,6 +19,7 @@ use utoipa::OpenApi;
         super::notify::notify,
         super::notification::notification,
         super::user_notifications::user_notifications,
+        openapi,
     ),
     components(schemas(
         ErrorResponse, NotifyBody, NotificationReceipt, NotificationView, NotificationList,
@@ -28,11 +29,18 @@ use utoipa::OpenApi;
     tags(
         (name = "notification", description = "Sending and reading notifications."),
         (name = "health", description = "Liveness and store check."),
+        (name = "docs", description = "This document."),
     )
 )]
 pub struct ApiDoc;
 
-/// This document.
+/// This OpenAPI document.
+#[utoipa::path(
+    get,
+    path = "/notification/openapi.json",
+    tag = "docs",
+    responses((status = 200, description = "The OpenAPI 3 document of the notification service.", content_type = "application/json", body = Object))
+)]
 pub fn openapi(_: &RequestContext, _: Request, _: Params) -> HandlerResult {
     let mut document = ApiDoc::openapi();
     document.info.version = env!("CARGO_PKG_VERSION").to_owned();
