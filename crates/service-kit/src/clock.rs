@@ -4,7 +4,7 @@ use chrono::{DateTime, SecondsFormat, TimeZone, Utc};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::fmt;
 
-/// A point in time, shown as RFC 3339 in UTC with a `Z` suffix.
+/// A point in time, shown as RFC 3339 in UTC with a `Z` suffix, to the second.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Timestamp(DateTime<Utc>);
 
@@ -41,7 +41,7 @@ impl Timestamp {
     }
 
     pub fn to_rfc3339(&self) -> String {
-        self.0.to_rfc3339_opts(SecondsFormat::AutoSi, true)
+        self.0.to_rfc3339_opts(SecondsFormat::Secs, true)
     }
 }
 
