@@ -381,6 +381,29 @@ impl TestApp {
         start_with(settings).await
     }
 
+    /// Every `(key, value)` of the SQLite store `label` (local apps on the
+    /// default runtime config only), read from its file.
+    pub fn stored_entries(&self, label: &str) -> Vec<(String, Vec<u8>)> {
+        let settings = self.settings.as_ref().expect("stores of a local app");
+        assert!(
+            settings.redis_url.is_none(),
+            "stored_entries reads SQLite stores"
+        );
+        let path = settings.state.path().join(format!("{label}.db"));
+        let db = rusqlite::Connection::open_with_flags(
+            &path,
+            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+        )
+        .unwrap_or_else(|e| panic!("open {}: {e}", path.display()));
+        let mut stmt = db
+            .prepare("SELECT key, value FROM spin_key_value")
+            .expect("the key-value table");
+        stmt.query_map([], |row| Ok((row.get(0)?, row.get(1)?)))
+            .expect("query")
+            .map(|r| r.expect("row"))
+            .collect()
+    }
+
     // ------------------------------------------------------------ requests
 
     pub fn url(&self, path: &str) -> String {

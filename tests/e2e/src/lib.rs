@@ -20,7 +20,9 @@ pub use peers::{
     HangingPeer, RecordedRequest, WebhookServer, closed_port_url, free_port, redis_server,
 };
 pub use reply::{Reply, assert_rfc3339_utc, assert_uuid, assert_uuid_v4, detail_fields};
-pub use util::{eventually, random_suffix, strong_password, unique_action, unique_username};
+pub use util::{
+    eventually, random_suffix, skip_external, strong_password, unique_action, unique_username,
+};
 
 pub use reqwest;
 pub use serde_json::{Value, json};

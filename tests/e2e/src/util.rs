@@ -43,3 +43,17 @@ where
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
 }
+
+/// `true` (after saying why) when the suite runs against an external
+/// deployment and the scenario needs to start apps of its own.
+pub fn skip_external(needs: &str) -> bool {
+    match crate::external_deployment() {
+        Some((base, _)) => {
+            eprintln!(
+                "SKIPPED: this scenario {needs}, which cannot be done to the external deployment at {base}"
+            );
+            true
+        }
+        None => false,
+    }
+}

@@ -325,28 +325,80 @@ async fn the_request_id_follows_the_request_into_the_logs() {
     let Some(app) = app().spawn_local("reads the components' logs").await else {
         return;
     };
+    // Every request sent to auth here carries an id of ours.
+    let mut sent = Vec::new();
     let rid = format!("trace-{}", random_suffix());
+    sent.push(rid.clone());
     let name = unique_username("trace");
+    let password = strong_password();
     let r = app
         .send(
             app.post("/auth/register")
                 .header("X-Request-Id", rid.as_str())
-                .json(&json!({"username": name, "password": strong_password()})),
+                .json(&json!({"username": name, "password": password})),
         )
         .await;
     r.assert_status(201);
     assert_eq!(r.request_id(), rid);
     let user_id = r.str_field("user_id");
-    // The side effects of this request are delivered (now or later).
-    app.wait_for_user_actions(&user_id, &[("register", 1)], DELIVERY_TIMEOUT)
+    let login_rid = format!("trace-{}", random_suffix());
+    sent.push(login_rid.clone());
+    let r = app
+        .send(
+            app.post("/auth/login")
+                .header("X-Request-Id", login_rid.as_str())
+                .json(&json!({"username": name, "password": password})),
+        )
         .await;
-    app.wait_for_notifications(&user_id, 1, DELIVERY_TIMEOUT)
+    r.assert_status(200);
+
+    // Wait for the side effects, nudging delivery with ids of ours too.
+    let mut n = 0;
+    loop {
+        let m = app.user_metrics(&user_id).await;
+        let list = app.notifications(&user_id, Cred::Internal, "").await;
+        if m["total"] == 2 && list.json["notifications"].as_array().map(Vec::len) == Some(2) {
+            break;
+        }
+        n += 1;
+        assert!(n < 200, "side effects not delivered: {m} {}", list.text);
+        let flush_rid = format!("trace-flush-{}", random_suffix());
+        sent.push(flush_rid.clone());
+        app.send(
+            app.with(app.post("/auth/outbox/flush"), Cred::Internal)
+                .header("X-Request-Id", flush_rid.as_str()),
+        )
         .await;
-    let auth_log = format!("{}{}", app.stdout("auth"), app.stderr("auth"));
-    assert!(
-        auth_log.lines().any(|l| l.contains(&rid)),
-        "no auth log line names request {rid}:\n{auth_log}"
-    );
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    }
+
+    let log = |c: &str| format!("{}{}", app.stdout(c), app.stderr(c));
+    let auth_log = log("auth");
+    for id in [&rid, &login_rid] {
+        assert!(
+            auth_log.lines().any(|l| l.contains(id.as_str())),
+            "no auth log line names request {id}:\n{auth_log}"
+        );
+    }
+    // The calls auth made to the other services carried the id of the
+    // auth request that made them, and their logs name it.
+    for (service, path) in [
+        ("analytics", "/analytics/events"),
+        ("notification", "/notification/notify"),
+    ] {
+        let out = log(service);
+        let lines: Vec<&str> = out.lines().filter(|l| l.contains(path)).collect();
+        assert!(
+            !lines.is_empty(),
+            "no {service} log line names {path}:\n{out}"
+        );
+        for line in lines {
+            assert!(
+                sent.iter().any(|id| line.contains(id.as_str())),
+                "a call from auth to {service} lost the request id: {line}\nids sent to auth: {sent:?}"
+            );
+        }
+    }
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -15,3 +15,4 @@ mod notification;
 mod redis;
 mod restart;
 mod split_deployment;
+mod storage;

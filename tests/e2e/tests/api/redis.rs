@@ -12,6 +12,9 @@ use crate::concurrency::{case_variants, check_only_winner_logs_in, race_registra
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_app_runs_on_redis() {
+    if skip_external("starts its own Redis server") {
+        return;
+    }
     let redis = redis_server();
     let Some(app) = app()
         .redis(redis.url())
@@ -75,6 +78,9 @@ async fn two_instances(
 
 #[tokio::test(flavor = "multi_thread")]
 async fn two_instances_on_one_redis_let_one_registration_win() {
+    if skip_external("starts its own Redis server") {
+        return;
+    }
     let redis = redis_server();
     let Some((a, b)) = two_instances(&redis).await else {
         return;
@@ -118,6 +124,9 @@ async fn two_instances_on_one_redis_let_one_registration_win() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn two_instances_on_one_redis_count_exactly() {
+    if skip_external("starts its own Redis server") {
+        return;
+    }
     let redis = redis_server();
     let Some((a, b)) = two_instances(&redis).await else {
         return;
@@ -172,6 +181,9 @@ async fn two_instances_on_one_redis_count_exactly() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn health_is_unavailable_when_redis_is_gone() {
+    if skip_external("starts its own Redis server") {
+        return;
+    }
     let redis = redis_server();
     let Some(app) = app()
         .redis(redis.url())

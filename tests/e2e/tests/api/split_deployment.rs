@@ -6,8 +6,7 @@ use e2e::*;
 
 #[tokio::test(flavor = "multi_thread")]
 async fn services_in_separate_instances_work_together() {
-    if external_deployment().is_some() {
-        eprintln!("SKIPPED: the split deployment starts its own instances");
+    if skip_external("starts one instance per service") {
         return;
     }
     let key = format!("ik-{}", random_suffix());
