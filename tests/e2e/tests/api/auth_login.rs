@@ -171,3 +171,45 @@ async fn login_outcomes_are_counted_in_analytics() {
     )
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn only_failures_for_existing_users_are_counted() {
+    let Some(app) = app()
+        .spawn_local("compares global counts, exact only on a private app")
+        .await
+    else {
+        return;
+    };
+    let user = app.register_user().await;
+    app.wait_for_user_actions(&user.user_id, &[("register", 1)], DELIVERY_TIMEOUT)
+        .await;
+    let failed = |m: &Value| m["actions"]["login_failed"].as_u64().unwrap_or(0);
+    let before = app.metrics_actions().await;
+
+    for _ in 0..3 {
+        app.login(&unique_username("ghost"), &strong_password())
+            .await
+            .assert_error(401, "invalid_credentials");
+    }
+    app.login(&user.username, &strong_password())
+        .await
+        .assert_error(401, "invalid_credentials");
+    app.wait_for_user_actions(
+        &user.user_id,
+        &[("register", 1), ("login_failed", 1)],
+        DELIVERY_TIMEOUT,
+    )
+    .await;
+    app.nudge_delivery().await;
+    let after = app.metrics_actions().await;
+    assert_eq!(
+        failed(&after),
+        failed(&before) + 1,
+        "unknown users' failures are not events: {before} -> {after}"
+    );
+    assert_eq!(
+        after["total"].as_u64().unwrap(),
+        before["total"].as_u64().unwrap() + 1,
+        "{before} -> {after}"
+    );
+}

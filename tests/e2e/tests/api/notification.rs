@@ -412,6 +412,32 @@ async fn a_notification_is_read_with_the_internal_key() {
     app.notification(&uuid::Uuid::new_v4().to_string(), Cred::Internal)
         .await
         .assert_error(404, "not_found");
+    app.notification("not-a-uuid", Cred::Internal)
+        .await
+        .assert_error(404, "not_found");
+
+    // A user's token is not the internal key, even for their own record.
+    let user = app.register_user().await;
+    let token = app.login_token(&user).await;
+    let own = app
+        .notify(&json!({"user_id": user.user_id, "message": "yours"}))
+        .await;
+    let own_id = assert_notification_result(&own, "log", "delivered");
+    let r = app.notification(&own_id, Cred::Bearer(&token)).await;
+    assert!(
+        r.status == 401 || r.status == 403,
+        "a bearer token reads a notification: {} {}",
+        r.status,
+        r.text
+    );
+    r.assert_error(
+        r.status,
+        if r.status == 401 {
+            "unauthorized"
+        } else {
+            "forbidden"
+        },
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
