@@ -114,6 +114,47 @@ async fn a_body_over_64_kib_gets_413() {
     assert_eq!(r.status, 201, "a 64 KiB body: {}", r.text);
 }
 
+#[tokio::test(flavor = "multi_thread")]
+async fn a_chunked_body_over_64_kib_gets_413() {
+    let app = spawn_app().await;
+    for (path, cred, _) in body_endpoints(&app) {
+        // No Content-Length: the size shows only while reading.
+        let body = padded(json!({}), 100 * 1024).into_bytes();
+        let chunks: Vec<Result<Vec<u8>, std::io::Error>> =
+            body.chunks(8 * 1024).map(|c| Ok(c.to_vec())).collect();
+        let stream = futures_util::stream::iter(chunks);
+        let r = app
+            .send(
+                app.with(app.post(path), cred)
+                    .header("Content-Type", "application/json")
+                    .body(e2e::reqwest::Body::wrap_stream(stream)),
+            )
+            .await;
+        assert_eq!(
+            r.status, 413,
+            "{path} with a chunked 100 KiB body: {}",
+            r.text
+        );
+        r.assert_error(413, "payload_too_large");
+    }
+    // A small chunked body is read as usual.
+    let body = json!({"username": unique_username("chunk"), "password": strong_password()})
+        .to_string()
+        .into_bytes();
+    let chunks: Vec<Result<Vec<u8>, std::io::Error>> =
+        body.chunks(7).map(|c| Ok(c.to_vec())).collect();
+    let r = app
+        .send(
+            app.post("/auth/register")
+                .header("Content-Type", "application/json")
+                .body(e2e::reqwest::Body::wrap_stream(futures_util::stream::iter(
+                    chunks,
+                ))),
+        )
+        .await;
+    assert_eq!(r.status, 201, "a chunked body: {}", r.text);
+}
+
 /// `base` with an unknown `pad` field, serialized to exactly `size` bytes.
 fn padded(mut base: Value, size: usize) -> String {
     base["pad"] = json!("");
