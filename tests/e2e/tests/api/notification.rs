@@ -237,22 +237,27 @@ async fn an_idempotency_key_delivers_once() {
         assert_eq!(lines, 1, "delivered once to the log");
     }
 
-    let long = "k".repeat(129);
-    let r = app.notify_with_key(&long, &body).await;
-    assert!(
-        r.status == 400 || r.status == 422,
-        "a 129-character Idempotency-Key: {} {}",
-        r.status,
-        r.text
-    );
-    r.assert_error(
-        r.status,
-        if r.status == 400 {
-            "bad_request"
-        } else {
-            "validation_failed"
-        },
-    );
+    for bad in ["k".repeat(129), String::new()] {
+        let r = app.notify_with_key(&bad, &body).await;
+        assert!(
+            r.status == 400 || r.status == 422,
+            "an Idempotency-Key of {} characters: {} {}",
+            bad.len(),
+            r.status,
+            r.text
+        );
+        r.assert_error(
+            r.status,
+            if r.status == 400 {
+                "bad_request"
+            } else {
+                "validation_failed"
+            },
+        );
+    }
+    let longest = format!("{}{}", random_suffix(), "k".repeat(116));
+    let r = app.notify_with_key(&longest, &body).await;
+    assert_notification_result(&r, "log", "delivered");
 }
 
 #[tokio::test(flavor = "multi_thread")]
