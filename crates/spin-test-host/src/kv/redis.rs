@@ -16,6 +16,28 @@ use redis::aio::ConnectionManager;
 
 use super::{Failure, KvError, KvResult, SwapFailure, other};
 
+/// Bounded waits for a server that has gone away: the client's defaults
+/// wait without limit for a reply and retry reconnects at length, which
+/// would hang a request instead of failing it. A store error is what the
+/// guest must see then (its health check answers 503).
+fn manager_config() -> redis::aio::ConnectionManagerConfig {
+    redis::aio::ConnectionManagerConfig::new()
+        .set_connection_timeout(std::time::Duration::from_secs(2))
+        .set_response_timeout(std::time::Duration::from_secs(2))
+        .set_number_of_retries(2)
+}
+
+/// A reply, or a store error once [`REPLY_WAIT`] has passed.
+async fn bounded<T>(call: impl Future<Output = redis::RedisResult<T>>) -> KvResult<T> {
+    match tokio::time::timeout(REPLY_WAIT, call).await {
+        Ok(reply) => Ok(reply.map_err(other)?),
+        Err(_) => Err(KvError::Other("the Redis server did not answer in time".into()).into()),
+    }
+}
+
+/// How long one command may wait for the server.
+const REPLY_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// One label's Redis server.
 pub struct RedisManager {
     url: url::Url,
@@ -53,15 +75,14 @@ impl RedisManager {
             Some(c) => c.clone(),
             None => {
                 let client = redis::Client::open(self.url.clone()).map_err(other)?;
-                let c = client.get_connection_manager().await.map_err(other)?;
+                let c =
+                    bounded(client.get_connection_manager_with_config(manager_config())).await?;
                 *guard = Some(c.clone());
                 c
             }
         };
         drop(guard);
-        let _ = redis::cmd("PING")
-            .query_async::<()>(&mut conn.clone())
-            .await;
+        let _ = bounded(redis::cmd("PING").query_async::<()>(&mut conn.clone())).await;
         Ok(RedisStore {
             conn,
             url: self.url.clone(),
@@ -89,23 +110,23 @@ impl RedisStore {
     }
 
     pub async fn get(&self, key: &str) -> KvResult<Option<Vec<u8>>> {
-        Ok(self.conn().get(key).await.map_err(other)?)
+        Ok(bounded(self.conn().get(key)).await?)
     }
 
     pub async fn set(&self, key: &str, value: &[u8]) -> KvResult<()> {
-        Ok(self.conn().set(key, value).await.map_err(other)?)
+        Ok(bounded(self.conn().set(key, value)).await?)
     }
 
     pub async fn delete(&self, key: &str) -> KvResult<()> {
-        Ok(self.conn().del(key).await.map_err(other)?)
+        Ok(bounded(self.conn().del(key)).await?)
     }
 
     pub async fn exists(&self, key: &str) -> KvResult<bool> {
-        Ok(self.conn().exists(key).await.map_err(other)?)
+        Ok(bounded(self.conn().exists(key)).await?)
     }
 
     pub async fn get_keys(&self) -> KvResult<Vec<String>> {
-        Ok(self.conn().keys("*").await.map_err(other)?)
+        Ok(bounded(self.conn().keys("*")).await?)
     }
 
     pub async fn get_many(&self, keys: Vec<String>) -> KvResult<Vec<(String, Option<Vec<u8>>)>> {
@@ -127,24 +148,21 @@ impl RedisStore {
     }
 
     pub async fn set_many(&self, key_values: Vec<(String, Vec<u8>)>) -> KvResult<()> {
-        Ok(self.conn().mset(&key_values).await.map_err(other)?)
+        Ok(bounded(self.conn().mset(&key_values)).await?)
     }
 
     pub async fn delete_many(&self, keys: Vec<String>) -> KvResult<()> {
-        Ok(self.conn().del(keys).await.map_err(other)?)
+        Ok(bounded(self.conn().del(keys)).await?)
     }
 
     pub async fn increment(&self, key: &str, delta: i64) -> KvResult<i64> {
-        Ok(self.conn().incr(key, delta).await.map_err(other)?)
+        Ok(bounded(self.conn().incr(key, delta)).await?)
     }
 
     /// A CAS gets its own connection, since `WATCH` is per connection.
     pub async fn new_cas(&self, key: &str) -> KvResult<RedisCas> {
-        let conn = redis::Client::open(self.url.clone())
-            .map_err(other)?
-            .get_connection_manager()
-            .await
-            .map_err(other)?;
+        let client = redis::Client::open(self.url.clone()).map_err(other)?;
+        let conn = bounded(client.get_connection_manager_with_config(manager_config())).await?;
         Ok(RedisCas {
             key: key.to_string(),
             conn,
