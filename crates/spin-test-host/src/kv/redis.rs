@@ -110,23 +110,23 @@ impl RedisStore {
     }
 
     pub async fn get(&self, key: &str) -> KvResult<Option<Vec<u8>>> {
-        Ok(bounded(self.conn().get(key)).await?)
+        bounded(self.conn().get(key)).await
     }
 
     pub async fn set(&self, key: &str, value: &[u8]) -> KvResult<()> {
-        Ok(bounded(self.conn().set(key, value)).await?)
+        bounded(self.conn().set(key, value)).await
     }
 
     pub async fn delete(&self, key: &str) -> KvResult<()> {
-        Ok(bounded(self.conn().del(key)).await?)
+        bounded(self.conn().del(key)).await
     }
 
     pub async fn exists(&self, key: &str) -> KvResult<bool> {
-        Ok(bounded(self.conn().exists(key)).await?)
+        bounded(self.conn().exists(key)).await
     }
 
     pub async fn get_keys(&self) -> KvResult<Vec<String>> {
-        Ok(bounded(self.conn().keys("*")).await?)
+        bounded(self.conn().keys("*")).await
     }
 
     pub async fn get_many(&self, keys: Vec<String>) -> KvResult<Vec<(String, Option<Vec<u8>>)>> {
@@ -148,15 +148,15 @@ impl RedisStore {
     }
 
     pub async fn set_many(&self, key_values: Vec<(String, Vec<u8>)>) -> KvResult<()> {
-        Ok(bounded(self.conn().mset(&key_values)).await?)
+        bounded(self.conn().mset(&key_values)).await
     }
 
     pub async fn delete_many(&self, keys: Vec<String>) -> KvResult<()> {
-        Ok(bounded(self.conn().del(keys)).await?)
+        bounded(self.conn().del(keys)).await
     }
 
     pub async fn increment(&self, key: &str, delta: i64) -> KvResult<i64> {
-        Ok(bounded(self.conn().incr(key, delta)).await?)
+        bounded(self.conn().incr(key, delta)).await
     }
 
     /// A CAS gets its own connection, since `WATCH` is per connection.
