@@ -196,3 +196,83 @@ pub fn assert_rfc3339_utc(s: &str) -> chrono::DateTime<chrono::Utc> {
         .unwrap_or_else(|e| panic!("{s:?} is not RFC 3339: {e}"))
         .with_timezone(&chrono::Utc)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use reqwest::header::{HeaderName, HeaderValue};
+
+    fn reply(status: u16, rid: &str, body: Value) -> Reply {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            HeaderName::from_static("content-type"),
+            HeaderValue::from_static("application/json"),
+        );
+        headers.insert(
+            HeaderName::from_static("x-request-id"),
+            HeaderValue::from_str(rid).unwrap(),
+        );
+        Reply {
+            status,
+            headers,
+            text: body.to_string(),
+            json: body,
+        }
+    }
+
+    fn good() -> Value {
+        serde_json::json!({
+            "error": {"code": "validation_failed", "message": "bad", "details": [{"field": "password", "message": "short"}]},
+            "request_id": "r1"
+        })
+    }
+
+    #[test]
+    fn a_contract_error_passes() {
+        reply(422, "r1", good()).assert_invalid(&["password"]);
+    }
+
+    #[test]
+    #[should_panic(expected = "expected status")]
+    fn another_status_fails() {
+        reply(400, "r1", good()).assert_error(422, "validation_failed");
+    }
+
+    #[test]
+    #[should_panic(expected = "error code")]
+    fn another_code_fails() {
+        reply(422, "r1", good()).assert_error(422, "invalid_json");
+    }
+
+    #[test]
+    #[should_panic(expected = "request_id in the body")]
+    fn a_request_id_unlike_the_header_fails() {
+        reply(422, "r2", good()).assert_error(422, "validation_failed");
+    }
+
+    #[test]
+    #[should_panic(expected = "unexpected top-level key")]
+    fn extra_top_level_keys_fail() {
+        let mut body = good();
+        body["trace"] = serde_json::json!("at src/main.rs:1");
+        reply(422, "r1", body).assert_error(422, "validation_failed");
+    }
+
+    #[test]
+    #[should_panic(expected = "expected a details entry")]
+    fn a_missing_detail_fails() {
+        reply(422, "r1", good()).assert_invalid(&["username"]);
+    }
+
+    #[test]
+    #[should_panic(expected = "not a UUID v4")]
+    fn a_uuid_of_another_version_fails() {
+        assert_uuid_v4("6ba7b810-9dad-11d1-80b4-00c04fd430c8");
+    }
+
+    #[test]
+    #[should_panic(expected = "does not end with Z")]
+    fn an_offset_time_fails() {
+        assert_rfc3339_utc("2026-11-24T19:20:00+00:00");
+    }
+}
