@@ -349,6 +349,17 @@ async fn the_webhook_channel_retries_until_delivered() {
     stored.assert_status(200);
     assert_eq!(stored.json["status"], "delivered");
     assert_eq!(stored.json["attempts"], 2);
+
+    // With an Idempotency-Key, the receiver sees one delivery, not two.
+    let key = format!("hook-{}", random_suffix());
+    let body = json!({"user_id": user, "channel": "webhook", "message": "keyed"});
+    let first = app.notify_with_key(&key, &body).await;
+    assert_notification_result(&first, "webhook", "delivered");
+    assert_eq!(first.json["attempts"], 1, "{}", first.text);
+    let again = app.notify_with_key(&key, &body).await;
+    again.assert_status(200);
+    assert_eq!(again.json, first.json);
+    assert_eq!(hook.requests().len(), 3, "a repeat was delivered again");
 }
 
 #[tokio::test(flavor = "multi_thread")]
