@@ -16,6 +16,7 @@ async fn promptly<T>(what: &str, fut: impl Future<Output = T>) -> T {
         .await
         .unwrap_or_else(|_| panic!("{what} hung for over {:?}", PROMPT * 3));
     let took = started.elapsed();
+    eprintln!("{what} answered in {took:?}");
     assert!(took < PROMPT, "{what} took {took:?}");
     out
 }
