@@ -243,3 +243,40 @@ async fn parallel_logins_are_all_counted() {
     )
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn one_event_sent_many_times_at_once_is_recorded_once() {
+    let app = Arc::new(spawn_app().await);
+    // A lost race needs two copies inside one claim's few microseconds, so
+    // several rounds of many copies each make a non-atomic claim show.
+    const ROUNDS: usize = 5;
+    const COPIES: usize = 100;
+    for _ in 0..ROUNDS {
+        let user = format!("ext-{}", random_suffix());
+        let action = unique_action("e2e.race");
+        let body = json!({
+            "event_id": uuid::Uuid::new_v4().to_string(),
+            "user_id": user,
+            "action": action,
+        });
+        let mut set = JoinSet::new();
+        for _ in 0..COPIES {
+            let app = app.clone();
+            let body = body.clone();
+            set.spawn(async move { app.post_event(&body).await.status });
+        }
+        let mut recorded = 0;
+        while let Some(status) = set.join_next().await {
+            match status.expect("task") {
+                202 => recorded += 1,
+                200 => {}
+                other => panic!("unexpected status {other}"),
+            }
+        }
+        assert_eq!(recorded, 1, "one of {COPIES} racing copies is recorded");
+
+        let metrics = app.user_metrics(&user).await;
+        assert_eq!(metrics["actions"][&action], 1, "counted once: {metrics}");
+        assert_eq!(metrics["total"], 1, "counted once: {metrics}");
+    }
+}
