@@ -7,6 +7,7 @@ pub mod health;
 pub mod kv;
 pub mod openapi;
 pub mod outbound;
+pub mod params;
 pub mod serve;
 
 pub use caller::{Caller, authenticate, require_internal_key};

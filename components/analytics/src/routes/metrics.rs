@@ -6,6 +6,7 @@ use crate::wire::{ActionMetrics, UserActionMetrics};
 use analytics_domain::UserId;
 use service_kit::{ApiError, HttpResponse};
 use spin_kit::openapi::ErrorResponse;
+use spin_kit::params::path_param;
 use spin_kit::serve::{HandlerResult, RequestContext};
 use spin_sdk::http::{Params, Request};
 
@@ -64,48 +65,7 @@ pub fn user_actions(context: &RequestContext, request: Request, params: Params) 
 }
 
 fn path_user(params: &Params) -> Result<UserId, ApiError> {
-    let segment = params.get("user_id").unwrap_or_default();
-    let text = percent_decode(segment)
+    let text = path_param(params, "user_id")
         .ok_or_else(|| ApiError::invalid_parameter("user_id", "must be percent-encoded UTF-8"))?;
     UserId::parse(text).map_err(|error| ApiError::invalid_parameter("user_id", &error.to_string()))
-}
-
-/// A path segment as the client meant it: `a%20b` is the user `a b`.
-fn percent_decode(segment: &str) -> Option<String> {
-    let mut bytes = Vec::with_capacity(segment.len());
-    let mut rest = segment.as_bytes();
-    while let Some((&first, tail)) = rest.split_first() {
-        if first == b'%' {
-            let hex = tail
-                .get(..2)
-                .filter(|hex| hex.iter().all(u8::is_ascii_hexdigit))?;
-            let value = u8::from_str_radix(std::str::from_utf8(hex).ok()?, 16).ok()?;
-            bytes.push(value);
-            rest = &tail[2..];
-        } else {
-            bytes.push(first);
-            rest = tail;
-        }
-    }
-    String::from_utf8(bytes).ok()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::percent_decode;
-
-    #[test]
-    fn path_segments_are_percent_decoded() {
-        assert_eq!(percent_decode("alice").as_deref(), Some("alice"));
-        assert_eq!(percent_decode("a%20b").as_deref(), Some("a b"));
-        assert_eq!(percent_decode("caf%C3%A9").as_deref(), Some("café"));
-        assert_eq!(percent_decode("%2Fx").as_deref(), Some("/x"));
-    }
-
-    #[test]
-    fn broken_escapes_and_non_utf8_are_refused() {
-        for bad in ["%", "%2", "%zz", "%+1", "%FF"] {
-            assert_eq!(percent_decode(bad), None, "{bad}");
-        }
-    }
 }

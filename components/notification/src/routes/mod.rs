@@ -4,7 +4,6 @@ mod docs;
 mod health;
 mod notification;
 mod notify;
-mod text;
 mod user_notifications;
 
 use spin_kit::Routes;

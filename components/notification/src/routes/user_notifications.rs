@@ -1,10 +1,10 @@
-use super::text::{percent_decode, query_value};
 use crate::service;
 use crate::wire::{NotificationList, NotificationView};
 use notification_domain::{Limit, UserId};
 use service_kit::{ApiError, HttpResponse};
 use spin_kit::authenticate;
 use spin_kit::openapi::ErrorResponse;
+use spin_kit::params::{path_param, query_param};
 use spin_kit::serve::{HandlerResult, RequestContext};
 use spin_sdk::http::{Params, Request};
 
@@ -39,22 +39,15 @@ pub fn user_notifications(
     params: Params,
 ) -> HandlerResult {
     let caller = authenticate(context, &request)?;
-    let user_id = params
-        .get("user_id")
-        .and_then(percent_decode)
+    let user_id = path_param(&params, "user_id")
         .and_then(|text| UserId::parse(text).ok())
         .ok_or_else(ApiError::not_found)?;
     if !caller.may_act_for(user_id.as_str()) {
         return Err(ApiError::forbidden());
     }
-    let limit = match query_value(request.query(), "limit") {
+    let limit = match query_param(&request, "limit") {
         None => Limit::default(),
-        Some(value) => value
-            .as_deref()
-            .ok_or(notification_domain::Invalid(
-                "must be an integer from 1 to 100",
-            ))
-            .and_then(Limit::parse)
+        Some(value) => Limit::parse(&value)
             .map_err(|invalid| ApiError::invalid_parameter("limit", &invalid.to_string()))?,
     };
     let notifications = service::open(context)?
