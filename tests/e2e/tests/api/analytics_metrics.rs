@@ -102,3 +102,47 @@ async fn user_metrics_are_for_the_user_or_the_internal_key() {
         .await
         .assert_unauthorized_bearer();
 }
+
+/// Percent-encode everything but unreserved characters (RFC 3986).
+fn encode_segment(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn user_ids_with_any_characters_round_trip_through_the_path() {
+    let app = spawn_app().await;
+    let user = format!("ext {}/ü%?#&+", random_suffix());
+    for _ in 0..2 {
+        app.post_event(&json!({"user_id": user, "action": "e2e.odd_id"}))
+            .await
+            .assert_status(202);
+    }
+    let r = app
+        .user_metrics_as(&encode_segment(&user), Cred::Internal)
+        .await;
+    r.assert_status(200);
+    assert_eq!(r.json["user_id"], user.as_str(), "{}", r.text);
+    assert_eq!(r.json["total"], 2, "{}", r.text);
+
+    app.notify(&json!({"user_id": user, "message": "odd id"}))
+        .await
+        .assert_status(202);
+    let r = app
+        .notifications(&encode_segment(&user), Cred::Internal, "?limit=5")
+        .await;
+    r.assert_status(200);
+    assert_eq!(r.json["user_id"], user.as_str(), "{}", r.text);
+    assert_eq!(
+        r.json["notifications"].as_array().map(Vec::len),
+        Some(1),
+        "{}",
+        r.text
+    );
+}
