@@ -3,6 +3,7 @@
 
 use crate::config;
 use crate::outbound::{self, Deadline, OutboundRequest};
+use crate::params::header;
 use crate::serve::RequestContext;
 use serde::Deserialize;
 use service_kit::ApiError;
@@ -31,10 +32,6 @@ impl Caller {
             Self::User { user_id: own } => own == user_id,
         }
     }
-}
-
-fn header<'a>(request: &'a Request, name: &str) -> Option<&'a str> {
-    request.header(name).and_then(|value| value.as_str())
 }
 
 /// Accepts only the internal key.

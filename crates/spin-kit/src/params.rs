@@ -1,6 +1,17 @@
-//! Reading what a request carries in its URL.
+//! Reading what a request carries: headers, its JSON body, its URL.
 
+use service_kit::{ApiError, FieldReader, JsonIntake};
 use spin_sdk::http::{Params, Request};
+
+/// A header's value, when it is present and valid UTF-8.
+pub fn header<'a>(request: &'a Request, name: &str) -> Option<&'a str> {
+    request.header(name).and_then(|value| value.as_str())
+}
+
+/// The JSON object of the body, after the contract's 413/415/400 checks.
+pub fn json_body(request: &Request) -> Result<FieldReader, ApiError> {
+    JsonIntake::object(header(request, "content-type"), request.body())
+}
 
 /// The `:name` path segment as the client meant it (`a%20b` is `a b`);
 /// `None` when absent or not UTF-8 once decoded.

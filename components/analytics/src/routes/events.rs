@@ -5,8 +5,9 @@ use crate::wire::{EventAccepted, EventBody};
 use analytics_domain::{
     Action, EventId, Metadata, RecordError, Recording, Sender, SubjectError, Submission, UserId,
 };
-use service_kit::{ApiError, HttpResponse, JsonIntake, Timestamp};
+use service_kit::{ApiError, HttpResponse, Timestamp};
 use spin_kit::openapi::ErrorResponse;
+use spin_kit::params::json_body;
 use spin_kit::serve::{HandlerResult, RequestContext};
 use spin_sdk::http::{Params, Request};
 
@@ -64,8 +65,7 @@ pub fn record(context: &RequestContext, request: Request, _: Params) -> HandlerR
 
 /// Every field checked at once (one 422 detail each), then whose event it is.
 fn read_submission(request: &Request, sender: &Sender) -> Result<Submission, ApiError> {
-    let content_type = request.header("content-type").and_then(|v| v.as_str());
-    let mut fields = JsonIntake::object(content_type, request.body())?;
+    let mut fields = json_body(request)?;
     let event_id = fields.optional_with("event_id", EventId::parse);
     let named_user = fields.optional_with("user_id", UserId::parse);
     let action = fields.required_with("action", Action::parse);

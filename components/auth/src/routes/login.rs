@@ -4,6 +4,7 @@ use auth_domain::LoginError;
 use serde::{Deserialize, Serialize};
 use service_kit::{ApiError, HttpResponse};
 use spin_kit::openapi::ErrorResponse;
+use spin_kit::params::json_body;
 use spin_kit::serve::{HandlerResult, RequestContext};
 use spin_sdk::http::{Params, Request};
 use utoipa::ToSchema;
@@ -62,7 +63,7 @@ pub struct TokenResponse {
     )
 )]
 pub fn login(context: &RequestContext, request: Request, _: Params) -> HandlerResult {
-    let mut body = super::json_body(&request)?;
+    let mut body = json_body(&request)?;
     let username = body.required::<String>("username");
     let password = body.required::<String>("password");
     body.finish()?;

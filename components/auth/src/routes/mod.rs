@@ -11,8 +11,9 @@ mod register;
 mod user;
 
 use auth_domain::{TokenError, Unexpected};
+use service_kit::ApiError;
 use service_kit::credentials::bearer_token;
-use service_kit::{ApiError, FieldReader, JsonIntake};
+use spin_kit::params::header;
 use spin_kit::serve::RequestContext;
 use spin_kit::{Routes, Service};
 use spin_sdk::http::Request;
@@ -31,15 +32,6 @@ pub fn routes() -> Routes {
         .post("/auth/outbox/flush", outbox::flush)
         .get("/auth/health", health::health)
         .get("/auth/openapi.json", openapi::document)
-}
-
-fn header<'a>(request: &'a Request, name: &str) -> Option<&'a str> {
-    request.header(name).and_then(|value| value.as_str())
-}
-
-/// The JSON object of the body, after the contract's 413/415/400 checks.
-fn json_body(request: &Request) -> Result<FieldReader, ApiError> {
-    JsonIntake::object(header(request, "content-type"), request.body())
 }
 
 /// The bearer token, or the 401 that says it is missing.

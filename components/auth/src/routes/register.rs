@@ -4,6 +4,7 @@ use auth_domain::{Email, Password, RegisterError, Registration, Username};
 use serde::Deserialize;
 use service_kit::{ApiError, HttpResponse};
 use spin_kit::openapi::ErrorResponse;
+use spin_kit::params::json_body;
 use spin_kit::serve::{HandlerResult, RequestContext};
 use spin_sdk::http::{Params, Request};
 use utoipa::ToSchema;
@@ -50,7 +51,7 @@ pub struct RegisterRequest {
     )
 )]
 pub fn register(context: &RequestContext, request: Request, _: Params) -> HandlerResult {
-    let mut body = super::json_body(&request)?;
+    let mut body = json_body(&request)?;
     let username = body.required_with("username", |raw: String| Username::parse(raw));
     let password = body.required_with("password", |raw: String| Password::parse(raw));
     let email = body.optional_with("email", |raw: String| Email::parse(raw));

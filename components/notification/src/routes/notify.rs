@@ -4,8 +4,9 @@ use notification_domain::{
     ChannelKind, DeliveryStatus, IdempotencyKey, Message, Metadata, Notified, NotifyError,
     NotifyRequest, Subject, UserId,
 };
-use service_kit::{ApiError, HttpResponse, JsonIntake};
+use service_kit::{ApiError, HttpResponse};
 use spin_kit::openapi::ErrorResponse;
+use spin_kit::params::json_body;
 use spin_kit::require_internal_key;
 use spin_kit::serve::{HandlerResult, RequestContext};
 use spin_sdk::http::{Params, Request};
@@ -103,8 +104,7 @@ fn idempotency_key(request: &Request) -> Result<Option<IdempotencyKey>, ApiError
 }
 
 fn read_body(context: &RequestContext, request: &Request) -> Result<NotifyRequest, ApiError> {
-    let content_type = request.header("content-type").and_then(|v| v.as_str());
-    let mut fields = JsonIntake::object(content_type, request.body())?;
+    let mut fields = json_body(request)?;
     let user_id = fields.required_with("user_id", UserId::parse);
     let channel = fields.optional_with("channel", ChannelKind::parse);
     let subject = fields.optional_with("subject", Subject::parse);
