@@ -4,12 +4,11 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
+use crate::reply::Reply;
+use crate::spin::{SpinProcess, SpinUp};
+use crate::util::{eventually, random_suffix, strong_password, unique_username};
 use reqwest::{Method, RequestBuilder};
 use serde_json::{Value, json};
-use spin_test_host::{HostConfig, RunningApp};
-
-use crate::reply::Reply;
-use crate::util::{eventually, random_suffix, strong_password, unique_username};
 
 /// The repository root (where `spin.toml` lives).
 pub fn repo_root() -> PathBuf {
@@ -60,6 +59,7 @@ pub type StateDir = Arc<tempfile::TempDir>;
 #[derive(Clone)]
 struct Settings {
     variables: Vec<(String, String)>,
+    env: Vec<(String, String)>,
     components: Vec<String>,
     redis_url: Option<String>,
     internal_key: String,
@@ -71,6 +71,7 @@ struct Settings {
 pub fn app() -> AppBuilder {
     AppBuilder {
         variables: Vec::new(),
+        env: Vec::new(),
         components: Vec::new(),
         redis_url: None,
         internal_key: None,
@@ -97,6 +98,7 @@ pub async fn spawn_app() -> TestApp {
 
 pub struct AppBuilder {
     variables: Vec<(String, String)>,
+    env: Vec<(String, String)>,
     components: Vec<String>,
     redis_url: Option<String>,
     internal_key: Option<String>,
@@ -110,6 +112,13 @@ impl AppBuilder {
         let value = value.into();
         self.variables.retain(|(k, _)| k != name);
         self.variables.push((name.to_string(), value));
+        self
+    }
+
+    /// Set an environment variable of the `spin up` process (e.g.
+    /// `OTEL_EXPORTER_OTLP_ENDPOINT`).
+    pub fn env(mut self, name: &str, value: impl Into<String>) -> Self {
+        self.env.push((name.to_string(), value.into()));
         self
     }
 
@@ -166,6 +175,7 @@ impl AppBuilder {
         };
         let settings = Settings {
             variables: self.variables,
+            env: self.env,
             components: self.components,
             redis_url: self.redis_url,
             internal_key: self
@@ -269,8 +279,7 @@ async fn start_with(settings: Settings) -> TestApp {
         let wasm = root.join(format!("target/wasm32-wasip2/release/{id}.wasm"));
         assert!(
             wasm.exists(),
-            "{} is missing: build the components first with \
-             `cargo build --target wasm32-wasip2 --release -p auth -p analytics -p notification -p docs`",
+            "{} is missing: build the components first with `spin build` (or ./scripts/test.sh)",
             wasm.display()
         );
     }
@@ -280,19 +289,20 @@ async fn start_with(settings: Settings) -> TestApp {
         settings.internal_key.clone(),
     )];
     variables.extend(settings.variables.iter().cloned());
-    let config = HostConfig {
-        manifest: root.join("spin.toml"),
+    let running = SpinUp {
+        from: root.join("spin.toml").to_string_lossy().into_owned(),
         runtime_config: Some(runtime_config),
-        listen: settings.listen,
+        listen: Some(settings.listen),
         variables,
-        component_ids: settings.components.clone(),
-        log_dir: Some(settings.state.path().join("logs")),
-    };
-    let running = spin_test_host::start(config)
-        .await
-        .unwrap_or_else(|e| panic!("the test host failed to start the app: {e:#}"));
+        components: settings.components.clone(),
+        env: settings.env.clone(),
+        extra_args: Vec::new(),
+        dir: settings.state.path().to_path_buf(),
+    }
+    .start()
+    .await;
     TestApp {
-        base_url: running.base_url().trim_end_matches('/').to_string(),
+        base_url: running.base_url(),
         internal_key: settings.internal_key.clone(),
         client: http_client(),
         running: Some(running),
@@ -306,13 +316,14 @@ pub struct TestApp {
     pub base_url: String,
     pub internal_key: String,
     pub client: reqwest::Client,
-    running: Option<RunningApp>,
+    running: Option<SpinProcess>,
     settings: Option<Settings>,
     nudge_by_traffic: AtomicBool,
 }
 
 impl TestApp {
-    /// Whether this app runs in-process (not an external deployment).
+    /// Whether this app runs here, under `spin up` (not an external
+    /// deployment).
     pub fn is_local(&self) -> bool {
         self.running.is_some()
     }
