@@ -17,3 +17,4 @@ mod redis;
 mod restart;
 mod split_deployment;
 mod storage;
+mod tracing;
