@@ -87,7 +87,7 @@ fn login_trace_complete(trace: &[Span]) -> Result<(), String> {
 /// each, an outbound `POST` to that service and, beneath it, the service's
 /// component span (in a split deployment with the receiving process's own
 /// server span between them). Returns the root.
-fn assert_login_shape<'a>(trace: &'a [Span], split: bool) -> &'a Span {
+fn assert_login_shape(trace: &[Span], split: bool) -> &Span {
     let root = trace
         .iter()
         .find(|s| s.attribute("url.path") == Some("/auth/login"))
