@@ -10,6 +10,7 @@
 mod app;
 mod peers;
 mod redis;
+mod registry;
 mod reply;
 mod spin;
 mod util;
@@ -20,6 +21,7 @@ pub use app::{
 };
 pub use peers::{HangingPeer, RecordedRequest, WebhookServer, closed_port_url, free_port};
 pub use redis::{RedisServer, redis_server};
+pub use registry::{Registry, push, registry};
 pub use reply::{Reply, assert_rfc3339_utc, assert_uuid, assert_uuid_v4, detail_fields};
 pub use spin::{SpinProcess, SpinUp, spin_binary};
 pub use util::{

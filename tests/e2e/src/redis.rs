@@ -97,6 +97,42 @@ impl RedisServer {
         reply.lines().next().map(str::to_owned)
     }
 
+    /// Every `(key, value)` of database `db` whose value is a string (the
+    /// way Spin's Redis store keeps entries).
+    pub fn entries(&self, db: u32) -> Vec<(String, Vec<u8>)> {
+        let mut s =
+            TcpStream::connect_timeout(&self.addr, Duration::from_secs(1)).expect("connect");
+        s.set_read_timeout(Some(Duration::from_secs(5)))
+            .expect("timeout");
+        let mut reader = std::io::BufReader::new(s.try_clone().expect("clone"));
+        let mut call = |args: &[&[u8]]| {
+            let mut out = format!("*{}\r\n", args.len()).into_bytes();
+            for arg in args {
+                out.extend(format!("${}\r\n", arg.len()).as_bytes());
+                out.extend(*arg);
+                out.extend(b"\r\n");
+            }
+            s.write_all(&out).expect("send");
+            read_reply(&mut reader)
+        };
+        call(&[b"SELECT", db.to_string().as_bytes()]);
+        let Reply::Array(keys) = call(&[b"KEYS", b"*"]) else {
+            panic!("KEYS did not answer an array");
+        };
+        keys.into_iter()
+            .filter_map(|key| match key {
+                Reply::Bulk(Some(key)) => Some(key),
+                _ => None,
+            })
+            .filter_map(|key| match call(&[b"GET", &key]) {
+                Reply::Bulk(Some(value)) => {
+                    Some((String::from_utf8_lossy(&key).into_owned(), value))
+                }
+                _ => None,
+            })
+            .collect()
+    }
+
     /// `redis://127.0.0.1:<port>` (append `/<db>` to pick a database).
     pub fn url(&self) -> String {
         format!("redis://{}", self.addr)
@@ -126,6 +162,38 @@ impl RedisServer {
     pub fn pause(&self, duration: Duration) {
         let reply = self.command(&format!("CLIENT PAUSE {} ALL", duration.as_millis()));
         assert_eq!(reply.as_deref(), Some("+OK"), "CLIENT PAUSE failed");
+    }
+}
+
+/// The parts of RESP the suite reads.
+enum Reply {
+    Line,
+    Bulk(Option<Vec<u8>>),
+    Array(Vec<Reply>),
+}
+
+fn read_reply(reader: &mut impl std::io::BufRead) -> Reply {
+    let mut line = String::new();
+    reader.read_line(&mut line).expect("a reply line");
+    let line = line.trim_end();
+    let (kind, rest) = line.split_at(1);
+    match kind {
+        "$" => {
+            let len: i64 = rest.parse().expect("bulk length");
+            if len < 0 {
+                return Reply::Bulk(None);
+            }
+            let mut value = vec![0; len as usize + 2];
+            reader.read_exact(&mut value).expect("bulk value");
+            value.truncate(len as usize);
+            Reply::Bulk(Some(value))
+        }
+        "*" => {
+            let len: i64 = rest.parse().expect("array length");
+            Reply::Array((0..len.max(0)).map(|_| read_reply(reader)).collect())
+        }
+        "-" => panic!("redis error: {rest}"),
+        _ => Reply::Line,
     }
 }
 
