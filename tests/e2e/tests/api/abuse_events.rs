@@ -280,3 +280,84 @@ async fn on_redis_the_same_rules_hold_and_totals_agree() {
     )
     .await;
 }
+
+/// A store error after the event's claim: here Redis refuses to increment
+/// the user's counter (a value that is not a number sits there). The
+/// service reverses the action count, releases the claim and answers `500`;
+/// once the store is healthy again, the sender's retry with the same
+/// `event_id` counts the event exactly once.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_store_error_after_the_claim_does_not_lose_the_event() {
+    if skip_external("starts its own Redis server") {
+        return;
+    }
+    let redis = redis_server();
+    let Some(app) = app()
+        .redis(redis.url())
+        .spawn_local("breaks a key in the app's Redis")
+        .await
+    else {
+        return;
+    };
+    // The analytics store is the second of the runtime config's databases.
+    const ANALYTICS_DB: u32 = 1;
+    let user = format!("ext-{}", random_suffix());
+    let action = unique_action("e2e.undo");
+    let body = |id: &str| json!({"event_id": id, "user_id": user, "action": action});
+    let app = &app;
+    let post = |body: Value| async move {
+        app.post_json("/analytics/events", &body, Cred::Internal)
+            .await
+    };
+    post(body(&uuid::Uuid::new_v4().to_string()))
+        .await
+        .assert_status(202);
+    let value_of = |key: &str| {
+        redis
+            .entries(ANALYTICS_DB)
+            .into_iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| String::from_utf8_lossy(&v).into_owned())
+    };
+    let user_counter = redis
+        .entries(ANALYTICS_DB)
+        .into_iter()
+        .map(|(key, _)| key)
+        .find(|key| key.starts_with(&format!("count:user:{action}/")))
+        .expect("the user's counter of the action");
+    let action_counter = format!("count:action:{action}");
+    assert_eq!(value_of(&action_counter).as_deref(), Some("1"));
+
+    redis.command(&format!(
+        "SELECT {ANALYTICS_DB}\r\nSET {user_counter} not-a-number"
+    ));
+    assert_eq!(value_of(&user_counter).as_deref(), Some("not-a-number"));
+    let id = uuid::Uuid::new_v4().to_string();
+    post(body(&id)).await.assert_error(500, "internal_error");
+    assert_eq!(
+        value_of(&action_counter).as_deref(),
+        Some("1"),
+        "the action count was reversed"
+    );
+    assert!(
+        !redis
+            .entries(ANALYTICS_DB)
+            .iter()
+            .any(|(key, _)| key.starts_with("event:") && key.ends_with(&id)),
+        "the claim was released"
+    );
+    assert!(
+        app.stderr("analytics").contains("released for a retry"),
+        "the log says what became of the event"
+    );
+
+    redis.command(&format!("SELECT {ANALYTICS_DB}\r\nSET {user_counter} 1"));
+    let retry = post(body(&id)).await;
+    retry.assert_status(202);
+    assert_eq!(retry.json["status"], "recorded", "{}", retry.text);
+    post(body(&id)).await.assert_status(200);
+    let theirs = app.user_metrics(&user).await;
+    assert_eq!(theirs["actions"][&action], 2, "{theirs}");
+    let global = app.metrics_actions().await;
+    assert_eq!(global["actions"][&action], 2, "{global}");
+}
