@@ -64,6 +64,15 @@ fn distinct_events_from_many_threads_are_counted_exactly() {
             }
             assert_eq!(counts.total, counts.actions.values().sum::<u64>());
         }
+        // The next event's running total: a sum on one backend, a counter
+        // of its own on the other; both exact after the burst.
+        let Recording::Recorded { total_events, .. } = analytics
+            .record(&Sender::Service, fresh("late", "login"))
+            .unwrap()
+        else {
+            panic!("a new event is recorded");
+        };
+        assert_eq!(total_events, total as u64 + 1);
     }
 }
 
