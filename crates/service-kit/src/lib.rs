@@ -12,6 +12,7 @@ pub mod json_body;
 pub mod kv;
 pub mod request_id;
 pub mod response;
+pub mod system_actions;
 pub mod trace_context;
 
 pub use clock::{Clock, SystemClock, Timestamp};
