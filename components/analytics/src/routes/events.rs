@@ -211,6 +211,7 @@ mod tests {
         let context = RequestContext {
             service: super::super::SERVICE,
             request_id: "test".into(),
+            trace_id: None,
         };
         let cases = [
             (RecordError::ReservedAction, 403, "reserved_action"),
