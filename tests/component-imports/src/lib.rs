@@ -16,10 +16,10 @@ pub fn component_imports(bytes: &[u8]) -> Result<Vec<String>, String> {
     let mut depth = 0usize;
     for payload in wasmparser::Parser::new(0).parse_all(bytes) {
         match payload.map_err(|e| e.to_string())? {
-            wasmparser::Payload::Version { encoding, .. } if depth == 0 => {
-                if encoding != wasmparser::Encoding::Component {
-                    return Err("not a component (a core module)".to_owned());
-                }
+            wasmparser::Payload::Version { encoding, .. }
+                if depth == 0 && encoding != wasmparser::Encoding::Component =>
+            {
+                return Err("not a component (a core module)".to_owned());
             }
             wasmparser::Payload::ModuleSection { .. }
             | wasmparser::Payload::ComponentSection { .. } => depth += 1,
