@@ -5,12 +5,13 @@
 #   INTERNAL_API_KEY=... deploy/split/up.sh
 #
 # Environment (all optional except INTERNAL_API_KEY):
-#   SPIN_HOST          command that takes `up --from ...` (default: spin;
-#                      e.g. target/release/spin-test-host)
+#   SPIN_HOST          the spin command (default: spin)
 #   BIND               address to listen on (default 127.0.0.1)
 #   AUTH_PORT, ANALYTICS_PORT, NOTIFICATION_PORT (default 3001, 3002, 3003)
 #   RUNTIME_CONFIG     runtime config file (default runtime-config.toml;
 #                      runtime-config.redis.toml works too)
+#   OTEL_EXPORTER_OTLP_ENDPOINT  export traces and logs there; each process
+#                      names itself seed-<service> (OTEL_SERVICE_NAME)
 # Stops all three when any of them exits or on Ctrl-C.
 set -euo pipefail
 
@@ -40,7 +41,7 @@ trap stop EXIT INT TERM
 start() {
     local component=$1 port=$2
     shift 2
-    "${host[@]}" up --from spin.toml --component-id "$component" \
+    OTEL_SERVICE_NAME="seed-$component" "${host[@]}" up --from spin.toml --component-id "$component" \
         --listen "$bind:$port" \
         --runtime-config-file "$runtime_config" \
         --variable "internal_api_key=$INTERNAL_API_KEY" \

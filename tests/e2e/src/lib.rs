@@ -9,6 +9,7 @@
 
 mod app;
 mod channels;
+pub mod otlp;
 mod peers;
 mod redis;
 mod registry;
