@@ -11,6 +11,8 @@ use utoipa::ToSchema;
 pub enum Channel {
     Log,
     Webhook,
+    Email,
+    Sms,
 }
 
 impl From<ChannelKind> for Channel {
@@ -18,6 +20,8 @@ impl From<ChannelKind> for Channel {
         match kind {
             ChannelKind::Log => Self::Log,
             ChannelKind::Webhook => Self::Webhook,
+            ChannelKind::Email => Self::Email,
+            ChannelKind::Sms => Self::Sms,
         }
     }
 }
@@ -50,9 +54,18 @@ pub struct NotifyBody {
     )]
     user_id: String,
     /// Defaults to `log`. `webhook` needs the `webhook_url` variable (and
-    /// `webhook_origin` allowing its host).
+    /// `webhook_origin` allowing its host). `email` and `sms` are delivered
+    /// by provider components (see the README's "Channels"); the default
+    /// ones need the `email_api_*` / `sms_api_*` variables. A channel that is
+    /// not configured answers `503 channel_unavailable`.
     #[schema(default = "log")]
     channel: Option<Channel>,
+    /// The recipient: required for `email` (an email address, at most 254
+    /// characters, one `@`, a dotted domain, no whitespace) and `sms` (an
+    /// E.164 number: `+`, then 2–15 digits, the first not 0); refused for
+    /// `log` and `webhook`.
+    #[schema(max_length = 254, example = "+15551234567")]
+    to: Option<String>,
     /// At most 200 characters.
     #[schema(max_length = 200, example = "Welcome")]
     subject: Option<String>,
@@ -71,7 +84,7 @@ pub struct NotificationReceipt {
     notification_id: String,
     status: Status,
     channel: Channel,
-    /// Delivery tries made (the webhook channel retries).
+    /// Delivery tries made (the webhook, email and sms channels retry).
     #[schema(minimum = 1)]
     attempts: u32,
     /// Why the delivery failed; only when `status` is `failed`.
@@ -102,6 +115,9 @@ pub struct NotificationView {
     notification_id: String,
     user_id: String,
     channel: Channel,
+    /// The recipient address (`email` and `sms` only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    to: Option<String>,
     subject: Option<String>,
     message: String,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -112,6 +128,10 @@ pub struct NotificationView {
     attempts: u32,
     #[serde(skip_serializing_if = "Option::is_none")]
     error: Option<String>,
+    /// What the email or SMS provider that accepted the notification calls
+    /// it (e.g. its message id); only when delivered through a provider.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    provider_receipt: Option<String>,
     #[schema(format = DateTime)]
     created_at: String,
 }
@@ -123,12 +143,14 @@ impl From<NotificationRecord> for NotificationView {
             notification_id: notification.notification_id.to_string(),
             user_id: notification.user_id.as_str().to_owned(),
             channel: notification.channel.into(),
+            to: notification.to.map(|to| to.as_str().to_owned()),
             subject: notification.subject.map(|s| s.as_str().to_owned()),
             message: notification.message.as_str().to_owned(),
             metadata: notification.metadata.map(serde_json::Value::Object),
             status: record.status.into(),
             attempts: record.attempts,
             error: record.error,
+            provider_receipt: record.provider_receipt,
             created_at: notification.created_at.to_rfc3339(),
         }
     }

@@ -150,7 +150,8 @@ where
                     &user.user_id,
                     "Welcome",
                     format!("Welcome, {}! Your account is ready.", user.username),
-                ),
+                )
+                .to_email(user.email.as_deref()),
             ],
             false,
         )?;
@@ -250,7 +251,8 @@ where
                     &user.user_id,
                     "New sign-in",
                     format!("New sign-in to your account {} at {now}.", user.username),
-                ),
+                )
+                .to_email(user.email.as_deref()),
             ],
             false,
         )?;

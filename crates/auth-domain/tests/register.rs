@@ -83,3 +83,34 @@ fn registration_sends_a_register_event_and_a_welcome_notification() {
             if *user_id == profile.user_id && subject == "Welcome"
     )));
 }
+
+#[test]
+fn welcome_and_sign_in_notifications_are_addressed_to_the_users_email_if_any() {
+    let service = service();
+    let mut with_email = registration("alice", PASSWORD);
+    with_email.email = Some(Email::parse("alice@example.com").unwrap());
+    service.register(with_email).unwrap();
+    service.register(registration("bob", PASSWORD)).unwrap();
+    service.login("alice", PASSWORD).unwrap();
+    service.login("bob", PASSWORD).unwrap();
+
+    let addressed: Vec<(String, Option<String>)> = service
+        .delivery()
+        .delivered()
+        .into_iter()
+        .filter_map(|d| match d {
+            auth_domain::Delivery::Notification { subject, to, .. } => Some((subject, to)),
+            auth_domain::Delivery::Event { .. } => None,
+        })
+        .collect();
+    let alice = Some("alice@example.com".to_owned());
+    assert_eq!(
+        addressed,
+        [
+            ("Welcome".to_owned(), alice.clone()),
+            ("Welcome".to_owned(), None),
+            ("New sign-in".to_owned(), alice),
+            ("New sign-in".to_owned(), None),
+        ]
+    );
+}

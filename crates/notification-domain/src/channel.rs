@@ -1,4 +1,4 @@
-//! The delivery port. Every channel (log, webhook, and later email or SMS)
+//! The delivery port. Every channel (log, webhook, email, SMS)
 //! implements [`Deliver`]; [`Channels`] says which ones this host has.
 
 use crate::fields::ChannelKind;

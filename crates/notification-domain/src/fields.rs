@@ -85,23 +85,98 @@ pub enum ChannelKind {
     #[default]
     Log,
     Webhook,
+    Email,
+    Sms,
 }
 
 impl ChannelKind {
-    pub const ALL: [Self; 2] = [Self::Log, Self::Webhook];
+    pub const ALL: [Self; 4] = [Self::Log, Self::Webhook, Self::Email, Self::Sms];
 
     pub fn parse(text: String) -> Result<Self, Invalid> {
         Self::ALL
             .into_iter()
             .find(|kind| kind.as_str() == text)
-            .ok_or(Invalid("must be \"log\" or \"webhook\""))
+            .ok_or(Invalid(
+                "must be \"log\", \"webhook\", \"email\" or \"sms\"",
+            ))
     }
 
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Log => "log",
             Self::Webhook => "webhook",
+            Self::Email => "email",
+            Self::Sms => "sms",
         }
+    }
+}
+
+/// The recipient address (`to`): required by the channels that address
+/// someone (an email address for `email`, an E.164 number for `sms`) and
+/// refused by the others, which deliver to the operator's log or webhook.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Recipient(String);
+
+impl Recipient {
+    /// The longest email address SMTP can carry (RFC 5321 path limit).
+    pub const MAX_EMAIL_CHARS: usize = 254;
+
+    /// Validates `to` for `channel`; `None` when absent.
+    pub fn for_channel(channel: ChannelKind, to: Option<String>) -> Result<Option<Self>, Invalid> {
+        match (channel, to) {
+            (ChannelKind::Email, Some(to)) => Self::email(to).map(Some),
+            (ChannelKind::Sms, Some(to)) => Self::phone(to).map(Some),
+            (ChannelKind::Email | ChannelKind::Sms, None) => {
+                Err(Invalid("is required for the email and sms channels"))
+            }
+            (ChannelKind::Log | ChannelKind::Webhook, Some(_)) => {
+                Err(Invalid("only the email and sms channels take a recipient"))
+            }
+            (ChannelKind::Log | ChannelKind::Webhook, None) => Ok(None),
+        }
+    }
+
+    /// At most 254 characters, exactly one `@` with text on both sides, a
+    /// dot in the domain, and no whitespace or control characters (which
+    /// could split a mail header).
+    pub fn email(text: String) -> Result<Self, Invalid> {
+        let invalid = Invalid("must be an email address (at most 254 characters, one @)");
+        if !char_count_within(&text, 3, Self::MAX_EMAIL_CHARS)
+            || text.chars().any(|c| c.is_whitespace() || c.is_control())
+        {
+            return Err(invalid);
+        }
+        match text.split_once('@') {
+            Some((local, domain))
+                if !local.is_empty()
+                    && !domain.contains('@')
+                    && domain.contains('.')
+                    && !domain.starts_with('.')
+                    && !domain.ends_with('.') =>
+            {
+                Ok(Self(text))
+            }
+            _ => Err(invalid),
+        }
+    }
+
+    /// E.164: `+`, a country code that does not start with 0, 2 to 15
+    /// digits in all, nothing else (no spaces or dashes).
+    pub fn phone(text: String) -> Result<Self, Invalid> {
+        let digits = text.strip_prefix('+').unwrap_or("");
+        let valid = (2..=15).contains(&digits.len())
+            && digits.bytes().all(|b| b.is_ascii_digit())
+            && !digits.starts_with('0');
+        if valid {
+            Ok(Self(text))
+        } else {
+            Err(Invalid("must be an E.164 phone number, e.g. +15551234567"))
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
     }
 }
 
@@ -213,16 +288,86 @@ mod tests {
     }
 
     #[test]
-    fn channels_are_log_or_webhook() {
+    fn channels_are_log_webhook_email_or_sms() {
         assert_eq!(ChannelKind::parse("log".into()), Ok(ChannelKind::Log));
         assert_eq!(
             ChannelKind::parse("webhook".into()),
             Ok(ChannelKind::Webhook)
         );
-        for bad in ["", "LOG", "sms", "email"] {
+        assert_eq!(ChannelKind::parse("email".into()), Ok(ChannelKind::Email));
+        assert_eq!(ChannelKind::parse("sms".into()), Ok(ChannelKind::Sms));
+        for bad in ["", "LOG", "SMS", "push", "e-mail"] {
             assert!(ChannelKind::parse(bad.into()).is_err(), "{bad}");
         }
         assert_eq!(ChannelKind::default(), ChannelKind::Log);
+    }
+
+    #[test]
+    fn email_and_sms_need_a_recipient_and_the_others_refuse_one() {
+        let to =
+            |channel, text: Option<&str>| Recipient::for_channel(channel, text.map(str::to_owned));
+        assert!(to(ChannelKind::Email, None).is_err());
+        assert!(to(ChannelKind::Sms, None).is_err());
+        assert!(to(ChannelKind::Log, Some("a@example.com")).is_err());
+        assert!(to(ChannelKind::Webhook, Some("+15551234567")).is_err());
+        assert_eq!(to(ChannelKind::Log, None), Ok(None));
+        assert_eq!(
+            to(ChannelKind::Email, Some("a@example.com"))
+                .unwrap()
+                .unwrap()
+                .as_str(),
+            "a@example.com"
+        );
+        // Each channel checks its own kind of address.
+        assert!(to(ChannelKind::Email, Some("+15551234567")).is_err());
+        assert!(to(ChannelKind::Sms, Some("a@example.com")).is_err());
+    }
+
+    #[test]
+    fn email_addresses_have_one_at_a_dotted_domain_and_no_whitespace() {
+        for good in ["a@example.com", "first.last+tag@mail.example.org"] {
+            assert!(Recipient::email(good.into()).is_ok(), "{good}");
+        }
+        let long = format!("{}@example.com", "l".repeat(242));
+        assert_eq!(long.chars().count(), 254);
+        assert!(Recipient::email(long.clone()).is_ok());
+        let too_long = format!("l{long}");
+        for bad in [
+            "",
+            "@example.com",
+            "a@",
+            "a@b@example.com",
+            "a@localhost",
+            "a@.example.com",
+            "a@example.com.",
+            "a b@example.com",
+            "a@example.com\r\nBcc: x@y.z",
+            "plain",
+            too_long.as_str(),
+        ] {
+            assert!(Recipient::email(bad.into()).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn phone_numbers_are_e164() {
+        for good in ["+15551234567", "+447911123456", "+12", "+123456789012345"] {
+            assert!(Recipient::phone(good.into()).is_ok(), "{good}");
+        }
+        for bad in [
+            "",
+            "+",
+            "+1",
+            "15551234567",
+            "+1 555 123 4567",
+            "+1-555-1234567",
+            "+0123456789",
+            "+1234567890123456",
+            "+1555123456a",
+            "++15551234567",
+        ] {
+            assert!(Recipient::phone(bad.into()).is_err(), "{bad:?}");
+        }
     }
 
     #[test]

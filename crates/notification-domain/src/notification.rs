@@ -1,6 +1,6 @@
 //! A notification, the outcome of delivering it, and the record kept of both.
 
-use crate::fields::{ChannelKind, Message, Metadata, NotificationId, Subject, UserId};
+use crate::fields::{ChannelKind, Message, Metadata, NotificationId, Recipient, Subject, UserId};
 use serde::{Deserialize, Serialize};
 use service_kit::Timestamp;
 
@@ -9,6 +9,8 @@ use service_kit::Timestamp;
 pub struct NotifyRequest {
     pub user_id: UserId,
     pub channel: ChannelKind,
+    /// The address for `email` and `sms`; `None` for the other channels.
+    pub to: Option<Recipient>,
     pub subject: Option<Subject>,
     pub message: Message,
     pub metadata: Option<Metadata>,
@@ -20,6 +22,9 @@ pub struct Notification {
     pub notification_id: NotificationId,
     pub user_id: UserId,
     pub channel: ChannelKind,
+    /// Absent for `log` and `webhook`, so their output is unchanged.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub to: Option<Recipient>,
     pub subject: Option<Subject>,
     pub message: Message,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -33,6 +38,7 @@ impl Notification {
             notification_id: NotificationId::generate(),
             user_id: request.user_id,
             channel: request.channel,
+            to: request.to,
             subject: request.subject,
             message: request.message,
             metadata: request.metadata,
@@ -56,6 +62,9 @@ pub struct Delivery {
     pub attempts: u32,
     /// Why the last try failed; safe to show to clients.
     pub failure: Option<String>,
+    /// What the provider that accepted the notification calls it (e.g. its
+    /// message id); only channels behind a provider have one.
+    pub provider_receipt: Option<String>,
 }
 
 impl Delivery {
@@ -63,6 +72,14 @@ impl Delivery {
         Self {
             attempts,
             failure: None,
+            provider_receipt: None,
+        }
+    }
+
+    pub fn delivered_with_receipt(attempts: u32, receipt: impl Into<String>) -> Self {
+        Self {
+            provider_receipt: Some(receipt.into()),
+            ..Self::delivered(attempts)
         }
     }
 
@@ -70,6 +87,7 @@ impl Delivery {
         Self {
             attempts,
             failure: Some(reason.into()),
+            provider_receipt: None,
         }
     }
 
@@ -91,6 +109,8 @@ pub struct NotificationRecord {
     pub attempts: u32,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provider_receipt: Option<String>,
 }
 
 impl NotificationRecord {
@@ -99,6 +119,7 @@ impl NotificationRecord {
             status: delivery.status(),
             attempts: delivery.attempts,
             error: delivery.failure,
+            provider_receipt: delivery.provider_receipt,
             notification,
         }
     }

@@ -25,7 +25,7 @@ impl RetryPolicy {
         backoff: &[Duration::from_millis(100), Duration::from_millis(300)],
     };
 
-    fn wait_after(&self, attempt: u32) -> Duration {
+    pub(crate) fn wait_after(&self, attempt: u32) -> Duration {
         let index = usize::try_from(attempt.saturating_sub(1)).unwrap_or(usize::MAX);
         self.backoff
             .get(index)
@@ -154,6 +154,7 @@ mod tests {
             NotifyRequest {
                 user_id: UserId::parse("u1".into()).unwrap(),
                 channel: ChannelKind::Webhook,
+                to: None,
                 subject: None,
                 message: Message::parse("hello".into()).unwrap(),
                 metadata: None,

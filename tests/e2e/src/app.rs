@@ -61,6 +61,8 @@ pub type StateDir = Arc<tempfile::TempDir>;
 struct Settings {
     /// A registry reference to run instead of the repository's spin.toml.
     from_registry: Option<String>,
+    /// Another manifest to run instead of the repository's spin.toml.
+    manifest: Option<PathBuf>,
     variables: Vec<(String, String)>,
     env: Vec<(String, String)>,
     components: Vec<String>,
@@ -87,6 +89,7 @@ fn default_store_is_redis() -> bool {
 pub fn app() -> AppBuilder {
     AppBuilder {
         from_registry: None,
+        manifest: None,
         variables: Vec::new(),
         env: Vec::new(),
         components: Vec::new(),
@@ -115,6 +118,7 @@ pub async fn spawn_app() -> TestApp {
 
 pub struct AppBuilder {
     from_registry: Option<String>,
+    manifest: Option<PathBuf>,
     variables: Vec<(String, String)>,
     env: Vec<(String, String)>,
     components: Vec<String>,
@@ -137,6 +141,13 @@ impl AppBuilder {
     /// `spin up --from <reference> --insecure`, instead of spin.toml.
     pub fn from_registry(mut self, reference: impl Into<String>) -> Self {
         self.from_registry = Some(reference.into());
+        self
+    }
+
+    /// Run this manifest (e.g. a copy of spin.toml with a dependency
+    /// replaced) instead of the repository's spin.toml.
+    pub fn manifest(mut self, path: impl Into<PathBuf>) -> Self {
+        self.manifest = Some(path.into());
         self
     }
 
@@ -202,6 +213,7 @@ impl AppBuilder {
             .then(|| Arc::new(redis_server()));
         let settings = Settings {
             from_registry: self.from_registry,
+            manifest: self.manifest,
             variables: self.variables,
             env: self.env,
             components: self.components,
@@ -325,7 +337,12 @@ async fn start_with(settings: Settings) -> TestApp {
     let (from, extra_args) = match &settings.from_registry {
         Some(reference) => (reference.clone(), vec!["--insecure".to_string()]),
         None => (
-            root.join("spin.toml").to_string_lossy().into_owned(),
+            settings
+                .manifest
+                .clone()
+                .unwrap_or_else(|| root.join("spin.toml"))
+                .to_string_lossy()
+                .into_owned(),
             Vec::new(),
         ),
     };

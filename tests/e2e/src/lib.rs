@@ -8,6 +8,7 @@
 //! restart or reconfigure the app skip (see [`AppBuilder::spawn_local`]).
 
 mod app;
+mod channels;
 pub mod otlp;
 mod peers;
 mod redis;
@@ -19,6 +20,10 @@ mod util;
 pub use app::{
     AppBuilder, Cred, StateDir, TestApp, TestUser, actions_of, app, external_deployment, repo_root,
     rewrite_runtime_config, spawn_app,
+};
+pub use channels::{
+    EMAIL_API_PATH, EMAIL_FROM, SMS_API_PATH, SMS_FROM, manifest_with_email_provider,
+    test_provider_wasm, with_email_api, with_sms_api,
 };
 pub use peers::{HangingPeer, RecordedRequest, WebhookServer, closed_port_url, free_port};
 pub use redis::{RedisServer, redis_server};

@@ -27,6 +27,16 @@ impl HttpDelivery {
     }
 
     fn request(&self, delivery: &Delivery, internal_key: &str) -> Result<OutboundRequest, String> {
+        self.request_on(delivery, internal_key, true)
+    }
+
+    /// `by_email: false` sends an addressed notification on `log` instead.
+    fn request_on(
+        &self,
+        delivery: &Delivery,
+        internal_key: &str,
+        by_email: bool,
+    ) -> Result<OutboundRequest, String> {
         let (base, path, body) = match delivery {
             Delivery::Event {
                 event_id,
@@ -49,17 +59,21 @@ impl HttpDelivery {
                 user_id,
                 subject,
                 message,
+                to,
                 ..
-            } => (
-                "notification_url",
-                "/notification/notify",
-                json!({
+            } => {
+                let mut body = json!({
                     "user_id": user_id,
                     "channel": "log",
                     "subject": subject,
                     "message": message,
-                }),
-            ),
+                });
+                if let (Some(to), true) = (to, by_email) {
+                    body["channel"] = "email".into();
+                    body["to"] = to.clone().into();
+                }
+                ("notification_url", "/notification/notify", body)
+            }
         };
         let base = config::base_url(base).map_err(|_| format!("{base} is not configured"))?;
         let mut request =
@@ -76,6 +90,31 @@ impl HttpDelivery {
     }
 
     fn outcome(
+        &self,
+        delivery: &Delivery,
+        result: Result<OutboundResponse, OutboundError>,
+        internal_key: &str,
+    ) -> DeliveryOutcome {
+        if result
+            .as_ref()
+            .is_ok_and(|response| email_is_off(delivery, response))
+        {
+            // A server without an email provider would refuse this entry on
+            // every sweep: send it on log now, under the same key.
+            self.context.log(
+                "notification_email_unavailable",
+                json!({"delivery_id": delivery.id(), "sent_on": "log"}),
+            );
+            let on_log = self
+                .request_on(delivery, internal_key, false)
+                .map_err(OutboundError::Transport)
+                .and_then(|request| outbound::send(request, SWEEP_DEADLINE));
+            return self.settle(delivery, on_log);
+        }
+        self.settle(delivery, result)
+    }
+
+    fn settle(
         &self,
         delivery: &Delivery,
         result: Result<OutboundResponse, OutboundError>,
@@ -113,6 +152,15 @@ impl HttpDelivery {
     }
 }
 
+/// The notification service answered `503 channel_unavailable` to an email.
+fn email_is_off(delivery: &Delivery, response: &OutboundResponse) -> bool {
+    let addressed = matches!(delivery, Delivery::Notification { to: Some(_), .. });
+    addressed
+        && response.status == 503
+        && serde_json::from_slice::<serde_json::Value>(&response.body)
+            .is_ok_and(|body| body["error"]["code"] == "channel_unavailable")
+}
+
 fn target(delivery: &Delivery) -> &'static str {
     match delivery {
         Delivery::Event { .. } => "analytics",
@@ -144,7 +192,7 @@ impl DeliveryPort for HttpDelivery {
             .map(|(delivery, request)| match request {
                 Ok(_) => {
                     let answer = answers.next().expect("one answer per request sent");
-                    self.outcome(delivery, answer)
+                    self.outcome(delivery, answer, &internal_key)
                 }
                 Err(cause) => {
                     self.failed(delivery, &cause);

@@ -1,19 +1,33 @@
-//! The channels this host offers. A new channel is one more adapter here
-//! behind `Deliver`; the route handlers never name a channel.
+//! The channels this host offers. `log` and `webhook` are built in; `email`
+//! and `sms` are provider components behind the interfaces of `wit/`. A new
+//! channel is one more adapter here behind `Deliver`; the route handlers
+//! never name a channel.
 
 mod log;
+mod provider;
 mod webhook;
 
 use crate::pause::MonotonicPause;
-use notification_domain::{ChannelKind, Channels, Deliver, RetryPolicy, WebhookChannel};
+use notification_domain::{
+    ChannelKind, Channels, Deliver, ProviderChannel, RetryPolicy, WebhookChannel,
+};
+use provider::Imported;
+use std::cell::OnceCell;
+
+type ProviderDelivery = ProviderChannel<Imported, MonotonicPause>;
 
 pub struct SpinChannels {
+    request_id: String,
     log: log::StdoutLog,
     webhook: Option<WebhookChannel<webhook::SpinWebhook, MonotonicPause>>,
+    // Asked lazily: only a notification on that channel calls into its provider.
+    email: OnceCell<Option<ProviderDelivery>>,
+    sms: OnceCell<Option<ProviderDelivery>>,
 }
 
 impl SpinChannels {
-    /// The log channel always; the webhook channel when `webhook_url` is set.
+    /// The log channel always; the webhook channel when `webhook_url` is set;
+    /// email and SMS when their provider says it is configured.
     /// Outbound calls carry `request_id`.
     pub fn configured(request_id: &str) -> Self {
         let webhook = spin_kit::config::variable("webhook_url")
@@ -27,8 +41,32 @@ impl SpinChannels {
                 )
             });
         Self {
+            request_id: request_id.to_owned(),
             log: log::StdoutLog::new(request_id),
             webhook,
+            email: OnceCell::new(),
+            sms: OnceCell::new(),
+        }
+    }
+
+    fn provider(&self, kind: ChannelKind, imported: Imported) -> Option<ProviderDelivery> {
+        match imported.readiness() {
+            Ok(()) => Some(ProviderChannel::new(
+                imported,
+                MonotonicPause,
+                RetryPolicy::DEFAULT,
+            )),
+            Err(missing) => {
+                // The operator learns why; the client gets channel_unavailable.
+                let line = serde_json::json!({
+                    "event": "channel_unconfigured",
+                    "channel": kind.as_str(),
+                    "reason": missing,
+                    "request_id": self.request_id,
+                });
+                eprintln!("{line}");
+                None
+            }
         }
     }
 }
@@ -38,6 +76,16 @@ impl Channels for SpinChannels {
         match kind {
             ChannelKind::Log => Some(&self.log),
             ChannelKind::Webhook => self.webhook.as_ref().map(|w| w as &dyn Deliver),
+            ChannelKind::Email => self
+                .email
+                .get_or_init(|| self.provider(kind, Imported::Email))
+                .as_ref()
+                .map(|c| c as &dyn Deliver),
+            ChannelKind::Sms => self
+                .sms
+                .get_or_init(|| self.provider(kind, Imported::Sms))
+                .as_ref()
+                .map(|c| c as &dyn Deliver),
         }
     }
 }

@@ -2,7 +2,7 @@ use crate::service;
 use crate::wire::{NotificationReceipt, NotifyBody};
 use notification_domain::{
     ChannelKind, DeliveryStatus, IdempotencyKey, Message, Metadata, Notified, NotifyError,
-    NotifyRequest, Subject, UserId,
+    NotifyRequest, Recipient, Subject, UserId,
 };
 use service_kit::{ApiError, HttpResponse};
 use spin_kit::openapi::ErrorResponse;
@@ -19,6 +19,10 @@ const IDEMPOTENCY_KEY: &str = "idempotency-key";
 /// outcome; a failed delivery is still `202`, with `status: failed` and
 /// `error`. With an `Idempotency-Key`, the first request delivers and every
 /// repeat (any body) gets the first result with `200` and delivers nothing.
+/// `email` and `sms` go through provider components: a provider's permanent
+/// rejection (bad address, refused content) is stored as `failed` at once;
+/// a temporary one (timeout, 429, 5xx) is retried like the webhook (3
+/// attempts, 100 ms then 300 ms apart).
 /// A repeat that arrives while the first is still delivering waits up to
 /// about 5 s for its result, then gets `409 idempotency_in_progress` with
 /// `Retry-After`; retry it to get the result.
@@ -43,7 +47,7 @@ const IDEMPOTENCY_KEY: &str = "idempotency-key";
         (status = 415, description = "`unsupported_media_type`: the body is not `application/json`.", body = ErrorResponse),
         (status = 422, description = "`validation_failed`: one detail per bad field (or the `Idempotency-Key` header).", body = ErrorResponse),
         (status = 500, description = "`internal_error`.", body = ErrorResponse),
-        (status = 503, description = "`channel_unavailable`: the channel is not configured (webhook without `webhook_url`); nothing stored.", body = ErrorResponse),
+        (status = 503, description = "`channel_unavailable`: the channel is not configured (webhook without `webhook_url`, an email or SMS provider without its API settings); nothing stored.", body = ErrorResponse),
     )
 )]
 pub fn notify(context: &RequestContext, request: Request, _: Params) -> HandlerResult {
@@ -107,20 +111,39 @@ fn read_body(context: &RequestContext, request: &Request) -> Result<NotifyReques
     let mut fields = json_body(request)?;
     let user_id = fields.required_with("user_id", UserId::parse);
     let channel = fields.optional_with("channel", ChannelKind::parse);
+    let to = recipient(&mut fields, channel);
     let subject = fields.optional_with("subject", Subject::parse);
     let message = fields.required_with("message", Message::parse);
     let metadata = fields.optional::<Metadata>("metadata");
     fields.finish()?;
-    match (user_id, channel, subject, message, metadata) {
-        (Some(user_id), Some(channel), Some(subject), Some(message), Some(metadata)) => {
+    match (user_id, channel, to, subject, message, metadata) {
+        (Some(user_id), Some(channel), Some(to), Some(subject), Some(message), Some(metadata)) => {
             Ok(NotifyRequest {
                 user_id,
                 channel: channel.unwrap_or_default(),
+                to,
                 subject,
                 message,
                 metadata,
             })
         }
         _ => Err(context.internal("a field was refused without a validation detail")),
+    }
+}
+
+/// `to`, validated for the channel asked for (`None` when it is bad, or
+/// when the channel itself is bad and so cannot say what `to` should be).
+fn recipient(
+    fields: &mut service_kit::FieldReader,
+    channel: Option<Option<ChannelKind>>,
+) -> Option<Option<Recipient>> {
+    let to = fields.optional::<String>("to")?;
+    let channel = channel?.unwrap_or_default();
+    match Recipient::for_channel(channel, to) {
+        Ok(to) => Some(to),
+        Err(invalid) => {
+            fields.reject("to", &invalid.to_string());
+            None
+        }
     }
 }

@@ -24,6 +24,10 @@ pub enum Delivery {
         user_id: String,
         subject: String,
         message: String,
+        /// The user's email address: sent on the `email` channel when
+        /// present, else on `log`. Absent in entries staged before it existed.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        to: Option<String>,
     },
 }
 
@@ -44,7 +48,16 @@ impl Delivery {
             user_id: user_id.to_owned(),
             subject: subject.to_owned(),
             message,
+            to: None,
         }
+    }
+
+    /// Addresses a notification to `email`, when the user gave one.
+    pub fn to_email(mut self, email: Option<&str>) -> Self {
+        if let Self::Notification { to, .. } = &mut self {
+            *to = email.map(str::to_owned);
+        }
+        self
     }
 
     /// The stable id receivers deduplicate on.

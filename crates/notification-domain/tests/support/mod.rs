@@ -76,6 +76,7 @@ impl Channels for TestChannels {
         match kind {
             ChannelKind::Log => Some(&self.log),
             ChannelKind::Webhook => self.webhook.as_ref().map(|c| c as &dyn Deliver),
+            ChannelKind::Email | ChannelKind::Sms => None,
         }
     }
 }
@@ -149,6 +150,7 @@ pub fn request(user: &str, message: &str) -> NotifyRequest {
     NotifyRequest {
         user_id: UserId::parse(user.to_owned()).unwrap(),
         channel: ChannelKind::Log,
+        to: None,
         subject: None,
         message: Message::parse(message.to_owned()).unwrap(),
         metadata: None,

@@ -7,6 +7,7 @@ mod analytics_metrics;
 mod auth_login;
 mod auth_register;
 mod auth_tokens;
+mod channels;
 mod concurrency;
 mod conventions;
 mod delivery;

@@ -126,7 +126,7 @@ async fn notify_body_rules() {
         ),
         (
             "channel",
-            json!({"user_id": user, "message": "m", "channel": "sms"}),
+            json!({"user_id": user, "message": "m", "channel": "push"}),
         ),
         (
             "channel",

@@ -1,0 +1,58 @@
+//! The request body and the receipt, apart from the transport so they are
+//! tested natively.
+
+use provider_kit::Response;
+use serde_json::json;
+
+pub fn message(from: &str, to: &str, text: &str) -> Vec<u8> {
+    let body = json!({"from": from, "to": to, "text": text});
+    serde_json::to_vec(&body).expect("JSON values always serialize")
+}
+
+/// Telnyx answers `{"data": {"id": …}}`; other gateways a top-level `id`
+/// or `sid`. Without any, the status says at least that it was taken.
+pub fn receipt(response: &Response) -> String {
+    let body = response.json();
+    let found = body.as_ref().and_then(|body| {
+        [
+            body.pointer("/data/id"),
+            body.get("id"),
+            body.get("sid"),
+            body.get("message_id"),
+        ]
+        .into_iter()
+        .flatten()
+        .find_map(|v| v.as_str().map(str::to_owned))
+    });
+    found.unwrap_or_else(|| format!("accepted ({})", response.status))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn response(body: &str) -> Response {
+        Response {
+            status: 200,
+            headers: Vec::new(),
+            body: body.as_bytes().to_vec(),
+        }
+    }
+
+    #[test]
+    fn the_body_has_from_to_and_text_only() {
+        let body: serde_json::Value =
+            serde_json::from_slice(&message("+15550001111", "+15551234567", "Hi")).unwrap();
+        assert_eq!(
+            body,
+            json!({"from": "+15550001111", "to": "+15551234567", "text": "Hi"})
+        );
+    }
+
+    #[test]
+    fn the_receipt_is_the_gateways_message_id() {
+        assert_eq!(receipt(&response(r#"{"data":{"id":"tx-1"}}"#)), "tx-1");
+        assert_eq!(receipt(&response(r#"{"sid":"SM2"}"#)), "SM2");
+        assert_eq!(receipt(&response("not json")), "accepted (200)");
+    }
+}

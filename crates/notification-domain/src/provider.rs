@@ -1,0 +1,168 @@
+//! Channels supplied by provider components (email, SMS): the provider
+//! makes one attempt and classifies it; this policy decides what to do with
+//! the answer, with the same retries and back-off as the webhook channel.
+//! A provider is a port, so the policy tests natively.
+
+use crate::channel::Deliver;
+use crate::notification::{Delivery, Notification};
+use crate::pause::Pause;
+use crate::webhook::RetryPolicy;
+
+/// How one provider attempt went.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Attempt {
+    /// Accepted; the provider's receipt (e.g. its message id).
+    Delivered(String),
+    /// Refused for good (bad address, refused content): not retried.
+    Rejected(String),
+    /// Not delivered this time: retried while attempts remain.
+    Unavailable(String),
+}
+
+/// One delivery attempt through a provider. Implementations bound their own
+/// time; reasons are shown to clients, so they carry no secrets.
+pub trait Provider {
+    fn attempt(&self, notification: &Notification) -> Attempt;
+}
+
+pub struct ProviderChannel<T, P> {
+    provider: T,
+    pause: P,
+    policy: RetryPolicy,
+}
+
+impl<T: Provider, P: Pause> ProviderChannel<T, P> {
+    pub fn new(provider: T, pause: P, policy: RetryPolicy) -> Self {
+        Self {
+            provider,
+            pause,
+            policy,
+        }
+    }
+}
+
+impl<T: Provider, P: Pause> Deliver for ProviderChannel<T, P> {
+    fn deliver(&self, notification: &Notification) -> Delivery {
+        let attempts = self.policy.attempts.max(1);
+        let mut attempt = 1;
+        loop {
+            let reason = match self.provider.attempt(notification) {
+                Attempt::Delivered(receipt) => {
+                    return Delivery::delivered_with_receipt(attempt, receipt);
+                }
+                Attempt::Rejected(reason) => return Delivery::failed(attempt, reason),
+                Attempt::Unavailable(reason) => reason,
+            };
+            if attempt >= attempts {
+                return Delivery::failed(attempt, reason);
+            }
+            self.pause.pause(self.policy.wait_after(attempt));
+            attempt += 1;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fields::{ChannelKind, Message, Recipient, UserId};
+    use crate::notification::NotifyRequest;
+    use service_kit::Timestamp;
+    use std::cell::RefCell;
+    use std::time::Duration;
+
+    struct Scripted(RefCell<Vec<Attempt>>);
+
+    impl Provider for &Scripted {
+        fn attempt(&self, _: &Notification) -> Attempt {
+            let mut script = self.0.borrow_mut();
+            assert!(!script.is_empty(), "attempted more often than scripted");
+            script.remove(0)
+        }
+    }
+
+    #[derive(Default)]
+    struct Waits(RefCell<Vec<Duration>>);
+
+    impl Pause for &Waits {
+        fn pause(&self, duration: Duration) {
+            self.0.borrow_mut().push(duration);
+        }
+    }
+
+    fn email() -> Notification {
+        Notification::new(
+            NotifyRequest {
+                user_id: UserId::parse("u1".into()).unwrap(),
+                channel: ChannelKind::Email,
+                to: Some(Recipient::email("a@example.com".into()).unwrap()),
+                subject: None,
+                message: Message::parse("hello".into()).unwrap(),
+                metadata: None,
+            },
+            Timestamp::from_unix_seconds(1_800_000_000),
+        )
+    }
+
+    fn run(script: Vec<Attempt>) -> (Delivery, usize, Vec<Duration>) {
+        let provider = Scripted(RefCell::new(script));
+        let waits = Waits::default();
+        let scripted = provider.0.borrow().len();
+        let delivery =
+            ProviderChannel::new(&provider, &waits, RetryPolicy::DEFAULT).deliver(&email());
+        let made = scripted - provider.0.borrow().len();
+        (delivery, made, waits.0.into_inner())
+    }
+
+    #[test]
+    fn delivered_keeps_the_providers_receipt() {
+        let (delivery, made, waits) = run(vec![Attempt::Delivered("msg-1".into())]);
+        assert_eq!(delivery, Delivery::delivered_with_receipt(1, "msg-1"));
+        assert_eq!(made, 1);
+        assert!(waits.is_empty());
+    }
+
+    #[test]
+    fn rejected_is_failed_at_once() {
+        let (delivery, made, waits) = run(vec![Attempt::Rejected("bad address".into())]);
+        assert_eq!(delivery, Delivery::failed(1, "bad address"));
+        assert_eq!(made, 1);
+        assert!(waits.is_empty());
+    }
+
+    #[test]
+    fn unavailable_is_retried_with_the_webhook_backoff() {
+        let (delivery, made, waits) = run(vec![
+            Attempt::Unavailable("busy".into()),
+            Attempt::Delivered("msg-2".into()),
+        ]);
+        assert_eq!(delivery, Delivery::delivered_with_receipt(2, "msg-2"));
+        assert_eq!(made, 2);
+        assert_eq!(waits, [Duration::from_millis(100)]);
+    }
+
+    #[test]
+    fn unavailable_every_time_fails_after_the_last_attempt_with_its_reason() {
+        let (delivery, made, waits) = run(vec![
+            Attempt::Unavailable("busy".into()),
+            Attempt::Unavailable("timed out".into()),
+            Attempt::Unavailable("answered 503".into()),
+        ]);
+        assert_eq!(delivery, Delivery::failed(3, "answered 503"));
+        assert_eq!(made, 3);
+        assert_eq!(
+            waits,
+            [Duration::from_millis(100), Duration::from_millis(300)]
+        );
+    }
+
+    #[test]
+    fn a_rejection_after_a_retry_stops_the_retries() {
+        let (delivery, made, _) = run(vec![
+            Attempt::Unavailable("busy".into()),
+            Attempt::Rejected("refused content".into()),
+        ]);
+        assert_eq!(delivery, Delivery::failed(2, "refused content"));
+        assert_eq!(made, 2);
+    }
+}

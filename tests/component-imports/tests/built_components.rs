@@ -1,0 +1,59 @@
+//! Every component the app ships (and the test provider) imports only what
+//! Spin 3.6+/4.x or the project's own `wit/` provides. Build them first:
+//! `cargo build --release --target wasm32-wasip2 -p auth -p analytics
+//! -p notification -p docs -p email-provider -p sms-provider
+//! -p test-channel-provider` (or `spin build`).
+
+use component_imports::{
+    component_imports, defined_interfaces, spin_sdk_wit, unprovided, world_imports,
+};
+use std::path::PathBuf;
+
+const COMPONENTS: [&str; 7] = [
+    "auth",
+    "analytics",
+    "notification",
+    "docs",
+    "email_provider",
+    "sms_provider",
+    "test_channel_provider",
+];
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+#[test]
+fn every_import_is_provided_by_spin_or_by_our_wit() {
+    let root = root();
+    let mut provided = world_imports(&spin_sdk_wit(&root).unwrap(), "platform").unwrap();
+    assert!(
+        provided
+            .iter()
+            .any(|p| p.starts_with("wasi:http/outgoing-handler@0.2")),
+        "Spin's world was read: {provided:?}"
+    );
+    let ours = defined_interfaces(&root.join("wit")).unwrap();
+    assert!(!ours.is_empty(), "wit/ defines interfaces");
+    provided.extend(ours);
+
+    let mut problems = Vec::new();
+    for name in COMPONENTS {
+        let path = root.join(format!("target/wasm32-wasip2/release/{name}.wasm"));
+        let bytes = std::fs::read(&path)
+            .unwrap_or_else(|e| panic!("{}: {e}; build the components first", path.display()));
+        let imports = component_imports(&bytes).unwrap_or_else(|e| panic!("{name}: {e}"));
+        println!("{name}:");
+        for import in &imports {
+            println!("  {import}");
+        }
+        for import in unprovided(&imports, &provided) {
+            problems.push(format!("{name} imports {import}"));
+        }
+    }
+    assert!(
+        problems.is_empty(),
+        "imports no host of ours provides:\n{}",
+        problems.join("\n")
+    );
+}

@@ -1,0 +1,443 @@
+//! The email and SMS channels: provider components plugged into the
+//! notification component through Spin component dependencies. The default
+//! providers call local HTTP servers standing in for an email API and an
+//! SMS gateway; a second provider component is swapped in through a copy
+//! of spin.toml.
+
+use e2e::*;
+
+fn secret(kind: &str) -> String {
+    format!("{kind}-secret-{}{}", random_suffix(), random_suffix())
+}
+
+fn user() -> String {
+    format!("ch-{}", random_suffix())
+}
+
+/// `to` the way a test can tell apart; random so that runs never collide.
+fn address() -> String {
+    format!("ada.{}@example.com", random_suffix())
+}
+
+/// No secret anywhere the contract forbids: answers, stored records, logs.
+fn assert_nowhere(app: &TestApp, secrets: &[&str], replies: &[&Reply]) {
+    for secret in secrets {
+        for reply in replies {
+            assert!(!reply.text.contains(secret), "secret in {}", reply.text);
+        }
+        for (key, value) in app.stored_entries("notification") {
+            assert!(
+                !String::from_utf8_lossy(&value).contains(secret),
+                "secret stored under {key}"
+            );
+        }
+        assert!(!app.all_output().contains(secret), "secret in the logs");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn email_and_sms_are_delivered_through_the_default_providers() {
+    let email_api = WebhookServer::start(vec![202]).await;
+    let sms_api = WebhookServer::start(vec![200]).await;
+    let (email_key, sms_key) = (secret("email"), secret("sms"));
+    let Some(app) = with_sms_api(
+        with_email_api(app(), &email_api, &email_key),
+        &sms_api,
+        &sms_key,
+    )
+    .spawn_local("points the providers at local stand-in APIs")
+    .await
+    else {
+        return;
+    };
+    let (user, to) = (user(), address());
+
+    let email = app
+        .notify(&json!({"user_id": user, "channel": "email", "to": to, "subject": "Hi Ada", "message": "Hello by email"}))
+        .await;
+    email.assert_status(202);
+    assert_eq!(email.json["status"], "delivered", "{}", email.text);
+    assert_eq!(email.json["channel"], "email", "{}", email.text);
+    assert_eq!(email.json["attempts"], 1, "{}", email.text);
+    let email_id = email.str_field("notification_id");
+
+    let sent = email_api.requests();
+    assert_eq!(sent.len(), 1, "one call to the email API");
+    let request = &sent[0];
+    assert_eq!(request.method, "POST");
+    assert_eq!(request.path, EMAIL_API_PATH);
+    assert_eq!(
+        request.header("authorization"),
+        Some(format!("Bearer {email_key}").as_str())
+    );
+    assert_eq!(request.header("content-type"), Some("application/json"));
+    assert_eq!(
+        request.json(),
+        json!({
+            "personalizations": [{"to": [{"email": to}]}],
+            "from": {"email": EMAIL_FROM},
+            "subject": "Hi Ada",
+            "content": [{"type": "text/plain", "value": "Hello by email"}],
+            "custom_args": {"notification_id": email_id},
+        })
+    );
+
+    let sms = app
+        .notify(&json!({"user_id": user, "channel": "sms", "to": "+15551234567", "subject": "not sent", "message": "Hello by SMS"}))
+        .await;
+    sms.assert_status(202);
+    assert_eq!(sms.json["status"], "delivered", "{}", sms.text);
+    assert_eq!(sms.json["channel"], "sms", "{}", sms.text);
+    let sent = sms_api.requests();
+    assert_eq!(sent.len(), 1, "one call to the SMS gateway");
+    let request = &sent[0];
+    assert_eq!(request.method, "POST");
+    assert_eq!(request.path, SMS_API_PATH);
+    assert_eq!(
+        request.header("authorization"),
+        Some(format!("Bearer {sms_key}").as_str())
+    );
+    assert_eq!(
+        request.json(),
+        json!({"from": SMS_FROM, "to": "+15551234567", "text": "Hello by SMS"})
+    );
+    // Each provider got its own key and nothing of the other channel.
+    assert_eq!(email_api.requests().len(), 1);
+    assert!(!String::from_utf8_lossy(&request.body).contains(&email_key));
+
+    let record = app.notification(&email_id, Cred::Internal).await;
+    record.assert_status(200);
+    assert_eq!(record.json["to"], to.as_str(), "{}", record.text);
+    assert_eq!(record.json["status"], "delivered", "{}", record.text);
+    // The stand-in API answers `{}` with no message id.
+    assert_eq!(
+        record.json["provider_receipt"], "accepted (202)",
+        "{}",
+        record.text
+    );
+    let listed = app.notifications(&user, Cred::Internal, "").await;
+    listed.assert_status(200);
+    let channels: Vec<&str> = listed.json["notifications"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["channel"].as_str().unwrap())
+        .collect();
+    assert_eq!(channels, ["sms", "email"], "{}", listed.text);
+
+    assert_nowhere(
+        &app,
+        &[&email_key, &sms_key],
+        &[&email, &sms, &record, &listed],
+    );
+    app.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn rejections_are_stored_failed_at_once_and_unavailability_is_retried() {
+    // Email: a refusal, then one 503 before success. SMS: always 503.
+    let email_api = WebhookServer::start(vec![400, 503, 202]).await;
+    let sms_api = WebhookServer::start(vec![503]).await;
+    let (email_key, sms_key) = (secret("email"), secret("sms"));
+    let Some(app) = with_sms_api(
+        with_email_api(app(), &email_api, &email_key),
+        &sms_api,
+        &sms_key,
+    )
+    .spawn_local("points the providers at local stand-in APIs")
+    .await
+    else {
+        return;
+    };
+    let user = user();
+
+    let rejected = app
+        .notify(&json!({"user_id": user, "channel": "email", "to": address(), "message": "one"}))
+        .await;
+    rejected.assert_status(202);
+    assert_eq!(rejected.json["status"], "failed", "{}", rejected.text);
+    assert_eq!(rejected.json["attempts"], 1, "{}", rejected.text);
+    assert_eq!(
+        rejected.json["error"], "the email API refused the message (400)",
+        "{}",
+        rejected.text
+    );
+    assert_eq!(email_api.requests().len(), 1, "a rejection is not retried");
+    let stored = app
+        .notification(&rejected.str_field("notification_id"), Cred::Internal)
+        .await;
+    assert_eq!(stored.json["status"], "failed", "{}", stored.text);
+    assert_eq!(
+        stored.json["error"], rejected.json["error"],
+        "{}",
+        stored.text
+    );
+
+    let retried = app
+        .notify(&json!({"user_id": user, "channel": "email", "to": address(), "message": "two"}))
+        .await;
+    retried.assert_status(202);
+    assert_eq!(retried.json["status"], "delivered", "{}", retried.text);
+    assert_eq!(retried.json["attempts"], 2, "{}", retried.text);
+    let calls = email_api.requests();
+    assert_eq!(calls.len(), 3);
+    assert_eq!(
+        calls[1].body, calls[2].body,
+        "a retry sends the same message"
+    );
+
+    let down = app
+        .notify(
+            &json!({"user_id": user, "channel": "sms", "to": "+447911123456", "message": "three"}),
+        )
+        .await;
+    down.assert_status(202);
+    assert_eq!(down.json["status"], "failed", "{}", down.text);
+    assert_eq!(down.json["attempts"], 3, "{}", down.text);
+    assert_eq!(
+        down.json["error"], "the SMS gateway answered 503",
+        "{}",
+        down.text
+    );
+    assert_eq!(sms_api.requests().len(), 3, "three attempts in all");
+    let stored = app
+        .notification(&down.str_field("notification_id"), Cred::Internal)
+        .await;
+    assert_eq!(stored.json["status"], "failed", "{}", stored.text);
+    assert_eq!(stored.json["attempts"], 3, "{}", stored.text);
+
+    assert_nowhere(
+        &app,
+        &[&email_key, &sms_key],
+        &[&rejected, &retried, &down, &stored],
+    );
+    app.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn unconfigured_channels_are_unavailable_and_recipients_are_validated_per_channel() {
+    let Some(app) = app()
+        .spawn_local("needs the email and sms providers left unconfigured")
+        .await
+    else {
+        return;
+    };
+    let user = user();
+    for (channel, to) in [("email", address()), ("sms", "+15551234567".to_owned())] {
+        let r = app
+            .notify(&json!({"user_id": user, "channel": channel, "to": to, "message": "m"}))
+            .await;
+        r.assert_error(503, "channel_unavailable");
+    }
+    let listed = app.notifications(&user, Cred::Internal, "").await;
+    assert_eq!(listed.json["notifications"], json!([]), "nothing stored");
+    // The operator's log says what is missing, by name only.
+    let log = app.stderr("notification");
+    assert!(
+        log.contains("channel_unconfigured") && log.contains("email_api_url"),
+        "{log}"
+    );
+
+    for body in [
+        json!({"user_id": user, "channel": "email", "message": "m"}),
+        json!({"user_id": user, "channel": "sms", "message": "m"}),
+        json!({"user_id": user, "channel": "email", "to": "+15551234567", "message": "m"}),
+        json!({"user_id": user, "channel": "email", "to": "ada@example.com\r\nBcc: x@y.z", "message": "m"}),
+        json!({"user_id": user, "channel": "sms", "to": "ada@example.com", "message": "m"}),
+        json!({"user_id": user, "channel": "sms", "to": "+1 555 123 4567", "message": "m"}),
+        json!({"user_id": user, "channel": "log", "to": "ada@example.com", "message": "m"}),
+        json!({"user_id": user, "to": "+15551234567", "message": "m"}),
+        json!({"user_id": user, "channel": "webhook", "to": "ada@example.com", "message": "m"}),
+        json!({"user_id": user, "channel": "email", "to": 42, "message": "m"}),
+    ] {
+        app.notify(&body).await.assert_invalid(&["to"]);
+    }
+    app.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_provider_swapped_in_through_spin_toml_delivers_instead() {
+    if skip_external("runs a modified spin.toml") {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("temp dir");
+    let manifest = manifest_with_email_provider(dir.path(), &test_provider_wasm());
+    let Some(app) = app()
+        .manifest(&manifest)
+        .spawn_local("runs a modified spin.toml")
+        .await
+    else {
+        return;
+    };
+    let (user, to) = (user(), address());
+
+    // The test provider needs no settings: email is available without them.
+    let r = app
+        .notify(&json!({"user_id": user, "channel": "email", "to": to, "subject": "S", "message": "through the swapped provider"}))
+        .await;
+    r.assert_status(202);
+    assert_eq!(r.json["status"], "delivered", "{}", r.text);
+    let id = r.str_field("notification_id");
+    let record = app.notification(&id, Cred::Internal).await;
+    assert_eq!(
+        record.json["provider_receipt"],
+        format!("test-provider:{id}"),
+        "{}",
+        record.text
+    );
+    let sends = provider_lines(&app, &id);
+    assert_eq!(sends.len(), 1, "one attempt");
+    assert_eq!(
+        sends[0],
+        json!({"event": "test_provider_send", "id": id, "user_id": user, "to": to, "subject": "S", "body": "through the swapped provider"})
+    );
+
+    let refused = app
+        .notify(
+            &json!({"user_id": user, "channel": "email", "to": "x@rejected.test", "message": "m"}),
+        )
+        .await;
+    assert_eq!(refused.json["status"], "failed", "{}", refused.text);
+    assert_eq!(refused.json["attempts"], 1, "{}", refused.text);
+    assert_eq!(
+        refused.json["error"], "the test provider refuses rejected.test",
+        "{}",
+        refused.text
+    );
+    let away = app
+        .notify(&json!({"user_id": user, "channel": "email", "to": "x@unavailable.test", "message": "m"}))
+        .await;
+    assert_eq!(away.json["status"], "failed", "{}", away.text);
+    assert_eq!(away.json["attempts"], 3, "{}", away.text);
+    assert_eq!(
+        provider_lines(&app, &away.str_field("notification_id")).len(),
+        3
+    );
+
+    // Only the email dependency was replaced: SMS is still the default
+    // provider, unconfigured here.
+    app.notify(&json!({"user_id": user, "channel": "sms", "to": "+15551234567", "message": "m"}))
+        .await
+        .assert_error(503, "channel_unavailable");
+    app.shutdown().await;
+}
+
+/// The test provider's lines about notification `id`.
+fn provider_lines(app: &TestApp, id: &str) -> Vec<Value> {
+    app.stdout("notification")
+        .lines()
+        .filter_map(|line| serde_json::from_str::<Value>(line).ok())
+        .filter(|line| line["event"] == "test_provider_send" && line["id"] == id)
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn welcome_and_sign_in_go_by_email_to_users_who_gave_one() {
+    let email_api = WebhookServer::start(vec![202]).await;
+    let key = secret("email");
+    let Some(app) = with_email_api(app(), &email_api, &key)
+        .spawn_local("points the email provider at a local stand-in API")
+        .await
+    else {
+        return;
+    };
+    let username = unique_username("ch");
+    let email = address();
+    let password = strong_password();
+    let registered = app
+        .post_json(
+            "/auth/register",
+            &json!({"username": username, "password": password, "email": email}),
+            Cred::None,
+        )
+        .await;
+    registered.assert_status(201);
+    let user_id = registered.str_field("user_id");
+    app.login(&username, &password).await.assert_status(200);
+
+    let sent = app
+        .wait_for_notifications(&user_id, 2, DELIVERY_TIMEOUT)
+        .await;
+    for notification in &sent {
+        assert_eq!(notification["channel"], "email", "{notification}");
+        assert_eq!(notification["to"], email.as_str(), "{notification}");
+        assert_eq!(notification["status"], "delivered", "{notification}");
+    }
+    let subjects: Vec<String> = email_api
+        .requests()
+        .iter()
+        .map(|r| r.json())
+        .filter(|body| body["personalizations"][0]["to"][0]["email"] == email.as_str())
+        .map(|body| body["subject"].as_str().unwrap_or_default().to_owned())
+        .collect();
+    assert!(subjects.contains(&"Welcome".to_owned()), "{subjects:?}");
+    assert!(subjects.contains(&"New sign-in".to_owned()), "{subjects:?}");
+
+    // Without an email address: the log channel, as before.
+    let plain = app.register_user().await;
+    let sent = app
+        .wait_for_notifications(&plain.user_id, 1, DELIVERY_TIMEOUT)
+        .await;
+    assert_eq!(sent[0]["channel"], "log", "{}", sent[0]);
+    app.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn without_an_email_provider_the_welcome_still_arrives_on_log() {
+    let Some(app) = app()
+        .spawn_local("needs the email provider left unconfigured")
+        .await
+    else {
+        return;
+    };
+    let username = unique_username("ch");
+    let registered = app
+        .post_json(
+            "/auth/register",
+            &json!({"username": username, "password": strong_password(), "email": address()}),
+            Cred::None,
+        )
+        .await;
+    registered.assert_status(201);
+    let user_id = registered.str_field("user_id");
+    let sent = app
+        .wait_for_notifications(&user_id, 1, DELIVERY_TIMEOUT)
+        .await;
+    assert_eq!(sent[0]["channel"], "log", "{}", sent[0]);
+    assert_eq!(sent[0]["subject"], "Welcome", "{}", sent[0]);
+    app.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_pushed_app_carries_its_providers() {
+    if skip_external("pushes the local build to a local registry") {
+        return;
+    }
+    let registry = registry();
+    let reference = registry.reference("seed-channels", &random_suffix());
+    let pushed = push(&spin_binary(), &repo_root().join("spin.toml"), &reference);
+    assert!(
+        pushed.status.success(),
+        "spin registry push failed:\n{}{}",
+        String::from_utf8_lossy(&pushed.stdout),
+        String::from_utf8_lossy(&pushed.stderr)
+    );
+    let email_api = WebhookServer::start(vec![202]).await;
+    let Some(app) = with_email_api(
+        app().from_registry(&reference),
+        &email_api,
+        &secret("email"),
+    )
+    .spawn_local("runs the pushed app")
+    .await
+    else {
+        return;
+    };
+    let r = app
+        .notify(&json!({"user_id": user(), "channel": "email", "to": address(), "message": "from the registry"}))
+        .await;
+    r.assert_status(202);
+    assert_eq!(r.json["status"], "delivered", "{}", r.text);
+    assert_eq!(email_api.requests().len(), 1);
+    app.shutdown().await;
+}
