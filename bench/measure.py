@@ -253,6 +253,13 @@ def main():
         spec("floor: 3 increments", f"{floors}/floor/incr3", method="POST"),
         goal=0.8 if args.store == "sqlite" else 0.6, note="internal key, a new event each")
 
+    # No goal for notify in the contract's performance goals; shown for what it costs.
+    row("POST /notification/notify", "1 increment + 1 batch write",
+        spec("POST /notification/notify", f"{app}/notification/notify", method="POST",
+             body={"user_id": f"bench-notify-{run_id}", "message": "benchmark"}, headers=internal),
+        spec("floor: 1 increment + 1 batch write", f"{floors}/floor/append", method="POST"),
+        note="internal key, log channel")
+
     login = {"username": username, "password": password}
     for clients, metric, goal in ((1, "p50", 1.15), (4, "rps", 0.85)):
         hash_floor = spec(f"floor: argon2id hash, {clients} client{'s' if clients > 1 else ''}",

@@ -7,6 +7,9 @@
 //! - `POST /floor/incr3`: three atomic increments, the first on a key never
 //!   used before: the write floor of one exact, idempotent event (the
 //!   event-id claim, the action's count, the user's count).
+//! - `POST /floor/append`: one atomic increment, then one batch write of two
+//!   new keys: the store work of a notification (number it in the user's
+//!   sequence, write the record and the user's ring slot in one `set-many`).
 //! - `POST /floor/seed?n=N`: writes the N keys `/floor/read` reads (setup,
 //!   not measured).
 
@@ -14,7 +17,7 @@ use std::hash::{BuildHasher, Hasher};
 
 use spin_sdk::http::{IntoResponse, Method, Request, Response};
 use spin_sdk::http_component;
-use spin_sdk::wit::wasi::keyvalue::{atomics, store};
+use spin_sdk::wit::wasi::keyvalue::{atomics, batch, store};
 
 /// The store label, declared in bench/floors/spin.toml.
 const STORE: &str = "floor";
@@ -45,6 +48,23 @@ fn handle(request: Request) -> anyhow::Result<impl IntoResponse> {
                     .map_err(|e| anyhow::anyhow!("increment: {e:?}"))?;
             }
             "incremented 3 keys\n".to_owned()
+        }
+        (Method::Post, "/floor/append") => {
+            let seq = atomics::increment(&bucket, "floor:append:seq", 1)
+                .map_err(|e| anyhow::anyhow!("increment: {e:?}"))?;
+            let id = unique();
+            let entries = vec![
+                (
+                    format!("floor:record:{id:016x}"),
+                    vec![b'x'; 3 * VALUE_BYTES / 2],
+                ),
+                (
+                    format!("floor:slot:{}", seq % 100),
+                    vec![b'x'; VALUE_BYTES / 4],
+                ),
+            ];
+            batch::set_many(&bucket, &entries).map_err(|e| anyhow::anyhow!("set-many: {e:?}"))?;
+            "appended\n".to_owned()
         }
         (Method::Post, "/floor/seed") => {
             for i in 0..n {
