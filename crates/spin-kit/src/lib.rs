@@ -5,6 +5,7 @@ pub mod caller;
 pub mod config;
 pub mod health;
 pub mod kv;
+pub mod log;
 pub mod openapi;
 pub mod outbound;
 pub mod params;
