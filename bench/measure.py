@@ -356,7 +356,7 @@ def combine(directories):
                 cells += [f"{r['value']:,.0f} / {r['floor_value']:,.0f} req/s", f"{r['ratio']:.2f}"]
             else:
                 cells += [f"p50 {r['value']:.0f} / {r['floor_value']:.0f} ms", f"{r['ratio']:.2f}×"]
-        floors = sorted({report["rows"][index]["floor"] for report in reports})
+        floors = list(dict.fromkeys(report["rows"][index]["floor"] for report in reports))
         goal = "" if first["goal"] is None else (
             f"≤ {first['goal']}×" if first["metric"] == "p50" else f"≥ {first['goal']}")
         if first["endpoint"] == "POST /analytics/events":
