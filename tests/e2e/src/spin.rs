@@ -98,6 +98,10 @@ impl SpinUp {
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
+            // `spin up` runs the app in a child process of its own
+            // (`spin trigger http`): a process group lets the suite stop
+            // both, so no app outlives its test.
+            .process_group(0)
             .kill_on_drop(true);
         let mut child = command
             .spawn()
@@ -170,17 +174,33 @@ impl SpinProcess {
 
     /// Stops Spin the way Ctrl-C does, and kills it if it lingers.
     pub async fn shutdown(mut self) {
-        if let Some(pid) = self.child.id() {
-            let _ = std::process::Command::new("kill")
-                .args(["-INT", &pid.to_string()])
-                .status();
-        }
+        self.signal_group(libc::SIGINT);
         if tokio::time::timeout(Duration::from_secs(10), self.child.wait())
             .await
             .is_err()
         {
-            let _ = self.child.kill().await;
+            self.signal_group(libc::SIGKILL);
+            let _ = self.child.wait().await;
         }
+    }
+
+    /// Signals `spin up` and the trigger process it started.
+    fn signal_group(&self, signal: libc::c_int) {
+        if let Some(pid) = self.child.id() {
+            // SAFETY: kill(2) with a negative pid signals the process group
+            // this child leads (see `process_group(0)` above); it touches no
+            // memory of ours.
+            unsafe {
+                libc::kill(-(pid as libc::pid_t), signal);
+            }
+        }
+    }
+}
+
+impl Drop for SpinProcess {
+    fn drop(&mut self) {
+        // A test that panics drops its app without a shutdown.
+        self.signal_group(libc::SIGKILL);
     }
 }
 
