@@ -76,8 +76,9 @@ trap 'stop_all; rm -rf "$state"' EXIT INT TERM
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
+# Up to 10 minutes: on a loaded machine Spin takes minutes to compile the app.
 wait_for() { # URL PID LOG
-    for _ in $(seq 600); do
+    for _ in $(seq 6000); do
         curl -fsS -o /dev/null "$1" 2> /dev/null && return 0
         kill -0 "$2" 2> /dev/null || {
             cat "$3" >&2
