@@ -1,0 +1,374 @@
+#!/usr/bin/env python3
+"""Measures every endpoint of a running app next to its floor, in one run.
+
+    python3 bench/measure.py --app URL --key INTERNAL_KEY --floors URL \
+        --store sqlite|redis --out DIR [--duration 9] [--slices 3] [--connections 32]
+
+The app and the floors (bench/floors/spin.toml) must already run, the floors
+on the same kind of store as the app; bench/ratios.sh starts both on real
+Spin and calls this. Setup creates a user, a token, an event and five
+notifications; then, with wrk (bench/wrk.lua), each endpoint and its floor
+run in alternating slices, so that whatever else loads the machine falls on
+both alike. Writes results.json and results.md to DIR.
+A benchmark, not a test: the goals are printed beside the ratios, nothing
+fails on them.
+
+Python standard library only. Only --app and --floors are contacted.
+"""
+
+import argparse
+import json
+import os
+import platform
+import secrets
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+NOTIFICATIONS_PER_LIST_USER = 5
+
+
+def log(message):
+    print(time.strftime("%H:%M:%S", time.gmtime()), message, file=sys.stderr, flush=True)
+
+
+def call(method, url, body=None, headers=None, expect=(200, 201, 202)):
+    data = None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(url, data=data, method=method)
+    if data is not None:
+        request.add_header("Content-Type", "application/json")
+    for name, value in (headers or {}).items():
+        request.add_header(name, value)
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            status, text = response.status, response.read().decode()
+    except urllib.error.HTTPError as error:
+        status, text = error.code, error.read().decode()
+    if status not in expect:
+        raise SystemExit(f"{method} {url}: {status} {text}")
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
+def loadavg():
+    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+
+
+# ---------------------------------------------------------------- floors
+#
+# How many store reads each read endpoint's floor does. "Reads" are store
+# calls: on Spin's SQLite store a batch read (get-many) is one call; Spin's
+# Redis store cannot do get-many (it fails; see crates/spin-kit/src/kv.rs),
+# so there every key is its own call and the fewest calls an endpoint can
+# make is one per key it needs. `actions` is the number of action names the
+# analytics index holds, `listed` the notifications a list returns.
+
+
+def read_floors(store, actions, listed):
+    batch = (lambda keys: 1) if store == "sqlite" else (lambda keys: keys)
+    return {
+        # The token's record: one key.
+        "me": 1,
+        # One probe key.
+        "health": 1,
+        # One notification record.
+        "notification": 1,
+        # The slot counter, the action names, one counter per action.
+        "metrics": 1 + batch(actions) + batch(actions),
+        # The user's sequence counter, the ring slots, the records.
+        "list": 1 + batch(listed) + batch(listed),
+    }
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--app", required=True, help="base URL of the app")
+    parser.add_argument("--key", required=True, help="the app's internal_api_key")
+    parser.add_argument("--floors", required=True, help="base URL of bench/floors")
+    parser.add_argument("--store", required=True, choices=["sqlite", "redis"])
+    parser.add_argument("--out", required=True, type=Path)
+    parser.add_argument("--duration", type=int, default=9,
+                        help="seconds of wrk per side (endpoint, floor) of each row")
+    parser.add_argument("--slices", type=int, default=3, help="alternating wrk runs per side")
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--meta", default="{}", help="JSON merged into the report's machine section")
+    args = parser.parse_args()
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "raw").mkdir(exist_ok=True)
+
+    app, floors, key = args.app.rstrip("/"), args.floors.rstrip("/"), args.key
+    internal = {"X-Internal-Key": key}
+    run_id = secrets.token_hex(3)
+
+    # ------------------------------------------------------------ setup
+    log("setup: a user, a token, an event, notifications")
+    for service in ("auth", "analytics", "notification"):
+        call("GET", f"{app}/{service}/health")
+    call("GET", f"{floors}/floor/hello")
+    username, password = f"bench-{run_id}", f"bench-{run_id}-staple-horse-battery"
+    user_id = call("POST", f"{app}/auth/register", {"username": username, "password": password})["user_id"]
+    token = call("POST", f"{app}/auth/login", {"username": username, "password": password})["token"]
+    bearer = {"Authorization": f"Bearer {token}"}
+    # The action exists before 32 connections record it, so they never race
+    # to add it to the index (racing first events each take a slot).
+    call("POST", f"{app}/analytics/events", {"user_id": user_id, "action": "bench.event"}, internal)
+    list_user = f"bench-list-{run_id}"
+    notification_id = None
+    for n in range(NOTIFICATIONS_PER_LIST_USER):
+        receipt = call("POST", f"{app}/notification/notify",
+                       {"user_id": list_user, "subject": "bench", "message": f"benchmark {n}"}, internal)
+        notification_id = receipt["notification_id"]
+    call("POST", f"{app}/auth/outbox/flush", None, internal)
+    call("POST", f"{floors}/floor/seed?n=64")
+    metrics = call("GET", f"{app}/analytics/metrics/actions")
+    actions = len(metrics["actions"])
+    listed = len(call("GET", f"{app}/notification/users/{list_user}/notifications", None, internal)["notifications"])
+    reads = read_floors(args.store, actions, listed)
+    log(f"setup done: {actions} actions in the index, {listed} notifications listed; floor reads {reads}")
+
+    # ------------------------------------------------------------ measuring
+    #
+    # Each endpoint and its floor run in alternating slices (floor, endpoint,
+    # endpoint, floor, floor, endpoint), so that load from anything else on
+    # the machine falls on both alike; each side's slices are pooled.
+    slice_s = max(1, round(args.duration / args.slices))
+    order = [side for i in range(args.slices) for side in (("floor", "endpoint") if i % 2 == 0
+                                                           else ("endpoint", "floor"))]
+    runs, rows, conns = [], [], args.connections
+
+    def spec(name, url, connections=conns, method="GET", body=None, headers=None, register=None):
+        return {"name": name, "url": url, "connections": connections, "method": method,
+                "body": body, "headers": headers or {}, "register": register}
+
+    def run(s, seconds, tag):
+        out = args.out / "raw" / f"{len(runs):03d}.json"
+        env = dict(os.environ, WRK_OUT=str(out), WRK_METHOD=s["method"],
+                   WRK_BODY="" if s["body"] is None else json.dumps(s["body"]),
+                   WRK_HEADERS="\n".join(f"{k}: {v}" for k, v in s["headers"].items()),
+                   # Usernames must differ between slices too.
+                   WRK_REGISTER=f"{s['register']}{len(runs)}" if s["register"] else "",
+                   WRK_PASSWORD=password)
+        load = loadavg()
+        log(f"{s['name']} ({tag}): c={s['connections']} {seconds}s, load {load}")
+        subprocess.run(["wrk", f"-t{min(2, s['connections'])}", f"-c{s['connections']}", f"-d{seconds}s",
+                        "--timeout", "10s", "-s", str(HERE / "wrk.lua"), s["url"]],
+                       env=env, check=True, stdout=subprocess.DEVNULL)
+        raw = json.loads(out.read_text())
+        raw.update(name=s["name"], url=s["url"], connections=s["connections"], load_before=load,
+                   file=out.name)
+        runs.append(raw)
+        return raw
+
+    def pooled(slices):
+        requests = sum(r["requests"] for r in slices)
+        seconds = sum(r["duration_us"] for r in slices) / 1e6
+        errors = sum(sum(r["errors"].values()) for r in slices)
+        # Every slice's percentiles 1..99 stand for 1% of its requests each.
+        points = sorted((q, r["requests"]) for r in slices for q in r["latency_us"]["percentiles"])
+        total = sum(weight for _, weight in points) or 1
+
+        def quantile(fraction):
+            seen = 0
+            for value, weight in points:
+                seen += weight
+                if seen >= fraction * total:
+                    return value / 1000
+            return points[-1][0] / 1000 if points else 0.0
+
+        if errors:
+            log(f"  {errors} errors (non-2xx or socket) in {slices[0]['name']}")
+        return {"name": slices[0]["name"], "connections": slices[0]["connections"], "requests": requests,
+                "rps": requests / seconds, "p50_ms": quantile(0.5), "p99_ms": quantile(0.99),
+                "errors": errors, "runs": [r["file"] for r in slices],
+                "load_before": [r["load_before"] for r in slices]}
+
+    def row(endpoint, floor_name, endpoint_spec, floor_spec, metric="rps", goal=None, note=""):
+        sides = {"floor": [], "endpoint": []}
+        for side in order:
+            sides[side].append(run(endpoint_spec if side == "endpoint" else floor_spec, slice_s, side))
+        result, floor = pooled(sides["endpoint"]), pooled(sides["floor"])
+        if not (result["requests"] and floor["requests"]):
+            # Nothing answered within a slice: no ratio to give.
+            metric, goal = "none", None
+            value = floor_value = ratio = met = None
+        elif metric == "rps":
+            value, floor_value = result["rps"], floor["rps"]
+            ratio = value / floor_value
+            met = None if goal is None else ratio >= goal
+        else:  # p50: how many times the floor's latency
+            value, floor_value = result["p50_ms"], floor["p50_ms"]
+            ratio = value / floor_value
+            met = None if goal is None else ratio <= goal
+        rows.append({"endpoint": endpoint, "connections": result["connections"], "metric": metric,
+                     "value": value, "floor": floor_name, "floor_value": floor_value, "ratio": ratio,
+                     "goal": goal, "met": met, "errors": result["errors"] + floor["errors"], "note": note,
+                     "measured": result, "floor_measured": floor})
+        log(f"  {endpoint}: ratio {ratio if ratio is None else round(ratio, 2)}")
+
+    def reads_floor(n):
+        return spec(f"floor: {n} read{'s' if n > 1 else ''}", f"{floors}/floor/read?n={n}")
+
+    hello = pooled([run(spec("floor: hello", f"{floors}/floor/hello"), slice_s, "Spin alone")])
+
+    for service in ("auth", "analytics", "notification"):
+        row(f"GET /{service}/health", "1 read", spec(f"GET /{service}/health", f"{app}/{service}/health"),
+            reads_floor(reads["health"]), goal=0.9)
+    row("GET /auth/me", "1 read", spec("GET /auth/me", f"{app}/auth/me", headers=bearer),
+        reads_floor(reads["me"]), goal=0.9)
+    row("GET /notification/notifications/{id}", "1 read",
+        spec("GET /notification/notifications/{id}", f"{app}/notification/notifications/{notification_id}",
+             headers=internal),
+        reads_floor(reads["notification"]), goal=0.9, note="internal key")
+
+    n = reads["metrics"]
+    row("GET /analytics/metrics/actions", f"{n} reads",
+        spec("GET /analytics/metrics/actions", f"{app}/analytics/metrics/actions"),
+        reads_floor(n), goal=0.9, note=f"{actions} actions")
+    row("GET /analytics/metrics/user/{id}/actions", f"{n} reads",
+        spec("GET /analytics/metrics/user/{id}/actions", f"{app}/analytics/metrics/user/{user_id}/actions",
+             headers=internal),
+        reads_floor(n), goal=0.9, note=f"internal key, {actions} actions")
+    n = reads["list"]
+    row("GET /notification/users/{id}/notifications", f"{n} reads",
+        spec("GET /notification/users/{id}/notifications",
+             f"{app}/notification/users/{list_user}/notifications", headers=internal),
+        reads_floor(n), goal=0.9, note=f"internal key, {listed} listed")
+    # With a bearer token, analytics first asks auth (GET /auth/me, chained):
+    # shown against the reads of both, no goal.
+    n = reads["me"] + reads["metrics"]
+    row("GET /analytics/metrics/user/{id}/actions", f"{n} reads",
+        spec("GET /analytics/metrics/user/{id}/actions (bearer)",
+             f"{app}/analytics/metrics/user/{user_id}/actions", headers=bearer),
+        reads_floor(n), note="bearer: adds a chained GET /auth/me")
+
+    row("POST /analytics/events", "3 increments",
+        spec("POST /analytics/events", f"{app}/analytics/events", method="POST",
+             body={"user_id": user_id, "action": "bench.event"}, headers=internal),
+        spec("floor: 3 increments", f"{floors}/floor/incr3", method="POST"),
+        goal=0.8 if args.store == "sqlite" else 0.6, note="internal key, a new event each")
+
+    # No goal for notify in the contract's performance goals; shown for what it costs.
+    row("POST /notification/notify", "1 increment + 1 batch write",
+        spec("POST /notification/notify", f"{app}/notification/notify", method="POST",
+             body={"user_id": f"bench-notify-{run_id}", "message": "benchmark"}, headers=internal),
+        spec("floor: 1 increment + 1 batch write", f"{floors}/floor/append", method="POST"),
+        note="internal key, log channel")
+
+    login = {"username": username, "password": password}
+    for clients, metric, goal in ((1, "p50", 1.15), (4, "rps", 0.85)):
+        hash_floor = spec(f"floor: argon2id hash, {clients} client{'s' if clients > 1 else ''}",
+                          f"{floors}/floor/hash", clients, method="POST")
+        row("POST /auth/login", "1 argon2id hash",
+            spec(f"POST /auth/login c={clients}", f"{app}/auth/login", clients, method="POST", body=login),
+            hash_floor, metric=metric, goal=goal)
+        row("POST /auth/register", "1 argon2id hash",
+            spec(f"POST /auth/register c={clients}", f"{app}/auth/register", clients, method="POST",
+                 body={}, register=f"b{run_id}c{clients}s"),
+            hash_floor, metric=metric, goal=goal, note="a new username each")
+
+    # ------------------------------------------------------------ report
+    report = {
+        "machine": {
+            "nproc": os.cpu_count(),
+            "cpu": next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo")
+                         if line.startswith("model name")), platform.processor()),
+            "mem_kib": int(next(line.split()[1] for line in open("/proc/meminfo")
+                                if line.startswith("MemTotal"))),
+            **json.loads(args.meta),
+        },
+        "store": args.store,
+        "duration_s": args.duration,
+        "slices": args.slices,
+        "connections": conns,
+        "actions_in_index": actions,
+        "notifications_listed": listed,
+        "floor_reads": reads,
+        "hello": hello,
+        "rows": rows,
+        "runs": runs,
+    }
+    (args.out / "results.json").write_text(json.dumps(report, indent=2) + "\n")
+    markdown = render(report)
+    (args.out / "results.md").write_text(markdown)
+    print(markdown)
+
+
+def render(report):
+    m = report["machine"]
+    lines = [
+        f"# {report['store']}: endpoints against their floors",
+        "",
+        f"- machine: {m['nproc']} cores, {m['cpu']}, {m['mem_kib'] / 1048576:.1f} GiB RAM",
+    ]
+    for key in sorted(k for k in m if k not in ("nproc", "cpu", "mem_kib")):
+        lines.append(f"- {key}: {m[key]}")
+    hello = report["hello"]
+    lines += [
+        f"- wrk: each endpoint and its floor {report['duration_s']} s each, in {report['slices']} "
+        f"alternating slices; {report['connections']} connections unless the row says otherwise; "
+        "load average before each slice in results.json",
+        f"- {report['actions_in_index']} actions in the analytics index, "
+        f"{report['notifications_listed']} notifications listed; floor reads {report['floor_reads']}",
+        f"- floor hello (Spin alone): {hello['rps']:,.0f} req/s, p50 {hello['p50_ms']:.1f} ms",
+        "",
+        "| endpoint | clients | measured | floor | floor measured | ratio | goal | note |",
+        "|---|---:|---:|---|---:|---:|---|---|",
+    ]
+    for r in report["rows"]:
+        if r["metric"] == "none":
+            value = floor = ratio = "no answer in a slice"
+            goal = ""
+        elif r["metric"] == "rps":
+            value, floor = f"{r['value']:,.0f} req/s", f"{r['floor_value']:,.0f} req/s"
+            ratio, goal = f"{r['ratio']:.2f}", "" if r["goal"] is None else f"≥ {r['goal']}"
+        else:
+            value, floor = f"p50 {r['value']:.1f} ms", f"p50 {r['floor_value']:.1f} ms"
+            ratio, goal = f"{r['ratio']:.2f}×", f"≤ {r['goal']}×"
+        if r["met"] is not None:
+            goal += " ✓" if r["met"] else " ✗"
+        note = r["note"] + (f"; {r['errors']} errors" if r["errors"] else "")
+        lines.append(f"| `{r['endpoint']}` | {r['connections']} | {value} | {r['floor']} | {floor} "
+                     f"| {ratio} | {goal} | {note} |")
+    loads = [run["load_before"] for run in report["runs"]]
+    lines += ["", f"Load average before the first run: {loads[0]}; before the last: {loads[-1]}.", ""]
+    return "\n".join(lines)
+
+
+def combine(directories):
+    """One table of several stores' runs (bench/ratios.sh both prints it)."""
+    reports = [json.loads((Path(d) / "results.json").read_text()) for d in directories]
+    head = "| endpoint | clients | floor | " + " | ".join(
+        f"{r['store']}: measured / floor | ratio" for r in reports) + " | goal |"
+    lines = [head, "|---|---:|---|" + "---:|---:|" * len(reports) + "---|"]
+    for index, first in enumerate(reports[0]["rows"]):
+        cells = []
+        for report in reports:
+            r = report["rows"][index]
+            if r["metric"] == "none":
+                cells += ["no answer in a slice", ""]
+            elif r["metric"] == "rps":
+                cells += [f"{r['value']:,.0f} / {r['floor_value']:,.0f} req/s", f"{r['ratio']:.2f}"]
+            else:
+                cells += [f"p50 {r['value']:.0f} / {r['floor_value']:.0f} ms", f"{r['ratio']:.2f}×"]
+        floors = list(dict.fromkeys(report["rows"][index]["floor"] for report in reports))
+        goal = "" if first["goal"] is None else (
+            f"≤ {first['goal']}×" if first["metric"] == "p50" else f"≥ {first['goal']}")
+        if first["endpoint"] == "POST /analytics/events":
+            goal = "≥ 0.8 SQLite, ≥ 0.6 Redis"
+        name = f"`{first['endpoint']}`" + (" (bearer)" if "bearer" in first["note"] else "")
+        lines.append(f"| {name} | {first['connections']} | {' / '.join(floors)} | "
+                     + " | ".join(cells) + f" | {goal} |")
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    if sys.argv[1:2] == ["combine"]:
+        print(combine(sys.argv[2:]), end="")
+    else:
+        main()
