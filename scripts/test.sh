@@ -47,11 +47,14 @@ echo "Spin: $("$spin4" --version) and $("$spin36" --version)"
 
 cargo fmt --all --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
-# Each component's build command from spin.toml.
+# Each component's build command from spin.toml, then the provider the
+# tests swap in for the default email provider.
 "$spin4" build
+cargo build --locked --release --target wasm32-wasip2 -p test-channel-provider
 
 export SPIN=$spin4
-# Native tests, then the end-to-end suite on Spin 4 with SQLite stores.
+# Native tests (the imports check among them, on the components just
+# built), then the end-to-end suite on Spin 4 with SQLite stores.
 cargo test --workspace --locked --exclude deploy-manifests
 # Shown in full: the manifest checks say so when they could not fetch the CRD.
 cargo test --locked -p deploy-manifests -- --show-output
