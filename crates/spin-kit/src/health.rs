@@ -22,13 +22,15 @@ use service_kit::{KeyValueStore, request_id};
 use spin_sdk::http::Request;
 use std::time::Duration;
 
-/// Key read by the probe: reading it proves the store answers.
+/// Key the probe writes: a write proves the store answers and accepts
+/// changes (a store that only reads, such as a SQLite file that cannot be
+/// written, fails every request that counts or claims).
 const PROBE_KEY: &str = "health:probe";
 
 /// How long health waits for the probe: well inside the 2 s a readiness
 /// check may take, with room for the response itself.
 pub const PROBE_DEADLINE: Deadline =
-    Deadline::within(Duration::from_millis(500), Duration::from_millis(1500));
+    Deadline::within(Duration::from_millis(500), Duration::from_millis(1200));
 
 /// Why the store check failed, for the log.
 #[derive(Debug)]
@@ -81,12 +83,16 @@ pub fn probe_path(service: &str) -> String {
     format!("/{service}/health/kv")
 }
 
-/// `GET /<service>/health/kv` (internal key): touches the store labelled
-/// `label` and answers the same report as health, `503` when the store
-/// fails. It may wait as long as the store does; health bounds that wait.
+/// `GET /<service>/health/kv` (internal key): writes to the store labelled
+/// `label` (one small key, overwritten each time with a new UUID) and answers the same
+/// report as health, `503` when the store fails. It may wait as long as the
+/// store does; health bounds that wait.
 pub fn probe(context: &RequestContext, request: &Request, label: &str) -> HandlerResult {
     require_internal_key(request)?;
-    let kv = SpinStore::open(label).and_then(|store| store.get(PROBE_KEY).map(drop));
+    // A new value each time: SQLite skips writing a value equal to the
+    // stored one, and so would prove nothing.
+    let value = request_id::RequestId::generate().to_string();
+    let kv = SpinStore::open(label).and_then(|store| store.set(PROBE_KEY, value.as_bytes()));
     if let Err(cause) = &kv {
         context.log(
             "store_probe_failed",

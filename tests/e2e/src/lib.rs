@@ -9,6 +9,7 @@
 
 mod app;
 mod peers;
+mod raw;
 mod redis;
 mod registry;
 mod reply;
@@ -20,6 +21,7 @@ pub use app::{
     rewrite_runtime_config, spawn_app,
 };
 pub use peers::{HangingPeer, RecordedRequest, WebhookServer, closed_port_url, free_port};
+pub use raw::{RawReply, partial_request, redis_in_db};
 pub use redis::{RedisServer, redis_server};
 pub use registry::{Registry, push, registry};
 pub use reply::{Reply, assert_rfc3339_utc, assert_uuid, assert_uuid_v4, detail_fields};

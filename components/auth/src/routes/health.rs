@@ -28,7 +28,7 @@ pub struct HealthResponse {
 ///
 /// Answers within 2 s whatever the store does: the store is read by the
 /// internal route `/auth/health/kv` in another instance, and a store that
-/// does not answer within 1.5 s is a failed `kv` check (`503`).
+/// does not answer within 1.2 s is a failed `kv` check (`503`).
 #[utoipa::path(
     get,
     path = "/auth/health",
@@ -42,17 +42,17 @@ pub fn health(context: &RequestContext, _: Request, _: Params) -> HandlerResult 
     spin_kit::health::health(context)
 }
 
-/// The store check behind health (internal key): reads the key-value store
-/// and answers the health report, `503` naming `kv` when the store fails.
+/// The store check behind health (internal key): writes one small key to the
+/// key-value store and answers the health report, `503` naming `kv` when the store fails.
 /// Health calls it in another instance of this component and waits at most
-/// 1.5 s, because a key-value call that hangs cannot be interrupted.
+/// 1.2 s, because a key-value call that hangs cannot be interrupted.
 #[utoipa::path(
     get,
     path = "/auth/health/kv",
     tag = "health",
     security(("internal_key" = [])),
     responses(
-        (status = 200, description = "The store answered.", body = HealthResponse),
+        (status = 200, description = "The store accepted the write.", body = HealthResponse),
         (status = 401, description = "`unauthorized`: missing or wrong `X-Internal-Key`.", body = spin_kit::openapi::ErrorResponse),
         (status = 503, description = "The store failed; `checks.kv` is `failed`.", body = HealthResponse),
     )
