@@ -30,25 +30,19 @@ pub struct Service {
 }
 
 /// Per-request facts a handler needs besides the request itself.
-#[derive(Clone)]
+#[derive(Debug, Clone)]
 pub struct RequestContext {
     pub service: Service,
     pub request_id: String,
-    /// Shared by every clone of the context, so work queued from any
-    /// handler reaches the pipeline.
-    deferred: Rc<RefCell<Vec<Deferred>>>,
 }
 
 type Deferred = Box<dyn FnOnce()>;
 
-impl std::fmt::Debug for RequestContext {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("RequestContext")
-            .field("service", &self.service)
-            .field("request_id", &self.request_id)
-            .field("deferred", &self.deferred.borrow().len())
-            .finish()
-    }
+thread_local! {
+    /// Work queued by [`RequestContext::after_response`]. Spin runs each
+    /// request in a fresh instance on one thread, so this queue belongs to
+    /// the one request being served.
+    static DEFERRED: RefCell<Vec<Deferred>> = RefCell::new(Vec::new());
 }
 
 impl RequestContext {
@@ -56,7 +50,6 @@ impl RequestContext {
         Self {
             service,
             request_id: request_id.into(),
-            deferred: Rc::default(),
         }
     }
 
@@ -70,19 +63,15 @@ impl RequestContext {
     /// Spin keeps the instance alive until the work returns, so bound it
     /// (outbound calls here are).
     pub fn after_response(&self, work: impl FnOnce() + 'static) {
-        self.deferred.borrow_mut().push(Box::new(work));
+        DEFERRED.with(|queue| queue.borrow_mut().push(Box::new(work)));
     }
 
     /// Runs and forgets the queued work, oldest first. Work may queue more.
     fn run_deferred(&self) {
-        loop {
-            let next = {
-                let mut queue = self.deferred.borrow_mut();
-                if queue.is_empty() {
-                    break;
-                }
-                queue.remove(0)
-            };
+        while let Some(next) = DEFERRED.with(|queue| {
+            let mut queue = queue.borrow_mut();
+            (!queue.is_empty()).then(|| queue.remove(0))
+        }) {
             next();
         }
     }
