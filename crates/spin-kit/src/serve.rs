@@ -10,6 +10,7 @@ use crate::respond;
 use service_kit::access_log::AccessLog;
 use service_kit::json_body::MAX_BODY_BYTES;
 use service_kit::request_id::{self, RequestId};
+use service_kit::trace_context;
 use service_kit::{ApiError, HttpResponse};
 use spin_sdk::http::{
     IncomingRequest, Method, Params, Request, Response, ResponseOutparam, Router,
@@ -34,6 +35,9 @@ pub struct Service {
 pub struct RequestContext {
     pub service: Service,
     pub request_id: String,
+    /// From the inbound `traceparent`, when there is one (see
+    /// `service_kit::trace_context`).
+    pub trace_id: Option<String>,
 }
 
 type Deferred = Box<dyn FnOnce()>;
@@ -46,13 +50,6 @@ thread_local! {
 }
 
 impl RequestContext {
-    pub fn new(service: Service, request_id: impl Into<String>) -> Self {
-        Self {
-            service,
-            request_id: request_id.into(),
-        }
-    }
-
     /// Queues `work` to run after the response has been sent: the client
     /// has its whole answer (status, headers and body, the body finished)
     /// while `work` runs, so slow side effects (calls to peers, sweeps)
@@ -88,10 +85,13 @@ impl RequestContext {
 
     /// One JSON line on stderr about this request.
     pub fn log(&self, event: &str, fields: serde_json::Value) {
-        eprintln!(
-            "{}",
-            service_kit::access_log::event_line(self.service.name, &self.request_id, event, fields)
-        );
+        crate::log::emit(&service_kit::access_log::event_line(
+            self.service.name,
+            &self.request_id,
+            self.trace_id.as_deref(),
+            event,
+            fields,
+        ));
     }
 }
 
@@ -149,7 +149,16 @@ impl Routes {
                 .find(|(name, _)| name.eq_ignore_ascii_case(request_id::HEADER))
                 .and_then(|(_, value)| std::str::from_utf8(value).ok()),
         );
-        let context = RequestContext::new(self.service, request_id.as_str());
+        let context = RequestContext {
+            service: self.service,
+            request_id: request_id.to_string(),
+            trace_id: trace_context::trace_id(
+                headers
+                    .iter()
+                    .find(|(name, _)| name.eq_ignore_ascii_case(trace_context::TRACEPARENT))
+                    .and_then(|(_, value)| std::str::from_utf8(value).ok()),
+            ),
+        };
         let method = incoming.method();
         let uri = incoming.uri();
         let path = incoming
@@ -200,13 +209,14 @@ impl Routes {
         let line = AccessLog {
             service: context.service.name,
             request_id: request_id.as_str(),
+            trace_id: context.trace_id.as_deref(),
             method: &method.to_string(),
             path: &path,
             status,
             duration_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
         }
         .line();
-        eprintln!("{line}");
+        crate::log::emit(&line);
         context.run_deferred();
     }
 

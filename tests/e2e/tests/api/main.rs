@@ -1,6 +1,7 @@
 //! The black-box end-to-end suite: every endpoint and rule of the API
 //! contract, exercised over HTTP against the real components.
 
+mod abuse_events;
 mod analytics_events;
 mod analytics_metrics;
 mod auth_login;
@@ -18,3 +19,4 @@ mod redis;
 mod restart;
 mod split_deployment;
 mod storage;
+mod tracing;
