@@ -4,9 +4,9 @@ mod outbound;
 mod routes;
 mod service;
 
-use spin_sdk::http::{Request, Response};
+use spin_sdk::http::{IncomingRequest, ResponseOutparam};
 
 #[spin_sdk::http_component]
-fn handle(request: Request) -> Response {
-    routes::routes().serve(request)
+fn handle(request: IncomingRequest, response: ResponseOutparam) {
+    routes::routes().serve(request, response)
 }

@@ -6,9 +6,9 @@ mod assets;
 mod page;
 mod routes;
 
-use spin_sdk::http::{Request, Response};
+use spin_sdk::http::{IncomingRequest, ResponseOutparam};
 
 #[spin_sdk::http_component]
-fn handle(request: Request) -> Response {
-    routes::routes().serve(request)
+fn handle(request: IncomingRequest, response: ResponseOutparam) {
+    routes::routes().serve(request, response)
 }

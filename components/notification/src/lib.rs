@@ -7,7 +7,7 @@ mod service;
 mod wire;
 
 use spin_kit::Service;
-use spin_sdk::http::{Request, Response};
+use spin_sdk::http::{IncomingRequest, ResponseOutparam};
 
 pub(crate) const SERVICE: Service = Service {
     name: "notification",
@@ -18,6 +18,6 @@ pub(crate) const SERVICE: Service = Service {
 pub(crate) const STORE: &str = "notification";
 
 #[spin_sdk::http_component]
-fn handle(request: Request) -> Response {
-    routes::routes().serve(request)
+fn handle(request: IncomingRequest, response: ResponseOutparam) {
+    routes::routes().serve(request, response)
 }

@@ -5,6 +5,12 @@
 //! result, then gives up with [`NotifyError::InProgress`]. If the claimant
 //! died mid-delivery, its claim expires after a lease and the next repeat
 //! takes over, again by increment, so exactly one taker wins.
+//!
+//! A claim whose state was never written (the state write failed and so did
+//! the release, or the claimant died between its two writes) has no start
+//! time to lease from: the first repeat that finds it so records when it
+//! did, and the claim is taken over a lease after that, the same way. A key
+//! is never stuck: whatever failed, a repeat after the lease delivers.
 
 use crate::error::{NotifyError, StorageError};
 use crate::fields::IdempotencyKey;
@@ -84,32 +90,74 @@ impl Ticket {
         pause: &P,
         policy: &IdempotencyPolicy,
     ) -> Result<Claim, NotifyError> {
-        if store.increment(&keys::idempotency_claim(&self.prefix), 1)? == 1 {
-            self.start(store, clock)?;
+        let claim = keys::idempotency_claim(&self.prefix);
+        if store.increment(&claim, 1)? == 1 {
+            self.start_or_free(store, clock, &claim)?;
             return Ok(Claim::Owner);
         }
         let lease_ms = i64::try_from(policy.lease.as_millis()).unwrap_or(i64::MAX);
         for look in 0..=policy.polls {
-            match self.state(store)? {
+            let abandoned_since = match self.state(store)? {
                 Some(State::Done { receipt }) => return Ok(Claim::Done(receipt)),
-                Some(State::InProgress { since_ms })
-                    if clock.now().unix_millis().saturating_sub(since_ms) > lease_ms =>
-                {
-                    let takeover = keys::idempotency_takeover(&self.prefix, since_ms);
-                    if store.increment(&takeover, 1)? == 1 {
-                        self.start(store, clock)?;
-                        return Ok(Claim::Owner);
-                    }
+                Some(State::InProgress { since_ms }) => {
+                    Some((keys::idempotency_takeover(&self.prefix, since_ms), since_ms))
                 }
-                // Not written yet (the owner is between its two writes), or
-                // a live delivery: keep looking.
-                _ => {}
+                // Right after the claim the owner has not written its state
+                // yet: only a state still missing at the next look counts.
+                None if look == 0 => None,
+                None => {
+                    let since_ms = self.unstarted_since(store, clock)?;
+                    Some((keys::idempotency_adoption(&self.prefix, since_ms), since_ms))
+                }
+            };
+            if let Some((takeover, since_ms)) = abandoned_since
+                && clock.now().unix_millis().saturating_sub(since_ms) > lease_ms
+                && store.increment(&takeover, 1)? == 1
+            {
+                self.start_or_free(store, clock, &takeover)?;
+                return Ok(Claim::Owner);
             }
             if look < policy.polls {
                 pause.pause(policy.poll_every);
             }
         }
         Err(NotifyError::InProgress)
+    }
+
+    /// Writes the in-progress state for a claim just won through `counter`;
+    /// if that fails, frees `counter` again (best effort) so the key is not
+    /// left claimed without a state, then reports the failure.
+    fn start_or_free<S: KeyValueStore, K: Clock>(
+        &self,
+        store: &S,
+        clock: &K,
+        counter: &str,
+    ) -> Result<(), StorageError> {
+        self.start(store, clock).inspect_err(|_| {
+            // If this fails too, the claim is one without a state, which a
+            // repeat takes over after the lease.
+            let _ = store.delete(counter);
+        })
+    }
+
+    /// When the key was first found claimed without a state: recorded by
+    /// the first repeat to look (racing repeats may each record theirs; the
+    /// last write wins, which only delays the takeover by milliseconds).
+    fn unstarted_since<S: KeyValueStore, K: Clock>(
+        &self,
+        store: &S,
+        clock: &K,
+    ) -> Result<i64, StorageError> {
+        let key = keys::idempotency_unstarted(&self.prefix);
+        if let Some(bytes) = store.get(&key)? {
+            return std::str::from_utf8(&bytes)
+                .ok()
+                .and_then(|text| text.parse().ok())
+                .ok_or_else(|| StorageError::corrupt(&key, "not a unix time in ms"));
+        }
+        let now = clock.now().unix_millis();
+        store.set(&key, now.to_string().as_bytes())?;
+        Ok(now)
     }
 
     /// The entry that records `receipt` as the key's result; the owner
@@ -125,10 +173,12 @@ impl Ticket {
     }
 
     /// Frees the key after a failed delivery so that a retry can claim it.
-    /// The state goes first: deleting the claim first could let a new
-    /// owner's fresh state be deleted after it was written.
+    /// The claim goes last: deleting it first could let a new owner's fresh
+    /// state be deleted after it was written, or a stale "unstarted" mark
+    /// let a repeat take over that new owner at once.
     pub fn release<S: KeyValueStore>(&self, store: &S) -> Result<(), StorageError> {
         store.delete(&keys::idempotency_state(&self.prefix))?;
+        store.delete(&keys::idempotency_unstarted(&self.prefix))?;
         store.delete(&keys::idempotency_claim(&self.prefix))?;
         Ok(())
     }

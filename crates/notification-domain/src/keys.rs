@@ -53,3 +53,16 @@ pub fn idempotency_state(prefix: &str) -> String {
 pub fn idempotency_takeover(prefix: &str, since_millis: i64) -> String {
     format!("{prefix}:takeover:{since_millis}")
 }
+
+/// `idem:<h>:unstarted`: unix ms when a repeat first found the key claimed
+/// but without a state (the claimant failed or died between its two writes):
+/// the start of that claim's lease.
+pub fn idempotency_unstarted(prefix: &str) -> String {
+    format!("{prefix}:unstarted")
+}
+
+/// `idem:<h>:adopt:<since>`: counter; whoever raises it to 1 takes over the
+/// claim found without a state since `since` (unix ms).
+pub fn idempotency_adoption(prefix: &str, since_millis: i64) -> String {
+    format!("{prefix}:adopt:{since_millis}")
+}

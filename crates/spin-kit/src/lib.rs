@@ -1,6 +1,7 @@
 //! The edge between Spin and the services. Everything here wraps a Spin API
 //! once, so the components stay short and the domain crates never see Spin.
 
+pub mod body;
 pub mod caller;
 pub mod config;
 pub mod health;
@@ -9,6 +10,7 @@ pub mod log;
 pub mod openapi;
 pub mod outbound;
 pub mod params;
+mod respond;
 pub mod serve;
 
 pub use caller::{Caller, authenticate, require_internal_key};

@@ -1,7 +1,11 @@
 //! Outbound HTTP with bounded waits. Spin's own timeouts default to 600 s
 //! and `spin_sdk::http::send` sets none, so every call here sets connect,
-//! first-byte and between-bytes timeouts and an overall deadline. Several
-//! calls can run at once, so a request that notifies two peers waits for the
+//! first-byte and between-bytes timeouts and an overall deadline that the
+//! guest enforces itself (chained calls ignore the host's timeouts) and that
+//! covers the whole exchange, response body included. Response bodies are
+//! capped at [`MAX_RESPONSE_BYTES`]: a peer or webhook that answers more
+//! fails the call rather than filling the instance's memory. Several calls
+//! can run at once, so a request that notifies two peers waits for the
 //! slower, not for the sum.
 
 use spin_sdk::wit::wasi::http0_2_0::outgoing_handler;
@@ -10,7 +14,12 @@ use spin_sdk::wit::wasi::http0_2_0::types::{
     OutgoingRequest, RequestOptions, Scheme,
 };
 use std::time::Duration;
+use wasi::io::poll::Pollable;
 use wasi::io::streams::StreamError;
+
+/// Largest response body read from a peer or a webhook. The services'
+/// own answers are a few hundred bytes; a webhook's answer is not used.
+pub const MAX_RESPONSE_BYTES: usize = 64 * 1024;
 
 /// An outbound request, fully buffered.
 #[derive(Debug, Clone)]
@@ -149,12 +158,14 @@ pub fn send_all(
             });
         }
     }
+    // The bodies are read under the same deadline: a peer that sends its
+    // headers and then stalls is timed out like one that never answers.
     results
         .into_iter()
         .map(|result| {
             result
                 .unwrap_or(Err(OutboundError::TimedOut))
-                .and_then(read_response)
+                .and_then(|response| read_response(response, &timer, MAX_RESPONSE_BYTES))
         })
         .collect()
 }
@@ -240,7 +251,14 @@ fn write_body(body: OutgoingBody, bytes: &[u8]) -> Result<(), OutboundError> {
     OutgoingBody::finish(body, None).map_err(transport_error)
 }
 
-fn read_response(response: IncomingResponse) -> Result<OutboundResponse, OutboundError> {
+/// Reads the status and at most `cap` bytes of body, giving up when `deadline`
+/// fires; the response stays alive until its body is read (dropping it
+/// cancels the call).
+fn read_response(
+    response: IncomingResponse,
+    deadline: &Pollable,
+    cap: usize,
+) -> Result<OutboundResponse, OutboundError> {
     let status = response.status();
     let failed = |reason: &str| OutboundError::Transport(reason.to_owned());
     let body = response
@@ -251,9 +269,26 @@ fn read_response(response: IncomingResponse) -> Result<OutboundResponse, Outboun
         let stream = body
             .stream()
             .map_err(|()| failed("response body stream unavailable"))?;
+        let readable = stream.subscribe();
         loop {
-            match stream.blocking_read(64 * 1024) {
-                Ok(chunk) => bytes.extend_from_slice(&chunk),
+            // One byte past the cap is enough to know the body is too large.
+            let wanted = (cap + 1).saturating_sub(bytes.len()) as u64;
+            match stream.read(wanted) {
+                Ok(chunk) if chunk.is_empty() => {
+                    // Nothing buffered: wait for bytes or for the deadline.
+                    let ready = wasi::io::poll::poll(&[&readable, deadline]);
+                    if ready.contains(&1) {
+                        return Err(OutboundError::TimedOut);
+                    }
+                }
+                Ok(chunk) => {
+                    bytes.extend_from_slice(&chunk);
+                    if bytes.len() > cap {
+                        return Err(OutboundError::Transport(format!(
+                            "response body over the {cap}-byte cap"
+                        )));
+                    }
+                }
                 Err(StreamError::Closed) => break,
                 Err(StreamError::LastOperationFailed(_)) => {
                     return Err(failed("response body read failed"));

@@ -1,12 +1,21 @@
-//! The request pipeline every component shares: settle the request id, route
-//! with spin-sdk's router (answering unknown paths and wrong methods in the
-//! contract's shape), turn results into responses, and log one line.
+//! The request pipeline every component shares: settle the request id, read
+//! the body within the 64 KiB limit (refusing larger ones before buffering
+//! them), route with spin-sdk's router (answering unknown paths and wrong
+//! methods in the contract's shape), send the response, log one line, then
+//! run the work handlers deferred until after the response
+//! ([`RequestContext::after_response`]).
 
+use crate::body::{self, BodyError};
+use crate::respond;
 use service_kit::access_log::AccessLog;
+use service_kit::json_body::MAX_BODY_BYTES;
 use service_kit::request_id::{self, RequestId};
 use service_kit::trace_context;
 use service_kit::{ApiError, HttpResponse};
-use spin_sdk::http::{Method, Params, Request, Response, Router};
+use spin_sdk::http::{
+    IncomingRequest, Method, Params, Request, Response, ResponseOutparam, Router,
+};
+use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::rc::Rc;
 use std::time::Instant;
@@ -31,7 +40,39 @@ pub struct RequestContext {
     pub trace_id: Option<String>,
 }
 
+type Deferred = Box<dyn FnOnce()>;
+
+thread_local! {
+    /// Work queued by [`RequestContext::after_response`]. Spin runs each
+    /// request in a fresh instance on one thread, so this queue belongs to
+    /// the one request being served.
+    static DEFERRED: RefCell<Vec<Deferred>> = RefCell::new(Vec::new());
+}
+
 impl RequestContext {
+    /// Queues `work` to run after the response has been sent: the client
+    /// has its whole answer (status, headers and body, the body finished)
+    /// while `work` runs, so slow side effects (calls to peers, sweeps)
+    /// never delay it. Work runs in the order queued, whatever the status
+    /// of the response, in the same instance (stores and outbound calls
+    /// work as usual); nothing it does can change the response any more,
+    /// so it must record its own failures (log them, keep them in a store).
+    /// Spin keeps the instance alive until the work returns, so bound it
+    /// (outbound calls here are).
+    pub fn after_response(&self, work: impl FnOnce() + 'static) {
+        DEFERRED.with(|queue| queue.borrow_mut().push(Box::new(work)));
+    }
+
+    /// Runs and forgets the queued work, oldest first. Work may queue more.
+    fn run_deferred(&self) {
+        while let Some(next) = DEFERRED.with(|queue| {
+            let mut queue = queue.borrow_mut();
+            (!queue.is_empty()).then(|| queue.remove(0))
+        }) {
+            next();
+        }
+    }
+
     /// Logs the cause of an unexpected failure and returns the bland 500
     /// the client sees.
     pub fn internal(&self, cause: impl std::fmt::Display) -> ApiError {
@@ -97,43 +138,86 @@ impl Routes {
         self
     }
 
-    /// Serves one request: the component's whole `#[http_component]` body.
-    pub fn serve(self, mut request: Request) -> Response {
+    /// Serves one request: the component's whole `#[http_component]` body
+    /// (`fn handle(request: IncomingRequest, response: ResponseOutparam)`).
+    pub fn serve(self, incoming: IncomingRequest, outparam: ResponseOutparam) {
         let started = Instant::now();
+        let headers = incoming.headers().entries();
         let request_id = RequestId::from_header(
-            request
-                .header(request_id::HEADER)
-                .and_then(|value| value.as_str()),
+            headers
+                .iter()
+                .find(|(name, _)| name.eq_ignore_ascii_case(request_id::HEADER))
+                .and_then(|(_, value)| std::str::from_utf8(value).ok()),
         );
-        // Handlers read the settled id from the request, like any header.
-        request.set_header(request_id::HEADER, request_id.as_str());
         let context = RequestContext {
             service: self.service,
             request_id: request_id.to_string(),
             trace_id: trace_context::trace_id(
-                request
-                    .header(trace_context::TRACEPARENT)
-                    .and_then(|value| value.as_str()),
+                headers
+                    .iter()
+                    .find(|(name, _)| name.eq_ignore_ascii_case(trace_context::TRACEPARENT))
+                    .and_then(|(_, value)| std::str::from_utf8(value).ok()),
             ),
         };
-        let method = request.method().to_string();
-        let path = request.path().to_owned();
+        let method = incoming.method();
+        let uri = incoming.uri();
+        let path = incoming
+            .path_with_query()
+            .unwrap_or_default()
+            .split('?')
+            .next()
+            .unwrap_or_default()
+            .to_owned();
 
-        let mut response = self.into_router(&context).handle(request);
+        let mut response = match body::read_capped(&incoming, MAX_BODY_BYTES) {
+            Ok(bytes) => {
+                let mut request = Request::builder()
+                    .method(method.clone())
+                    .uri(uri)
+                    .headers(headers)
+                    .body(bytes)
+                    .build();
+                // Handlers read the settled id from the request, like any header.
+                request.set_header(request_id::HEADER, request_id.as_str());
+                self.into_router(&context).handle(request)
+            }
+            Err(BodyError::TooLarge) => into_response(
+                Err(ApiError::payload_too_large(MAX_BODY_BYTES)),
+                request_id.as_str(),
+            ),
+            Err(BodyError::Unreadable(cause)) => {
+                context.log(
+                    "request_body_unreadable",
+                    serde_json::json!({"cause": cause}),
+                );
+                into_response(
+                    Err(ApiError::new(
+                        400,
+                        "unreadable_body",
+                        "The request body could not be read.",
+                    )),
+                    request_id.as_str(),
+                )
+            }
+        };
         response.set_header(request_id::HEADER, request_id.as_str());
+        let status = *response.status();
+        if let Err(cause) = respond::send(response, outparam) {
+            context.log("response_not_sent", serde_json::json!({"cause": cause}));
+        }
 
         let line = AccessLog {
             service: context.service.name,
             request_id: request_id.as_str(),
             trace_id: context.trace_id.as_deref(),
-            method: &method,
+            method: &method.to_string(),
             path: &path,
-            status: *response.status(),
+            status,
             duration_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
         }
         .line();
         crate::log::emit(&line);
-        response
+        context.run_deferred();
     }
 
     fn into_router(self, context: &RequestContext) -> Router {

@@ -11,6 +11,7 @@ mod app;
 mod channels;
 pub mod otlp;
 mod peers;
+mod raw;
 mod redis;
 mod registry;
 mod reply;
@@ -26,6 +27,7 @@ pub use channels::{
     test_provider_wasm, with_email_api, with_sms_api,
 };
 pub use peers::{HangingPeer, RecordedRequest, WebhookServer, closed_port_url, free_port};
+pub use raw::{RawReply, partial_request, redis_in_db};
 pub use redis::{RedisServer, redis_server};
 pub use registry::{Registry, push, registry};
 pub use reply::{Reply, assert_rfc3339_utc, assert_uuid, assert_uuid_v4, detail_fields};

@@ -29,6 +29,7 @@ pub fn routes() -> Routes {
             metrics::user_actions,
         )
         .get("/analytics/health", health::health)
+        .get("/analytics/health/kv", health::probe)
         .get("/analytics/openapi.json", openapi::document)
 }
 

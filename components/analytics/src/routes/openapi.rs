@@ -22,6 +22,7 @@ use utoipa::OpenApi;
         super::metrics::actions,
         super::metrics::user_actions,
         super::health::health,
+        super::health::probe,
         document,
     ),
     components(schemas(

@@ -31,6 +31,7 @@ pub fn routes() -> Routes {
         .get("/auth/me", me::me)
         .post("/auth/outbox/flush", outbox::flush)
         .get("/auth/health", health::health)
+        .get("/auth/health/kv", health::probe)
         .get("/auth/openapi.json", openapi::document)
 }
 

@@ -20,6 +20,7 @@ use utoipa::OpenApi;
         super::me::me,
         super::outbox::flush,
         super::health::health,
+        super::health::probe,
         document,
     ),
     components(schemas(ErrorResponse)),

@@ -16,6 +16,7 @@ use utoipa::OpenApi;
     ),
     paths(
         super::health::health,
+        super::health::probe,
         super::notify::notify,
         super::notification::notification,
         super::user_notifications::user_notifications,

@@ -3,6 +3,10 @@ use spin_kit::serve::{HandlerResult, RequestContext};
 use spin_sdk::http::{Params, Request};
 
 /// Whether the service and its key-value store answer.
+///
+/// Answers within 2 s whatever the store does: the store is read by the
+/// internal route `/notification/health/kv` in another instance, and a store that
+/// does not answer within 1.2 s is a failed `kv` check (`503`).
 #[utoipa::path(
     get,
     path = "/notification/health",
@@ -13,5 +17,24 @@ use spin_sdk::http::{Params, Request};
     )
 )]
 pub fn health(context: &RequestContext, _: Request, _: Params) -> HandlerResult {
-    spin_kit::health::health(context, crate::STORE)
+    spin_kit::health::health(context)
+}
+
+/// The store check behind health (internal key): writes one small key to the
+/// key-value store and answers the health report, `503` naming `kv` when the store fails.
+/// Health calls it in another instance of this component and waits at most
+/// 1.2 s, because a key-value call that hangs cannot be interrupted.
+#[utoipa::path(
+    get,
+    path = "/notification/health/kv",
+    tag = "health",
+    security(("internal_key" = [])),
+    responses(
+        (status = 200, description = "The store accepted the write.", body = Health),
+        (status = 401, description = "`unauthorized`: missing or wrong `X-Internal-Key`.", body = spin_kit::openapi::ErrorResponse),
+        (status = 503, description = "The store failed; `checks.kv` is `failed`.", body = Health),
+    )
+)]
+pub fn probe(context: &RequestContext, request: Request, _: Params) -> HandlerResult {
+    spin_kit::health::probe(context, &request, crate::STORE)
 }

@@ -11,6 +11,7 @@ use spin_kit::Routes;
 pub fn routes() -> Routes {
     Routes::new(crate::SERVICE)
         .get("/notification/health", health::health)
+        .get("/notification/health/kv", health::probe)
         .get("/notification/openapi.json", docs::openapi)
         .post("/notification/notify", notify::notify)
         .get(

@@ -156,3 +156,90 @@ pub fn request(user: &str, message: &str) -> NotifyRequest {
         metadata: None,
     }
 }
+
+/// Which store operation a [`FaultyStore`] fails.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Op {
+    Set,
+    /// A `set_many` that includes the key.
+    SetMany,
+    Delete,
+}
+
+/// A store that fails one kind of operation on keys ending in a given
+/// suffix, a given number of times, and passes everything else through.
+#[derive(Clone)]
+pub struct FaultyStore {
+    pub inner: SharedStore,
+    faults: Arc<Mutex<Vec<(Op, String, u32)>>>,
+}
+
+impl FaultyStore {
+    pub fn over(inner: SharedStore) -> Self {
+        Self {
+            inner,
+            faults: Arc::default(),
+        }
+    }
+
+    /// Fails the next `times` `op`s on keys ending in `suffix`.
+    pub fn fail(self, op: Op, suffix: &str, times: u32) -> Self {
+        self.faults
+            .lock()
+            .unwrap()
+            .push((op, suffix.to_owned(), times));
+        self
+    }
+
+    fn check(&self, op: Op, key: &str) -> Result<(), StoreError> {
+        let mut faults = self.faults.lock().unwrap();
+        for (fault_op, suffix, left) in faults.iter_mut() {
+            if *fault_op == op && key.ends_with(suffix.as_str()) && *left > 0 {
+                *left -= 1;
+                return Err(StoreError::Unavailable(format!("injected {op:?} on {key}")));
+            }
+        }
+        Ok(())
+    }
+}
+
+impl KeyValueStore for FaultyStore {
+    fn get(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        self.inner.get(key)
+    }
+    fn get_many(&self, keys: &[String]) -> Result<Vec<Option<Vec<u8>>>, StoreError> {
+        self.inner.get_many(keys)
+    }
+    fn set(&self, key: &str, value: &[u8]) -> Result<(), StoreError> {
+        self.check(Op::Set, key)?;
+        self.inner.set(key, value)
+    }
+    fn set_many(&self, entries: &[(String, Vec<u8>)]) -> Result<(), StoreError> {
+        for (key, _) in entries {
+            self.check(Op::SetMany, key)?;
+        }
+        self.inner.set_many(entries)
+    }
+    fn delete(&self, key: &str) -> Result<(), StoreError> {
+        self.check(Op::Delete, key)?;
+        self.inner.delete(key)
+    }
+    fn increment(&self, key: &str, delta: i64) -> Result<i64, StoreError> {
+        self.inner.increment(key, delta)
+    }
+}
+
+impl Fixture {
+    /// The service over `store` (which wraps this fixture's store).
+    pub fn service_over(
+        &self,
+        store: FaultyStore,
+    ) -> NotificationService<FaultyStore, TestChannels, ManualClock, CountedPause> {
+        NotificationService::new(
+            store,
+            self.channels.clone(),
+            self.clock.clone(),
+            self.pause.clone(),
+        )
+    }
+}

@@ -12,6 +12,7 @@ mod concurrency;
 mod conventions;
 mod delivery;
 mod docs;
+mod faults;
 mod health;
 mod notification;
 mod oci;

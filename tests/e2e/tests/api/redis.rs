@@ -177,12 +177,15 @@ async fn two_instances_on_one_redis_count_exactly() {
     }
 }
 
+/// On real Spin a key-value call to a stopped Redis waits until Spin's
+/// client reconnects (over a minute): health must not. It reads the store
+/// in another instance and answers `503` within 2 s.
 #[tokio::test(flavor = "multi_thread")]
-async fn health_is_unavailable_when_redis_is_gone() {
+async fn health_answers_503_within_2_s_when_redis_is_stopped() {
     if skip_external("starts its own Redis server") {
         return;
     }
-    let redis = redis_server();
+    let mut redis = redis_server();
     let Some(app) = app()
         .redis(redis.url())
         .spawn_local("stops the app's Redis server")
@@ -193,24 +196,29 @@ async fn health_is_unavailable_when_redis_is_gone() {
     app.get_with("/auth/health", Cred::None)
         .await
         .assert_status(200);
-    drop(redis);
+    redis.stop();
     tokio::time::sleep(Duration::from_millis(300)).await;
     for service in ["auth", "analytics", "notification"] {
+        let started = std::time::Instant::now();
         let r = tokio::time::timeout(
-            Duration::from_secs(60),
+            PROMPT,
             app.get_with(&format!("/{service}/health"), Cred::None),
         )
         .await
         .unwrap_or_else(|_| panic!("{service} health hangs when Redis is gone"));
+        let took = started.elapsed();
         r.assert_status(503);
         assert_eq!(r.json["status"], "unavailable", "{}", r.text);
         assert_eq!(r.json["service"], service, "{}", r.text);
-        let kv = &r.json["checks"]["kv"];
-        assert!(
-            kv.is_string() && kv != "ok",
-            "the failing check is named: {}",
+        assert_eq!(
+            r.json["checks"]["kv"], "failed",
+            "the check is named: {}",
             r.text
         );
         assert!(!r.request_id().is_empty());
+        assert!(
+            took <= Duration::from_secs(2),
+            "{service} health took {took:?} with Redis stopped; the contract says 2 s"
+        );
     }
 }

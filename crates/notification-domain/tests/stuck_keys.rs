@@ -1,0 +1,159 @@
+//! An idempotency key is never stuck: whatever write fails, and whenever
+//! the claimant dies, a repeat after the lease delivers. Store failures are
+//! injected at the exact key (`…:claim`, `…:state`, `…:adopt:…`).
+
+mod support;
+
+use notification_domain::{IdempotencyKey, IdempotencyPolicy, Notified, NotifyError};
+use service_kit::KeyValueStore;
+use support::*;
+
+fn key(text: &str) -> IdempotencyKey {
+    IdempotencyKey::parse(text).unwrap()
+}
+
+fn past_the_lease(fixture: &Fixture) {
+    fixture
+        .clock
+        .advance(IdempotencyPolicy::DEFAULT.lease + std::time::Duration::from_millis(1));
+}
+
+#[test]
+fn a_failed_state_write_releases_the_claim_at_once() {
+    let fixture = Fixture::new();
+    let flaky = FaultyStore::over(fixture.store.clone()).fail(Op::Set, ":state", 1);
+    assert!(matches!(
+        fixture
+            .service_over(flaky)
+            .notify(request("u", "m"), Some(&key("k"))),
+        Err(NotifyError::Storage(_))
+    ));
+    assert_eq!(fixture.channels.log.count(), 0, "nothing was delivered");
+
+    let retry = fixture
+        .service()
+        .notify(request("u", "m"), Some(&key("k")))
+        .unwrap();
+    assert!(matches!(retry, Notified::Created(_)), "{retry:?}");
+    assert_eq!(fixture.pause.count(), 0, "the retry found the key free");
+    assert_eq!(fixture.channels.log.count(), 1);
+}
+
+#[test]
+fn a_claim_left_without_a_state_is_taken_over_after_its_lease() {
+    let fixture = Fixture::new();
+    // The state write fails, and so does the release of the claim: the key
+    // stays claimed with no state at all.
+    let broken = FaultyStore::over(fixture.store.clone())
+        .fail(Op::Set, ":state", 1)
+        .fail(Op::Delete, ":claim", 1);
+    assert!(
+        fixture
+            .service_over(broken)
+            .notify(request("u", "m"), Some(&key("k")))
+            .is_err()
+    );
+
+    let service = fixture.service();
+    assert_eq!(
+        service.notify(request("u", "m"), Some(&key("k"))),
+        Err(NotifyError::InProgress),
+        "within the lease a repeat waits, as for a live delivery"
+    );
+    past_the_lease(&fixture);
+    let outcome = service.notify(request("u", "m"), Some(&key("k"))).unwrap();
+    assert!(matches!(outcome, Notified::Created(_)), "{outcome:?}");
+    assert_eq!(fixture.channels.log.count(), 1);
+
+    let again = service.notify(request("u", "m"), Some(&key("k"))).unwrap();
+    assert!(matches!(again, Notified::Repeated(_)), "{again:?}");
+    assert_eq!(
+        again.receipt().notification_id,
+        outcome.receipt().notification_id
+    );
+    assert_eq!(fixture.channels.log.count(), 1, "delivered once in all");
+}
+
+#[test]
+fn a_claimant_that_died_between_its_two_writes_is_taken_over() {
+    let fixture = Fixture::new();
+    // Only the claim counter: the claimant never got to write its state.
+    let twin = Fixture::new();
+    twin.service()
+        .notify(request("u", "m"), Some(&key("k")))
+        .unwrap();
+    let claim = twin
+        .store
+        .0
+        .keys()
+        .into_iter()
+        .find(|k| k.ends_with(":claim"))
+        .expect("a claim counter");
+    fixture.store.increment(&claim, 1).unwrap();
+
+    assert_eq!(
+        fixture.service().notify(request("u", "m"), Some(&key("k"))),
+        Err(NotifyError::InProgress)
+    );
+    past_the_lease(&fixture);
+    let outcome = fixture
+        .service()
+        .notify(request("u", "m"), Some(&key("k")))
+        .unwrap();
+    assert!(matches!(outcome, Notified::Created(_)), "{outcome:?}");
+}
+
+#[test]
+fn a_takeover_whose_state_write_fails_can_be_retried() {
+    let fixture = Fixture::new();
+    let broken = FaultyStore::over(fixture.store.clone())
+        .fail(Op::Set, ":state", 1)
+        .fail(Op::Delete, ":claim", 1);
+    let _ = fixture
+        .service_over(broken)
+        .notify(request("u", "m"), Some(&key("k")));
+    let service = fixture.service();
+    assert_eq!(
+        service.notify(request("u", "m"), Some(&key("k"))),
+        Err(NotifyError::InProgress)
+    );
+    past_the_lease(&fixture);
+
+    // The taker wins the adoption counter, then cannot write its state.
+    let flaky = FaultyStore::over(fixture.store.clone()).fail(Op::Set, ":state", 1);
+    assert!(matches!(
+        fixture
+            .service_over(flaky)
+            .notify(request("u", "m"), Some(&key("k"))),
+        Err(NotifyError::Storage(_))
+    ));
+    let outcome = service.notify(request("u", "m"), Some(&key("k"))).unwrap();
+    assert!(matches!(outcome, Notified::Created(_)), "{outcome:?}");
+    assert_eq!(fixture.channels.log.count(), 1);
+}
+
+#[test]
+fn a_failed_release_after_a_failed_save_is_taken_over_after_its_lease() {
+    let fixture = Fixture::new();
+    // The save (record + done state, one batch) fails after the delivery,
+    // then the release fails at the state: the in-progress state stays.
+    let broken = FaultyStore::over(fixture.store.clone())
+        .fail(Op::SetMany, ":state", 1)
+        .fail(Op::Delete, ":state", 1);
+    assert!(matches!(
+        fixture
+            .service_over(broken)
+            .notify(request("u", "m"), Some(&key("k"))),
+        Err(NotifyError::Storage(_))
+    ));
+    let service = fixture.service();
+    assert_eq!(
+        service.notify(request("u", "m"), Some(&key("k"))),
+        Err(NotifyError::InProgress)
+    );
+    past_the_lease(&fixture);
+    let outcome = service.notify(request("u", "m"), Some(&key("k"))).unwrap();
+    assert!(matches!(outcome, Notified::Created(_)), "{outcome:?}");
+    // At least once: the first delivery went out before its save failed.
+    assert_eq!(fixture.channels.log.count(), 2);
+}

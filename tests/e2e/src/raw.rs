@@ -1,0 +1,115 @@
+//! What reqwest cannot do: a raw HTTP/1.1 exchange over TCP that sends only
+//! part of a request (headers without the promised body, a chunked body
+//! without its end) and reads whatever the server answers meanwhile; and
+//! direct writes into a Redis database, to leave a store in the state a
+//! crashed request would.
+
+use std::io::{BufRead as _, BufReader, Read as _, Write as _};
+use std::net::{SocketAddr, TcpStream};
+use std::time::Duration;
+
+/// The status line and body of a response read from a raw connection.
+#[derive(Debug)]
+pub struct RawReply {
+    pub status: u16,
+    pub head: String,
+    pub body: String,
+}
+
+/// Sends `head` (request line and headers, ending with an empty line) and
+/// then `body_part` on a fresh connection to `addr`, never finishing the
+/// request, and reads the answer (waiting at most `wait`).
+pub fn partial_request(addr: SocketAddr, head: &str, body_part: &[u8], wait: Duration) -> RawReply {
+    let mut stream = TcpStream::connect_timeout(&addr, Duration::from_secs(5)).expect("connect");
+    stream.set_read_timeout(Some(wait)).expect("read timeout");
+    stream.write_all(head.as_bytes()).expect("send the head");
+    // The server may answer and close before taking all of this: fine.
+    let _ = stream.write_all(body_part);
+    read_reply(stream)
+}
+
+fn read_reply(stream: TcpStream) -> RawReply {
+    let mut reader = BufReader::new(stream);
+    let mut head = String::new();
+    loop {
+        let mut line = String::new();
+        let n = reader
+            .read_line(&mut line)
+            .unwrap_or_else(|e| panic!("no answer while the request was unfinished: {e}"));
+        if n == 0 || line == "\r\n" {
+            break;
+        }
+        head.push_str(&line);
+    }
+    let status = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|code| code.parse().ok())
+        .unwrap_or_else(|| panic!("not an HTTP response: {head:?}"));
+    let lower = head.to_ascii_lowercase();
+    let body = if let Some(length) = lower
+        .lines()
+        .find_map(|l| l.strip_prefix("content-length:"))
+        .and_then(|v| v.trim().parse::<usize>().ok())
+    {
+        let mut body = vec![0; length];
+        reader.read_exact(&mut body).expect("the body");
+        body
+    } else if lower.contains("transfer-encoding: chunked") {
+        let mut body = Vec::new();
+        loop {
+            let mut size = String::new();
+            reader.read_line(&mut size).expect("chunk size");
+            let size = usize::from_str_radix(size.trim(), 16).expect("hex chunk size");
+            let mut chunk = vec![0; size + 2];
+            reader.read_exact(&mut chunk).expect("chunk");
+            if size == 0 {
+                break;
+            }
+            body.extend_from_slice(&chunk[..size]);
+        }
+        body
+    } else {
+        Vec::new()
+    };
+    RawReply {
+        status,
+        head,
+        body: String::from_utf8_lossy(&body).into_owned(),
+    }
+}
+
+/// Runs one command (`args`) in Redis database `db` at `addr`; returns the
+/// reply's first line (`+OK`, `$-1`, `:1`, or a bulk string's value).
+pub fn redis_in_db(addr: SocketAddr, db: u32, args: &[&str]) -> String {
+    let mut stream = TcpStream::connect_timeout(&addr, Duration::from_secs(1)).expect("connect");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .expect("timeout");
+    let encode = |args: &[&str]| {
+        let mut out = format!("*{}\r\n", args.len());
+        for arg in args {
+            out.push_str(&format!("${}\r\n{arg}\r\n", arg.len()));
+        }
+        out
+    };
+    let db = db.to_string();
+    stream
+        .write_all(format!("{}{}", encode(&["SELECT", &db]), encode(args)).as_bytes())
+        .expect("send");
+    let mut reader = BufReader::new(stream);
+    let mut line = String::new();
+    reader.read_line(&mut line).expect("SELECT reply");
+    assert_eq!(line.trim_end(), "+OK", "SELECT {db}");
+    line.clear();
+    reader.read_line(&mut line).expect("reply");
+    let line = line.trim_end().to_owned();
+    match line.strip_prefix('$') {
+        Some(len) if len != "-1" => {
+            let mut value = String::new();
+            reader.read_line(&mut value).expect("bulk value");
+            value.trim_end().to_owned()
+        }
+        _ => line,
+    }
+}

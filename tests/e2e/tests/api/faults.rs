@@ -1,0 +1,196 @@
+//! Abuse and faults on real Spin: bodies refused before they are read,
+//! health that answers promptly whatever Redis does, and an idempotency
+//! key left claimed by a crashed request that is taken over after its lease.
+
+use e2e::*;
+use sha2::{Digest, Sha256};
+use std::time::{Duration, Instant};
+
+/// The contract: health answers within 2 s whatever the store does.
+const HEALTH_BOUND: Duration = Duration::from_secs(2);
+
+const BODY_PATHS: [&str; 3] = ["/auth/login", "/analytics/events", "/notification/notify"];
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_declared_content_length_over_64_kib_gets_413_without_sending_the_body() {
+    if skip_external("speaks raw HTTP to the app's own port") {
+        return;
+    }
+    let Some(app) = app().spawn_local("speaks raw HTTP").await else {
+        return;
+    };
+    for path in BODY_PATHS {
+        let head = format!(
+            "POST {path} HTTP/1.1\r\nHost: e2e\r\nContent-Type: application/json\r\n\
+             Content-Length: 1000000000\r\n\r\n"
+        );
+        // Only the headers go out; the server must answer without the body
+        // (the read gives up after PROMPT, far less than a gigabyte takes).
+        let addr = app.addr();
+        let reply = tokio::task::spawn_blocking(move || partial_request(addr, &head, b"", PROMPT))
+            .await
+            .unwrap();
+        assert_eq!(reply.status, 413, "{path}: {reply:?}");
+        let body: Value = serde_json::from_str(&reply.body).expect("a JSON error body");
+        assert_eq!(body["error"]["code"], "payload_too_large", "{path}: {body}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_chunked_body_is_cut_off_one_byte_past_64_kib() {
+    if skip_external("speaks raw HTTP to the app's own port") {
+        return;
+    }
+    let Some(app) = app().spawn_local("speaks raw HTTP").await else {
+        return;
+    };
+    let head = "POST /auth/login HTTP/1.1\r\nHost: e2e\r\nContent-Type: application/json\r\n\
+                Transfer-Encoding: chunked\r\n\r\n";
+    // 64 KiB + 1 byte in chunks, and then nothing: no final chunk. The
+    // answer can only come from reading no further than the limit + 1.
+    let mut sent = Vec::new();
+    for chunk in [vec![b' '; 64 * 1024], vec![b' '; 1]] {
+        sent.extend(format!("{:x}\r\n", chunk.len()).into_bytes());
+        sent.extend(chunk);
+        sent.extend(b"\r\n");
+    }
+    let addr = app.addr();
+    let reply = tokio::task::spawn_blocking(move || partial_request(addr, head, &sent, PROMPT))
+        .await
+        .unwrap();
+    assert_eq!(reply.status, 413, "{reply:?}");
+    assert!(reply.body.contains("payload_too_large"), "{reply:?}");
+
+    // Exactly 64 KiB, also unfinished, is still being waited for: the cut
+    // is at the limit + 1, not before.
+    let mut sent = format!("{:x}\r\n", 64 * 1024).into_bytes();
+    sent.extend(vec![b' '; 64 * 1024]);
+    sent.extend(b"\r\n");
+    let waited = tokio::task::spawn_blocking(move || {
+        std::panic::catch_unwind(|| partial_request(addr, head, &sent, Duration::from_secs(2)))
+    })
+    .await
+    .unwrap();
+    assert!(
+        waited.is_err(),
+        "a body of exactly 64 KiB was refused before it ended: {waited:?}"
+    );
+}
+
+/// Every service's health, each answering 503 naming `kv` within the bound.
+async fn assert_health_unavailable_within_bound(app: &TestApp, how: &str) {
+    for service in ["auth", "analytics", "notification"] {
+        let started = Instant::now();
+        let r = tokio::time::timeout(
+            PROMPT,
+            app.get_with(&format!("/{service}/health"), Cred::None),
+        )
+        .await
+        .unwrap_or_else(|_| panic!("{service} health hangs with Redis {how}"));
+        let took = started.elapsed();
+        r.assert_status(503);
+        assert_eq!(r.json["status"], "unavailable", "{}", r.text);
+        assert_eq!(r.json["checks"]["kv"], "failed", "{}", r.text);
+        assert!(
+            took <= HEALTH_BOUND,
+            "{service} health with Redis {how} took {took:?}, over the contract's {HEALTH_BOUND:?}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn health_answers_503_within_2_s_while_redis_is_paused_then_recovers() {
+    if skip_external("pauses its own Redis server") {
+        return;
+    }
+    let redis = redis_server();
+    let Some(app) = app()
+        .redis(redis.url())
+        .spawn_local("pauses the app's Redis server")
+        .await
+    else {
+        return;
+    };
+    for service in ["auth", "analytics", "notification"] {
+        app.get_with(&format!("/{service}/health"), Cred::None)
+            .await
+            .assert_status(200);
+    }
+    redis.pause(Duration::from_secs(8));
+    assert_health_unavailable_within_bound(&app, "paused").await;
+    // Once Redis answers again, so does health.
+    eventually(
+        "health is ok again after the pause",
+        Duration::from_secs(30),
+        || async {
+            let r = app.get_with("/analytics/health", Cred::None).await;
+            if r.status == 200 {
+                Ok(())
+            } else {
+                Err(format!("{} {}", r.status, r.text))
+            }
+        },
+    )
+    .await;
+}
+
+/// The store's name for an idempotency key's entry (see the notification
+/// domain's README): `idem:<sha256(key)>:<part>`.
+fn idempotency_entry(key: &str, part: &str) -> String {
+    let digest: String = Sha256::digest(key.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    format!("idem:{digest}:{part}")
+}
+
+/// The notification store's Redis database (the third store in the
+/// runtime config).
+const NOTIFICATION_DB: u32 = 2;
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_key_claimed_by_a_request_that_died_before_writing_its_state_is_taken_over() {
+    if skip_external("writes into its own Redis server") {
+        return;
+    }
+    let redis = redis_server();
+    let Some(app) = app()
+        .redis(redis.url())
+        .spawn_local("writes into the app's Redis server")
+        .await
+    else {
+        return;
+    };
+    let key = format!("stuck-{}", random_suffix());
+    let user = format!("ext-{}", random_suffix());
+    let body = json!({"user_id": user, "message": "stuck key"});
+    // A request claimed the key and crashed before writing its state.
+    let claim = idempotency_entry(&key, "claim");
+    assert_eq!(
+        redis_in_db(redis.addr(), NOTIFICATION_DB, &["INCRBY", &claim, "1"]),
+        ":1"
+    );
+
+    // Within the lease a repeat waits, then says the key is in progress.
+    app.notify_with_key(&key, &body)
+        .await
+        .assert_error(409, "idempotency_in_progress");
+    let unstarted = idempotency_entry(&key, "unstarted");
+    let seen: i64 = redis_in_db(redis.addr(), NOTIFICATION_DB, &["GET", &unstarted])
+        .parse()
+        .expect("the repeat recorded when it found the key without a state");
+
+    // The 60 s lease passes (moved back rather than waited for).
+    let long_ago = (seen - 61_000).to_string();
+    redis_in_db(
+        redis.addr(),
+        NOTIFICATION_DB,
+        &["SET", &unstarted, &long_ago],
+    );
+    let taken = app.notify_with_key(&key, &body).await;
+    taken.assert_status(202);
+    let id = taken.str_field("notification_id");
+    let again = app.notify_with_key(&key, &body).await;
+    again.assert_status(200);
+    assert_eq!(again.str_field("notification_id"), id, "{}", again.text);
+}
