@@ -5,8 +5,7 @@
 #   INTERNAL_API_KEY=... deploy/split/up.sh
 #
 # Environment (all optional except INTERNAL_API_KEY):
-#   SPIN_HOST          command that takes `up --from ...` (default: spin;
-#                      e.g. target/release/spin-test-host)
+#   SPIN_HOST          the spin command (default: spin)
 #   BIND               address to listen on (default 127.0.0.1)
 #   AUTH_PORT, ANALYTICS_PORT, NOTIFICATION_PORT (default 3001, 3002, 3003)
 #   RUNTIME_CONFIG     runtime config file (default runtime-config.toml;

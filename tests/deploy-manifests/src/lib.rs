@@ -3,9 +3,10 @@
 //! A SpinKube cluster validates every `SpinApp` against the
 //! `openAPIV3Schema` of the SpinApp CRD and drops (or, with strict field
 //! validation, rejects) fields the schema does not declare. This crate
-//! reproduces both checks offline, reading the CRD at test time from
-//! `../shared/spinkube/` beside the workspace root, so a manifest that a
-//! cluster would refuse fails `cargo test` instead.
+//! reproduces both checks, reading the CRD pinned in [`crd`], so a
+//! manifest that a cluster would refuse fails `cargo test` instead.
+
+pub mod crd;
 
 use std::collections::BTreeSet;
 use std::fmt;
@@ -15,19 +16,11 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize as _;
 use serde_json::Value;
 
-/// Where the SpinApp CRD is read from, relative to the workspace root.
-pub const CRD_RELATIVE_PATH: &str = "../shared/spinkube/core.spinkube.dev_spinapps.yaml";
-
 /// The workspace root (two levels above this crate).
 pub fn workspace_root() -> PathBuf {
     let here = Path::new(env!("CARGO_MANIFEST_DIR"));
     let root = here.join("../..");
     root.canonicalize().unwrap_or(root)
-}
-
-/// The SpinApp CRD's expected location.
-pub fn crd_path() -> PathBuf {
-    workspace_root().join(CRD_RELATIVE_PATH)
 }
 
 /// The directory holding the SpinKube manifests.
@@ -142,9 +135,10 @@ pub struct SpinAppSchema {
 }
 
 impl SpinAppSchema {
-    /// Loads the CRD from its shared location ([`crd_path`]).
-    pub fn load() -> Result<Self, Error> {
-        Self::load_from(&crd_path())
+    /// Loads the pinned CRD ([`crd::crd_path`]).
+    pub fn load() -> Result<Self, crd::CrdError> {
+        let path = crd::crd_path()?;
+        Self::load_from(&path).map_err(|e| crd::CrdError::Mismatch(e.0))
     }
 
     /// Loads the CRD from `path`; a missing file is an error that says where
@@ -153,8 +147,7 @@ impl SpinAppSchema {
         if !path.is_file() {
             return Err(err(format!(
                 "SpinApp CRD not found at {}: the manifest checks need SpinKube's \
-                 core.spinkube.dev_spinapps.yaml (spin-operator v0.6.1) in \
-                 ../shared/spinkube/ beside the workspace root",
+                 core.spinkube.dev_spinapps.yaml (spin-operator v0.6.1)",
                 path.display()
             )));
         }

@@ -4,15 +4,26 @@
 use std::fs;
 use std::path::Path;
 
+use deploy_manifests::crd::CrdError;
 use deploy_manifests::{
     AppVariable, Document, SpinAppSchema, VariableSource, app_variables, chaining_problems,
-    crd_path, documents_under, key_value_store_labels, runtime_config_store_labels,
-    secret_string_data, spinapp_variables, spinkube_dir, variable_problems, workspace_root,
+    documents_under, key_value_store_labels, runtime_config_store_labels, secret_string_data,
+    spinapp_variables, spinkube_dir, variable_problems, workspace_root,
 };
 use serde_json::{Value, json};
 
-fn schema() -> SpinAppSchema {
-    SpinAppSchema::load().unwrap_or_else(|e| panic!("{e}"))
+/// The CRD's schema; `None`, after saying so, only where the pinned CRD
+/// cannot be had at all (offline with nothing cached). A file that is not
+/// the pinned CRD fails.
+fn schema() -> Option<SpinAppSchema> {
+    match SpinAppSchema::load() {
+        Ok(schema) => Some(schema),
+        Err(CrdError::Unavailable(why)) => {
+            eprintln!("SKIPPED: the SpinApp schema check: {why}");
+            None
+        }
+        Err(CrdError::Mismatch(why)) => panic!("{why}"),
+    }
 }
 
 fn documents() -> Vec<Document> {
@@ -58,21 +69,15 @@ fn main_spinapp() -> Value {
 }
 
 #[test]
-fn crd_is_read_from_the_shared_directory() {
-    let path = crd_path();
-    assert!(
-        path.ends_with("shared/spinkube/core.spinkube.dev_spinapps.yaml"),
-        "{}",
-        path.display()
-    );
-    let schema = schema();
+fn the_pinned_crd_is_the_spinapp_schema() {
+    let Some(schema) = schema() else { return };
     assert_eq!(schema.api_version(), "core.spinkube.dev/v1alpha1");
     assert_eq!(schema.kind(), "SpinApp");
 }
 
 #[test]
 fn every_spinapp_manifest_satisfies_the_crd() {
-    let schema = schema();
+    let Some(schema) = schema() else { return };
     let mut failures = Vec::new();
     for doc in spinapps() {
         for violation in schema.violations(&doc.value) {
@@ -298,7 +303,8 @@ fn repository_redis_runtime_config_declares_every_store() {
 // The checks above are worth something only if they fail on a bad manifest.
 
 fn assert_rejected(manifest: &Value, expected: &str) {
-    let violations = schema().violations(manifest);
+    let Some(schema) = schema() else { return };
+    let violations = schema.violations(manifest);
     assert!(
         violations.iter().any(|v| v.contains(expected)),
         "expected a violation mentioning {expected:?}, got {violations:#?}"
@@ -307,7 +313,8 @@ fn assert_rejected(manifest: &Value, expected: &str) {
 
 #[test]
 fn the_real_manifest_is_accepted_so_the_mutations_below_are_meaningful() {
-    assert_eq!(schema().violations(&main_spinapp()), Vec::<String>::new());
+    let Some(schema) = schema() else { return };
+    assert_eq!(schema.violations(&main_spinapp()), Vec::<String>::new());
 }
 
 #[test]

@@ -1,7 +1,7 @@
-//! The whole application, run by the test host from the repository's
+//! The whole application, run by real `spin up` from the repository's
 //! spin.toml with fresh stores in a temporary directory.
 
-use spin_test_host::{HostConfig, RunningApp};
+use e2e::{SpinProcess, SpinUp};
 use std::path::PathBuf;
 use tempfile::TempDir;
 
@@ -15,7 +15,7 @@ pub fn repo_root() -> PathBuf {
 }
 
 pub struct App {
-    running: Option<RunningApp>,
+    running: Option<SpinProcess>,
     pub internal_key: String,
     _state: TempDir,
 }
@@ -35,25 +35,28 @@ impl App {
             );
         }
         let state = tempfile::tempdir().expect("a temporary directory");
-        // Relative store paths resolve against the runtime config's own
-        // directory, so a copy there gives this run fresh stores.
+        // Store paths pointed into the temporary directory: fresh stores.
         let runtime_config = state.path().join("runtime-config.toml");
-        std::fs::copy(root.join("runtime-config.toml"), &runtime_config)
-            .expect("copy runtime-config.toml");
+        let text = std::fs::read_to_string(root.join("runtime-config.toml"))
+            .expect("read runtime-config.toml");
+        std::fs::write(
+            &runtime_config,
+            e2e::rewrite_runtime_config(&text, state.path(), None),
+        )
+        .expect("write runtime-config.toml");
         let manifest = std::env::var_os("DOCS_BROWSER_MANIFEST")
             .map(PathBuf::from)
             .unwrap_or_else(|| root.join("spin.toml"));
         let internal_key = format!("docs-browser-{}", std::process::id());
-        let running = spin_test_host::start(HostConfig {
-            manifest,
+        let running = SpinUp {
+            from: manifest.to_string_lossy().into_owned(),
             runtime_config: Some(runtime_config),
-            listen: "127.0.0.1:0".parse().expect("a socket address"),
             variables: vec![("internal_api_key".into(), internal_key.clone())],
-            component_ids: Vec::new(),
-            log_dir: Some(state.path().join("logs")),
-        })
-        .await
-        .unwrap_or_else(|error| panic!("the test host could not start the app: {error:#}"));
+            dir: state.path().to_path_buf(),
+            ..SpinUp::default()
+        }
+        .start()
+        .await;
         Self {
             running: Some(running),
             internal_key,
@@ -61,12 +64,12 @@ impl App {
         }
     }
 
-    fn running(&self) -> &RunningApp {
+    fn running(&self) -> &SpinProcess {
         self.running.as_ref().expect("the app is running")
     }
 
     pub fn base_url(&self) -> String {
-        self.running().base_url().trim_end_matches('/').to_owned()
+        self.running().base_url()
     }
 
     /// The component's log lines (its stderr) that are JSON objects.

@@ -1,4 +1,4 @@
-//! What the docs browser test needs: the app running under the test host,
+//! What the docs browser test needs: the app running under real `spin up`,
 //! chromedriver, and a headless Chromium session with a page-error hook.
 
 mod app;

@@ -4,12 +4,12 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
+use crate::redis::{RedisServer, redis_server};
+use crate::reply::Reply;
+use crate::spin::{SpinProcess, SpinUp};
+use crate::util::{eventually, random_suffix, strong_password, unique_username};
 use reqwest::{Method, RequestBuilder};
 use serde_json::{Value, json};
-use spin_test_host::{HostConfig, RunningApp};
-
-use crate::reply::Reply;
-use crate::util::{eventually, random_suffix, strong_password, unique_username};
 
 /// The repository root (where `spin.toml` lives).
 pub fn repo_root() -> PathBuf {
@@ -59,18 +59,36 @@ pub type StateDir = Arc<tempfile::TempDir>;
 /// How an app is started; kept so that it can be restarted the same way.
 #[derive(Clone)]
 struct Settings {
+    /// A registry reference to run instead of the repository's spin.toml.
+    from_registry: Option<String>,
     variables: Vec<(String, String)>,
+    env: Vec<(String, String)>,
     components: Vec<String>,
     redis_url: Option<String>,
+    /// The Redis server this app started for itself (`E2E_STORE=redis`).
+    own_redis: Option<Arc<RedisServer>>,
     internal_key: String,
     listen: SocketAddr,
     state: StateDir,
 }
 
+/// Which stores an app gets when a scenario does not choose: SQLite files,
+/// or with `E2E_STORE=redis` a Redis server of its own, so that the whole
+/// suite also runs on the Redis runtime config.
+fn default_store_is_redis() -> bool {
+    match std::env::var("E2E_STORE").as_deref() {
+        Ok("redis") => true,
+        Ok("sqlite") | Ok("") | Err(_) => false,
+        Ok(other) => panic!("E2E_STORE={other}: expected sqlite or redis"),
+    }
+}
+
 /// Start configuring a local app (see [`AppBuilder::spawn_local`]).
 pub fn app() -> AppBuilder {
     AppBuilder {
+        from_registry: None,
         variables: Vec::new(),
+        env: Vec::new(),
         components: Vec::new(),
         redis_url: None,
         internal_key: None,
@@ -96,7 +114,9 @@ pub async fn spawn_app() -> TestApp {
 }
 
 pub struct AppBuilder {
+    from_registry: Option<String>,
     variables: Vec<(String, String)>,
+    env: Vec<(String, String)>,
     components: Vec<String>,
     redis_url: Option<String>,
     internal_key: Option<String>,
@@ -110,6 +130,20 @@ impl AppBuilder {
         let value = value.into();
         self.variables.retain(|(k, _)| k != name);
         self.variables.push((name.to_string(), value));
+        self
+    }
+
+    /// Run the app pushed to this (plain-HTTP) registry reference, as
+    /// `spin up --from <reference> --insecure`, instead of spin.toml.
+    pub fn from_registry(mut self, reference: impl Into<String>) -> Self {
+        self.from_registry = Some(reference.into());
+        self
+    }
+
+    /// Set an environment variable of the `spin up` process (e.g.
+    /// `OTEL_EXPORTER_OTLP_ENDPOINT`).
+    pub fn env(mut self, name: &str, value: impl Into<String>) -> Self {
+        self.env.push((name.to_string(), value.into()));
         self
     }
 
@@ -164,10 +198,17 @@ impl AppBuilder {
                     .expect("temp dir"),
             ),
         };
+        let own_redis = (self.redis_url.is_none() && default_store_is_redis())
+            .then(|| Arc::new(redis_server()));
         let settings = Settings {
+            from_registry: self.from_registry,
             variables: self.variables,
+            env: self.env,
             components: self.components,
-            redis_url: self.redis_url,
+            redis_url: self
+                .redis_url
+                .or_else(|| own_redis.as_ref().map(|redis| redis.url())),
+            own_redis,
             internal_key: self
                 .internal_key
                 .unwrap_or_else(|| format!("ik-{}{}", random_suffix(), random_suffix())),
@@ -263,14 +304,15 @@ fn redis_server_part(url: &str) -> String {
 async fn start_with(settings: Settings) -> TestApp {
     let root = repo_root();
     for id in ["auth", "analytics", "notification", "docs"] {
-        if !settings.components.is_empty() && !settings.components.iter().any(|c| c == id) {
+        let runs_here =
+            settings.components.is_empty() || settings.components.iter().any(|c| c == id);
+        if !runs_here || settings.from_registry.is_some() {
             continue;
         }
         let wasm = root.join(format!("target/wasm32-wasip2/release/{id}.wasm"));
         assert!(
             wasm.exists(),
-            "{} is missing: build the components first with \
-             `cargo build --target wasm32-wasip2 --release -p auth -p analytics -p notification -p docs`",
+            "{} is missing: build the components first with `spin build` (or ./scripts/test.sh)",
             wasm.display()
         );
     }
@@ -280,19 +322,27 @@ async fn start_with(settings: Settings) -> TestApp {
         settings.internal_key.clone(),
     )];
     variables.extend(settings.variables.iter().cloned());
-    let config = HostConfig {
-        manifest: root.join("spin.toml"),
-        runtime_config: Some(runtime_config),
-        listen: settings.listen,
-        variables,
-        component_ids: settings.components.clone(),
-        log_dir: Some(settings.state.path().join("logs")),
+    let (from, extra_args) = match &settings.from_registry {
+        Some(reference) => (reference.clone(), vec!["--insecure".to_string()]),
+        None => (
+            root.join("spin.toml").to_string_lossy().into_owned(),
+            Vec::new(),
+        ),
     };
-    let running = spin_test_host::start(config)
-        .await
-        .unwrap_or_else(|e| panic!("the test host failed to start the app: {e:#}"));
+    let running = SpinUp {
+        from,
+        runtime_config: Some(runtime_config),
+        listen: Some(settings.listen),
+        variables,
+        components: settings.components.clone(),
+        env: settings.env.clone(),
+        extra_args,
+        dir: settings.state.path().to_path_buf(),
+    }
+    .start()
+    .await;
     TestApp {
-        base_url: running.base_url().trim_end_matches('/').to_string(),
+        base_url: running.base_url(),
         internal_key: settings.internal_key.clone(),
         client: http_client(),
         running: Some(running),
@@ -306,13 +356,14 @@ pub struct TestApp {
     pub base_url: String,
     pub internal_key: String,
     pub client: reqwest::Client,
-    running: Option<RunningApp>,
+    running: Option<SpinProcess>,
     settings: Option<Settings>,
     nudge_by_traffic: AtomicBool,
 }
 
 impl TestApp {
-    /// Whether this app runs in-process (not an external deployment).
+    /// Whether this app runs here, under `spin up` (not an external
+    /// deployment).
     pub fn is_local(&self) -> bool {
         self.running.is_some()
     }
@@ -381,14 +432,22 @@ impl TestApp {
         start_with(settings).await
     }
 
-    /// Every `(key, value)` of the SQLite store `label` (local apps on the
-    /// default runtime config only), read from its file.
+    /// Every `(key, value)` of the store `label` (local apps only), read
+    /// from its SQLite file or from the Redis server the app started.
     pub fn stored_entries(&self, label: &str) -> Vec<(String, Vec<u8>)> {
         let settings = self.settings.as_ref().expect("stores of a local app");
-        assert!(
-            settings.redis_url.is_none(),
-            "stored_entries reads SQLite stores"
-        );
+        if settings.redis_url.is_some() {
+            let redis = settings
+                .own_redis
+                .as_ref()
+                .expect("stored_entries reads Redis stores the app started itself");
+            // The runtime config gives the stores databases in this order.
+            let db = ["auth", "analytics", "notification"]
+                .iter()
+                .position(|l| *l == label)
+                .unwrap_or_else(|| panic!("no store {label}"));
+            return redis.entries(db as u32);
+        }
         let path = settings.state.path().join(format!("{label}.db"));
         let db = rusqlite::Connection::open_with_flags(
             &path,

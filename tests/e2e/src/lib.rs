@@ -1,25 +1,29 @@
 //! Helpers for the black-box end-to-end suite in `tests/api`.
 //!
-//! [`spawn_app`] starts the real components (the `.wasm` files built from
-//! this repository) in the project's test host, in-process, on a random
-//! loopback port, with fresh stores in a temporary directory and a random
-//! internal key. When `E2E_BASE_URL` and `E2E_INTERNAL_KEY` are set it
+//! [`spawn_app`] runs the real components (the `.wasm` files built from
+//! this repository) under real `spin up` (`$SPIN`, else `spin` on `PATH`)
+//! on a random loopback port, with fresh stores in a temporary directory
+//! and a random internal key. When `E2E_BASE_URL` and `E2E_INTERNAL_KEY` are set it
 //! points at that running deployment instead, and the scenarios that must
 //! restart or reconfigure the app skip (see [`AppBuilder::spawn_local`]).
 
 mod app;
 mod peers;
+mod redis;
+mod registry;
 mod reply;
+mod spin;
 mod util;
 
 pub use app::{
     AppBuilder, Cred, StateDir, TestApp, TestUser, actions_of, app, external_deployment, repo_root,
     rewrite_runtime_config, spawn_app,
 };
-pub use peers::{
-    HangingPeer, RecordedRequest, WebhookServer, closed_port_url, free_port, redis_server,
-};
+pub use peers::{HangingPeer, RecordedRequest, WebhookServer, closed_port_url, free_port};
+pub use redis::{RedisServer, redis_server};
+pub use registry::{Registry, push, registry};
 pub use reply::{Reply, assert_rfc3339_utc, assert_uuid, assert_uuid_v4, detail_fields};
+pub use spin::{SpinProcess, SpinUp, spin_binary};
 pub use util::{
     eventually, random_suffix, skip_external, strong_password, unique_action, unique_username,
 };

@@ -1,5 +1,5 @@
 //! Stand-ins for the world outside the app: a closed port, a peer that
-//! never answers, a webhook receiver, and a Redis server.
+//! never answers, and a webhook receiver.
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
@@ -17,20 +17,6 @@ pub fn free_port() -> u16 {
 /// A URL on a loopback port that nothing listens on.
 pub fn closed_port_url() -> String {
     format!("http://127.0.0.1:{}", free_port())
-}
-
-/// A Redis server for this test (killed on drop). A missing `redis-server`
-/// is a failure with instructions, never a silent skip.
-pub fn redis_server() -> spin_test_host::testing::RedisServer {
-    let on_path = std::env::var_os("PATH")
-        .map(|p| std::env::split_paths(&p).any(|d| d.join("redis-server").is_file()))
-        .unwrap_or(false);
-    assert!(
-        on_path,
-        "redis-server is not installed: the Redis scenarios need it (Debian: apt-get install -y redis-server)"
-    );
-    spin_test_host::testing::RedisServer::start()
-        .unwrap_or_else(|e| panic!("could not start redis-server: {e:#}"))
 }
 
 /// Accepts TCP connections and never answers; stops on drop.

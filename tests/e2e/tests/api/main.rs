@@ -12,6 +12,7 @@ mod delivery;
 mod docs;
 mod health;
 mod notification;
+mod oci;
 mod redis;
 mod restart;
 mod split_deployment;

@@ -58,9 +58,7 @@ async fn the_app_runs_on_redis() {
     app.me(&token).await.assert_unauthorized_bearer();
 }
 
-async fn two_instances(
-    redis: &spin_test_host::testing::RedisServer,
-) -> Option<(Arc<TestApp>, Arc<TestApp>)> {
+async fn two_instances(redis: &RedisServer) -> Option<(Arc<TestApp>, Arc<TestApp>)> {
     let key = format!("ik-{}", random_suffix());
     let a = app()
         .redis(redis.url())

@@ -1,5 +1,5 @@
 //! What the auth service keeps: argon2id hashes, never a password or a
-//! token in the clear (read from the local app's SQLite files).
+//! token in the clear (read from the local app's stores).
 
 use e2e::*;
 
@@ -33,7 +33,7 @@ fn argon2id_params(bytes: &[u8]) -> Vec<(u64, u64, u64)> {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn passwords_are_argon2id_hashes_and_tokens_are_hashed() {
-    let Some(app) = app().spawn_local("reads the app's SQLite files").await else {
+    let Some(app) = app().spawn_local("reads the app's stores").await else {
         return;
     };
     let user = app.register_user().await;
