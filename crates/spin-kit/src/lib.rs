@@ -1,6 +1,7 @@
 //! The edge between Spin and the services. Everything here wraps a Spin API
 //! once, so the components stay short and the domain crates never see Spin.
 
+pub mod after_response;
 pub mod caller;
 pub mod config;
 pub mod health;
