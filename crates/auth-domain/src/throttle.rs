@@ -224,9 +224,16 @@ impl ThrottleView {
     }
 }
 
+/// Whole seconds from `now` to `until_ms`, rounded up, at most a window: a
+/// racing attempt may have recorded its failure with a clock read a moment
+/// after this request's `now`.
 fn seconds_until(until_ms: i64, now: Timestamp) -> Option<u64> {
     let remaining_ms = until_ms - now.unix_millis();
-    (remaining_ms > 0).then(|| (remaining_ms as u64).div_ceil(1000))
+    (remaining_ms > 0).then(|| {
+        (remaining_ms as u64)
+            .div_ceil(1000)
+            .min(WINDOW_SECONDS as u64)
+    })
 }
 
 /// The write that records failed claim `claim` of `bucket` at `now`.
@@ -320,6 +327,7 @@ mod tests {
     fn five_failures_lock_until_fifteen_minutes_after_the_last() {
         let five = view(40, &[0, 10, 20, 30, 40], None);
         assert_eq!(five.locked(at(40)), Some(900));
+        assert_eq!(five.locked(at(39)), Some(900), "never more than a window");
         assert_eq!(five.locked(at(41)), Some(899));
         assert_eq!(five.locked(at(939)), Some(1));
         assert_eq!(five.locked(at(940)), None);

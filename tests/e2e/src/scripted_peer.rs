@@ -95,25 +95,56 @@ async fn serve(
                 Some((k.trim().to_string(), v.trim().to_string()))
             })
             .collect();
-        // The outbound client sends Content-Length bodies.
-        let len: usize = headers
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case("content-length"))
-            .and_then(|(_, v)| v.parse().ok())
-            .unwrap_or(0);
-        while buf.len() < len {
-            let mut chunk = [0u8; 4096];
-            let n = stream.read(&mut chunk).await?;
-            if n == 0 {
-                return Ok(());
+        let header = |name: &str| {
+            headers
+                .iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case(name))
+                .map(|(_, v)| v.clone())
+        };
+        // Spin's outbound client sends bodies chunked.
+        let body = if header("transfer-encoding").is_some_and(|v| v.contains("chunked")) {
+            let mut body = Vec::new();
+            loop {
+                let line_end = loop {
+                    if let Some(i) = buf.windows(2).position(|w| w == b"\r\n") {
+                        break i;
+                    }
+                    read_more(&mut stream, &mut buf).await?;
+                };
+                let size_line = String::from_utf8_lossy(&buf[..line_end]).to_string();
+                let size =
+                    usize::from_str_radix(size_line.split(';').next().unwrap_or("0").trim(), 16)
+                        .unwrap_or(0);
+                buf.drain(..line_end + 2);
+                if size == 0 {
+                    // No trailers from our client: just the closing line.
+                    while buf.len() < 2 {
+                        read_more(&mut stream, &mut buf).await?;
+                    }
+                    buf.drain(..2);
+                    break;
+                }
+                while buf.len() < size + 2 {
+                    read_more(&mut stream, &mut buf).await?;
+                }
+                body.extend_from_slice(&buf[..size]);
+                buf.drain(..size + 2);
             }
-            buf.extend_from_slice(&chunk[..n]);
-        }
+            body
+        } else {
+            let len: usize = header("content-length")
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(0);
+            while buf.len() < len {
+                read_more(&mut stream, &mut buf).await?;
+            }
+            buf.drain(..len).collect()
+        };
         let request = RecordedRequest {
             method,
             path,
             headers,
-            body: buf.drain(..len).collect(),
+            body,
         };
         let decide = rule.lock().expect("lock").clone();
         let status = decide(&request);
@@ -126,4 +157,14 @@ async fn serve(
         stream.write_all(response.as_bytes()).await?;
         stream.write_all(body).await?;
     }
+}
+
+async fn read_more(stream: &mut TcpStream, buf: &mut Vec<u8>) -> std::io::Result<()> {
+    let mut chunk = [0u8; 4096];
+    let n = stream.read(&mut chunk).await?;
+    if n == 0 {
+        return Err(std::io::ErrorKind::UnexpectedEof.into());
+    }
+    buf.extend_from_slice(&chunk[..n]);
+    Ok(())
 }
