@@ -10,6 +10,8 @@
 #   AUTH_PORT, ANALYTICS_PORT, NOTIFICATION_PORT (default 3001, 3002, 3003)
 #   RUNTIME_CONFIG     runtime config file (default runtime-config.toml;
 #                      runtime-config.redis.toml works too)
+#   OTEL_EXPORTER_OTLP_ENDPOINT  export traces and logs there; each process
+#                      names itself seed-<service> (OTEL_SERVICE_NAME)
 # Stops all three when any of them exits or on Ctrl-C.
 set -euo pipefail
 
@@ -39,7 +41,7 @@ trap stop EXIT INT TERM
 start() {
     local component=$1 port=$2
     shift 2
-    "${host[@]}" up --from spin.toml --component-id "$component" \
+    OTEL_SERVICE_NAME="seed-$component" "${host[@]}" up --from spin.toml --component-id "$component" \
         --listen "$bind:$port" \
         --runtime-config-file "$runtime_config" \
         --variable "internal_api_key=$INTERNAL_API_KEY" \

@@ -11,7 +11,8 @@ use utoipa::ToSchema;
 #[derive(ToSchema)]
 #[allow(dead_code)]
 pub struct EventBody {
-    /// Makes the event idempotent: the same id again counts nothing.
+    /// Makes the event idempotent: the same id again for the same user
+    /// counts nothing (another user's event with this id is another event).
     /// Generated when absent.
     #[schema(format = Uuid, example = "0b5c3c1e-8f1a-4c7e-9a51-2f0d4e6b7a90")]
     event_id: Option<String>,
@@ -23,7 +24,11 @@ pub struct EventBody {
         example = "3f2b8c1a-1d2e-4f5a-8b9c-0d1e2f3a4b5c"
     )]
     user_id: Option<String>,
-    #[schema(pattern = "^[a-z][a-z0-9_.:-]{0,63}$", example = "login")]
+    /// With a bearer token: not one of the system's actions (`register`,
+    /// `login`, `login_failed`, `logout`), one of `client_actions` when the
+    /// operator set that list, and at most 10 names per user that the
+    /// service has not seen before.
+    #[schema(pattern = "^[a-z][a-z0-9_.:-]{0,63}$", example = "page.view")]
     action: String,
     /// RFC 3339; now when absent.
     #[schema(format = DateTime, example = "2026-11-24T19:20:00Z")]

@@ -11,17 +11,37 @@ pub enum Unexpected {
     /// Only this crate writes index slots, always with a valid name.
     #[error("action index slot {slot} does not hold an action name")]
     CorruptIndex { slot: u64 },
+    /// Counting failed after the event was claimed. When `released`, what
+    /// had been counted was reversed and the claim released, so the
+    /// sender's retry counts the event; otherwise the undo failed too and
+    /// the retry will be a duplicate (the event is undercounted).
+    #[error("counting a claimed event failed ({cause}); {}", if *released {
+        "its counts were reversed and the claim released for a retry"
+    } else {
+        "undoing it failed too: the claim stands, a retry is a duplicate"
+    })]
+    CountingFailed { cause: StoreError, released: bool },
 }
 
-/// Why an event was not recorded.
+/// Why an event was not recorded. Every refusal comes before the event is
+/// claimed, so the same event may be sent again once the cause is gone.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum RecordError {
-    /// A new action name while the index is full; nothing was claimed, so
-    /// the event may be sent again once the limit is raised.
+    /// A new action name while the index is full (for users, while the
+    /// part of it open to users is full).
     #[error(
         "is a new action, and the service already tracks its maximum of {limit} distinct actions"
     )]
     TooManyActions { limit: u64 },
+    /// One of the actions the system itself emits, sent by a user.
+    #[error("this action is recorded by the system only")]
+    ReservedAction,
+    /// An action outside the operator's list of client actions, sent by a user.
+    #[error("this action is not one users may record")]
+    ActionNotAllowed,
+    /// A user who has already introduced its share of new action names.
+    #[error("each user may introduce at most {limit} new action names")]
+    ActionQuotaExceeded { limit: u64 },
     #[error(transparent)]
     Unexpected(#[from] Unexpected),
 }

@@ -8,8 +8,9 @@
 //! on one new name both take slots; readers fold the repeat. A writer that
 //! dies between taking and filling its slot leaves it empty; readers skip it.
 //! A name is in the index before any count of it exists, so no count is ever
-//! invisible to the metrics.
+//! invisible to the metrics, and an action that has a counter is indexed.
 
+use crate::backend::Backend;
 use crate::error::{RecordError, Unexpected};
 use crate::event::Action;
 use crate::keys;
@@ -31,20 +32,18 @@ pub(crate) fn slots_from(value: Option<&[u8]>) -> Result<u64, Unexpected> {
     Ok(u64::try_from(slots).unwrap_or(0))
 }
 
-pub(crate) fn slots(store: &impl KeyValueStore) -> Result<u64, Unexpected> {
-    Ok(u64::try_from(store.counter(keys::ACTION_SLOTS)?).unwrap_or(0))
+/// The keys of the first `slots` slots (at most `MAX_ACTIONS`).
+pub(crate) fn slot_keys(slots: u64) -> Vec<String> {
+    (1..=slots.min(MAX_ACTIONS))
+        .map(keys::action_slot)
+        .collect()
 }
 
-/// The distinct names in the first `slots` slots, sorted; one round trip.
-pub(crate) fn names(store: &impl KeyValueStore, slots: u64) -> Result<Vec<Action>, Unexpected> {
-    let slot_numbers: Vec<u64> = (1..=slots.min(MAX_ACTIONS)).collect();
-    let keys: Vec<String> = slot_numbers
-        .iter()
-        .copied()
-        .map(keys::action_slot)
-        .collect();
+/// The distinct names in `values`, the contents of the slots `slot_keys`
+/// named, sorted.
+pub(crate) fn names_in(values: Vec<Option<Vec<u8>>>) -> Result<Vec<Action>, Unexpected> {
     let mut names = BTreeSet::new();
-    for (slot, value) in slot_numbers.into_iter().zip(store.get_many(&keys)?) {
+    for (slot, value) in (1..).zip(values) {
         let Some(bytes) = value else {
             continue;
         };
@@ -57,20 +56,31 @@ pub(crate) fn names(store: &impl KeyValueStore, slots: u64) -> Result<Vec<Action
     Ok(names.into_iter().collect())
 }
 
-/// Adds `action`, which was missing from an index of `slots_seen` slots.
-/// Two writes: the slot claim and the name.
+/// The distinct names in the first `slots` slots, sorted.
+pub(crate) fn names(
+    store: &impl KeyValueStore,
+    backend: Backend,
+    slots: u64,
+) -> Result<Vec<Action>, Unexpected> {
+    names_in(backend.read_many(store, &slot_keys(slots))?)
+}
+
+/// Adds `action`, which was missing from an index of `slots_seen` slots,
+/// unless that would take a slot beyond `limit`. Two writes: the slot claim
+/// and the name.
 pub(crate) fn add(
     store: &impl KeyValueStore,
     action: &Action,
     slots_seen: u64,
+    limit: u64,
 ) -> Result<(), RecordError> {
-    let full = RecordError::TooManyActions { limit: MAX_ACTIONS };
-    if slots_seen >= MAX_ACTIONS {
+    let full = RecordError::TooManyActions { limit };
+    if slots_seen >= limit {
         return Err(full);
     }
     let slot = u64::try_from(store.increment(keys::ACTION_SLOTS, 1)?).unwrap_or(0);
     // Racers took the last free slots between our read and our claim.
-    if slot == 0 || slot > MAX_ACTIONS {
+    if slot == 0 || slot > limit {
         return Err(full);
     }
     store.set(&keys::action_slot(slot), action.as_str().as_bytes())?;
@@ -86,29 +96,37 @@ mod tests {
         Action::parse(name.to_owned()).unwrap()
     }
 
+    fn slots(store: &InMemoryStore) -> u64 {
+        slots_from(store.get(keys::ACTION_SLOTS).unwrap().as_deref()).unwrap()
+    }
+
     #[test]
     fn names_fold_repeats_and_skip_slots_whose_writer_died() {
         let store = InMemoryStore::redis_like();
-        add(&store, &action("login"), 0).unwrap();
+        add(&store, &action("login"), 0, MAX_ACTIONS).unwrap();
         // A writer that took slot 2 and died before writing the name.
         store.increment(keys::ACTION_SLOTS, 1).unwrap();
         // Two racers that both added "logout".
-        add(&store, &action("logout"), 2).unwrap();
-        add(&store, &action("logout"), 2).unwrap();
-        let slots = slots(&store).unwrap();
-        assert_eq!(slots, 4);
-        assert_eq!(
-            names(&store, slots).unwrap(),
-            [action("login"), action("logout")]
-        );
+        add(&store, &action("logout"), 2, MAX_ACTIONS).unwrap();
+        add(&store, &action("logout"), 2, MAX_ACTIONS).unwrap();
+        assert_eq!(slots(&store), 4);
+        for backend in [Backend::RedisLike, Backend::SqliteLike] {
+            assert_eq!(
+                names(&store, backend, 4).unwrap(),
+                [action("login"), action("logout")]
+            );
+        }
     }
 
     #[test]
     fn a_slot_with_something_else_than_a_name_is_corruption() {
         let store = InMemoryStore::sqlite_like();
-        add(&store, &action("login"), 0).unwrap();
+        add(&store, &action("login"), 0, MAX_ACTIONS).unwrap();
         store.set(&keys::action_slot(1), b"Not An Action").unwrap();
-        assert_eq!(names(&store, 1), Err(Unexpected::CorruptIndex { slot: 1 }));
+        assert_eq!(
+            names(&store, Backend::SqliteLike, 1),
+            Err(Unexpected::CorruptIndex { slot: 1 })
+        );
     }
 
     #[test]
@@ -117,18 +135,37 @@ mod tests {
         store
             .increment(keys::ACTION_SLOTS, i64::try_from(MAX_ACTIONS).unwrap() - 1)
             .unwrap();
-        add(&store, &action("last"), MAX_ACTIONS - 1).unwrap();
+        add(&store, &action("last"), MAX_ACTIONS - 1, MAX_ACTIONS).unwrap();
         let full = Err(RecordError::TooManyActions { limit: MAX_ACTIONS });
         // Seen full: refused without a write.
         let writes = store.writes();
-        assert_eq!(add(&store, &action("refused"), MAX_ACTIONS), full);
+        assert_eq!(
+            add(&store, &action("refused"), MAX_ACTIONS, MAX_ACTIONS),
+            full
+        );
         assert_eq!(store.writes(), writes);
         // Seen with room, but a racer took the last slot first.
-        assert_eq!(add(&store, &action("late"), MAX_ACTIONS - 1), full);
+        assert_eq!(
+            add(&store, &action("late"), MAX_ACTIONS - 1, MAX_ACTIONS),
+            full
+        );
         store
             .set(&keys::action_slot(MAX_ACTIONS + 1), b"beyond")
             .unwrap();
-        let slots = slots(&store).unwrap();
-        assert_eq!(names(&store, slots).unwrap(), [action("last")]);
+        let slots = slots(&store);
+        assert_eq!(
+            names(&store, Backend::SqliteLike, slots).unwrap(),
+            [action("last")]
+        );
+    }
+
+    #[test]
+    fn a_lower_limit_stops_earlier() {
+        let store = InMemoryStore::sqlite_like();
+        add(&store, &action("a"), 0, 1).unwrap();
+        assert_eq!(
+            add(&store, &action("b"), 0, 1),
+            Err(RecordError::TooManyActions { limit: 1 })
+        );
     }
 }

@@ -12,8 +12,20 @@ pub(crate) fn action_slot(slot: u64) -> String {
 }
 
 /// Counter: the dedupe claim of an event; whoever raises it to 1 counts it.
-pub(crate) fn event_claim(id: &EventId) -> String {
-    format!("event:{id}")
+/// Scoped to the event's user, as idempotency keys are to their client: one
+/// user's id can never turn another user's event into a duplicate.
+pub(crate) fn event_claim(user: &UserId, id: &EventId) -> String {
+    format!("event:{}/{id}", user.key_digest())
+}
+
+/// Counter: events of all actions and users. Kept only where writes are as
+/// cheap as reads (see `backend`); elsewhere the total is summed on read.
+pub(crate) const TOTAL_COUNT: &str = "count:total";
+
+/// Counter: index slots taken on behalf of `user` (a bearer user's quota of
+/// new action names).
+pub(crate) fn user_new_actions(user: &UserId) -> String {
+    format!("quota:new-actions:{}", user.key_digest())
 }
 
 /// Counter: events of `action`, all users.
@@ -38,6 +50,8 @@ mod tests {
         assert!(user_action_count(&user, &action).len() <= 256);
         assert!(action_count(&action).len() <= 256);
         assert!(action_slot(u64::MAX).len() <= 256);
+        assert!(event_claim(&user, &EventId::generate()).len() <= 256);
+        assert!(user_new_actions(&user).len() <= 256);
     }
 
     #[test]
@@ -51,5 +65,13 @@ mod tests {
         assert_ne!(pair("a:b", "c"), pair("a", "b:c"));
         assert_ne!(pair("u", "a"), pair("u", "b"));
         assert_ne!(pair("u", "a"), pair("v", "a"));
+    }
+
+    #[test]
+    fn one_event_id_claims_a_key_per_user() {
+        let id = EventId::generate();
+        let claim = |user: &str| event_claim(&UserId::parse(user.into()).unwrap(), &id);
+        assert_ne!(claim("alice"), claim("bob"));
+        assert_eq!(claim("alice"), claim("alice"));
     }
 }

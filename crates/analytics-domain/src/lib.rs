@@ -4,6 +4,8 @@
 //! number of events or users. See README.md for the store operations each
 //! use case performs.
 
+mod backend;
+mod client;
 mod counts;
 mod error;
 mod event;
@@ -12,6 +14,7 @@ mod keys;
 mod sender;
 mod service;
 
+pub use client::{ClientActions, ClientActionsError, USER_ACTION_SLOTS, USER_NEW_ACTIONS};
 pub use counts::ActionCounts;
 pub use error::{RecordError, Unexpected};
 pub use event::{

@@ -1,24 +1,34 @@
 //! Recording events exactly once and reading the counts.
 //!
-//! Store operations of `record`, in order (see README.md for the costs):
-//! 1. read the index size and the event's claim together;
-//! 2. read the index names;
-//! 3. if the action is new: take a slot and write the name (two writes, once
-//!    per action name, before anything counts it);
-//! 4. `increment` the event's claim: only the caller that raises it to 1
-//!    counts the event, so racing repeats and redeliveries count nothing;
-//! 5. `increment` the action's counter, then the user's counter for it;
-//! 6. read the action counters for `total_events`.
+//! Store operations of `record` (see README.md for the costs):
+//! 1. read the action's counter: if it exists, the action is indexed, and
+//!    its encoding tells the backend (see `backend`);
+//! 2. only for an action never counted: read the index and, if the name is
+//!    missing, admit it (a user's quota) and take a slot for it (two writes,
+//!    once per action name, before anything counts it);
+//! 3. `increment` the event's claim (scoped to its user): only the caller
+//!    that raises it to 1 counts the event, so racing repeats and
+//!    redeliveries count nothing;
+//! 4. `increment` the action's counter, then the user's counter for it (and,
+//!    on a Redis-like store, the overall total); if one fails, reverse the
+//!    ones raised and release the claim, so that the sender's retry counts
+//!    the event;
+//! 5. on a SQLite-like store, read the action counters for `total_events`.
 //!
-//! The overall total is the sum of the action counters rather than a counter
-//! of its own: a read is far cheaper than a write, and a sum cannot drift
-//! from its parts.
+//! On a SQLite-like store a read of the claim comes before its increment, so
+//! that a sequential repeat costs no write; on a Redis-like store the
+//! increment costs no more than that read would.
 
+use crate::backend::Backend;
+use crate::client::{self, ClientActions, USER_ACTION_SLOTS};
 use crate::counts::ActionCounts;
 use crate::error::{RecordError, Unexpected};
 use crate::event::{Action, EventId, Metadata, UserId};
-use crate::{index, keys};
-use service_kit::{Clock, KeyValueStore, Timestamp};
+use crate::index::{self, MAX_ACTIONS};
+use crate::keys;
+use crate::sender::Sender;
+use service_kit::kv::decode_counter;
+use service_kit::{Clock, KeyValueStore, StoreError, Timestamp};
 
 /// An event as submitted: every field valid, the optional ones maybe absent.
 #[derive(Debug, Clone, PartialEq)]
@@ -45,12 +55,19 @@ pub struct Event {
 pub enum Recording {
     /// Counted now; `total_events` includes it.
     Recorded { event: Event, total_events: u64 },
-    /// This event id was counted before (or is being counted by a racer);
-    /// nothing changed.
+    /// This user's event id was counted before (or is being counted by a
+    /// racer); nothing changed.
     Duplicate {
         event_id: EventId,
         total_events: u64,
     },
+}
+
+/// Where an action never counted before stands after step 2.
+enum Indexing {
+    Indexed(Backend),
+    /// A sequential repeat, found before anything was written.
+    Repeat(Recording),
 }
 
 /// The analytics service over its ports: a Spin-like key-value store (whose
@@ -58,14 +75,35 @@ pub enum Recording {
 pub struct Analytics<S, C> {
     store: S,
     clock: C,
+    client_actions: ClientActions,
 }
 
 impl<S: KeyValueStore, C: Clock> Analytics<S, C> {
+    /// A service whose users may record any action that is not reserved.
     pub fn new(store: S, clock: C) -> Self {
-        Self { store, clock }
+        Self {
+            store,
+            clock,
+            client_actions: ClientActions::Any,
+        }
     }
 
-    pub fn record(&self, submission: Submission) -> Result<Recording, RecordError> {
+    /// Users may record only `client_actions` (the internal key, anything).
+    pub fn with_client_actions(mut self, client_actions: ClientActions) -> Self {
+        self.client_actions = client_actions;
+        self
+    }
+
+    /// Records `submission` for `sender`, who may record it for
+    /// `submission.user_id` (see `Sender::subject`).
+    pub fn record(
+        &self,
+        sender: &Sender,
+        submission: Submission,
+    ) -> Result<Recording, RecordError> {
+        if let Sender::User(_) = sender {
+            self.client_actions.check(&submission.action)?;
+        }
         let event = Event {
             id: submission.event_id.unwrap_or_else(EventId::generate),
             timestamp: submission.timestamp.unwrap_or_else(|| self.clock.now()),
@@ -73,75 +111,205 @@ impl<S: KeyValueStore, C: Clock> Analytics<S, C> {
             action: submission.action,
             metadata: submission.metadata,
         };
-        let claim = keys::event_claim(&event.id);
-        let [slots, earlier_claim] = self.read_pair(keys::ACTION_SLOTS, &claim)?;
+        let claim = keys::event_claim(&event.user_id, &event.id);
+        let backend = match self.store.get(&keys::action_count(&event.action))? {
+            Some(counter) => Backend::of_counter(&counter),
+            None => match self.index_action(sender, &event, &claim)? {
+                Indexing::Indexed(backend) => backend,
+                Indexing::Repeat(recording) => return Ok(recording),
+            },
+        };
+        match backend {
+            Backend::SqliteLike => self.record_summing(event, &claim),
+            Backend::RedisLike => self.record_counting(event, &claim),
+        }
+    }
+
+    /// Events per action over all users; reads at most `MAX_ACTIONS` + 1
+    /// keys per counter kind, whatever the number of events or users.
+    pub fn action_counts(&self) -> Result<ActionCounts, Unexpected> {
+        match self.indexed_actions()? {
+            None => Ok(ActionCounts::default()),
+            Some((backend, actions)) => self.counts_of(backend, &actions, keys::action_count),
+        }
+    }
+
+    /// `user`'s events per action; zeros for a user never seen.
+    pub fn user_counts(&self, user: &UserId) -> Result<ActionCounts, Unexpected> {
+        match self.indexed_actions()? {
+            None => Ok(ActionCounts::default()),
+            Some((backend, actions)) => self.counts_of(backend, &actions, |action| {
+                keys::user_action_count(user, action)
+            }),
+        }
+    }
+
+    /// Step 2, for an action without a counter: make sure it is indexed.
+    fn index_action(
+        &self,
+        sender: &Sender,
+        event: &Event,
+        claim: &str,
+    ) -> Result<Indexing, RecordError> {
+        let slots_counter = self.store.get(keys::ACTION_SLOTS)?;
+        let slots = index::slots_from(slots_counter.as_deref())?;
+        if let Some(claimed) = self.store.get(claim)? {
+            let total_events = self.total(Backend::of_counter(&claimed))?;
+            return Ok(Indexing::Repeat(Recording::Duplicate {
+                event_id: event.id,
+                total_events,
+            }));
+        }
+        let backend = slots_counter.as_deref().map(Backend::of_counter);
+        let names = match backend {
+            Some(backend) => index::names(&self.store, backend, slots)?,
+            None => Vec::new(),
+        };
+        if names.binary_search(&event.action).is_err() {
+            let limit = match sender {
+                Sender::User(user) => {
+                    client::admit_new_name(&self.store, user, slots)?;
+                    USER_ACTION_SLOTS
+                }
+                Sender::Service => MAX_ACTIONS,
+            };
+            index::add(&self.store, &event.action, slots, limit)?;
+        }
+        match backend {
+            Some(backend) => Ok(Indexing::Indexed(backend)),
+            // A store without an index until now: the slot just taken shows
+            // which backend it is. Nothing is claimed yet, so an error here
+            // leaves the event free for a retry.
+            None => {
+                let counter = self.store.get(keys::ACTION_SLOTS)?.ok_or_else(|| {
+                    StoreError::Unavailable("the action index counter vanished".to_owned())
+                })?;
+                Ok(Indexing::Indexed(Backend::of_counter(&counter)))
+            }
+        }
+    }
+
+    /// Steps 3–5 where reads are batched and writes are dear: the claim and
+    /// the index size in one read, three increments, the total summed.
+    fn record_summing(&self, event: Event, claim: &str) -> Result<Recording, RecordError> {
+        let backend = Backend::SqliteLike;
+        let read = self
+            .store
+            .get_many(&[claim.to_owned(), keys::ACTION_SLOTS.to_owned()])?;
+        let [earlier_claim, slots] = <[_; 2]>::try_from(read)
+            .map_err(|_| StoreError::Unavailable("get_many answered another count".to_owned()))?;
         let slots = index::slots_from(slots.as_deref())?;
-        let mut actions = index::names(&self.store, slots)?;
-
-        // A plain read answers sequential repeats (redeliveries) without a write.
-        if earlier_claim.is_some() {
-            return self.duplicate(event.id, &actions);
+        let won = earlier_claim.is_none() && self.store.increment(claim, 1)? == 1;
+        if !won {
+            return Ok(Recording::Duplicate {
+                event_id: event.id,
+                total_events: self.summed_total(backend, slots)?,
+            });
         }
-        if let Err(position) = actions.binary_search(&event.action) {
-            index::add(&self.store, &event.action, slots)?;
-            actions.insert(position, event.action.clone());
-        }
-        if self.store.increment(&claim, 1)? != 1 {
-            return self.duplicate(event.id, &actions);
-        }
-        // If the instance dies here the claim stands and the counts below are
-        // lost; the reverse order would count racing repeats twice.
-        self.store
-            .increment(&keys::action_count(&event.action), 1)?;
-        self.store
-            .increment(&keys::user_action_count(&event.user_id, &event.action), 1)?;
-
-        let total_events = self.counts_of(&actions, keys::action_count)?.total;
+        self.count(&event, claim, backend)?;
+        let total_events = self.summed_total(backend, slots)?;
         Ok(Recording::Recorded {
             event,
             total_events,
         })
     }
 
-    /// Events per action over all users; reads at most `MAX_ACTIONS` + 1
-    /// keys per counter kind, whatever the number of events or users.
-    pub fn action_counts(&self) -> Result<ActionCounts, Unexpected> {
-        let actions = index::names(&self.store, index::slots(&self.store)?)?;
-        self.counts_of(&actions, keys::action_count)
-    }
-
-    /// `user`'s events per action; zeros for a user never seen.
-    pub fn user_counts(&self, user: &UserId) -> Result<ActionCounts, Unexpected> {
-        let actions = index::names(&self.store, index::slots(&self.store)?)?;
-        self.counts_of(&actions, |action| keys::user_action_count(user, action))
-    }
-
-    fn duplicate(&self, event_id: EventId, actions: &[Action]) -> Result<Recording, RecordError> {
-        let total_events = self.counts_of(actions, keys::action_count)?.total;
-        Ok(Recording::Duplicate {
-            event_id,
+    /// Steps 3–4 where every key is a round trip and writes are cheap: no
+    /// read at all, four increments, the last of which is the total.
+    fn record_counting(&self, event: Event, claim: &str) -> Result<Recording, RecordError> {
+        let backend = Backend::RedisLike;
+        if self.store.increment(claim, 1)? != 1 {
+            return Ok(Recording::Duplicate {
+                event_id: event.id,
+                total_events: self.total(backend)?,
+            });
+        }
+        let raised = self.count(&event, claim, backend)?;
+        let total_events = raised
+            .last()
+            .map_or(0, |total| u64::try_from(*total).unwrap_or(0));
+        Ok(Recording::Recorded {
+            event,
             total_events,
         })
     }
 
-    /// One round trip for the counters of every action.
+    /// Raises the counters of an event whose claim this caller won, and
+    /// returns their new values. If an increment fails, the ones already
+    /// raised are reversed and the claim released before the error goes
+    /// back, so that the sender's retry counts the event instead of meeting
+    /// a duplicate.
+    fn count(&self, event: &Event, claim: &str, backend: Backend) -> Result<Vec<i64>, Unexpected> {
+        let mut counters = vec![
+            keys::action_count(&event.action),
+            keys::user_action_count(&event.user_id, &event.action),
+        ];
+        if backend.keeps_total() {
+            counters.push(keys::TOTAL_COUNT.to_owned());
+        }
+        let mut raised = Vec::with_capacity(counters.len());
+        for key in &counters {
+            match self.store.increment(key, 1) {
+                Ok(value) => raised.push(value),
+                Err(cause) => return Err(self.undo(claim, &counters[..raised.len()], cause)),
+            }
+        }
+        Ok(raised)
+    }
+
+    /// Reverses `raised` (newest first), then releases `claim`. The claim is
+    /// released only when every reversal succeeded: a retry that found it
+    /// free while a count of the first attempt remained would count the
+    /// event twice; kept, it makes the retry a duplicate (an undercount).
+    fn undo(&self, claim: &str, raised: &[String], cause: StoreError) -> Unexpected {
+        let reversed = raised
+            .iter()
+            .rev()
+            .all(|key| self.store.increment(key, -1).is_ok());
+        let released = reversed && self.store.delete(claim).is_ok();
+        Unexpected::CountingFailed { cause, released }
+    }
+
+    /// Events recorded so far, the backend's cheapest way.
+    fn total(&self, backend: Backend) -> Result<u64, Unexpected> {
+        if backend.keeps_total() {
+            return Ok(u64::try_from(self.store.counter(keys::TOTAL_COUNT)?).unwrap_or(0));
+        }
+        let slots = index::slots_from(self.store.get(keys::ACTION_SLOTS)?.as_deref())?;
+        self.summed_total(backend, slots)
+    }
+
+    /// The sum of the action counters of the first `slots` index slots.
+    fn summed_total(&self, backend: Backend, slots: u64) -> Result<u64, Unexpected> {
+        let actions = index::names(&self.store, backend, slots)?;
+        Ok(self.counts_of(backend, &actions, keys::action_count)?.total)
+    }
+
+    /// The backend and the indexed names, or `None` while nothing is indexed.
+    fn indexed_actions(&self) -> Result<Option<(Backend, Vec<Action>)>, Unexpected> {
+        let Some(counter) = self.store.get(keys::ACTION_SLOTS)? else {
+            return Ok(None);
+        };
+        let backend = Backend::of_counter(&counter);
+        let slots = index::slots_from(Some(&counter))?;
+        Ok(Some((backend, index::names(&self.store, backend, slots)?)))
+    }
+
+    /// The counters of every action, in the fewest round trips.
     fn counts_of(
         &self,
+        backend: Backend,
         actions: &[Action],
         key: impl Fn(&Action) -> String,
     ) -> Result<ActionCounts, Unexpected> {
         let keys: Vec<String> = actions.iter().map(key).collect();
-        let counters = self.store.counters(&keys)?;
+        let values = backend.read_many(&self.store, &keys)?;
+        let mut counters = Vec::with_capacity(keys.len());
+        for (key, value) in keys.iter().zip(values) {
+            counters.push(value.map_or(Ok(0), |bytes| decode_counter(key, &bytes))?);
+        }
         Ok(ActionCounts::from_counters(
             actions.iter().cloned().zip(counters),
         ))
-    }
-
-    fn read_pair(&self, first: &str, second: &str) -> Result<[Option<Vec<u8>>; 2], Unexpected> {
-        let values = self
-            .store
-            .get_many(&[first.to_owned(), second.to_owned()])?;
-        let mut values = values.into_iter();
-        Ok([values.next().flatten(), values.next().flatten()])
     }
 }

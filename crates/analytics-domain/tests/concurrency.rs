@@ -3,7 +3,7 @@
 
 mod support;
 
-use analytics_domain::{EventId, Recording};
+use analytics_domain::{EventId, Recording, Sender};
 use std::collections::BTreeMap;
 use std::sync::Barrier;
 use std::thread;
@@ -27,7 +27,7 @@ fn distinct_events_from_many_threads_are_counted_exactly() {
                     for n in 0..EVENTS_PER_THREAD {
                         let i = thread_number * EVENTS_PER_THREAD + n;
                         let submission = fresh(USERS[i % USERS.len()], ACTIONS[i % ACTIONS.len()]);
-                        let recording = analytics.record(submission).unwrap();
+                        let recording = analytics.record(&Sender::Service, submission).unwrap();
                         assert!(matches!(recording, Recording::Recorded { .. }));
                     }
                 });
@@ -64,6 +64,15 @@ fn distinct_events_from_many_threads_are_counted_exactly() {
             }
             assert_eq!(counts.total, counts.actions.values().sum::<u64>());
         }
+        // The next event's running total: a sum on one backend, a counter
+        // of its own on the other; both exact after the burst.
+        let Recording::Recorded { total_events, .. } = analytics
+            .record(&Sender::Service, fresh("late", "login"))
+            .unwrap()
+        else {
+            panic!("a new event is recorded");
+        };
+        assert_eq!(total_events, total as u64 + 1);
     }
 }
 
@@ -84,7 +93,9 @@ fn one_hot_counter_stays_exact_at_high_contention() {
                     let analytics = service(store);
                     start.wait();
                     for _ in 0..HOT_EVENTS {
-                        analytics.record(fresh("hot-user", "hot")).unwrap();
+                        analytics
+                            .record(&Sender::Service, fresh("hot-user", "hot"))
+                            .unwrap();
                     }
                 });
             }
@@ -110,7 +121,9 @@ fn the_same_event_from_many_threads_at_once_is_counted_once() {
                     scope.spawn(move || {
                         let analytics = service(store);
                         start.wait();
-                        analytics.record(event(Some(id), "racer", "race")).unwrap()
+                        analytics
+                            .record(&Sender::Service, event(Some(id), "racer", "race"))
+                            .unwrap()
                     })
                 })
                 .collect();
@@ -142,7 +155,9 @@ fn a_new_action_raced_by_many_threads_is_listed_once_and_counted_fully() {
                 scope.spawn(move || {
                     let analytics = service(store);
                     start.wait();
-                    analytics.record(fresh("u", "brand.new")).unwrap();
+                    analytics
+                        .record(&Sender::Service, fresh("u", "brand.new"))
+                        .unwrap();
                 });
             }
         });

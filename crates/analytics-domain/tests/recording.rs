@@ -5,8 +5,8 @@
 mod support;
 
 use analytics_domain::{
-    ActionCounts, Analytics, EventId, MAX_ACTIONS, Metadata, RecordError, Recording, Submission,
-    Unexpected,
+    ActionCounts, Analytics, EventId, MAX_ACTIONS, Metadata, RecordError, Recording, Sender,
+    Submission, Unexpected,
 };
 use service_kit::kv::InMemoryStore;
 use service_kit::{Clock, StoreError, Timestamp};
@@ -26,7 +26,7 @@ fn a_repeat_after_a_restart_is_a_duplicate_and_changes_no_count() {
     for store in stores() {
         let id = EventId::generate();
         let first = service(&store)
-            .record(event(Some(id), "alice", "login"))
+            .record(&Sender::Service, event(Some(id), "alice", "login"))
             .unwrap();
         assert!(matches!(
             first,
@@ -38,13 +38,13 @@ fn a_repeat_after_a_restart_is_a_duplicate_and_changes_no_count() {
         let before = service(&store).action_counts().unwrap();
 
         // A new instance over the same store, as after a restart; the repeat
-        // may even name another user and action: it is still the same event.
+        // may even name another action: it is still the same event.
         let restarted = service(&store);
         for repeat in [
             event(Some(id), "alice", "login"),
-            event(Some(id), "bob", "logout"),
+            event(Some(id), "alice", "logout"),
         ] {
-            let again = restarted.record(repeat).unwrap();
+            let again = restarted.record(&Sender::Service, repeat).unwrap();
             assert_eq!(
                 again,
                 Recording::Duplicate {
@@ -54,7 +54,45 @@ fn a_repeat_after_a_restart_is_a_duplicate_and_changes_no_count() {
             );
         }
         assert_eq!(restarted.action_counts().unwrap(), before);
-        assert_eq!(restarted.user_counts(&user("bob")).unwrap().total, 0);
+        assert_eq!(restarted.user_counts(&user("alice")).unwrap().total, 1);
+    }
+}
+
+/// Event ids are scoped to their user, as idempotency keys are to their
+/// client: one user's id never makes another user's event a duplicate.
+#[test]
+fn the_same_event_id_from_two_users_is_two_events() {
+    for store in stores() {
+        let id = EventId::generate();
+        let analytics = service(&store);
+        for (sender, user_id) in [
+            (bearer("alice"), "alice"),
+            (bearer("bob"), "bob"),
+            (Sender::Service, "carol"),
+        ] {
+            let recording = analytics
+                .record(&sender, event(Some(id), user_id, "page.view"))
+                .unwrap();
+            assert!(
+                matches!(recording, Recording::Recorded { .. }),
+                "{user_id}: {recording:?}"
+            );
+        }
+        // Each user's repeat is still a duplicate.
+        let again = analytics
+            .record(&bearer("bob"), event(Some(id), "bob", "page.view"))
+            .unwrap();
+        assert!(matches!(
+            again,
+            Recording::Duplicate {
+                total_events: 3,
+                ..
+            }
+        ));
+        for user_id in ["alice", "bob", "carol"] {
+            assert_eq!(analytics.user_counts(&user(user_id)).unwrap().total, 1);
+        }
+        assert_eq!(analytics.action_counts().unwrap().total, 3);
     }
 }
 
@@ -70,7 +108,7 @@ fn recorded_events_get_their_defaults_and_the_running_total() {
     let Recording::Recorded {
         event: first,
         total_events,
-    } = analytics.record(explicit).unwrap()
+    } = analytics.record(&Sender::Service, explicit).unwrap()
     else {
         panic!("a new event is recorded");
     };
@@ -78,7 +116,9 @@ fn recorded_events_get_their_defaults_and_the_running_total() {
     let Recording::Recorded {
         event: second,
         total_events,
-    } = analytics.record(event(None, "u", "logout")).unwrap()
+    } = analytics
+        .record(&Sender::Service, event(None, "u", "logout"))
+        .unwrap()
     else {
         panic!("a new event is recorded");
     };
@@ -92,7 +132,9 @@ fn metrics_of_an_empty_store_and_an_unknown_user_are_zeros() {
     let store = InMemoryStore::default();
     let analytics = service(&store);
     assert_eq!(analytics.action_counts().unwrap(), ActionCounts::default());
-    analytics.record(fresh("someone", "login")).unwrap();
+    analytics
+        .record(&Sender::Service, fresh("someone", "login"))
+        .unwrap();
     assert_eq!(
         analytics.user_counts(&user("nobody")).unwrap(),
         ActionCounts::default()
@@ -106,7 +148,7 @@ fn both_counter_encodings_give_the_same_answers() {
         .map(|store| {
             let analytics = service(store);
             for (u, a) in [("a", "login"), ("a", "login"), ("b", "x:y"), ("a", "x:y")] {
-                analytics.record(fresh(u, a)).unwrap();
+                analytics.record(&Sender::Service, fresh(u, a)).unwrap();
             }
             (
                 analytics.action_counts().unwrap(),
@@ -131,14 +173,20 @@ fn writes_per_event_are_three_and_a_new_action_costs_two_more_once() {
     let id = EventId::generate();
     // Claim, action counter, user counter; plus slot and name for a new action.
     assert_eq!(
-        writes(&|| drop(analytics.record(event(Some(id), "u", "login")))),
+        writes(&|| drop(analytics.record(&Sender::Service, event(Some(id), "u", "login")))),
         5
     );
-    assert_eq!(writes(&|| drop(analytics.record(fresh("u", "login")))), 3);
-    assert_eq!(writes(&|| drop(analytics.record(fresh("v", "login")))), 3);
+    assert_eq!(
+        writes(&|| drop(analytics.record(&Sender::Service, fresh("u", "login")))),
+        3
+    );
+    assert_eq!(
+        writes(&|| drop(analytics.record(&Sender::Service, fresh("v", "login")))),
+        3
+    );
     // A repeat is answered from a read.
     assert_eq!(
-        writes(&|| drop(analytics.record(event(Some(id), "u", "login")))),
+        writes(&|| drop(analytics.record(&Sender::Service, event(Some(id), "u", "login")))),
         0
     );
     assert_eq!(writes(&|| drop(analytics.action_counts())), 0);
@@ -146,13 +194,16 @@ fn writes_per_event_are_three_and_a_new_action_costs_two_more_once() {
 }
 
 /// The residual window: an instance that dies after claiming an event but
-/// before counting it leaves the event claimed and uncounted, and its retry
-/// is a duplicate. Counts can fall short by the events in flight at a crash;
-/// they never count one event twice.
+/// before counting it (here every store call fails from the first counter
+/// on, so the undo cannot run either) leaves the event claimed and
+/// uncounted, and its retry is a duplicate. Counts can fall short by the
+/// events in flight at a crash; they never count one event twice.
 #[test]
 fn a_crash_between_claim_and_counts_undercounts_and_never_double_counts() {
     for store in stores() {
-        service(&store).record(fresh("u", "login")).unwrap();
+        service(&store)
+            .record(&Sender::Service, fresh("u", "login"))
+            .unwrap();
         let id = EventId::generate();
         // The action is known: the first write is the claim.
         let dying = Analytics::new(
@@ -162,17 +213,21 @@ fn a_crash_between_claim_and_counts_undercounts_and_never_double_counts() {
             },
             FixedClock,
         );
-        let crashed = dying.record(event(Some(id), "u", "login"));
+        let crashed = dying.record(&Sender::Service, event(Some(id), "u", "login"));
         assert!(matches!(
             crashed,
-            Err(RecordError::Unexpected(Unexpected::Store(_)))
+            Err(RecordError::Unexpected(Unexpected::CountingFailed {
+                released: false,
+                ..
+            }))
         ));
 
         let retry = service(&store)
-            .record(event(Some(id), "u", "login"))
+            .record(&Sender::Service, event(Some(id), "u", "login"))
             .unwrap();
         assert!(matches!(retry, Recording::Duplicate { .. }));
         assert_eq!(total_events(&retry), 1, "the crashed event is not counted");
+        assert_eq!(service(&store).action_counts().unwrap().total, 1);
     }
 }
 
@@ -189,9 +244,13 @@ fn a_crash_before_the_claim_lets_the_retry_record() {
         },
         FixedClock,
     );
-    assert!(dying.record(event(Some(id), "u", "fresh.action")).is_err());
+    assert!(
+        dying
+            .record(&Sender::Service, event(Some(id), "u", "fresh.action"))
+            .is_err()
+    );
     let retry = service(&store)
-        .record(event(Some(id), "u", "fresh.action"))
+        .record(&Sender::Service, event(Some(id), "u", "fresh.action"))
         .unwrap();
     assert!(matches!(
         retry,
@@ -209,18 +268,22 @@ fn new_actions_beyond_the_limit_are_refused_without_claiming_the_event() {
     let store = InMemoryStore::default();
     let analytics = service(&store);
     for n in 0..MAX_ACTIONS {
-        analytics.record(fresh("u", &format!("a{n}"))).unwrap();
+        analytics
+            .record(&Sender::Service, fresh("u", &format!("a{n}")))
+            .unwrap();
     }
     let id = EventId::generate();
     for _ in 0..2 {
-        let refused = analytics.record(event(Some(id), "u", "one.too.many"));
+        let refused = analytics.record(&Sender::Service, event(Some(id), "u", "one.too.many"));
         assert_eq!(
             refused,
             Err(RecordError::TooManyActions { limit: MAX_ACTIONS })
         );
     }
     // Known actions still count; the refused event never did.
-    analytics.record(fresh("u", "a0")).unwrap();
+    analytics
+        .record(&Sender::Service, fresh("u", "a0"))
+        .unwrap();
     let counts = analytics.action_counts().unwrap();
     assert_eq!(counts.actions.len() as u64, MAX_ACTIONS);
     assert_eq!(counts.total, MAX_ACTIONS + 1);
@@ -235,7 +298,7 @@ fn a_failing_store_is_an_unexpected_error_everywhere() {
     let unavailable =
         |error: &Unexpected| matches!(error, Unexpected::Store(StoreError::Unavailable(_)));
     assert!(matches!(
-        analytics.record(fresh("u", "login")),
+        analytics.record(&Sender::Service, fresh("u", "login")),
         Err(RecordError::Unexpected(ref e)) if unavailable(e)
     ));
     assert!(analytics.action_counts().is_err_and(|e| unavailable(&e)));
@@ -261,7 +324,8 @@ fn the_recorded_event_carries_its_metadata() {
         metadata: metadata.clone(),
         ..fresh("u", "login")
     };
-    let Recording::Recorded { event, .. } = analytics.record(submission).unwrap() else {
+    let Recording::Recorded { event, .. } = analytics.record(&Sender::Service, submission).unwrap()
+    else {
         panic!("a new event is recorded");
     };
     assert_eq!(event.metadata, metadata);

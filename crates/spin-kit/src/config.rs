@@ -13,7 +13,9 @@ pub fn required_variable(name: &str) -> Result<String, ApiError> {
     variable(name)
         .filter(|value| !value.is_empty())
         .ok_or_else(|| {
-            eprintln!("{{\"event\":\"config_missing\",\"variable\":\"{name}\"}}");
+            crate::log::emit(
+                &serde_json::json!({"event": "config_missing", "variable": name}).to_string(),
+            );
             ApiError::internal()
         })
 }

@@ -6,6 +6,7 @@ pub mod caller;
 pub mod config;
 pub mod health;
 pub mod kv;
+pub mod log;
 pub mod openapi;
 pub mod outbound;
 pub mod params;

@@ -4,6 +4,7 @@
 
 use service_kit::access_log::AccessLog;
 use service_kit::request_id::{self, RequestId};
+use service_kit::trace_context;
 use service_kit::{ApiError, HttpResponse};
 use spin_sdk::http::{Method, Params, Request, Response, Router};
 use std::collections::BTreeMap;
@@ -25,6 +26,9 @@ pub struct Service {
 pub struct RequestContext {
     pub service: Service,
     pub request_id: String,
+    /// From the inbound `traceparent`, when there is one (see
+    /// `service_kit::trace_context`).
+    pub trace_id: Option<String>,
 }
 
 impl RequestContext {
@@ -40,10 +44,13 @@ impl RequestContext {
 
     /// One JSON line on stderr about this request.
     pub fn log(&self, event: &str, fields: serde_json::Value) {
-        eprintln!(
-            "{}",
-            service_kit::access_log::event_line(self.service.name, &self.request_id, event, fields)
-        );
+        crate::log::emit(&service_kit::access_log::event_line(
+            self.service.name,
+            &self.request_id,
+            self.trace_id.as_deref(),
+            event,
+            fields,
+        ));
     }
 }
 
@@ -103,6 +110,11 @@ impl Routes {
         let context = RequestContext {
             service: self.service,
             request_id: request_id.to_string(),
+            trace_id: trace_context::trace_id(
+                request
+                    .header(trace_context::TRACEPARENT)
+                    .and_then(|value| value.as_str()),
+            ),
         };
         let method = request.method().to_string();
         let path = request.path().to_owned();
@@ -113,13 +125,14 @@ impl Routes {
         let line = AccessLog {
             service: context.service.name,
             request_id: request_id.as_str(),
+            trace_id: context.trace_id.as_deref(),
             method: &method,
             path: &path,
             status: *response.status(),
             duration_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
         }
         .line();
-        eprintln!("{line}");
+        crate::log::emit(&line);
         response
     }
 

@@ -160,7 +160,7 @@ fn selected_components(doc: &Document) -> Option<Vec<String>> {
 #[test]
 fn probes_use_health_endpoints_the_app_or_spin_serves() {
     // What answers without credentials: Spin's reserved health route and
-    // the three services' health endpoints (API.md, "Health").
+    // the three services' health endpoints.
     let services = ["auth", "analytics", "notification"];
     for doc in spinapps() {
         let selected = selected_components(&doc);

@@ -8,6 +8,7 @@
 //! restart or reconfigure the app skip (see [`AppBuilder::spawn_local`]).
 
 mod app;
+pub mod otlp;
 mod peers;
 mod redis;
 mod registry;

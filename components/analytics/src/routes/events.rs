@@ -3,7 +3,8 @@
 use super::{analytics, sender};
 use crate::wire::{EventAccepted, EventBody};
 use analytics_domain::{
-    Action, EventId, Metadata, RecordError, Recording, Sender, SubjectError, Submission, UserId,
+    Action, ClientActions, EventId, Metadata, RecordError, Recording, Sender, SubjectError,
+    Submission, USER_ACTION_SLOTS, USER_NEW_ACTIONS, UserId,
 };
 use service_kit::{ApiError, HttpResponse, Timestamp};
 use spin_kit::openapi::ErrorResponse;
@@ -11,11 +12,23 @@ use spin_kit::params::json_body;
 use spin_kit::serve::{HandlerResult, RequestContext};
 use spin_sdk::http::{Params, Request};
 
-/// Records an event once per `event_id`.
+/// Records an event once per `event_id` and user.
 ///
-/// Counts are exact under any concurrency: the first request to claim an
-/// `event_id` counts it, every repeat (sequential, racing, or after a
-/// restart) answers `200 duplicate` and changes nothing.
+/// Counts are exact under any concurrency: the first request to claim a
+/// user's `event_id` counts it, every repeat (sequential, racing, or after a
+/// restart) answers `200 duplicate` and changes nothing; the same id from
+/// another user is another event. If counting fails after the claim, what
+/// was counted is reversed and the claim released before the `500`, so a
+/// retry with the same `event_id` counts the event.
+///
+/// With a bearer token: the actions the auth service emits (`register`,
+/// `login`, `login_failed`, `logout`) are refused (`403 reserved_action`);
+/// when the operator set the `client_actions` variable (a comma-separated
+/// list), only those actions are accepted (`403 action_not_allowed`); and a
+/// user may introduce at most 10 action names the service has not seen
+/// before (`403 action_quota_exceeded`), within the first 900 of the 1000
+/// tracked names (the rest stay for the internal key). The internal key is
+/// bound by none of these.
 #[utoipa::path(
     post,
     path = "/analytics/events",
@@ -28,25 +41,24 @@ use spin_sdk::http::{Params, Request};
         (status = 400, description = "The body is not JSON.", body = ErrorResponse),
         (status = 401, description = "Missing or invalid credentials.", body = ErrorResponse,
             headers(("www-authenticate" = String, description = "`Bearer`, unless a wrong internal key was sent."))),
-        (status = 403, description = "A user's token naming another `user_id`.", body = ErrorResponse),
+        (status = 403, description = "With a bearer token: `forbidden` for another `user_id`; `reserved_action` for an action only the system records (`register`, `login`, `login_failed`, `logout`); `action_not_allowed` for an action outside the operator's `client_actions`; `action_quota_exceeded` for a new action name once the user has introduced 10.", body = ErrorResponse),
         (status = 413, description = "The body is over 64 KiB.", body = ErrorResponse),
         (status = 415, description = "The body is not `application/json`.", body = ErrorResponse),
-        (status = 422, description = "A field breaks the rules (one detail per field); also a new `action` once 1000 distinct actions are tracked.", body = ErrorResponse),
-        (status = 500, description = "Unexpected failure (e.g. the store).", body = ErrorResponse),
+        (status = 422, description = "A field breaks the rules (one detail per field); also a new `action` once 1000 distinct actions are tracked (900 for bearer tokens).", body = ErrorResponse),
+        (status = 500, description = "Unexpected failure (e.g. the store); nothing of the event was kept, so a retry with the same `event_id` counts it (see the README for the crash window that remains).", body = ErrorResponse),
         (status = 503, description = "A bearer token could not be verified right now.", body = ErrorResponse),
     )
 )]
 pub fn record(context: &RequestContext, request: Request, _: Params) -> HandlerResult {
     let sender = sender(context, &request)?;
     let submission = read_submission(&request, &sender)?;
-    let recording = analytics(context)?
-        .record(submission)
-        .map_err(|error| match error {
-            RecordError::TooManyActions { .. } => {
-                ApiError::invalid_parameter("action", &error.to_string())
-            }
-            RecordError::Unexpected(cause) => context.internal(cause),
-        })?;
+    let mut service = analytics(context)?;
+    if let Sender::User(_) = sender {
+        service = service.with_client_actions(client_actions(context)?);
+    }
+    let recording = service
+        .record(&sender, submission)
+        .map_err(|error| refusal(context, error))?;
     if let Recording::Recorded { event, .. } = &recording {
         // Free-form metadata stays out of the log: it may carry anything.
         context.log(
@@ -62,6 +74,29 @@ pub fn record(context: &RequestContext, request: Request, _: Params) -> HandlerR
     let (status, answer) = EventAccepted::of(&recording);
     Ok(HttpResponse::json(status, &answer))
 }
+
+/// The operator's `client_actions` list; only bearer requests read it.
+fn client_actions(context: &RequestContext) -> Result<ClientActions, ApiError> {
+    let list = spin_kit::config::variable("client_actions").unwrap_or_default();
+    ClientActions::parse(&list).map_err(|error| context.internal(error))
+}
+
+/// The contract's answer to an event that was not recorded.
+fn refusal(context: &RequestContext, error: RecordError) -> ApiError {
+    let message = error.to_string();
+    match error {
+        RecordError::TooManyActions { .. } => ApiError::invalid_parameter("action", &message),
+        RecordError::ReservedAction => ApiError::new(403, "reserved_action", message),
+        RecordError::ActionNotAllowed => ApiError::new(403, "action_not_allowed", message),
+        RecordError::ActionQuotaExceeded { .. } => {
+            ApiError::new(403, "action_quota_exceeded", message)
+        }
+        RecordError::Unexpected(cause) => context.internal(cause),
+    }
+}
+
+// The documented numbers above are these constants.
+const _: () = assert!(USER_NEW_ACTIONS == 10 && USER_ACTION_SLOTS == 900);
 
 /// Every field checked at once (one 422 detail each), then whose event it is.
 fn read_submission(request: &Request, sender: &Sender) -> Result<Submission, ApiError> {
@@ -169,6 +204,33 @@ mod tests {
             Some("2026-11-24T19:20:00Z")
         );
         assert_eq!(submission.metadata.as_map()["path"], "/");
+    }
+
+    #[test]
+    fn each_refusal_has_its_status_and_code() {
+        let context = RequestContext {
+            service: super::super::SERVICE,
+            request_id: "test".into(),
+            trace_id: None,
+        };
+        let cases = [
+            (RecordError::ReservedAction, 403, "reserved_action"),
+            (RecordError::ActionNotAllowed, 403, "action_not_allowed"),
+            (
+                RecordError::ActionQuotaExceeded { limit: 10 },
+                403,
+                "action_quota_exceeded",
+            ),
+            (
+                RecordError::TooManyActions { limit: 1000 },
+                422,
+                "validation_failed",
+            ),
+        ];
+        for (error, status, code) in cases {
+            let answer = refusal(&context, error);
+            assert_eq!((answer.status, answer.code), (status, code));
+        }
     }
 
     #[test]

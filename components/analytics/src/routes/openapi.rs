@@ -13,7 +13,9 @@ use utoipa::OpenApi;
         description = "Records user events exactly once per `event_id` and serves counts per action. \
             Errors share one shape (`ErrorResponse`). Unknown paths under `/analytics` get `404 not_found`; \
             a known path with another method gets `405 method_not_allowed` with `Allow`. \
-            Every response carries `X-Request-Id`. At most 1000 distinct action names are tracked."
+            Every response carries `X-Request-Id`. At most 1000 distinct action names are tracked. \
+            Bearer tokens may not record the system's own actions, and may introduce few new action names \
+            (see `POST /analytics/events`)."
     ),
     paths(
         super::events::record,

@@ -2,6 +2,7 @@
 //! contract, exercised over HTTP against the real components.
 
 mod abuse_auth;
+mod abuse_events;
 mod analytics_events;
 mod analytics_metrics;
 mod auth_login;
@@ -18,3 +19,4 @@ mod redis;
 mod restart;
 mod split_deployment;
 mod storage;
+mod tracing;

@@ -1,0 +1,77 @@
+//! Which of Spin's two store backends holds the counters, told by how they
+//! are encoded, and what that means for reading and counting cheaply.
+//!
+//! Spin's SQLite store keeps a counter as 8 bytes little-endian, reads many
+//! keys in one round trip (`get-many`) and pays a durable transaction per
+//! write: there, reads are spent to save writes. Spin's Redis store keeps a
+//! counter as decimal text (`INCRBY`), refuses `get-many` (it sends `KEYS`),
+//! so every key is its own round trip, and writes as cheaply as it reads:
+//! there, one more increment beats reading a key per action. A store's
+//! backend never changes, so every request over one store makes the same
+//! choice and the keys each choice maintains stay complete.
+
+use service_kit::{KeyValueStore, StoreError};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Backend {
+    /// Batched reads, costly writes: the overall total is summed on read.
+    SqliteLike,
+    /// A round trip per key, cheap writes: the overall total is a counter.
+    RedisLike,
+}
+
+impl Backend {
+    /// The backend that wrote `counter` (the raw bytes of a key only ever
+    /// touched by `increment`). Decimal text cannot be mistaken for
+    /// 8 bytes little-endian: those would all have to be ASCII digits, a
+    /// count above 3.4 × 10¹⁸.
+    pub(crate) fn of_counter(counter: &[u8]) -> Self {
+        let decimal = std::str::from_utf8(counter).is_ok_and(|text| {
+            let digits = text.strip_prefix('-').unwrap_or(text);
+            !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit())
+        });
+        if decimal {
+            Self::RedisLike
+        } else {
+            Self::SqliteLike
+        }
+    }
+
+    /// Whether each event also raises the overall total counter.
+    pub(crate) fn keeps_total(self) -> bool {
+        self == Self::RedisLike
+    }
+
+    /// Several keys in the fewest round trips this backend allows: one
+    /// `get_many`, or one `get` each where a batch would only be refused.
+    pub(crate) fn read_many(
+        self,
+        store: &impl KeyValueStore,
+        keys: &[String],
+    ) -> Result<Vec<Option<Vec<u8>>>, StoreError> {
+        match self {
+            Self::SqliteLike => store.get_many(keys),
+            Self::RedisLike => keys.iter().map(|key| store.get(key)).collect(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use service_kit::kv::InMemoryStore;
+
+    #[test]
+    fn each_backend_is_told_by_its_counter_encoding() {
+        for (store, backend) in [
+            (InMemoryStore::sqlite_like(), Backend::SqliteLike),
+            (InMemoryStore::redis_like(), Backend::RedisLike),
+        ] {
+            for value in [1, 12_345_678, 3_000_000_000] {
+                store.increment("k", value).unwrap();
+                let raw = store.get("k").unwrap().unwrap();
+                assert_eq!(Backend::of_counter(&raw), backend, "{value}");
+            }
+        }
+    }
+}

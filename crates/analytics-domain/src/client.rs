@@ -1,0 +1,162 @@
+//! What a user (a bearer token, as opposed to the internal key) may record:
+//! never the system's own actions, only the operator's client actions when
+//! there is such a list, and only a few new action names of its own, so
+//! that no user can forge account events or fill the action index that
+//! every user shares.
+
+use crate::error::RecordError;
+use crate::event::{Action, UserId};
+use crate::index::MAX_ACTIONS;
+use crate::keys;
+use service_kit::KeyValueStore;
+use service_kit::system_actions::is_system_action;
+use std::collections::BTreeSet;
+
+/// How many index slots one user may ever take for new action names. An
+/// action already in the index costs nothing, whoever introduced it.
+pub const USER_NEW_ACTIONS: u64 = 10;
+
+/// Users take index slots only up to here; the rest stay for the internal
+/// key, so that the services' own new actions are accepted even after many
+/// users (or one person with many accounts) have spent their quotas.
+pub const USER_ACTION_SLOTS: u64 = MAX_ACTIONS - 100;
+
+/// The operator's list of actions users may record (the `client_actions`
+/// variable), or any action when there is no list.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum ClientActions {
+    /// No list: users may record any action that is not reserved, and
+    /// introduce new names within their quota.
+    #[default]
+    Any,
+    /// Users may record these actions and no others.
+    Only(BTreeSet<Action>),
+}
+
+/// Why the operator's list of client actions cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ClientActionsError {
+    #[error("client_actions: {0:?} is not an action name")]
+    NotAnAction(String),
+    #[error("client_actions: {0:?} is a system action, which users may never record")]
+    Reserved(String),
+}
+
+impl ClientActions {
+    /// A list of action names separated by commas or whitespace; an empty
+    /// list means no list.
+    pub fn parse(list: &str) -> Result<Self, ClientActionsError> {
+        let mut actions = BTreeSet::new();
+        for name in list.split([',', ' ', '\t', '\n']).filter(|n| !n.is_empty()) {
+            if is_system_action(name) {
+                return Err(ClientActionsError::Reserved(name.to_owned()));
+            }
+            let action = Action::parse(name.to_owned())
+                .map_err(|_| ClientActionsError::NotAnAction(name.to_owned()))?;
+            actions.insert(action);
+        }
+        Ok(if actions.is_empty() {
+            Self::Any
+        } else {
+            Self::Only(actions)
+        })
+    }
+
+    /// The checks that need no store: reserved, then listed.
+    pub(crate) fn check(&self, action: &Action) -> Result<(), RecordError> {
+        if is_system_action(action.as_str()) {
+            return Err(RecordError::ReservedAction);
+        }
+        match self {
+            Self::Only(listed) if !listed.contains(action) => Err(RecordError::ActionNotAllowed),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// Lets `user` take one index slot for a new name, or refuses: the users'
+/// part of the index is full (as seen in `slots_seen`), or the user's quota
+/// is spent. The quota is counted before the slot is taken (an atomic
+/// `increment`), so racing requests of one user cannot take more slots than
+/// the quota between them.
+pub(crate) fn admit_new_name(
+    store: &impl KeyValueStore,
+    user: &UserId,
+    slots_seen: u64,
+) -> Result<(), RecordError> {
+    if slots_seen >= USER_ACTION_SLOTS {
+        return Err(RecordError::TooManyActions {
+            limit: USER_ACTION_SLOTS,
+        });
+    }
+    let quota = keys::user_new_actions(user);
+    let spent = || RecordError::ActionQuotaExceeded {
+        limit: USER_NEW_ACTIONS,
+    };
+    // A read first, so that a user past the quota costs no write.
+    if u64::try_from(store.counter(&quota)?).unwrap_or(0) >= USER_NEW_ACTIONS {
+        return Err(spent());
+    }
+    if u64::try_from(store.increment(&quota, 1)?).unwrap_or(u64::MAX) > USER_NEW_ACTIONS {
+        return Err(spent());
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn action(name: &str) -> Action {
+        Action::parse(name.to_owned()).unwrap()
+    }
+
+    #[test]
+    fn a_list_is_names_separated_by_commas_or_spaces() {
+        assert_eq!(ClientActions::parse(""), Ok(ClientActions::Any));
+        assert_eq!(ClientActions::parse(" , "), Ok(ClientActions::Any));
+        let listed = ClientActions::parse("page.view, click\tsearch").unwrap();
+        assert_eq!(
+            listed,
+            ClientActions::Only(
+                ["page.view", "click", "search"]
+                    .into_iter()
+                    .map(action)
+                    .collect()
+            )
+        );
+    }
+
+    #[test]
+    fn a_list_with_a_bad_or_reserved_name_is_refused() {
+        assert_eq!(
+            ClientActions::parse("page.view,Bad"),
+            Err(ClientActionsError::NotAnAction("Bad".into()))
+        );
+        assert_eq!(
+            ClientActions::parse("page.view login"),
+            Err(ClientActionsError::Reserved("login".into()))
+        );
+    }
+
+    #[test]
+    fn reserved_actions_are_refused_even_without_a_list() {
+        for name in service_kit::system_actions::ALL {
+            assert_eq!(
+                ClientActions::Any.check(&action(name)),
+                Err(RecordError::ReservedAction)
+            );
+        }
+        assert_eq!(ClientActions::Any.check(&action("page.view")), Ok(()));
+    }
+
+    #[test]
+    fn with_a_list_only_listed_actions_pass() {
+        let listed = ClientActions::parse("page.view").unwrap();
+        assert_eq!(listed.check(&action("page.view")), Ok(()));
+        assert_eq!(
+            listed.check(&action("click")),
+            Err(RecordError::ActionNotAllowed)
+        );
+    }
+}

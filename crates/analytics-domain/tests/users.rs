@@ -1,0 +1,193 @@
+//! What a user's bearer token may record: never the system's own actions,
+//! only the operator's client actions when there is a list, and a bounded
+//! number of new action names, so that no user can forge account events or
+//! fill the action index every user shares. The internal key and other
+//! users keep working.
+
+mod support;
+
+use analytics_domain::{
+    ClientActions, RecordError, Recording, Sender, USER_ACTION_SLOTS, USER_NEW_ACTIONS,
+};
+use service_kit::KeyValueStore;
+use service_kit::kv::InMemoryStore;
+use std::sync::Barrier;
+use std::thread;
+use support::*;
+
+fn recorded(result: Result<Recording, RecordError>) -> bool {
+    matches!(result, Ok(Recording::Recorded { .. }))
+}
+
+#[test]
+fn users_cannot_record_the_systems_actions_and_nothing_is_written() {
+    for store in stores() {
+        let analytics = service(&store);
+        for action in service_kit::system_actions::ALL {
+            let writes = store.writes();
+            assert_eq!(
+                analytics.record(&bearer("mallory"), fresh("mallory", action)),
+                Err(RecordError::ReservedAction),
+                "{action}"
+            );
+            assert_eq!(store.writes(), writes, "{action}");
+            assert!(recorded(
+                analytics.record(&Sender::Service, fresh("mallory", action))
+            ));
+        }
+        let mine = analytics.user_counts(&user("mallory")).unwrap();
+        assert_eq!(mine.total, 4, "only the internal key's four events count");
+    }
+}
+
+#[test]
+fn with_a_list_users_record_only_listed_actions() {
+    let store = InMemoryStore::default();
+    let analytics =
+        service(&store).with_client_actions(ClientActions::parse("page.view,search").unwrap());
+    assert!(recorded(
+        analytics.record(&bearer("alice"), fresh("alice", "page.view"))
+    ));
+    assert_eq!(
+        analytics.record(&bearer("alice"), fresh("alice", "click")),
+        Err(RecordError::ActionNotAllowed)
+    );
+    // The internal key is not bound by the list.
+    assert!(recorded(
+        analytics.record(&Sender::Service, fresh("alice", "click"))
+    ));
+    // Once the name is known, the list still binds users.
+    assert_eq!(
+        analytics.record(&bearer("bob"), fresh("bob", "click")),
+        Err(RecordError::ActionNotAllowed)
+    );
+}
+
+#[test]
+fn a_user_introduces_a_few_new_names_then_only_known_ones() {
+    for store in stores() {
+        let analytics = service(&store);
+        for n in 0..USER_NEW_ACTIONS {
+            let name = format!("mine.{n}");
+            assert!(recorded(
+                analytics.record(&bearer("alice"), fresh("alice", &name))
+            ));
+        }
+        let writes = store.writes();
+        let spent = Err(RecordError::ActionQuotaExceeded {
+            limit: USER_NEW_ACTIONS,
+        });
+        assert_eq!(
+            analytics.record(&bearer("alice"), fresh("alice", "one.more")),
+            spent
+        );
+        assert_eq!(store.writes(), writes, "a spent quota costs no write");
+
+        // Names already known cost no quota: her own, and other users'.
+        assert!(recorded(
+            analytics.record(&bearer("alice"), fresh("alice", "mine.0"))
+        ));
+        assert!(recorded(
+            analytics.record(&bearer("bob"), fresh("bob", "bobs.own"))
+        ));
+        assert!(recorded(
+            analytics.record(&bearer("alice"), fresh("alice", "bobs.own"))
+        ));
+        // The internal key introduces names without a quota.
+        assert!(recorded(
+            analytics.record(&Sender::Service, fresh("alice", "one.more"))
+        ));
+        assert!(recorded(
+            analytics.record(&bearer("alice"), fresh("alice", "one.more"))
+        ));
+        assert_eq!(
+            analytics.action_counts().unwrap().actions.len() as u64,
+            USER_NEW_ACTIONS + 2
+        );
+    }
+}
+
+/// The quota is counted before a slot is taken, so a burst of one user's
+/// requests, each with a new name (or all with the same new name, which
+/// racing writers may index more than once), takes at most the quota's
+/// worth of index slots.
+#[test]
+fn a_burst_of_new_names_from_one_user_takes_at_most_the_quota_of_slots() {
+    const RACERS: usize = 32;
+    for same_name in [false, true] {
+        for store in stores() {
+            let start = Barrier::new(RACERS);
+            let outcomes: Vec<_> = thread::scope(|scope| {
+                let racers: Vec<_> = (0..RACERS)
+                    .map(|n| {
+                        let (store, start) = (&store, &start);
+                        scope.spawn(move || {
+                            let analytics = service(store);
+                            let name = if same_name {
+                                "burst".to_owned()
+                            } else {
+                                format!("burst.{n}")
+                            };
+                            start.wait();
+                            analytics.record(&bearer("mallory"), fresh("mallory", &name))
+                        })
+                    })
+                    .collect();
+                racers.into_iter().map(|r| r.join().unwrap()).collect()
+            });
+            let slots = store.counter(keys::SLOTS).unwrap();
+            assert!(
+                (1..=USER_NEW_ACTIONS as i64).contains(&slots),
+                "{slots} slots taken"
+            );
+            for outcome in &outcomes {
+                assert!(
+                    matches!(
+                        outcome,
+                        Ok(Recording::Recorded { .. })
+                            | Err(RecordError::ActionQuotaExceeded { .. })
+                    ),
+                    "{outcome:?}"
+                );
+            }
+            let recorded = outcomes.iter().filter(|o| o.is_ok()).count() as u64;
+            assert_eq!(service(&store).action_counts().unwrap().total, recorded);
+            if !same_name {
+                assert_eq!(recorded, USER_NEW_ACTIONS);
+            }
+        }
+    }
+}
+
+/// However many accounts one person makes, users fill at most their part
+/// of the index: the last slots stay for the internal key.
+#[test]
+fn users_leave_the_last_slots_of_the_index_to_the_internal_key() {
+    for store in stores() {
+        // The index as many users' new names would have left it.
+        store
+            .increment(keys::SLOTS, USER_ACTION_SLOTS as i64 - 1)
+            .unwrap();
+        let analytics = service(&store);
+        assert!(recorded(
+            analytics.record(&bearer("user-1"), fresh("user-1", "last.for.users"))
+        ));
+        let full = Err(RecordError::TooManyActions {
+            limit: USER_ACTION_SLOTS,
+        });
+        assert_eq!(
+            analytics.record(&bearer("user-2"), fresh("user-2", "one.more")),
+            full
+        );
+        assert!(recorded(
+            analytics.record(&Sender::Service, fresh("user-2", "system.new"))
+        ));
+        // Known names keep working for every user.
+        assert!(recorded(
+            analytics.record(&bearer("user-2"), fresh("user-2", "last.for.users"))
+        ));
+        assert!(recorded(
+            analytics.record(&bearer("user-3"), fresh("user-3", "system.new"))
+        ));
+    }
+}
