@@ -1,4 +1,6 @@
-//! The auth component: Spin's entry point over the routes in `routes`.
+//! The auth component: Spin's entry point over the routes in `routes`. It
+//! takes the response outparam so that it can answer first and deliver the
+//! request's side effects (already stored in the outbox) afterwards.
 
 mod outbound;
 mod routes;

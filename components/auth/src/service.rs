@@ -1,7 +1,7 @@
 //! The domain service wired to Spin: the `auth` store, argon2id at the
 //! production parameters, the wall clock and HTTP delivery.
 
-use auth_domain::{Argon2Hasher, AuthService, Settings};
+use auth_domain::{AfterResponse, Argon2Hasher, AuthService, Settings};
 use service_kit::{ApiError, SystemClock};
 use spin_kit::serve::RequestContext;
 use spin_kit::{SpinStore, config};
@@ -15,12 +15,24 @@ const DEFAULT_TOKEN_TTL_SECONDS: i64 = 3600;
 
 pub type Auth = AuthService<SpinStore, Argon2Hasher, SystemClock, HttpDelivery>;
 
+/// The service for reads (`me`): no variables read, nothing but the store.
 pub fn auth(context: &RequestContext) -> Result<Auth, ApiError> {
-    let store = SpinStore::open(STORE).map_err(|error| context.internal(error))?;
+    open(context, Settings::default())
+}
+
+/// The service for paths that write: with the configured token lifetime
+/// and the key of pseudonymous user ids.
+pub fn auth_for_writes(context: &RequestContext) -> Result<Auth, ApiError> {
     let settings = Settings {
         token_ttl_seconds: token_ttl_seconds(context),
+        pseudonym_key: pseudonym_key(context),
         ..Settings::default()
     };
+    open(context, settings)
+}
+
+fn open(context: &RequestContext, settings: Settings) -> Result<Auth, ApiError> {
+    let store = SpinStore::open(STORE).map_err(|error| context.internal(error))?;
     Ok(AuthService::new(
         store,
         Argon2Hasher::production(),
@@ -28,6 +40,14 @@ pub fn auth(context: &RequestContext) -> Result<Auth, ApiError> {
         HttpDelivery::new(context.clone()),
         settings,
     ))
+}
+
+/// Delivers what the operation staged once the response is sent: the
+/// entries are already stored, so the client waits for none of it.
+pub fn settle_after_response(context: &RequestContext, auth: Auth, after: AfterResponse) {
+    if !after.is_empty() {
+        context.after_response(move || auth.settle(after));
+    }
 }
 
 /// `token_ttl_seconds`, a positive whole number; anything else is an
@@ -45,6 +65,22 @@ fn token_ttl_seconds(context: &RequestContext) -> i64 {
                 serde_json::json!({"variable": "token_ttl_seconds", "using": DEFAULT_TOKEN_TTL_SECONDS}),
             );
             DEFAULT_TOKEN_TTL_SECONDS
+        }
+    }
+}
+
+/// The internal key keys the pseudonyms: secret, and the same on every
+/// instance. Without it (a deployment that cannot deliver anything either)
+/// the pseudonyms are still stable, only not secret; that is logged.
+fn pseudonym_key(context: &RequestContext) -> Vec<u8> {
+    match config::required_variable("internal_api_key") {
+        Ok(key) => key.into_bytes(),
+        Err(_) => {
+            context.log(
+                "config_invalid",
+                serde_json::json!({"variable": "internal_api_key", "effect": "pseudonyms are not keyed"}),
+            );
+            Vec::new()
         }
     }
 }

@@ -16,16 +16,24 @@ pub fn token(digest: &str) -> String {
     format!("token:{digest}")
 }
 
-pub fn login_failures(username: &Username) -> String {
-    format!("login:failures:{username}")
+/// Counter: the logout that increments it to 1 is the one that counts.
+pub fn token_logout(digest: &str) -> String {
+    format!("token:{digest}:logout")
 }
 
-pub fn login_reset(username: &Username) -> String {
-    format!("login:reset:{username}")
+/// Counter: password checks claimed for `username` in 15-minute bucket `bucket`.
+pub fn login_claims(username: &Username, bucket: i64) -> String {
+    format!("login:claims:{username}:{bucket}")
 }
 
-pub fn login_failure_slot(username: &Username, slot: u64) -> String {
-    format!("login:failure:{username}:{slot}")
+/// Decimal: the claim number of the last successful login in `bucket`.
+pub fn login_reset(username: &Username, bucket: i64) -> String {
+    format!("login:reset:{username}:{bucket}")
+}
+
+/// JSON `{c, at_ms}`: when failed claim `c` of `bucket` failed (slot `c mod 5`).
+pub fn login_mark(username: &Username, bucket: i64, slot: u64) -> String {
+    format!("login:mark:{username}:{bucket}:{slot}")
 }
 
 pub const OUTBOX_SEQ: &str = "outbox:seq";
@@ -36,3 +44,30 @@ pub const OUTBOX_LOW: &str = "outbox:low";
 pub fn outbox_entry(seq: u64) -> String {
     format!("outbox:entry:{seq:020}")
 }
+
+/// JSON back-off state of one delivery target (`analytics`, `notification`).
+pub fn outbox_target(target: &str) -> String {
+    format!("outbox:target:{target}")
+}
+
+/// Counter: the last dead-letter number handed out.
+pub const DEAD_LETTER_SEQ: &str = "outbox:dead:seq";
+/// Counter: dead letters replayed so far (waiting = seq - replayed).
+pub const DEAD_LETTER_REPLAYED: &str = "outbox:dead:replayed";
+
+pub fn dead_letter(number: u64) -> String {
+    format!("outbox:dead:{number:020}")
+}
+
+/// Counter: expiry entries registered for bucket `bucket`.
+pub fn expiry_count(bucket: i64) -> String {
+    format!("expire:count:{bucket}")
+}
+
+/// JSON list of keys to delete once `bucket` has passed.
+pub fn expiry_entry(bucket: i64, index: i64) -> String {
+    format!("expire:entry:{bucket}:{index}")
+}
+
+/// Decimal: the next bucket the collector looks at.
+pub const EXPIRY_NEXT: &str = "expire:next";

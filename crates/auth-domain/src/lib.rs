@@ -7,24 +7,30 @@
 //!
 //! # Key layout of the `auth` store
 //!
-//! | key | value | written by |
-//! |---|---|---|
-//! | `user:{username}` | JSON [`UserRecord`]: id, name, email, created_at, argon2id PHC | register |
-//! | `claim:user:{username}` | counter; the registration that increments it to 1 owns the name | register |
-//! | `token:{sha256 hex of token}` | JSON token record: user, expiry, revocation | login, logout |
-//! | `login:failures:{username}` | counter of failed logins, ever | failed login |
-//! | `login:reset:{username}` | decimal: the failure count at the last successful login | successful login |
-//! | `login:failure:{username}:{n mod 5}` | JSON `{n, at_ms}`: when failure number `n` happened (a ring of five) | failed login |
-//! | `outbox:seq` | counter: the last reserved outbox sequence number | every staged delivery |
-//! | `outbox:entry:{seq, 20 digits}` | JSON [`OutboxEntry`]: one pending event or notification | staged with the state change, deleted once settled |
-//! | `outbox:low` | JSON low-water mark: every entry below it is settled; plus a checkpoint of `outbox:seq` and a retry back-off | sweeps, rarely |
+//! | key | value | written by | deleted |
+//! |---|---|---|---|
+//! | `user:{username}` | JSON [`UserRecord`]: id, name, email, created_at, argon2id PHC | register | never |
+//! | `claim:user:{username}` | counter; the registration that increments it to 1 owns the name | register | never |
+//! | `token:{sha256 hex of token}` | JSON token record: user, expiry, revocation | login, logout | after expiry |
+//! | `token:{digest}:logout` | counter; the logout that increments it to 1 records the event | logout | after expiry |
+//! | `login:claims:{username}:{bucket}` | counter: password checks claimed in a 15-minute bucket | every login attempt not locked | after 30–45 min |
+//! | `login:reset:{username}:{bucket}` | decimal: the claim number of the bucket's last success | successful login | after 30–45 min |
+//! | `login:mark:{username}:{bucket}:{c mod 5}` | JSON `{c, at_ms}`: when failed claim `c` failed | failed login | after 30–45 min |
+//! | `outbox:seq` | counter: the last reserved outbox sequence number | every staged delivery | never |
+//! | `outbox:entry:{seq, 20 digits}` | JSON [`OutboxEntry`]: one pending event or notification | staged with the state change | once delivered or dead-lettered |
+//! | `outbox:low` | JSON low-water mark: every entry below it is settled; plus a checkpoint of `outbox:seq` | sweeps, rarely | never |
+//! | `outbox:target:{analytics,notification}` | JSON back-off of a target that keeps failing | failed rounds | when the target works again |
+//! | `outbox:dead:seq`, `outbox:dead:replayed` | counters of dead letters made and replayed | dead-lettering, replay | never |
+//! | `outbox:dead:{n, 20 digits}` | JSON [`DeadLetter`]: an entry refused with `400`/`422`, and the answer | delivery rounds | on replay |
+//! | `expire:count:{bucket}`, `expire:entry:{bucket}:{i}` | keys to delete once `bucket` has passed | login attempts | when collected |
+//! | `expire:next` | decimal: the next bucket to collect | flush | never |
 //!
 //! Usernames are `[a-z0-9._-]`, so no key can collide with another kind.
 //! Raw tokens and passwords are never stored: tokens only as their SHA-256
 //! digest, passwords only as argon2id PHC strings.
 //!
 //! Nothing reads the store with `get_keys`: every key is derived from a
-//! request (a username, a token) or from the outbox's sequence numbers.
+//! request (a username, a token), from a counter, or from the time.
 //!
 //! # Store writes per request
 //!
@@ -32,17 +38,30 @@
 //! each path makes few, and `set_many` puts a state change and its outbox
 //! entries in one. With the peers up:
 //!
-//! | request | writes |
-//! |---|---|
-//! | register | 4: reserve outbox numbers, claim the name, user + entries, delete the delivered entries |
-//! | login | 3: reserve, token + entries (+ throttle reset), delete |
-//! | failed login, known or unknown user | 3: count, reserve, failure mark (+ the deferred `login_failed` entry) |
-//! | logout | 3: reserve, revoked token + entry, delete |
-//! | me, throttled login | 0 |
+//! | request | writes before the answer | after the answer |
+//! |---|---|---|
+//! | register | 3: reserve outbox numbers, claim the name, user + entries | 1: delete the delivered entries |
+//! | login | 4: claim a check, register expiring keys, reserve, token + reset + entries | 1: delete |
+//! | failed login, known or unknown name | 3 (4 for a name's first attempt in a bucket): claim, reserve, failure mark + entry | 1: delete |
+//! | login refused by the lock | 0 | 0 |
+//! | login refused during a burst | 2: claim, give it back | 0 |
+//! | logout | 3: claim the logout, reserve, revoked token + entry | 1: delete |
+//! | me, health | 0 | 0 |
 //!
 //! Sweeping someone else's pending entry adds one delete to the request
-//! that delivers it, and the low-water mark is written about once per grace
-//! period (30 s) or when a sweep fails.
+//! that delivers it; the low-water mark is written about once per grace
+//! period (30 s), and a target's back-off once per back-off period.
+//!
+//! # Storage an unauthenticated caller can cause
+//!
+//! A failed login for a well-formed name — known or not — writes at most
+//! seven throttle keys per name and 15-minute bucket plus one expiry entry,
+//! and its `login_failed` outbox entry until delivered; the throttle keys
+//! are deleted by the first flush 30–45 minutes after their bucket began.
+//! So with the scheduled relay running, what failed logins leave is bounded
+//! by about eight keys per distinct name tried in the last hour. Requests
+//! with unknown or malformed bearer tokens, malformed names and throttled
+//! attempts write nothing. Token records go the same way once expired.
 //!
 //! # Residual risks
 //!
@@ -52,23 +71,27 @@
 //!   be registered until an operator deletes that key. The window is the
 //!   `set_many` right after the claim; the password is hashed before it. On
 //!   Redis, an increment whose reply is lost and is retried by the host may
-//!   count twice (spin#3563), with the same effect.
-//! - Expired and revoked token records are not deleted (nothing lists the
-//!   store); each is a few hundred bytes.
-//! - Throttle keys exist for every well-formed username someone failed to
-//!   log in as, registered or not; that is what keeps unknown and known
-//!   users indistinguishable.
+//!   count twice (spin#3563), with the same effect; for the throttle that
+//!   makes one extra claim, which only makes it stricter.
+//! - A login attempt that dies between its claim and its outcome leaves a
+//!   claim whose fate is unknown; it counts against the account until its
+//!   bucket is out of view (at most 30 minutes).
+//! - Keys registered for expiry more than four days before the first
+//!   flush ever ran, or by a request that took longer than 15 minutes, are
+//!   not collected.
 //! - Delivery is at least once: concurrent sweeps may deliver an entry
-//!   twice, and the receivers deduplicate on its id. An entry stuck behind
-//!   a peer that keeps failing is retried with a back-off, for ever.
+//!   twice, and the receivers deduplicate on its id. An entry whose target
+//!   keeps failing is retried for ever, never dropped.
 
 pub mod common_passwords;
 mod email;
 mod error;
+mod expiry;
 pub mod hashing;
 pub mod keys;
 pub mod outbox;
 mod password;
+pub mod pseudonym;
 mod records;
 mod service;
 pub mod throttle;
@@ -78,9 +101,10 @@ pub use email::{Email, EmailError};
 pub use error::{LoginError, RegisterError, TokenError, Unexpected};
 pub use hashing::{Argon2Hasher, HashingError, PasswordHasher};
 pub use outbox::{
-    Delivery, DeliveryOutcome, DeliveryPort, FlushReport, OutboxEntry, OutboxSettings, Round,
+    DeadLetter, DeadLetterPage, Delivery, DeliveryOutcome, DeliveryPort, FlushReport, OutboxEntry,
+    OutboxSettings, Round,
 };
 pub use password::{Password, PasswordError};
 pub use records::{IssuedToken, UserProfile, UserRecord};
-pub use service::{AuthService, Registration, Settings};
+pub use service::{AfterResponse, AuthService, Registration, Settings};
 pub use username::{Username, UsernameError};

@@ -1,6 +1,8 @@
 //! The auth service: register, login, logout and token checks over its
-//! ports. Every operation ends with one outbox round, which delivers the
-//! operation's own side effects and a few older ones still pending.
+//! ports. Operations that write also stage their side effects in the outbox
+//! (written with the state change, before the caller answers); delivering
+//! them is left to [`AuthService::settle`], which the caller runs once its
+//! answer is sent.
 
 use serde::de::DeserializeOwned;
 use serde_json::json;
@@ -9,12 +11,16 @@ use service_kit::{Clock, KeyValueStore, Timestamp};
 
 use crate::email::Email;
 use crate::error::{LoginError, RegisterError, TokenError, Unexpected};
+use crate::expiry;
 use crate::hashing::PasswordHasher;
 use crate::keys;
-use crate::outbox::{Delivery, DeliveryPort, FlushReport, Outbox, OutboxSettings, Staged};
+use crate::outbox::{
+    DeadLetterPage, Delivery, DeliveryPort, FlushReport, Outbox, OutboxSettings, Staged,
+};
 use crate::password::Password;
+use crate::pseudonym::pseudonymous_user_id;
 use crate::records::{IssuedToken, TokenRecord, UserProfile, UserRecord};
-use crate::throttle::{self, ThrottleState};
+use crate::throttle::{self, Admission, ThrottleView};
 use crate::username::Username;
 
 #[derive(Debug, Clone)]
@@ -22,6 +28,9 @@ pub struct Settings {
     /// Lifetime of a bearer token.
     pub token_ttl_seconds: i64,
     pub outbox: OutboxSettings,
+    /// Keys the pseudonymous user id of failed logins for unknown names
+    /// (the deployment's internal key, so it is secret and stable).
+    pub pseudonym_key: Vec<u8>,
 }
 
 impl Default for Settings {
@@ -29,6 +38,7 @@ impl Default for Settings {
         Self {
             token_ttl_seconds: 3600,
             outbox: OutboxSettings::default(),
+            pseudonym_key: b"change-me".to_vec(),
         }
     }
 }
@@ -39,6 +49,23 @@ pub struct Registration {
     pub username: Username,
     pub password: Password,
     pub email: Option<Email>,
+}
+
+/// Delivery work an operation leaves for after its answer: its own staged
+/// side effects (already stored) and, on paths that authenticated or
+/// wrote, a sweep of older pending ones.
+#[derive(Debug, Default)]
+#[must_use = "pass it to AuthService::settle once the answer is sent"]
+pub struct AfterResponse {
+    staged: Staged,
+    sweep: bool,
+}
+
+impl AfterResponse {
+    /// Whether settling would do anything at all.
+    pub fn is_empty(&self) -> bool {
+        self.staged.is_empty() && !self.sweep
+    }
 }
 
 pub struct AuthService<S, H, C, D> {
@@ -95,14 +122,18 @@ where
         }
     }
 
-    /// Runs `operation`, then one outbox round with whatever it staged.
-    fn with_outbox<T, E>(
-        &self,
-        operation: impl FnOnce(&mut Staged) -> Result<T, E>,
-    ) -> Result<T, E> {
-        let mut staged = Staged::default();
-        let result = operation(&mut staged);
-        self.outbox().settle(&staged);
+    /// Delivers what an operation left for after its answer. Never fails:
+    /// what is not delivered stays in the outbox.
+    pub fn settle(&self, after: AfterResponse) {
+        if !after.is_empty() {
+            self.outbox().settle(&after.staged, after.sweep);
+        }
+    }
+
+    /// [`register_deferred`](Self::register_deferred), settled at once.
+    pub fn register(&self, registration: Registration) -> Result<UserProfile, RegisterError> {
+        let (result, after) = self.register_deferred(registration);
+        self.settle(after);
         result
     }
 
@@ -110,14 +141,19 @@ where
     /// registrations of a name succeeds: the one whose increment of the
     /// name's claim counter returns 1. The password is hashed before the
     /// claim, so the claim and the user record are only microseconds apart.
-    pub fn register(&self, registration: Registration) -> Result<UserProfile, RegisterError> {
-        self.with_outbox(|staged| self.try_register(registration, staged))
+    pub fn register_deferred(
+        &self,
+        registration: Registration,
+    ) -> (Result<UserProfile, RegisterError>, AfterResponse) {
+        let mut after = AfterResponse::default();
+        let result = self.try_register(registration, &mut after);
+        (result, after)
     }
 
     fn try_register(
         &self,
         registration: Registration,
-        staged: &mut Staged,
+        after: &mut AfterResponse,
     ) -> Result<UserProfile, RegisterError> {
         let Registration {
             username,
@@ -138,23 +174,20 @@ where
             password_hash,
         };
         // Reserved before the claim: a failure here leaves no claim behind.
-        let outbox = self.outbox().stage(
-            vec![
-                Delivery::event(
-                    &user.user_id,
-                    "register",
-                    now,
-                    json!({"username": user.username}),
-                ),
-                Delivery::notification(
-                    &user.user_id,
-                    "Welcome",
-                    format!("Welcome, {}! Your account is ready.", user.username),
-                )
-                .to_email(user.email.as_deref()),
-            ],
-            false,
-        )?;
+        let outbox = self.outbox().stage(vec![
+            Delivery::event(
+                &user.user_id,
+                "register",
+                now,
+                json!({"username": user.username}),
+            ),
+            Delivery::notification(
+                &user.user_id,
+                "Welcome",
+                format!("Welcome, {}! Your account is ready.", user.username),
+            )
+            .to_email(user.email.as_deref()),
+        ])?;
         let claim_key = keys::username_claim(&username);
         if self.store.increment(&claim_key, 1)? != 1 {
             return Err(RegisterError::UsernameTaken);
@@ -170,38 +203,83 @@ where
             }
             return Err(error.into());
         }
-        *staged = outbox;
+        *after = AfterResponse {
+            staged: outbox,
+            sweep: true,
+        };
         Ok(user.profile())
     }
 
-    /// Checks the credentials and issues a token. Unknown users and wrong
-    /// passwords cost the same: one argon2 verification (against a dummy
-    /// hash for unknown users), the same reads and the same writes, and no
-    /// delivery attempt of their own.
+    /// [`login_deferred`](Self::login_deferred), settled at once.
     pub fn login(&self, username: &str, password: &str) -> Result<IssuedToken, LoginError> {
-        self.with_outbox(|staged| self.try_login(username, password, staged))
+        let (result, after) = self.login_deferred(username, password);
+        self.settle(after);
+        result
+    }
+
+    /// Checks the credentials and issues a token. Unknown users and wrong
+    /// passwords cost the same: the same reads, one argon2 verification
+    /// (against a dummy hash for unknown users), the same writes, and a
+    /// `login_failed` event (under a pseudonymous user id for an unknown
+    /// name). See [`throttle`] for how attempts are admitted.
+    pub fn login_deferred(
+        &self,
+        username: &str,
+        password: &str,
+    ) -> (Result<IssuedToken, LoginError>, AfterResponse) {
+        let mut after = AfterResponse::default();
+        let result = self.try_login(username, password, &mut after);
+        (result, after)
     }
 
     fn try_login(
         &self,
         username: &str,
         password: &str,
-        staged: &mut Staged,
+        after: &mut AfterResponse,
     ) -> Result<IssuedToken, LoginError> {
         let Ok(username) = Username::parse(username) else {
             // No such name can exist; nothing to count it against.
             self.hasher.verify_dummy(password);
             return Err(LoginError::InvalidCredentials);
         };
+        let now = self.clock.now();
+        let bucket = throttle::bucket(now);
         let user_key = keys::user(&username);
-        let throttle_keys = ThrottleState::keys(&username);
+        let throttle_keys = ThrottleView::keys(&username, bucket);
         let mut read = vec![user_key.clone()];
         read.extend(throttle_keys.iter().cloned());
         let values = self.store.get_many(&read)?;
         let user: Option<UserRecord> = decode(&user_key, values[0].as_deref())?;
-        let throttle = ThrottleState::decode(&throttle_keys, &values[1..])?;
+        let view = ThrottleView::decode(bucket, &throttle_keys, &values[1..])?;
 
-        if let Some(retry_after_seconds) = throttle.retry_after(self.clock.now()) {
+        if let Some(retry_after_seconds) = view.locked(now) {
+            return Err(LoginError::TooManyAttempts {
+                retry_after_seconds,
+            });
+        }
+        // Counted before the password is checked, so that however many
+        // attempts arrive at once, each knows its place.
+        let claims_key = keys::login_claims(&username, bucket);
+        let claim = self.store.increment(&claims_key, 1)?.max(0) as u64;
+        // The first claim of a bucket has the bucket's keys deleted later.
+        let bucket_keys = (claim == 1).then(|| throttle::bucket_keys(&username, bucket));
+        if let Admission::Refused {
+            retry_after_seconds,
+        } = view.admit(claim, now)
+        {
+            // Given back, so that refusals do not lengthen the lock. If
+            // that fails the claim stands, which only makes the rule
+            // stricter until the bucket is out of view.
+            if let Err(error) = self.store.increment(&claims_key, -1) {
+                self.delivery
+                    .note("login_claim_not_given_back", &error.to_string());
+            }
+            if let Some(bucket_keys) = &bucket_keys {
+                let due = bucket + 2;
+                let (key, value) = expiry::register(&self.store, due, bucket_keys)?;
+                self.store.set(&key, &value)?;
+            }
             return Err(LoginError::TooManyAttempts {
                 retry_after_seconds,
             });
@@ -213,10 +291,16 @@ where
                 false
             }
         };
+        let attempt = Attempt {
+            username: &username,
+            bucket,
+            claim,
+            bucket_keys: bucket_keys.unwrap_or_default(),
+        };
         match user {
-            Some(user) if verified => self.issue_token(&username, &user, &throttle, staged),
+            Some(user) if verified => self.issue_token(&attempt, &user, after),
             user => {
-                self.record_failure(&username, user.as_ref(), staged)?;
+                self.record_failure(&attempt, user.as_ref(), after)?;
                 Err(LoginError::InvalidCredentials)
             }
         }
@@ -224,12 +308,12 @@ where
 
     fn issue_token(
         &self,
-        username: &Username,
+        attempt: &Attempt<'_>,
         user: &UserRecord,
-        throttle: &ThrottleState,
-        staged: &mut Staged,
+        after: &mut AfterResponse,
     ) -> Result<IssuedToken, LoginError> {
         let token = uuid::Uuid::new_v4().to_string();
+        let digest = token_digest(&token);
         let now = whole_seconds(self.clock.now());
         let expires_at = now.plus_seconds(self.settings.token_ttl_seconds);
         let record = TokenRecord {
@@ -239,28 +323,37 @@ where
             expires_at,
             revoked_at: None,
         };
-        let outbox = self.outbox().stage(
-            vec![
-                Delivery::event(
-                    &user.user_id,
-                    "login",
-                    now,
-                    json!({"username": user.username}),
-                ),
-                Delivery::notification(
-                    &user.user_id,
-                    "New sign-in",
-                    format!("New sign-in to your account {} at {now}.", user.username),
-                )
-                .to_email(user.email.as_deref()),
-            ],
-            false,
-        )?;
-        let mut writes = vec![(keys::token(&token_digest(&token)), to_json(&record))];
-        writes.extend(throttle::reset(username, throttle));
+        let outbox = self.outbox().stage(vec![
+            Delivery::event(
+                &user.user_id,
+                "login",
+                now,
+                json!({"username": user.username}),
+            ),
+            Delivery::notification(
+                &user.user_id,
+                "New sign-in",
+                format!("New sign-in to your account {} at {now}.", user.username),
+            )
+            .to_email(user.email.as_deref()),
+        ])?;
+        // The token's keys go once it has expired; the bucket's throttle
+        // keys (if this attempt opened the bucket) ride along, as they
+        // matter for a shorter time.
+        let mut expiring = vec![keys::token(&digest), keys::token_logout(&digest)];
+        expiring.extend(attempt.bucket_keys.iter().cloned());
+        let due = expiry::due_bucket_after(expires_at).max(attempt.bucket + 2);
+        let mut writes = vec![
+            (keys::token(&digest), to_json(&record)),
+            throttle::reset(attempt.username, attempt.bucket, attempt.claim),
+            expiry::register(&self.store, due, &expiring)?,
+        ];
         writes.extend(outbox.writes());
         self.store.set_many(&writes)?;
-        *staged = outbox;
+        *after = AfterResponse {
+            staged: outbox,
+            sweep: true,
+        };
         Ok(IssuedToken {
             token,
             user_id: user.user_id.clone(),
@@ -269,82 +362,130 @@ where
         })
     }
 
-    /// Counts the failure exactly (atomic increment) and records when it
-    /// happened. A known user's `login_failed` event is deferred to a later
-    /// request's sweep; an unknown user reserves an outbox number instead, so
-    /// both do the same store work.
+    /// Records when the failure happened, with its `login_failed` event in
+    /// the same write. Known and unknown names do the same store work; the
+    /// event is delivered after the answer, with no sweep (the caller did
+    /// not authenticate).
     fn record_failure(
         &self,
-        username: &Username,
+        attempt: &Attempt<'_>,
         user: Option<&UserRecord>,
-        staged: &mut Staged,
+        after: &mut AfterResponse,
     ) -> Result<(), LoginError> {
-        let n = self.store.increment(&keys::login_failures(username), 1)?;
         let now = self.clock.now();
-        let mut writes = vec![throttle::failure_mark(username, n.max(0) as u64, now)];
-        match user {
-            Some(user) => {
-                let outbox = self.outbox().stage(
-                    vec![Delivery::event(
-                        &user.user_id,
-                        "login_failed",
-                        now,
-                        json!({"username": user.username}),
-                    )],
-                    true,
-                )?;
-                writes.extend(outbox.writes());
-                self.store.set_many(&writes)?;
-                // Staged as the request's own, so its sweep leaves it alone.
-                *staged = outbox;
-            }
-            None => {
-                self.outbox().reserve_gap()?;
-                self.store.set_many(&writes)?;
-            }
+        let user_id = match user {
+            Some(user) => user.user_id.clone(),
+            None => pseudonymous_user_id(&self.settings.pseudonym_key, attempt.username),
+        };
+        let outbox = self.outbox().stage(vec![Delivery::event(
+            &user_id,
+            "login_failed",
+            whole_seconds(now),
+            json!({"username": attempt.username.as_str()}),
+        )])?;
+        let mut writes = vec![throttle::failure_mark(
+            attempt.username,
+            attempt.bucket,
+            attempt.claim,
+            now,
+        )];
+        if !attempt.bucket_keys.is_empty() {
+            writes.push(expiry::register(
+                &self.store,
+                attempt.bucket + 2,
+                &attempt.bucket_keys,
+            )?);
         }
+        writes.extend(outbox.writes());
+        self.store.set_many(&writes)?;
+        *after = AfterResponse {
+            staged: outbox,
+            sweep: false,
+        };
         Ok(())
     }
 
     /// The user a bearer token belongs to, if it is known, unexpired and not
-    /// revoked.
+    /// revoked. Reads only: the other services call it for every bearer
+    /// request, and a random token must cost nothing but reads.
     pub fn me(&self, token: &str) -> Result<UserProfile, TokenError> {
-        self.with_outbox(|_| {
-            let (_, record) = self.valid_token(token)?;
-            let username = Username::parse(&record.username)
-                .map_err(|error| Unexpected::corrupt(&keys::token(&token_digest(token)), error))?;
-            let key = keys::user(&username);
-            let user: Option<UserRecord> = decode(&key, self.store.get(&key)?.as_deref())?;
-            user.map(|user| user.profile()).ok_or(TokenError::Invalid)
-        })
+        let (_, record) = self.valid_token(token)?;
+        let username = Username::parse(&record.username)
+            .map_err(|error| Unexpected::corrupt(&keys::token(&token_digest(token)), error))?;
+        let key = keys::user(&username);
+        let user: Option<UserRecord> = decode(&key, self.store.get(&key)?.as_deref())?;
+        user.map(|user| user.profile()).ok_or(TokenError::Invalid)
     }
 
-    /// Revokes the token: from now on it is invalid everywhere.
+    /// [`logout_deferred`](Self::logout_deferred), settled at once.
     pub fn logout(&self, token: &str) -> Result<(), TokenError> {
-        self.with_outbox(|staged| {
-            let (key, mut record) = self.valid_token(token)?;
-            let now = self.clock.now();
-            record.revoked_at = Some(now);
-            let outbox = self.outbox().stage(
-                vec![Delivery::event(
-                    &record.user_id,
-                    "logout",
-                    now,
-                    json!({"username": record.username}),
-                )],
-                false,
-            )?;
-            let mut writes = vec![(key, to_json(&record))];
-            writes.extend(outbox.writes());
-            self.store.set_many(&writes)?;
-            *staged = outbox;
-            Ok(())
-        })
+        let (result, after) = self.logout_deferred(token);
+        self.settle(after);
+        result
     }
 
-    /// Delivers a batch of pending entries now, whatever their age.
+    /// Revokes the token: from now on it is invalid everywhere. Of any
+    /// number of concurrent logouts of one token, the one whose increment
+    /// of the token's logout counter returns 1 records the `logout` event;
+    /// the others revoke it too (the same write) and record nothing.
+    pub fn logout_deferred(&self, token: &str) -> (Result<(), TokenError>, AfterResponse) {
+        let mut after = AfterResponse::default();
+        let result = self.try_logout(token, &mut after);
+        (result, after)
+    }
+
+    fn try_logout(&self, token: &str, after: &mut AfterResponse) -> Result<(), TokenError> {
+        let (key, mut record) = self.valid_token(token)?;
+        let now = self.clock.now();
+        record.revoked_at = Some(now);
+        let claim_key = keys::token_logout(&token_digest(token));
+        if self.store.increment(&claim_key, 1)? != 1 {
+            self.store.set(&key, &to_json(&record))?;
+            return Ok(());
+        }
+        let outbox = self.outbox().stage(vec![Delivery::event(
+            &record.user_id,
+            "logout",
+            whole_seconds(now),
+            json!({"username": record.username}),
+        )])?;
+        let mut writes = vec![(key, to_json(&record))];
+        writes.extend(outbox.writes());
+        if let Err(error) = self.store.set_many(&writes) {
+            // Give the claim back so that the client's retry records it.
+            if let Err(release) = self.store.delete(&claim_key) {
+                self.delivery
+                    .note("logout_claim_stuck", &format!("{claim_key}: {release}"));
+            }
+            return Err(error.into());
+        }
+        *after = AfterResponse {
+            staged: outbox,
+            sweep: true,
+        };
+        Ok(())
+    }
+
+    /// Delivers every pending entry it can within the flush budget, then
+    /// deletes expired keys with what time is left (at least one bucket).
     pub fn flush_outbox(&self) -> Result<FlushReport, Unexpected> {
-        Ok(self.outbox().flush()?)
+        let started = self.clock.now().unix_millis();
+        let budget = self.settings.outbox.flush_budget_ms;
+        let more_time = || self.clock.now().unix_millis() - started < budget;
+        let mut report = self.outbox().flush(&more_time)?;
+        report.expired_deleted = expiry::collect(&self.store, self.clock.now(), more_time)?;
+        Ok(report)
+    }
+
+    /// Dead letters, newest first.
+    pub fn dead_letters(&self, limit: usize) -> Result<DeadLetterPage, Unexpected> {
+        Ok(self.outbox().dead_letters(limit)?)
+    }
+
+    /// Puts a dead letter back into the outbox; `None` if there is none
+    /// under `number`. Returns the new outbox number.
+    pub fn replay_dead_letter(&self, number: u64) -> Result<Option<u64>, Unexpected> {
+        Ok(self.outbox().replay(number)?)
     }
 
     fn valid_token(&self, token: &str) -> Result<(String, TokenRecord), TokenError> {
@@ -359,6 +500,16 @@ where
             _ => Err(TokenError::Invalid),
         }
     }
+}
+
+/// A login attempt that was admitted to check its password.
+struct Attempt<'a> {
+    username: &'a Username,
+    bucket: i64,
+    claim: u64,
+    /// The bucket's throttle keys, when this attempt opened the bucket and
+    /// so registers them for deletion.
+    bucket_keys: Vec<String>,
 }
 
 /// Times clients see are whole seconds; sub-second digits say nothing to them.

@@ -1,13 +1,27 @@
-//! Login throttling: after [`MAX_FAILURES`] consecutive failed attempts for
-//! one username within [`WINDOW_SECONDS`], every attempt is refused until
-//! [`WINDOW_SECONDS`] after the last failure; a successful login resets.
+//! Login throttling. The contract: after [`MAX_ATTEMPTS`] consecutive
+//! failures for one username within [`WINDOW_SECONDS`], every attempt is
+//! refused until [`WINDOW_SECONDS`] after the last failure; a success
+//! resets; and however many attempts arrive at once, at most
+//! [`MAX_ATTEMPTS`] passwords are checked per window.
 //!
-//! Failures are counted with the store's atomic increment, so parallel
-//! attempts are counted exactly: the n-th failure gets ordinal n. Each
-//! failure records when it happened in a ring of five slots (`n mod 5`), which
-//! is all the rule needs: the span of the last five failures and the time of
-//! the newest. A success records the count it saw, and only failures above
-//! that count are consecutive.
+//! Time is cut into 15-minute buckets. Before checking a password, an
+//! attempt claims a number in the current bucket with the store's atomic
+//! increment (`login:claims:{name}:{bucket}`): no read-then-write gap, no
+//! compare-and-swap. It may check the password only if, counting itself,
+//! the account has at most five *active* claims since its last success:
+//! claims of the current bucket, plus claims of the previous bucket whose
+//! failure is less than 15 minutes old or not known yet (still being
+//! checked). Any 15-minute span lies within two buckets, so this bounds the
+//! checks in every 15-minute window, not just per bucket. A refused attempt
+//! gives its number back (`increment(-1)`) so that refusals never lengthen
+//! the lock.
+//!
+//! A failed claim records when it failed in a ring of five slots of its
+//! bucket (`c mod 5`, holding `c`); a success records its claim number as the
+//! bucket's reset. Before claiming, an attempt reads both buckets and is
+//! refused at once, without a claim, when five known consecutive failures
+//! within 15 minutes say the account is locked: that answer's
+//! `Retry-After` runs to 15 minutes after the last failure.
 
 use serde::{Deserialize, Serialize};
 use service_kit::kv::decode_counter;
@@ -16,46 +30,57 @@ use service_kit::{StoreError, Timestamp};
 use crate::keys;
 use crate::username::Username;
 
-pub const MAX_FAILURES: u64 = 5;
+pub const MAX_ATTEMPTS: u64 = 5;
 pub const WINDOW_SECONDS: i64 = 15 * 60;
+const WINDOW_MS: i64 = WINDOW_SECONDS * 1000;
+/// Claim numbers looked at per bucket, at most: a bucket holds five checked
+/// claims between successes, so more can only be refusals not yet given back.
+const MAX_CLAIMS_SCANNED: u64 = 64;
 
-/// When failure number `n` happened.
+/// The 15-minute bucket `now` falls in.
+pub fn bucket(now: Timestamp) -> i64 {
+    now.unix_millis().div_euclid(WINDOW_MS)
+}
+
+/// When failed claim `c` of a bucket failed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FailureMark {
-    pub n: u64,
+    pub c: u64,
     pub at_ms: i64,
 }
 
-/// What the store says about one username's recent failures.
+/// One bucket's throttle keys as read.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ThrottleState {
-    /// Failures ever (the counter's value).
-    pub failures: u64,
-    /// The failure count the last successful login saw.
-    pub reset_at: u64,
+pub struct Bucket {
+    /// The claims counter.
+    pub claims: u64,
+    /// The claim number of the last success in this bucket.
+    pub reset: Option<u64>,
     pub marks: Vec<FailureMark>,
 }
 
-impl ThrottleState {
-    /// The keys to read, in the order [`decode`](Self::decode) expects.
-    pub fn keys(username: &Username) -> Vec<String> {
-        let mut keys = vec![keys::login_failures(username), keys::login_reset(username)];
-        keys.extend((0..MAX_FAILURES).map(|slot| keys::login_failure_slot(username, slot)));
+impl Bucket {
+    fn keys(username: &Username, bucket: i64) -> Vec<String> {
+        let mut keys = vec![
+            keys::login_claims(username, bucket),
+            keys::login_reset(username, bucket),
+        ];
+        keys.extend((0..MAX_ATTEMPTS).map(|slot| keys::login_mark(username, bucket, slot)));
         keys
     }
 
-    /// Reads the values of [`keys`](Self::keys). A slot that does not parse
-    /// is ignored: it can only make the rule more lenient, never fail a login.
-    pub fn decode(keys: &[String], values: &[Option<Vec<u8>>]) -> Result<Self, StoreError> {
-        let counter = |index: usize| -> Result<u64, StoreError> {
-            match &values[index] {
-                None => Ok(0),
-                Some(bytes) => decode_counter(&keys[index], bytes).map(|n| n.max(0) as u64),
-            }
+    fn decode(keys: &[String], values: &[Option<Vec<u8>>]) -> Result<Self, StoreError> {
+        let counter = |index: usize| -> Result<Option<u64>, StoreError> {
+            values[index]
+                .as_deref()
+                .map(|bytes| decode_counter(&keys[index], bytes).map(|n| n.max(0) as u64))
+                .transpose()
         };
         Ok(Self {
-            failures: counter(0)?,
-            reset_at: counter(1)?,
+            claims: counter(0)?.unwrap_or(0),
+            reset: counter(1)?,
+            // A slot that does not parse is ignored: its claim then counts
+            // as unknown, which can only make the rule stricter.
             marks: values[2..]
                 .iter()
                 .flatten()
@@ -64,191 +89,334 @@ impl ThrottleState {
         })
     }
 
-    pub fn consecutive_failures(&self) -> u64 {
-        self.failures.saturating_sub(self.reset_at)
+    /// What claim `c` came to, as far as the store knows: `Some(at_ms)` for
+    /// a recorded failure, `None` while unknown.
+    fn failure_of(&self, c: u64) -> Option<i64> {
+        self.marks
+            .iter()
+            .find(|mark| mark.c == c)
+            .map(|mark| mark.at_ms)
     }
 
-    /// `Some(seconds)` when attempts are refused at `now`: the time until
-    /// [`WINDOW_SECONDS`] after the newest failure, rounded up.
-    pub fn retry_after(&self, now: Timestamp) -> Option<u64> {
-        if self.consecutive_failures() < MAX_FAILURES {
-            return None;
-        }
-        // The last five failures, as far as their marks have landed. A
-        // racing or interrupted writer may leave a slot stale; the marks
-        // that are there still tell when the streak ended.
-        let oldest_wanted = self.failures - MAX_FAILURES + 1;
-        let recent: Vec<&FailureMark> = self
-            .marks
-            .iter()
-            .filter(|mark| {
-                mark.n >= oldest_wanted && mark.n <= self.failures && mark.n > self.reset_at
-            })
-            .collect();
-        let newest = recent.iter().map(|mark| mark.at_ms).max()?;
-        let oldest = recent.iter().map(|mark| mark.at_ms).min()?;
-        let window_ms = WINDOW_SECONDS * 1000;
-        if recent.len() as u64 == MAX_FAILURES && newest - oldest > window_ms {
-            // Five failures, but spread over more than the window.
-            return None;
-        }
-        let remaining_ms = newest + window_ms - now.unix_millis();
-        (remaining_ms > 0).then(|| (remaining_ms as u64).div_ceil(1000))
+    /// The claims after `forgiven_up_to`, newest last, at most
+    /// [`MAX_CLAIMS_SCANNED`] of them.
+    fn claims_after(&self, forgiven_up_to: u64) -> impl Iterator<Item = u64> {
+        let first = forgiven_up_to
+            .max(self.claims.saturating_sub(MAX_CLAIMS_SCANNED))
+            .saturating_add(1);
+        first..=self.claims
     }
 }
 
-/// The slot write that records failure number `n` at `now`.
-pub fn failure_mark(username: &Username, n: u64, now: Timestamp) -> (String, Vec<u8>) {
+/// What the store says about one username's recent attempts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ThrottleView {
+    /// The current bucket's number.
+    pub bucket: i64,
+    pub previous: Bucket,
+    pub current: Bucket,
+}
+
+/// An attempt's fate before its password is checked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Admission {
+    /// Check the password; claim number `claim` of the current bucket.
+    Check { claim: u64 },
+    /// Refused; retry after this many seconds.
+    Refused { retry_after_seconds: u64 },
+}
+
+impl ThrottleView {
+    /// The keys to read, in the order [`decode`](Self::decode) expects.
+    pub fn keys(username: &Username, bucket: i64) -> Vec<String> {
+        let mut keys = Bucket::keys(username, bucket - 1);
+        keys.extend(Bucket::keys(username, bucket));
+        keys
+    }
+
+    pub fn decode(
+        bucket: i64,
+        keys: &[String],
+        values: &[Option<Vec<u8>>],
+    ) -> Result<Self, StoreError> {
+        let half = keys.len() / 2;
+        Ok(Self {
+            bucket,
+            previous: Bucket::decode(&keys[..half], &values[..half])?,
+            current: Bucket::decode(&keys[half..], &values[half..])?,
+        })
+    }
+
+    /// Claims of the previous bucket still forgiven by no success, with
+    /// their failure time when known. A success in the current bucket
+    /// forgives the whole previous bucket.
+    fn previous_streak(&self) -> Vec<Option<i64>> {
+        if self.current.reset.is_some() {
+            return Vec::new();
+        }
+        self.previous
+            .claims_after(self.previous.reset.unwrap_or(0))
+            .map(|c| self.previous.failure_of(c))
+            .collect()
+    }
+
+    fn current_forgiven(&self) -> u64 {
+        self.current.reset.unwrap_or(0)
+    }
+
+    /// `Some(seconds)` when the account is locked at `now` by five known
+    /// consecutive failures within 15 minutes: until 15 minutes after the
+    /// newest, rounded up.
+    pub fn locked(&self, now: Timestamp) -> Option<u64> {
+        let mut failures: Vec<i64> = self.previous_streak().into_iter().flatten().collect();
+        failures.extend(
+            self.current
+                .claims_after(self.current_forgiven())
+                .filter_map(|c| self.current.failure_of(c)),
+        );
+        failures.sort_unstable();
+        let last_five = failures.get(failures.len().checked_sub(MAX_ATTEMPTS as usize)?..)?;
+        let (oldest, newest) = (last_five[0], last_five[last_five.len() - 1]);
+        if newest - oldest > WINDOW_MS {
+            // Five failures, but spread over more than the window.
+            return None;
+        }
+        seconds_until(newest + WINDOW_MS, now)
+    }
+
+    /// Whether claim number `claim` of the current bucket, just taken, may
+    /// check its password.
+    pub fn admit(&self, claim: u64, now: Timestamp) -> Admission {
+        let now_ms = now.unix_millis();
+        let previous = self.previous_streak();
+        let active_previous = previous
+            .iter()
+            .filter(|failed_at| failed_at.is_none_or(|at| now_ms - at < WINDOW_MS))
+            .count() as u64;
+        let active_current = claim.saturating_sub(self.current_forgiven());
+        if active_previous + active_current <= MAX_ATTEMPTS {
+            return Admission::Check { claim };
+        }
+        // Until every active claim has aged out; one still being checked
+        // will fail about now, so a full window.
+        let unknown = previous.iter().any(Option::is_none)
+            || self
+                .current
+                .claims_after(self.current_forgiven())
+                .any(|c| self.current.failure_of(c).is_none());
+        let newest = previous
+            .iter()
+            .flatten()
+            .copied()
+            .chain(
+                self.current
+                    .claims_after(self.current_forgiven())
+                    .filter_map(|c| self.current.failure_of(c)),
+            )
+            .max();
+        let retry_after_seconds = match newest {
+            Some(newest) if !unknown => seconds_until(newest + WINDOW_MS, now).unwrap_or(1),
+            _ => WINDOW_SECONDS as u64,
+        };
+        Admission::Refused {
+            retry_after_seconds,
+        }
+    }
+}
+
+/// Whole seconds from `now` to `until_ms`, rounded up, at most a window: a
+/// racing attempt may have recorded its failure with a clock read a moment
+/// after this request's `now`.
+fn seconds_until(until_ms: i64, now: Timestamp) -> Option<u64> {
+    let remaining_ms = until_ms - now.unix_millis();
+    (remaining_ms > 0).then(|| {
+        (remaining_ms as u64)
+            .div_ceil(1000)
+            .min(WINDOW_SECONDS as u64)
+    })
+}
+
+/// The write that records failed claim `claim` of `bucket` at `now`.
+pub fn failure_mark(
+    username: &Username,
+    bucket: i64,
+    claim: u64,
+    now: Timestamp,
+) -> (String, Vec<u8>) {
     let mark = FailureMark {
-        n,
+        c: claim,
         at_ms: now.unix_millis(),
     };
     (
-        keys::login_failure_slot(username, n % MAX_FAILURES),
+        keys::login_mark(username, bucket, claim % MAX_ATTEMPTS),
         serde_json::to_vec(&mark).expect("marks serialize"),
     )
 }
 
-/// The write that makes a success reset the streak it saw.
-pub fn reset(username: &Username, state: &ThrottleState) -> Option<(String, Vec<u8>)> {
-    (state.consecutive_failures() > 0).then(|| {
-        (
-            keys::login_reset(username),
-            state.failures.to_string().into_bytes(),
-        )
-    })
+/// The write that makes a success (claim `claim` of `bucket`) forgive every
+/// claim before it.
+pub fn reset(username: &Username, bucket: i64, claim: u64) -> (String, Vec<u8>) {
+    (
+        keys::login_reset(username, bucket),
+        claim.to_string().into_bytes(),
+    )
+}
+
+/// Every key the throttle may write for `username` in `bucket`: what the
+/// expiry collector deletes once the bucket no longer matters.
+pub fn bucket_keys(username: &Username, bucket: i64) -> Vec<String> {
+    Bucket::keys(username, bucket)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    const T0: i64 = 1_800_000_000_000;
+    /// The start of a bucket.
+    const T0: i64 = 2_000_000 * WINDOW_MS;
 
     fn at(seconds: i64) -> Timestamp {
         Timestamp::from_unix_millis(T0 + seconds * 1000)
     }
 
-    /// Failures numbered from 1 at the given seconds after T0.
-    fn state(reset_at: u64, failure_seconds: &[i64]) -> ThrottleState {
-        let failures = failure_seconds.len() as u64;
-        let mut ring: Vec<Option<FailureMark>> = vec![None; MAX_FAILURES as usize];
-        for (index, seconds) in failure_seconds.iter().enumerate() {
-            let n = index as u64 + 1;
-            ring[(n % MAX_FAILURES) as usize] = Some(FailureMark {
-                n,
+    /// A view at `now` of failures at the given seconds after T0, numbered
+    /// per bucket from 1, with `reset` claims forgiven in T0's bucket.
+    fn view(now: i64, failures: &[i64], reset: Option<u64>) -> ThrottleView {
+        let current = bucket(at(now));
+        let mut previous = Bucket::default();
+        let mut this = Bucket::default();
+        for seconds in failures {
+            let target = match bucket(at(*seconds)) {
+                b if b == current => &mut this,
+                b if b == current - 1 => &mut previous,
+                _ => continue,
+            };
+            target.claims += 1;
+            let c = target.claims;
+            target
+                .marks
+                .retain(|mark| mark.c % MAX_ATTEMPTS != c % MAX_ATTEMPTS);
+            target.marks.push(FailureMark {
+                c,
                 at_ms: at(*seconds).unix_millis(),
             });
         }
-        ThrottleState {
-            failures,
-            reset_at,
-            marks: ring.into_iter().flatten().collect(),
+        if let Some(reset) = reset {
+            if bucket(at(0)) == current {
+                this.reset = Some(reset);
+            } else {
+                previous.reset = Some(reset);
+            }
+        }
+        ThrottleView {
+            bucket: current,
+            previous,
+            current: this,
         }
     }
 
     #[test]
-    fn four_failures_do_not_throttle() {
-        assert_eq!(state(0, &[0, 1, 2, 3]).retry_after(at(4)), None);
+    fn four_failures_do_not_lock_and_admit_a_fifth() {
+        let view = view(4, &[0, 1, 2, 3], None);
+        assert_eq!(view.locked(at(4)), None);
+        assert_eq!(view.admit(5, at(4)), Admission::Check { claim: 5 });
+        assert!(matches!(view.admit(6, at(4)), Admission::Refused { .. }));
     }
 
     #[test]
-    fn five_failures_throttle_until_fifteen_minutes_after_the_last() {
-        let five = state(0, &[0, 10, 20, 30, 40]);
-        assert_eq!(five.retry_after(at(40)), Some(900));
-        assert_eq!(five.retry_after(at(41)), Some(899));
-        assert_eq!(five.retry_after(at(939)), Some(1));
-        assert_eq!(five.retry_after(at(940)), None);
+    fn five_failures_lock_until_fifteen_minutes_after_the_last() {
+        let five = view(40, &[0, 10, 20, 30, 40], None);
+        assert_eq!(five.locked(at(40)), Some(900));
+        assert_eq!(five.locked(at(39)), Some(900), "never more than a window");
+        assert_eq!(five.locked(at(41)), Some(899));
+        assert_eq!(five.locked(at(939)), Some(1));
+        assert_eq!(five.locked(at(940)), None);
     }
 
     #[test]
-    fn retry_after_rounds_up_to_whole_seconds() {
-        let five = state(0, &[0, 0, 0, 0, 0]);
-        let now = Timestamp::from_unix_millis(T0 + 100);
-        assert_eq!(five.retry_after(now), Some(900));
+    fn the_lock_spans_the_bucket_boundary() {
+        let five = view(910, &[850, 860, 870, 880, 905], None);
+        assert_eq!(five.locked(at(910)), Some(895));
     }
 
     #[test]
-    fn five_failures_spread_over_more_than_the_window_do_not_throttle() {
-        let spread = state(0, &[0, 300, 600, 800, 901]);
-        assert_eq!(spread.retry_after(at(902)), None);
-        let tight = state(0, &[0, 300, 600, 800, 900]);
-        assert_eq!(tight.retry_after(at(902)), Some(898));
+    fn failures_spread_over_more_than_the_window_do_not_lock() {
+        let spread = view(1200, &[0, 240, 480, 720, 960], None);
+        assert_eq!(spread.locked(at(1200)), None);
+        // Two of the previous bucket's failures are under 15 minutes old,
+        // plus one in this bucket: two more may be checked.
+        assert_eq!(spread.admit(2, at(1200)), Admission::Check { claim: 2 });
+        assert_eq!(spread.admit(3, at(1200)), Admission::Check { claim: 3 });
+        assert!(matches!(
+            spread.admit(4, at(1200)),
+            Admission::Refused { .. }
+        ));
     }
 
     #[test]
-    fn after_a_lockout_five_new_failures_are_needed() {
-        let mut failures = vec![0, 1, 2, 3, 4];
-        failures.push(2000);
-        assert_eq!(state(0, &failures).retry_after(at(2001)), None);
-        failures.extend([2001, 2002, 2003]);
-        assert_eq!(state(0, &failures).retry_after(at(2004)), None);
-        failures.push(2004);
-        assert_eq!(state(0, &failures).retry_after(at(2005)), Some(899));
-    }
-
-    #[test]
-    fn a_success_resets_the_streak() {
-        // Five failures, a success after the fourth, then one more failure.
-        assert_eq!(state(4, &[0, 1, 2, 3, 4]).retry_after(at(5)), None);
+    fn claims_still_being_checked_count_and_refusals_wait_a_full_window() {
+        let mut racing = view(1, &[], None);
+        racing.current.claims = 5;
+        assert_eq!(racing.locked(at(1)), None, "nothing known yet");
         assert_eq!(
-            state(4, &[0, 1, 2, 3, 4, 5, 6, 7, 8]).retry_after(at(9)),
-            Some(899)
+            racing.admit(6, at(1)),
+            Admission::Refused {
+                retry_after_seconds: 900
+            }
         );
     }
 
     #[test]
-    fn missing_marks_still_throttle_on_the_ones_there() {
-        let mut racing = state(0, &[0, 1, 2, 3, 4]);
-        racing.marks.retain(|mark| mark.n == 5);
-        assert_eq!(racing.retry_after(at(5)), Some(899));
-        racing.marks.clear();
-        assert_eq!(
-            racing.retry_after(at(5)),
-            None,
-            "no time known, no lock without end"
-        );
+    fn unknown_claims_of_the_previous_bucket_count_until_it_is_out_of_view() {
+        let mut view = view(950, &[], None);
+        view.previous.claims = 5;
+        assert!(matches!(view.admit(1, at(950)), Admission::Refused { .. }));
     }
 
     #[test]
-    fn stale_marks_from_before_a_reset_are_ignored() {
-        let mut state = state(5, &[0, 1, 2, 3, 4]);
-        state.failures = 10;
-        // Failures 6..=10 happened but their marks have not landed; the ring
-        // still holds failures 1..=5, from before the reset.
-        assert_eq!(state.retry_after(at(6)), None);
+    fn a_success_forgives_what_came_before() {
+        let reset = view(5, &[0, 1, 2, 3], Some(4));
+        assert_eq!(reset.admit(5, at(5)), Admission::Check { claim: 5 });
+        assert_eq!(reset.admit(9, at(5)), Admission::Check { claim: 9 });
+        assert!(matches!(reset.admit(10, at(5)), Admission::Refused { .. }));
+        // A success in this bucket forgives the previous bucket entirely.
+        let mut across = view(910, &[850, 860, 870, 880, 890], None);
+        assert!(across.locked(at(910)).is_some());
+        across.current.reset = Some(1);
+        across.current.claims = 1;
+        assert_eq!(across.locked(at(910)), None);
+        assert_eq!(across.admit(2, at(910)), Admission::Check { claim: 2 });
     }
 
     #[test]
     fn state_decodes_from_store_values_of_either_counter_encoding() {
         let username = Username::parse("alice").unwrap();
-        let keys = ThrottleState::keys(&username);
-        let mark = failure_mark(&username, 6, at(0));
-        assert_eq!(mark.0, keys[2 + 1]);
-        let mut values = vec![
-            Some(b"6".to_vec()),
-            Some(b"1".to_vec()),
-            None,
-            Some(mark.1),
-            None,
-            None,
-            None,
-        ];
-        let decoded = ThrottleState::decode(&keys, &values).unwrap();
+        let keys = ThrottleView::keys(&username, 7);
+        assert_eq!(keys.len(), 14);
+        assert_eq!(keys[0], "login:claims:alice:6");
+        assert_eq!(keys[7], "login:claims:alice:7");
+        let (mark_key, mark) = failure_mark(&username, 7, 6, at(0));
+        assert_eq!(mark_key, keys[7 + 2 + 1]);
+        let mut values = vec![None; 14];
+        values[7] = Some(b"6".to_vec());
+        values[8] = Some(b"1".to_vec());
+        values[10] = Some(mark);
+        let decoded = ThrottleView::decode(7, &keys, &values).unwrap();
         assert_eq!(
-            (decoded.failures, decoded.reset_at, decoded.marks.len()),
-            (6, 1, 1)
+            (
+                decoded.current.claims,
+                decoded.current.reset,
+                decoded.current.marks.len()
+            ),
+            (6, Some(1), 1)
         );
-        values[0] = Some(6i64.to_le_bytes().to_vec());
-        assert_eq!(ThrottleState::decode(&keys, &values).unwrap().failures, 6);
-    }
-
-    #[test]
-    fn a_success_writes_a_reset_only_after_failures() {
-        let username = Username::parse("alice").unwrap();
-        assert_eq!(reset(&username, &state(0, &[])), None);
-        let (key, value) = reset(&username, &state(0, &[0, 1])).unwrap();
-        assert_eq!(key, "login:reset:alice");
-        assert_eq!(value, b"2");
+        values[7] = Some(6i64.to_le_bytes().to_vec());
+        assert_eq!(
+            ThrottleView::decode(7, &keys, &values)
+                .unwrap()
+                .current
+                .claims,
+            6
+        );
     }
 }

@@ -7,6 +7,7 @@
 //! manifest that a cluster would refuse fails `cargo test` instead.
 
 pub mod crd;
+pub mod relay;
 
 use std::collections::BTreeSet;
 use std::fmt;

@@ -15,6 +15,7 @@ mod raw;
 mod redis;
 mod registry;
 mod reply;
+mod scripted_peer;
 mod spin;
 mod util;
 
@@ -31,6 +32,7 @@ pub use raw::{RawReply, partial_request, redis_in_db};
 pub use redis::{RedisServer, redis_server};
 pub use registry::{Registry, push, registry};
 pub use reply::{Reply, assert_rfc3339_utc, assert_uuid, assert_uuid_v4, detail_fields};
+pub use scripted_peer::ScriptedPeer;
 pub use spin::{SpinProcess, SpinUp, spin_binary};
 pub use util::{
     eventually, random_suffix, skip_external, strong_password, unique_action, unique_username,

@@ -123,31 +123,37 @@ impl HttpDelivery {
             Ok(response) => response,
             Err(error) => {
                 self.failed(delivery, &error.to_string());
-                return DeliveryOutcome::Failed;
+                return DeliveryOutcome::Failed { answered: false };
             }
         };
-        let outcome = DeliveryOutcome::from_status(response.status);
-        match outcome {
-            DeliveryOutcome::Delivered => {}
-            DeliveryOutcome::Rejected { status } => self.context.log(
-                "delivery_rejected",
-                json!({
-                    "target": target(delivery),
-                    "delivery_id": delivery.id(),
-                    "status": status,
-                    "answer": String::from_utf8_lossy(&response.body[..response.body.len().min(300)]),
-                    "kept": false,
-                }),
-            ),
-            DeliveryOutcome::Failed => self.failed(delivery, &format!("status {}", response.status)),
+        match DeliveryOutcome::from_status(response.status) {
+            DeliveryOutcome::Rejected { status, .. } => {
+                let answer =
+                    String::from_utf8_lossy(&response.body[..response.body.len().min(500)])
+                        .into_owned();
+                self.context.log(
+                    "delivery_dead_lettered",
+                    json!({
+                        "target": delivery.target(),
+                        "delivery_id": delivery.id(),
+                        "status": status,
+                        "answer": answer,
+                    }),
+                );
+                DeliveryOutcome::Rejected { status, answer }
+            }
+            DeliveryOutcome::Failed { answered } => {
+                self.failed(delivery, &format!("status {}", response.status));
+                DeliveryOutcome::Failed { answered }
+            }
+            DeliveryOutcome::Delivered => DeliveryOutcome::Delivered,
         }
-        outcome
     }
 
     fn failed(&self, delivery: &Delivery, cause: &str) {
         self.context.log(
             "delivery_failed",
-            json!({"target": target(delivery), "delivery_id": delivery.id(), "cause": cause, "kept": true}),
+            json!({"target": delivery.target(), "delivery_id": delivery.id(), "cause": cause, "kept": true}),
         );
     }
 }
@@ -161,17 +167,11 @@ fn email_is_off(delivery: &Delivery, response: &OutboundResponse) -> bool {
             .is_ok_and(|body| body["error"]["code"] == "channel_unavailable")
 }
 
-fn target(delivery: &Delivery) -> &'static str {
-    match delivery {
-        Delivery::Event { .. } => "analytics",
-        Delivery::Notification { .. } => "notification",
-    }
-}
-
 impl DeliveryPort for HttpDelivery {
     fn deliver(&self, deliveries: &[&Delivery], round: Round) -> Vec<DeliveryOutcome> {
+        // A configuration problem keeps every entry: an operator can fix it.
         let Ok(internal_key) = config::required_variable("internal_api_key") else {
-            return vec![DeliveryOutcome::Failed; deliveries.len()];
+            return vec![DeliveryOutcome::Failed { answered: false }; deliveries.len()];
         };
         let built: Vec<Result<OutboundRequest, String>> = deliveries
             .iter()
@@ -196,7 +196,7 @@ impl DeliveryPort for HttpDelivery {
                 }
                 Err(cause) => {
                     self.failed(delivery, &cause);
-                    DeliveryOutcome::Failed
+                    DeliveryOutcome::Failed { answered: false }
                 }
             })
             .collect()

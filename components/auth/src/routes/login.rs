@@ -9,7 +9,7 @@ use spin_kit::serve::{HandlerResult, RequestContext};
 use spin_sdk::http::{Params, Request};
 use utoipa::ToSchema;
 
-use crate::service::auth;
+use crate::service::{auth_for_writes, settle_after_response};
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[allow(dead_code)]
@@ -38,13 +38,18 @@ pub struct TokenResponse {
 }
 
 /// Issues a bearer token. Unknown user and wrong password get the same
-/// answer at the same cost. After 5 consecutive failed attempts for a
-/// username within 15 minutes, every attempt for it (even with the right
-/// password) gets `429` until 15 minutes after the last failure; a
-/// successful login resets the count. Side effects: analytics event `login`
-/// and a `login_alert` notification on success; `login_failed` for a failed
-/// attempt on an existing user, delivered by the next auth request (so a
-/// failure never waits on analytics).
+/// answer at the same cost. At most 5 passwords are checked per username
+/// in any 15 minutes, however many attempts arrive at once: each attempt is
+/// counted (an atomic increment) before its password is checked, and those
+/// over the allowance get `429`. After 5 consecutive failures within 15
+/// minutes, every attempt (even with the right password) gets `429` until
+/// 15 minutes after the last failure; a successful login resets the count.
+/// Side effects, stored before the answer and delivered after it: analytics
+/// event `login` and a `login_alert` notification on success;
+/// `login_failed` on every failed check, for known and unknown names alike
+/// (an unknown name's event carries a pseudonymous `user_id`: `anon-`
+/// followed by 32 hex digits of an HMAC-SHA-256 of the lower-cased name,
+/// keyed with the internal key, which no account's UUID can equal).
 #[utoipa::path(
     post,
     path = "/auth/login",
@@ -57,8 +62,8 @@ pub struct TokenResponse {
         (status = 413, description = "`payload_too_large`.", body = ErrorResponse),
         (status = 415, description = "`unsupported_media_type`.", body = ErrorResponse),
         (status = 422, description = "`validation_failed`: `username` or `password` missing or not a string.", body = ErrorResponse),
-        (status = 429, description = "`too_many_attempts`.", body = ErrorResponse,
-            headers(("Retry-After" = u64, description = "Seconds until 15 minutes after the last failure."))),
+        (status = 429, description = "`too_many_attempts`: locked after 5 failures, or over the allowance of 5 checks in 15 minutes.", body = ErrorResponse,
+            headers(("Retry-After" = u64, description = "Seconds until 15 minutes after the last failure (900 when checks are still running)."))),
         (status = 500, description = "`internal_error`.", body = ErrorResponse),
     )
 )]
@@ -70,7 +75,10 @@ pub fn login(context: &RequestContext, request: Request, _: Params) -> HandlerRe
     let (Some(username), Some(password)) = (username, password) else {
         return Err(context.internal("a field was accepted without a value"));
     };
-    match auth(context)?.login(&username, &password) {
+    let auth = auth_for_writes(context)?;
+    let (result, after) = auth.login_deferred(&username, &password);
+    settle_after_response(context, auth, after);
+    match result {
         Ok(issued) => Ok(HttpResponse::json(
             200,
             &TokenResponse {

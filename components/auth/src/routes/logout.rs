@@ -5,10 +5,11 @@ use spin_kit::openapi::ErrorResponse;
 use spin_kit::serve::{HandlerResult, RequestContext};
 use spin_sdk::http::{Params, Request};
 
-use crate::service::auth;
+use crate::service::{auth_for_writes, settle_after_response};
 
 /// Revokes the bearer token: from then on it gets `401` everywhere. No body
-/// is read. Side effect: analytics event `logout`.
+/// is read. Side effect: analytics event `logout`, once per token however
+/// many logouts of it arrive at once (each gets `204`).
 #[utoipa::path(
     post,
     path = "/auth/logout",
@@ -22,8 +23,10 @@ use crate::service::auth;
 )]
 pub fn logout(context: &RequestContext, request: Request, _: Params) -> HandlerResult {
     let token = super::bearer(&request)?;
-    auth(context)?
-        .logout(token)
+    let auth = auth_for_writes(context)?;
+    let (result, after) = auth.logout_deferred(token);
+    settle_after_response(context, auth, after);
+    result
         .map(|()| HttpResponse::empty(204))
         .map_err(|error| super::token_error(context, error))
 }

@@ -8,7 +8,8 @@ use spin_sdk::http::{Params, Request};
 use super::user::UserResponse;
 use crate::service::auth;
 
-/// The bearer token's user. The other services verify tokens here.
+/// The bearer token's user. The other services verify tokens here. Reads
+/// only: no outbox work, whatever the token.
 #[utoipa::path(
     get,
     path = "/auth/me",

@@ -1,6 +1,7 @@
 //! One module per resource; this one wires them to their paths and holds
 //! what several handlers share.
 
+mod dead_letters;
 mod health;
 mod login;
 mod logout;
@@ -30,6 +31,11 @@ pub fn routes() -> Routes {
         .post("/auth/logout", logout::logout)
         .get("/auth/me", me::me)
         .post("/auth/outbox/flush", outbox::flush)
+        .get("/auth/outbox/dead-letters", dead_letters::list)
+        .post(
+            "/auth/outbox/dead-letters/:number/replay",
+            dead_letters::replay,
+        )
         .get("/auth/health", health::health)
         .get("/auth/health/kv", health::probe)
         .get("/auth/openapi.json", openapi::document)

@@ -10,8 +10,10 @@ use utoipa::OpenApi;
     info(
         title = "Auth service",
         description = "Registration, login with throttling, bearer tokens. Side effects \
-            (analytics events, notifications) are kept in the auth store and delivered at \
-            least once, each with a stable id; they never fail a request.",
+            (analytics events, notifications) are stored in the auth store before the answer, \
+            delivered after it at least once, each with a stable id; they never fail or slow \
+            a request. Only a receiver's `400`/`422` ends one unsent, into a dead-letter list \
+            operators can read and replay.",
     ),
     paths(
         super::register::register,
@@ -19,6 +21,8 @@ use utoipa::OpenApi;
         super::logout::logout,
         super::me::me,
         super::outbox::flush,
+        super::dead_letters::list,
+        super::dead_letters::replay,
         super::health::health,
         super::health::probe,
         document,

@@ -10,7 +10,7 @@ use spin_sdk::http::{Params, Request};
 use utoipa::ToSchema;
 
 use super::user::UserResponse;
-use crate::service::auth;
+use crate::service::{auth_for_writes, settle_after_response};
 
 /// A new account.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -34,7 +34,8 @@ pub struct RegisterRequest {
 
 /// Creates an account. Exactly one of any number of concurrent
 /// registrations of a name succeeds. Side effects: analytics event
-/// `register` and a `welcome` notification, delivered at least once.
+/// `register` and a `welcome` notification, stored before the answer and
+/// delivered after it, at least once.
 #[utoipa::path(
     post,
     path = "/auth/register",
@@ -64,7 +65,10 @@ pub fn register(context: &RequestContext, request: Request, _: Params) -> Handle
         password,
         email,
     };
-    match auth(context)?.register(registration) {
+    let auth = auth_for_writes(context)?;
+    let (result, after) = auth.register_deferred(registration);
+    settle_after_response(context, auth, after);
+    match result {
         Ok(profile) => Ok(HttpResponse::json(201, &UserResponse::from(profile))),
         Err(RegisterError::UsernameTaken) => Err(ApiError::new(
             409,

@@ -4,6 +4,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use service_kit::Timestamp;
 
+/// Every delivery target, as [`Delivery::target`] names them.
+pub const TARGETS: [&str; 2] = ["analytics", "notification"];
+
 /// A side effect to deliver. Its id is fixed when it is staged, so every
 /// retry is recognisable as the same delivery.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -60,6 +63,21 @@ impl Delivery {
         self
     }
 
+    /// Who receives it; back-off is kept per target.
+    pub fn target(&self) -> &'static str {
+        match self {
+            Self::Event { .. } => TARGETS[0],
+            Self::Notification { .. } => TARGETS[1],
+        }
+    }
+
+    /// The user it is about.
+    pub fn user_id(&self) -> &str {
+        match self {
+            Self::Event { user_id, .. } | Self::Notification { user_id, .. } => user_id,
+        }
+    }
+
     /// The stable id receivers deduplicate on.
     pub fn id(&self) -> &str {
         match self {
@@ -76,8 +94,8 @@ impl Delivery {
 pub struct OutboxEntry {
     pub seq: u64,
     pub created_at: Timestamp,
-    /// Not tried by its own request (failed logins stay as fast for known
-    /// users as for unknown ones); the next sweep takes it at once.
+    /// Not tried by its own request, so the next sweep takes it at once.
+    /// No longer staged; entries stored by earlier versions may carry it.
     #[serde(default)]
     pub deferred: bool,
     pub delivery: Delivery,

@@ -11,8 +11,6 @@ pub(crate) struct LowMark {
     /// reserved before then.
     pub checkpoint_seq: u64,
     pub checkpoint_at_ms: i64,
-    /// Sweeps leave older entries alone until then (a peer just failed).
-    pub retry_at_ms: i64,
 }
 
 impl Default for LowMark {
@@ -21,7 +19,6 @@ impl Default for LowMark {
             next: 1,
             checkpoint_seq: 0,
             checkpoint_at_ms: 0,
-            retry_at_ms: 0,
         }
     }
 }

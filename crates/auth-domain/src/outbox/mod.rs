@@ -1,6 +1,8 @@
 //! The outbox: analytics events and notifications are recorded in the auth
-//! store in the same write as the state change they report, tried at once,
-//! deleted once settled, and retried later by any auth request otherwise.
+//! store in the same write as the state change they report (before the
+//! client gets its answer), tried once the answer is sent, deleted once
+//! settled, and retried later by other auth requests and by
+//! `POST /auth/outbox/flush` otherwise.
 //!
 //! Each entry has a sequence number from the atomic counter `outbox:seq`.
 //! The low-water mark `outbox:low` says below which number every entry is
@@ -11,27 +13,40 @@
 //! they are older than a grace period, known from a checkpoint of the
 //! counter kept in the mark.
 //!
+//! An entry ends only when its receiver accepts it or answers `400`/`422`
+//! (it can never succeed); the latter moves it to a dead-letter list an
+//! operator can read and replay. Everything else — `401`, `403`, `404`,
+//! `5xx`, timeouts, transport errors, a missing URL or key — keeps it.
+//! Back-off is per target, not per entry, and sweeps pick among due entries
+//! from a random starting point, so entries that keep failing never hold
+//! back the others.
+//!
 //! Delivery is at least once: a sweep may deliver an entry that its own
 //! request is still delivering. Every delivery carries a stable id
 //! (`event_id`, `Idempotency-Key`), and the receivers deduplicate on it.
 
+mod dead_letter;
 mod entry;
 mod low_mark;
 mod store;
+mod targets;
 
-pub use entry::{Delivery, OutboxEntry};
+pub use dead_letter::{DeadLetter, DeadLetterPage};
+pub use entry::{Delivery, OutboxEntry, TARGETS};
 pub(crate) use store::{Outbox, Staged};
 
 /// What one delivery attempt came to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DeliveryOutcome {
     /// Accepted, or already known to the receiver.
     Delivered,
-    /// Refused for good (a 4xx other than 408 and 429): retrying cannot help,
-    /// so the entry is dropped. The port logs why.
-    Rejected { status: u16 },
-    /// Not delivered this time (unreachable, timed out, 5xx, 408, 429): kept.
-    Failed,
+    /// `400` or `422`: the receiver says it can never accept this. The
+    /// entry moves to the dead-letter list with the receiver's answer.
+    Rejected { status: u16, answer: String },
+    /// Not delivered this time: kept. `answered` is whether the target
+    /// answered over HTTP at all (a `5xx`, `401`, `404`...) rather than not
+    /// being reachable (timeout, transport error, not configured).
+    Failed { answered: bool },
 }
 
 impl DeliveryOutcome {
@@ -39,10 +54,13 @@ impl DeliveryOutcome {
     pub fn from_status(status: u16) -> Self {
         match status {
             200..=299 => Self::Delivered,
-            408 | 429 => Self::Failed,
-            400..=499 => Self::Rejected { status },
-            // 5xx, and anything a receiver of ours never answers.
-            _ => Self::Failed,
+            400 | 422 => Self::Rejected {
+                status,
+                answer: String::new(),
+            },
+            // 401/403/404 are configuration problems (a wrong key or URL)
+            // that an operator can fix; 5xx, 408, 409, 429 pass.
+            _ => Self::Failed { answered: true },
         }
     }
 }
@@ -72,42 +90,51 @@ pub trait DeliveryPort {
 pub struct OutboxSettings {
     /// Sequence numbers a request's sweep reads past the low-water mark.
     pub scan_window: u64,
-    /// Older entries a request delivers along with its own, at most.
+    /// Older entries a request delivers along with its own, at most (and as
+    /// many again for a target that just recovered).
     pub sweep_batch: usize,
     /// An entry's own request is still trying it for this long.
     pub settle_after_seconds: i64,
     /// A reserved sequence number older than this whose entry is missing
     /// will never be written.
     pub gap_grace_seconds: i64,
-    /// After a swept entry fails, sweeps leave older entries alone this long.
-    pub backoff_seconds: i64,
-    /// Sequence numbers `POST /auth/outbox/flush` reads, and entries it
-    /// delivers, at most.
-    pub flush_scan: u64,
+    /// Sequence numbers `POST /auth/outbox/flush` reads per store round trip.
+    pub flush_page: u64,
+    /// Entries a flush sends at once.
     pub flush_batch: usize,
+    /// How long a flush keeps delivering (and collecting expired keys).
+    pub flush_budget_ms: i64,
 }
 
 impl Default for OutboxSettings {
     fn default() -> Self {
         Self {
             scan_window: 32,
-            sweep_batch: 4,
+            sweep_batch: 8,
             settle_after_seconds: 5,
             gap_grace_seconds: 30,
-            backoff_seconds: 10,
-            flush_scan: 256,
+            flush_page: 128,
             flush_batch: 32,
+            flush_budget_ms: 10_000,
         }
     }
 }
 
 /// What `POST /auth/outbox/flush` did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct FlushReport {
     pub delivered: u64,
-    /// Entries still waiting: exact when the backlog fits in one flush's
-    /// scan, otherwise an upper bound.
+    /// Moved to the dead-letter list by this flush.
+    pub dead_lettered: u64,
+    /// Entries still waiting. Exact when `complete`; otherwise the entries
+    /// seen plus every number not looked at (an upper bound).
     pub pending: u64,
+    /// Whether the flush looked at the whole backlog within its budget.
+    pub complete: bool,
+    /// Dead letters waiting for an operator.
+    pub dead_letters: u64,
+    /// Expired keys (throttle buckets, old tokens) deleted by this flush.
+    pub expired_deleted: u64,
 }
 
 #[cfg(test)]
@@ -115,24 +142,28 @@ mod tests {
     use super::DeliveryOutcome;
 
     #[test]
-    fn statuses_decide_between_delivered_kept_and_dropped() {
+    fn only_400_and_422_end_an_entry_unsent() {
         for status in [200, 202] {
             assert_eq!(
                 DeliveryOutcome::from_status(status),
                 DeliveryOutcome::Delivered
             );
         }
-        for status in [408, 429, 500, 502, 503, 504, 301, 100] {
+        for status in [
+            401, 403, 404, 405, 408, 409, 413, 415, 429, 500, 502, 503, 504, 301, 100,
+        ] {
             assert_eq!(
                 DeliveryOutcome::from_status(status),
-                DeliveryOutcome::Failed,
+                DeliveryOutcome::Failed { answered: true },
                 "{status}"
             );
         }
-        for status in [400, 401, 403, 404, 409, 413, 415, 422] {
-            assert_eq!(
-                DeliveryOutcome::from_status(status),
-                DeliveryOutcome::Rejected { status },
+        for status in [400, 422] {
+            assert!(
+                matches!(
+                    DeliveryOutcome::from_status(status),
+                    DeliveryOutcome::Rejected { status: s, .. } if s == status
+                ),
                 "{status}"
             );
         }

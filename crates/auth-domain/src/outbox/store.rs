@@ -5,10 +5,15 @@ use std::collections::HashSet;
 use service_kit::kv::decode_counter;
 use service_kit::{Clock, KeyValueStore, StoreError, Timestamp};
 
-use super::entry::{Delivery, OutboxEntry};
+use super::dead_letter::{DeadLetter, DeadLetterPage, MAX_ANSWER_CHARS};
+use super::entry::{Delivery, OutboxEntry, TARGETS};
 use super::low_mark::LowMark;
+use super::targets::{Health, HealthByTarget, TargetState};
 use super::{DeliveryOutcome, DeliveryPort, FlushReport, OutboxSettings, Round};
 use crate::keys;
+
+/// Dead-letter numbers a listing looks at, at most (newest first).
+const DEAD_LETTER_SCAN: u64 = 1000;
 
 /// Entries reserved and built by one request, to be written with its state
 /// change.
@@ -30,15 +35,42 @@ impl Staged {
             })
             .collect()
     }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
 }
 
-/// What the store says from the low-water mark on.
-struct Scan {
+/// What the store says at the head of the outbox.
+struct Head {
     seq: u64,
     low: LowMark,
     now: Timestamp,
-    /// Every number from `low.next` on, up to the scan's width or `seq`.
-    window: Vec<(u64, Option<OutboxEntry>)>,
+    targets: Vec<(&'static str, TargetState)>,
+}
+
+impl Head {
+    fn target(&self, name: &str) -> TargetState {
+        self.targets
+            .iter()
+            .find(|(target, _)| *target == name)
+            .map(|(_, state)| state.clone())
+            .unwrap_or_default()
+    }
+}
+
+type Window = Vec<(u64, Option<OutboxEntry>)>;
+
+/// What delivery rounds settled.
+#[derive(Debug, Default)]
+struct Settled {
+    /// Deleted from the outbox (delivered or dead-lettered).
+    seqs: HashSet<u64>,
+    /// Tried, settled or not.
+    tried: HashSet<u64>,
+    delivered: u64,
+    dead_lettered: u64,
+    health: HealthByTarget,
 }
 
 pub(crate) struct Outbox<'a, S, C, D> {
@@ -51,7 +83,7 @@ pub(crate) struct Outbox<'a, S, C, D> {
 impl<S: KeyValueStore, C: Clock, D: DeliveryPort> Outbox<'_, S, C, D> {
     /// Reserves sequence numbers for `deliveries` (one write) and builds
     /// their entries; the caller writes them with its state change.
-    pub fn stage(&self, deliveries: Vec<Delivery>, deferred: bool) -> Result<Staged, StoreError> {
+    pub fn stage(&self, deliveries: Vec<Delivery>) -> Result<Staged, StoreError> {
         if deliveries.is_empty() {
             return Ok(Staged::default());
         }
@@ -64,76 +96,207 @@ impl<S: KeyValueStore, C: Clock, D: DeliveryPort> Outbox<'_, S, C, D> {
             .map(|(delivery, seq)| OutboxEntry {
                 seq,
                 created_at,
-                deferred,
+                deferred: false,
                 delivery,
             })
             .collect();
         Ok(Staged { entries })
     }
 
-    /// Reserves a number that will stay empty: the same store work as
-    /// [`stage`](Self::stage) where there is nothing to report.
-    pub fn reserve_gap(&self) -> Result<(), StoreError> {
-        self.store.increment(keys::OUTBOX_SEQ, 1).map(drop)
-    }
-
-    /// Delivers the request's own non-deferred entries together with a few
-    /// older pending ones, in one bounded round, then deletes what settled
-    /// and moves the low-water mark. Never fails: what is not delivered
-    /// stays for later, and bookkeeping trouble is reported to the port.
-    pub fn settle(&self, own: &Staged) {
-        let own_seqs: HashSet<u64> = own.entries.iter().map(|entry| entry.seq).collect();
-        let mut batch: Vec<&OutboxEntry> = own.entries.iter().filter(|e| !e.deferred).collect();
-        let own_count = batch.len();
-        let scan = self
-            .scan(self.settings.scan_window)
+    /// Delivers the request's own entries. With `sweep`, also a few older
+    /// pending ones whose target is not backing off (and, when a target
+    /// that was backing off just worked, as many more of its entries), then
+    /// updates the targets' back-off and the low-water mark. Never fails:
+    /// what is not delivered stays for later, and bookkeeping trouble is
+    /// reported to the port.
+    pub fn settle(&self, own: &Staged, sweep: bool) {
+        let own_entries: Vec<&OutboxEntry> = own.entries.iter().collect();
+        let round = if own_entries.is_empty() {
+            Round::SweepOnly
+        } else {
+            Round::WithOwn
+        };
+        let mut settled = Settled::default();
+        if !sweep {
+            self.deliver(&own_entries, round, &mut settled);
+            return;
+        }
+        let scanned = self
+            .head()
+            .and_then(|head| {
+                let (front, further) = self.sweep_windows(&head)?;
+                Ok((head, front, further))
+            })
             .map_err(|error| self.delivery.note("outbox_read_failed", &error.to_string()))
             .ok();
-        if let Some(scan) = scan
-            .as_ref()
-            .filter(|scan| scan.low.retry_at_ms <= scan.now.unix_millis())
-        {
-            batch.extend(
-                scan.window
-                    .iter()
-                    .filter_map(|(_, entry)| entry.as_ref())
-                    .filter(|entry| !own_seqs.contains(&entry.seq) && self.ripe(entry, scan.now))
-                    .take(self.settings.sweep_batch),
-            );
-        }
-        let round = if own_count > 0 {
-            Round::WithOwn
-        } else {
-            Round::SweepOnly
+        let Some((head, front, further)) = scanned else {
+            self.deliver(&own_entries, round, &mut settled);
+            return;
         };
-        let (settled, swept_failed) = self.deliver(&batch, round, own_count);
-        if let Some(scan) = scan {
-            self.advance(&scan, &settled, &own_seqs, swept_failed, false);
+        let window: Window = front.iter().chain(&further).cloned().collect();
+        let own_seqs: HashSet<u64> = own.entries.iter().map(|entry| entry.seq).collect();
+        let now_ms = head.now.unix_millis();
+        let sweepable =
+            |entry: &&OutboxEntry| !own_seqs.contains(&entry.seq) && self.ripe(entry, head.now);
+        let due: Vec<&OutboxEntry> = present(&window)
+            .filter(sweepable)
+            .filter(|entry| head.target(entry.delivery.target()).due(now_ms))
+            .collect();
+        let mut batch = own_entries;
+        batch.extend(rotated(&due, self.settings.sweep_batch));
+        self.deliver(&batch, round, &mut settled);
+
+        // A target that was backing off and just worked: its entries are
+        // due at once, not after their back-off.
+        let recovered: Vec<&str> = TARGETS
+            .into_iter()
+            .filter(|target| head.target(target).failures > 0)
+            .filter(|target| settled.health.get(target).is_some_and(|h| h.worked))
+            .collect();
+        if !recovered.is_empty() {
+            let more: Vec<&OutboxEntry> = present(&window)
+                .filter(sweepable)
+                .filter(|entry| !settled.tried.contains(&entry.seq))
+                .filter(|entry| recovered.contains(&entry.delivery.target()))
+                .collect();
+            let more = rotated(&more, self.settings.sweep_batch);
+            self.deliver(&more, Round::SweepOnly, &mut settled);
         }
+        self.update_targets(&head, &settled.health);
+        self.advance(&head, &front, &settled, &own_seqs, false);
     }
 
-    /// Delivers up to a flush's batch of pending entries, whatever their age
-    /// and any back-off, and reports what is left.
-    pub fn flush(&self) -> Result<FlushReport, StoreError> {
-        let scan = self.scan(self.settings.flush_scan)?;
-        let batch: Vec<&OutboxEntry> = scan
-            .window
-            .iter()
-            .filter_map(|(_, entry)| entry.as_ref())
-            .take(self.settings.flush_batch)
-            .collect();
-        let (settled, _) = self.deliver(&batch, Round::SweepOnly, 0);
-        self.advance(&scan, &settled, &HashSet::new(), false, true);
-        let present = scan
-            .window
-            .iter()
-            .filter(|(seq, entry)| entry.is_some() && !settled.contains(seq))
+    /// What a sweep reads: the numbers right after the low-water mark
+    /// (which only moves past settled ones), and, when the backlog is
+    /// longer than the scan window, as many again from a random place
+    /// further on, so entries stuck at the front cannot hide the rest from
+    /// every sweep.
+    fn sweep_windows(&self, head: &Head) -> Result<(Window, Window), StoreError> {
+        let width = self.settings.scan_window;
+        let backlog = (head.seq + 1).saturating_sub(head.low.next);
+        if backlog <= width {
+            return Ok((self.window(head.low.next, head.seq, width)?, Vec::new()));
+        }
+        let half = width.div_ceil(2);
+        let front = self.window(head.low.next, head.seq, half)?;
+        let rest_from = head.low.next + half;
+        let rest = head.seq + 1 - rest_from;
+        let start = rest_from + (uuid::Uuid::new_v4().as_u128() % u128::from(rest)) as u64;
+        let further = self.window(start, head.seq, width - half)?;
+        Ok((front, further))
+    }
+
+    /// Delivers every pending entry it can while `more_time` says so,
+    /// whatever its age and any back-off, page by page from the low-water
+    /// mark. A target that does not answer at all is left alone for the
+    /// rest of the flush; one that answers is tried entry by entry, so a
+    /// few entries that keep failing hold back nothing.
+    pub fn flush(&self, more_time: &dyn Fn() -> bool) -> Result<FlushReport, StoreError> {
+        let head = self.head()?;
+        let mut window: Window = Vec::new();
+        let mut settled = Settled::default();
+        let mut from = head.low.next;
+        let mut complete = true;
+        'pages: while from <= head.seq {
+            if !more_time() {
+                complete = false;
+                break;
+            }
+            let page = self.window(from, head.seq, self.settings.flush_page)?;
+            let Some((last, _)) = page.last() else { break };
+            from = last + 1;
+            window.extend(page.iter().cloned());
+            let entries: Vec<&OutboxEntry> = present(&page).collect();
+            let mut chunks = entries.chunks(self.settings.flush_batch.max(1));
+            for chunk in chunks.by_ref() {
+                let unreachable: Vec<&str> = TARGETS
+                    .into_iter()
+                    .filter(|t| settled.health.get(t).is_some_and(Health::unreachable))
+                    .collect();
+                let chunk: Vec<&OutboxEntry> = chunk
+                    .iter()
+                    .filter(|entry| !unreachable.contains(&entry.delivery.target()))
+                    .copied()
+                    .collect();
+                self.deliver(&chunk, Round::SweepOnly, &mut settled);
+                if !more_time() {
+                    complete = false;
+                    break 'pages;
+                }
+            }
+        }
+        self.update_targets(&head, &settled.health);
+        self.advance(&head, &window, &settled, &HashSet::new(), true);
+        let seen_pending = present(&window)
+            .filter(|entry| !settled.seqs.contains(&entry.seq))
             .count() as u64;
-        let scanned_to = scan.window.last().map_or(scan.seq, |(seq, _)| *seq);
+        let looked_to = window
+            .last()
+            .map_or(head.low.next.saturating_sub(1), |(seq, _)| *seq);
+        let counters = self.store.counters(&[
+            keys::DEAD_LETTER_SEQ.to_owned(),
+            keys::DEAD_LETTER_REPLAYED.to_owned(),
+        ])?;
         Ok(FlushReport {
             delivered: settled.delivered,
-            pending: present + scan.seq.saturating_sub(scanned_to),
+            dead_lettered: settled.dead_lettered,
+            pending: seen_pending + head.seq.saturating_sub(looked_to),
+            complete,
+            dead_letters: counters[0].saturating_sub(counters[1]).max(0) as u64,
+            expired_deleted: 0,
         })
+    }
+
+    /// Dead letters, newest first, at most `limit`.
+    pub fn dead_letters(&self, limit: usize) -> Result<DeadLetterPage, StoreError> {
+        let counters = self.store.counters(&[
+            keys::DEAD_LETTER_SEQ.to_owned(),
+            keys::DEAD_LETTER_REPLAYED.to_owned(),
+        ])?;
+        let newest = counters[0].max(0) as u64;
+        let oldest = newest.saturating_sub(DEAD_LETTER_SCAN) + 1;
+        let mut letters = Vec::new();
+        let mut top = newest;
+        while top >= oldest && letters.len() < limit {
+            let bottom = top.saturating_sub(99).max(oldest);
+            let numbers: Vec<u64> = (bottom..=top).rev().collect();
+            let keys: Vec<String> = numbers.iter().map(|n| keys::dead_letter(*n)).collect();
+            letters.extend(
+                self.store
+                    .get_many(&keys)?
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|bytes| serde_json::from_slice::<DeadLetter>(&bytes).ok()),
+            );
+            if bottom == 0 || bottom == oldest {
+                break;
+            }
+            top = bottom - 1;
+        }
+        letters.truncate(limit);
+        Ok(DeadLetterPage {
+            waiting: counters[0].saturating_sub(counters[1]).max(0) as u64,
+            letters,
+        })
+    }
+
+    /// Puts dead letter `number` back into the outbox under a new number,
+    /// with the same delivery id (so receivers still deduplicate), and
+    /// removes it from the list. `None` when there is no such dead letter.
+    pub fn replay(&self, number: u64) -> Result<Option<u64>, StoreError> {
+        let key = keys::dead_letter(number);
+        let Some(bytes) = self.store.get(&key)? else {
+            return Ok(None);
+        };
+        let letter: DeadLetter = serde_json::from_slice(&bytes)
+            .map_err(|error| StoreError::Unavailable(format!("{key} is unreadable: {error}")))?;
+        let staged = self.stage(vec![letter.entry.delivery])?;
+        // Written before the letter goes: a failure in between leaves both,
+        // and a second replay delivers the same id again, harmlessly.
+        self.store.set_many(&staged.writes())?;
+        self.store.delete(&key)?;
+        self.store.increment(keys::DEAD_LETTER_REPLAYED, 1)?;
+        Ok(staged.entries.first().map(|entry| entry.seq))
     }
 
     fn ripe(&self, entry: &OutboxEntry, now: Timestamp) -> bool {
@@ -142,35 +305,44 @@ impl<S: KeyValueStore, C: Clock, D: DeliveryPort> Outbox<'_, S, C, D> {
                 >= self.settings.settle_after_seconds * 1000
     }
 
-    fn scan(&self, width: u64) -> Result<Scan, StoreError> {
-        let head = self
-            .store
-            .get_many(&[keys::OUTBOX_SEQ.to_owned(), keys::OUTBOX_LOW.to_owned()])?;
+    fn head(&self) -> Result<Head, StoreError> {
+        let mut keys = vec![keys::OUTBOX_SEQ.to_owned(), keys::OUTBOX_LOW.to_owned()];
+        keys.extend(TARGETS.iter().map(|target| keys::outbox_target(target)));
+        let values = self.store.get_many(&keys)?;
         // "Now" is taken after reading the counter, so every number up to
         // `seq` was reserved before it (the checkpoint relies on that).
         let now = self.clock.now();
-        let seq = match &head[0] {
+        let seq = match &values[0] {
             None => 0,
             Some(bytes) => decode_counter(keys::OUTBOX_SEQ, bytes)?.max(0) as u64,
         };
-        let low: LowMark = head[1]
-            .as_deref()
-            .and_then(|bytes| serde_json::from_slice(bytes).ok())
-            .unwrap_or_default();
-        let mut scan = Scan {
+        let low: LowMark = json(&values[1]).unwrap_or_default();
+        let targets = TARGETS
+            .iter()
+            .enumerate()
+            .map(|(index, target)| (*target, json(&values[2 + index]).unwrap_or_default()))
+            .collect();
+        Ok(Head {
             seq,
             low,
             now,
-            window: Vec::new(),
-        };
-        if scan.low.next > seq || width == 0 {
-            return Ok(scan);
+            targets,
+        })
+    }
+
+    /// The numbers `from..` up to `width` of them and no further than `seq`,
+    /// with their entries. Unreadable entries are deleted: nobody could
+    /// ever deliver them, and they would hold the mark for ever.
+    fn window(&self, from: u64, seq: u64, width: u64) -> Result<Window, StoreError> {
+        if from > seq || width == 0 {
+            return Ok(Vec::new());
         }
-        let last = seq.min(scan.low.next + width - 1);
-        let numbers: Vec<u64> = (scan.low.next..=last).collect();
+        let last = seq.min(from + width - 1);
+        let numbers: Vec<u64> = (from..=last).collect();
         let keys: Vec<String> = numbers.iter().map(|seq| keys::outbox_entry(*seq)).collect();
         let values = self.store.get_many(&keys)?;
         let mut unreadable = Vec::new();
+        let mut window = Vec::with_capacity(numbers.len());
         for ((seq, key), value) in numbers.into_iter().zip(keys).zip(values) {
             let entry =
                 value.and_then(
@@ -184,48 +356,84 @@ impl<S: KeyValueStore, C: Clock, D: DeliveryPort> Outbox<'_, S, C, D> {
                         }
                     },
                 );
-            scan.window.push((seq, entry));
+            window.push((seq, entry));
         }
-        // An entry nobody can read would block the mark for ever.
         if !unreadable.is_empty() {
             self.delete(&unreadable);
         }
-        Ok(scan)
+        Ok(window)
     }
 
-    /// One delivery round. Returns the numbers that settled and whether any
-    /// entry past the first `own_count` (the swept ones) failed.
-    fn deliver(&self, batch: &[&OutboxEntry], round: Round, own_count: usize) -> (Settled, bool) {
-        let mut settled = Settled::default();
+    /// One delivery round over `batch`, added to `settled`: delivered
+    /// entries are deleted, refused ones moved to the dead-letter list.
+    fn deliver(&self, batch: &[&OutboxEntry], round: Round, settled: &mut Settled) {
         if batch.is_empty() {
-            return (settled, false);
+            return;
         }
         let deliveries: Vec<&Delivery> = batch.iter().map(|entry| &entry.delivery).collect();
         let outcomes = self.delivery.deliver(&deliveries, round);
-        let mut swept_failed = false;
-        for (index, (entry, outcome)) in batch.iter().zip(outcomes).enumerate() {
+        let mut done = Vec::new();
+        let mut delivered = 0;
+        let mut dead_lettered = 0;
+        for (entry, outcome) in batch.iter().zip(outcomes) {
+            settled.tried.insert(entry.seq);
+            let health = settled.health.entry(entry.delivery.target()).or_default();
             match outcome {
                 DeliveryOutcome::Delivered => {
-                    settled.delivered += 1;
-                    settled.seqs.insert(entry.seq);
+                    health.worked = true;
+                    delivered += 1;
+                    done.push(entry.seq);
                 }
-                DeliveryOutcome::Rejected { .. } => {
-                    settled.seqs.insert(entry.seq);
+                DeliveryOutcome::Rejected { status, answer } => {
+                    health.worked = true;
+                    health.answered = true;
+                    if self.dead_letter(entry, status, answer) {
+                        dead_lettered += 1;
+                        done.push(entry.seq);
+                    }
                 }
-                DeliveryOutcome::Failed => swept_failed |= index >= own_count,
+                DeliveryOutcome::Failed { answered } => {
+                    health.failed = true;
+                    health.answered |= answered;
+                }
             }
         }
-        let keys: Vec<String> = batch
-            .iter()
-            .filter(|entry| settled.seqs.contains(&entry.seq))
-            .map(|entry| keys::outbox_entry(entry.seq))
-            .collect();
-        if !self.delete(&keys) {
-            // Still in the store: they will be delivered again, harmlessly,
-            // so the mark must not pass them.
-            settled.seqs.clear();
+        let keys: Vec<String> = done.iter().map(|seq| keys::outbox_entry(*seq)).collect();
+        if self.delete(&keys) {
+            settled.seqs.extend(done);
+            settled.delivered += delivered;
+            settled.dead_lettered += dead_lettered;
         }
-        (settled, swept_failed)
+        // Otherwise they are still in the store: they will be delivered
+        // again, harmlessly, so the mark must not pass them.
+    }
+
+    /// Writes the dead letter; `false` (the entry stays) when that fails.
+    fn dead_letter(&self, entry: &OutboxEntry, status: u16, answer: String) -> bool {
+        let written = self
+            .store
+            .increment(keys::DEAD_LETTER_SEQ, 1)
+            .and_then(|number| {
+                let letter = DeadLetter {
+                    number: number.max(0) as u64,
+                    status,
+                    answer: answer.chars().take(MAX_ANSWER_CHARS).collect(),
+                    dead_lettered_at: self.clock.now(),
+                    entry: entry.clone(),
+                };
+                self.store.set(
+                    &keys::dead_letter(letter.number),
+                    &serde_json::to_vec(&letter).expect("dead letters serialize"),
+                )
+            });
+        match written {
+            Ok(()) => true,
+            Err(error) => {
+                self.delivery
+                    .note("outbox_dead_letter_failed", &error.to_string());
+                false
+            }
+        }
     }
 
     fn delete(&self, keys: &[String]) -> bool {
@@ -242,23 +450,53 @@ impl<S: KeyValueStore, C: Clock, D: DeliveryPort> Outbox<'_, S, C, D> {
         }
     }
 
+    /// A target that worked loses its back-off; one that only failed gets a
+    /// longer one, written only once its current back-off has run out (so
+    /// a failing target costs one write per back-off, not per request).
+    fn update_targets(&self, head: &Head, health: &HealthByTarget) {
+        let now_ms = head.now.unix_millis();
+        for target in TARGETS {
+            let Some(health) = health.get(target) else {
+                continue;
+            };
+            let state = head.target(target);
+            let key = keys::outbox_target(target);
+            let result = if health.worked {
+                if state.failures == 0 {
+                    continue;
+                }
+                self.store.delete(&key)
+            } else if health.failed && state.due(now_ms) {
+                let next = state.after_failure(now_ms);
+                self.store
+                    .set(&key, &serde_json::to_vec(&next).expect("states serialize"))
+            } else {
+                continue;
+            };
+            if let Err(error) = result {
+                self.delivery
+                    .note("outbox_target_state_failed", &error.to_string());
+            }
+        }
+    }
+
     /// Moves the low-water mark past the leading numbers that are settled:
     /// deleted just now, or missing and reserved before an aged checkpoint.
     fn advance(
         &self,
-        scan: &Scan,
+        head: &Head,
+        window: &Window,
         settled: &Settled,
         own: &HashSet<u64>,
-        swept_failed: bool,
         eager: bool,
     ) {
-        let now_ms = scan.now.unix_millis();
-        let low = &scan.low;
+        let now_ms = head.now.unix_millis();
+        let low = &head.low;
         let grace_ms = self.settings.gap_grace_seconds * 1000;
         let checkpoint_aged = now_ms - low.checkpoint_at_ms >= grace_ms;
         let mut next = low.next;
         let mut passed_pending = false;
-        for (seq, entry) in &scan.window {
+        for (seq, entry) in window {
             let settled_now = settled.seqs.contains(seq);
             let long_missing = entry.is_none() && checkpoint_aged && *seq <= low.checkpoint_seq;
             if !(settled_now || long_missing) {
@@ -273,23 +511,17 @@ impl<S: KeyValueStore, C: Clock, D: DeliveryPort> Outbox<'_, S, C, D> {
         mark.next = next;
         // A new checkpoint only once the old one is used up, so a mark that
         // lags far behind keeps catching up a window per sweep.
-        let refresh = checkpoint_aged && next > low.checkpoint_seq && scan.seq > low.checkpoint_seq;
+        let refresh = checkpoint_aged && next > low.checkpoint_seq && head.seq > low.checkpoint_seq;
         if refresh {
-            mark.checkpoint_seq = scan.seq;
+            mark.checkpoint_seq = head.seq;
             mark.checkpoint_at_ms = now_ms;
-        }
-        if swept_failed {
-            mark.retry_at_ms = now_ms + self.settings.backoff_seconds * 1000;
         }
         // Writes are what the store pays for. A request whose own entries
         // settled at once leaves the mark alone: the next checkpoint passes
         // over them, so the mark moves about once per grace period, not once
         // per request.
-        let worth_writing = eager
-            || refresh
-            || swept_failed
-            || passed_pending
-            || (checkpoint_aged && next != low.next);
+        let worth_writing =
+            eager || refresh || passed_pending || (checkpoint_aged && next != low.next);
         if worth_writing && &mark != low {
             let bytes = serde_json::to_vec(&mark).expect("marks serialize");
             if let Err(error) = self.store.set(keys::OUTBOX_LOW, &bytes) {
@@ -299,14 +531,30 @@ impl<S: KeyValueStore, C: Clock, D: DeliveryPort> Outbox<'_, S, C, D> {
     }
 }
 
-#[derive(Debug, Default)]
-struct Settled {
-    seqs: HashSet<u64>,
-    delivered: u64,
+/// A stored JSON value; one that does not parse counts as absent (the
+/// defaults are safe: no back-off, a mark at the start).
+fn json<T: serde::de::DeserializeOwned>(value: &Option<Vec<u8>>) -> Option<T> {
+    value
+        .as_deref()
+        .and_then(|bytes| serde_json::from_slice(bytes).ok())
 }
 
-impl Settled {
-    fn contains(&self, seq: &u64) -> bool {
-        self.seqs.contains(seq)
+fn present(window: &Window) -> impl Iterator<Item = &OutboxEntry> {
+    window.iter().filter_map(|(_, entry)| entry.as_ref())
+}
+
+/// Up to `count` of `entries`, starting at a random one and wrapping
+/// around: entries that keep failing cannot take every sweep's places.
+fn rotated<'e>(entries: &[&'e OutboxEntry], count: usize) -> Vec<&'e OutboxEntry> {
+    if entries.is_empty() {
+        return Vec::new();
     }
+    let start = (uuid::Uuid::new_v4().as_u128() % entries.len() as u128) as usize;
+    entries
+        .iter()
+        .cycle()
+        .skip(start)
+        .take(count.min(entries.len()))
+        .copied()
+        .collect()
 }

@@ -229,16 +229,26 @@ async fn parallel_logins_are_all_counted() {
         let user = user.clone();
         set.spawn(async move { app.login(&user.username, &user.password).await });
     }
+    // At most 5 passwords are checked at once per account (the throttle
+    // counts before checking); the rest are refused with 429, and every
+    // login that got a token is counted once.
     let mut tokens = std::collections::HashSet::new();
+    let mut ok = 0;
     while let Some(r) = set.join_next().await {
         let r = r.expect("task");
+        if r.status == 429 {
+            r.assert_error(429, "too_many_attempts");
+            continue;
+        }
         r.assert_status(200);
+        ok += 1;
         tokens.insert(r.str_field("token"));
     }
-    assert_eq!(tokens.len(), LOGINS, "every login gets its own token");
+    assert!(ok >= 5, "at least the allowance logs in: {ok}");
+    assert_eq!(tokens.len(), ok, "every login gets its own token");
     app.wait_for_user_actions(
         &user.user_id,
-        &[("register", 1), ("login", LOGINS as u64)],
+        &[("register", 1), ("login", ok as u64)],
         DELIVERY_TIMEOUT,
     )
     .await;

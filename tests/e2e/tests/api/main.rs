@@ -1,6 +1,7 @@
 //! The black-box end-to-end suite: every endpoint and rule of the API
 //! contract, exercised over HTTP against the real components.
 
+mod abuse_auth;
 mod abuse_events;
 mod analytics_events;
 mod analytics_metrics;

@@ -1,0 +1,94 @@
+//! Keys that matter only for a while (throttle buckets, token records) are
+//! deleted once they no longer matter, without listing the store: whoever
+//! writes such a key registers it under the 15-minute bucket from which it
+//! may go (`expire:count:{bucket}` claims an index, `expire:entry:{bucket}:{i}`
+//! lists the keys), and `POST /auth/outbox/flush` — the scheduled relay —
+//! collects every bucket that has passed, oldest first, within its budget.
+
+use service_kit::kv::decode_counter;
+use service_kit::{KeyValueStore, StoreError, Timestamp};
+
+use crate::keys;
+use crate::throttle::bucket;
+
+/// How far back a collector with no bookmark starts: buckets registered
+/// earlier than this before the first collection are never visited.
+const LOOKBACK_BUCKETS: i64 = 4 * 24 * 4;
+/// Registrations read per store round trip.
+const PAGE: i64 = 64;
+
+/// Claims an index in `due_bucket` and returns the write (for the caller's
+/// `set_many`) that lists `keys` there.
+pub(crate) fn register<S: KeyValueStore>(
+    store: &S,
+    due_bucket: i64,
+    keys: &[String],
+) -> Result<(String, Vec<u8>), StoreError> {
+    let index = store.increment(&keys::expiry_count(due_bucket), 1)?;
+    Ok((
+        keys::expiry_entry(due_bucket, index),
+        serde_json::to_vec(keys).expect("keys serialize"),
+    ))
+}
+
+/// The bucket from which a key that matters until `until` may be deleted.
+/// One bucket of slack lets requests that started before `until` finish.
+pub(crate) fn due_bucket_after(until: Timestamp) -> i64 {
+    bucket(until) + 2
+}
+
+/// Deletes what every passed bucket listed, while `more_time` says so.
+/// Returns how many keys it deleted.
+pub(crate) fn collect<S: KeyValueStore>(
+    store: &S,
+    now: Timestamp,
+    more_time: impl Fn() -> bool,
+) -> Result<u64, StoreError> {
+    // Only buckets before the current one: a registration for the current
+    // bucket may still be on its way.
+    let current = bucket(now);
+    let mut next = match store.get(keys::EXPIRY_NEXT)? {
+        Some(bytes) => decode_counter(keys::EXPIRY_NEXT, &bytes)?,
+        None => current - LOOKBACK_BUCKETS,
+    };
+    let start = next;
+    let mut deleted = 0;
+    // At least one bucket per call, so collection keeps up even when the
+    // outbox used the whole budget.
+    while next < current && (next == start || more_time()) {
+        deleted += collect_bucket(store, next)?;
+        next += 1;
+    }
+    if next != start {
+        store.set(keys::EXPIRY_NEXT, next.to_string().as_bytes())?;
+    }
+    Ok(deleted)
+}
+
+fn collect_bucket<S: KeyValueStore>(store: &S, due: i64) -> Result<u64, StoreError> {
+    let count_key = keys::expiry_count(due);
+    let count = store.counter(&count_key)?;
+    let mut deleted = 0;
+    let mut first = 1;
+    while first <= count {
+        let last = count.min(first + PAGE - 1);
+        let entry_keys: Vec<String> = (first..=last)
+            .map(|index| keys::expiry_entry(due, index))
+            .collect();
+        let listed: Vec<String> = store
+            .get_many(&entry_keys)?
+            .into_iter()
+            .flatten()
+            .filter_map(|bytes| serde_json::from_slice::<Vec<String>>(&bytes).ok())
+            .flatten()
+            .collect();
+        deleted += listed.len() as u64;
+        store.delete_many(&listed)?;
+        store.delete_many(&entry_keys)?;
+        first = last + 1;
+    }
+    if count > 0 {
+        store.delete(&count_key)?;
+    }
+    Ok(deleted)
+}

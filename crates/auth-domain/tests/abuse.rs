@@ -1,0 +1,269 @@
+//! What a hostile or unlucky caller can do: bursts against the throttle,
+//! telling names apart, growing the store, racing logouts, and store
+//! failures at exact keys.
+
+mod support;
+
+use std::sync::atomic::Ordering;
+use std::thread;
+
+use auth_domain::pseudonym::pseudonymous_user_id;
+use auth_domain::{Delivery, LoginError, TokenError, Username};
+use service_kit::KeyValueStore;
+use support::*;
+
+fn verifications<S: KeyValueStore>(service: &TestService<S>) -> usize {
+    service.hasher().verifications.load(Ordering::SeqCst)
+}
+
+fn failed_events(service: &TestService<impl KeyValueStore>) -> Vec<(String, String)> {
+    service
+        .delivery()
+        .delivered()
+        .into_iter()
+        .filter_map(|delivery| match delivery {
+            Delivery::Event {
+                user_id,
+                action,
+                event_id,
+                ..
+            } if action == "login_failed" => Some((user_id, event_id)),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn a_burst_straddling_two_buckets_still_checks_five_passwords() {
+    let service = service();
+    register(&service, "alice", PASSWORD);
+    // 14 min 59 s into a bucket (START_MS starts one).
+    service.clock().advance(899);
+    let before = verifications(&service);
+    let burst = |service: &TestService| {
+        thread::scope(|scope| {
+            let handles: Vec<_> = (0..20)
+                .map(|_| scope.spawn(|| service.login("alice", OTHER_PASSWORD)))
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().unwrap())
+                .collect::<Vec<_>>()
+        })
+    };
+    burst(&service);
+    service.clock().advance(2);
+    burst(&service);
+    assert_eq!(verifications(&service) - before, 5);
+}
+
+#[test]
+fn claims_still_being_checked_in_the_previous_bucket_count() {
+    let service = service();
+    register(&service, "alice", PASSWORD);
+    // Five claims of the previous bucket whose outcome is not known yet.
+    let bucket = START_MS / 900_000;
+    service
+        .store()
+        .increment(&format!("login:claims:alice:{bucket}"), 5)
+        .unwrap();
+    service.clock().advance(900);
+    let before = verifications(&service);
+    assert!(matches!(
+        service.login("alice", PASSWORD),
+        Err(LoginError::TooManyAttempts {
+            retry_after_seconds: 900
+        })
+    ));
+    assert_eq!(verifications(&service), before);
+    // Once that bucket is out of view, they no longer count.
+    service.clock().advance(900);
+    assert!(service.login("alice", PASSWORD).is_ok());
+}
+
+#[test]
+fn refusals_do_not_lengthen_the_lock() {
+    let service = service();
+    register(&service, "alice", PASSWORD);
+    for _ in 0..5 {
+        let _ = service.login("alice", OTHER_PASSWORD);
+    }
+    for _ in 0..14 {
+        service.clock().advance(60);
+        assert!(service.login("alice", PASSWORD).is_err());
+    }
+    service.clock().advance(60);
+    assert!(service.login("alice", PASSWORD).is_ok());
+}
+
+#[test]
+fn unknown_names_fail_with_a_login_failed_event_under_a_pseudonym() {
+    let service = service();
+    let alice = register(&service, "alice", PASSWORD);
+    let _ = service.login("alice", OTHER_PASSWORD);
+    let _ = service.login("Nobody", OTHER_PASSWORD);
+    let _ = service.login("nobody", OTHER_PASSWORD);
+    let events = failed_events(&service);
+    assert_eq!(events.len(), 3);
+    assert_eq!(events[0].0, alice.user_id);
+    let expected = pseudonymous_user_id(
+        &service.settings().pseudonym_key,
+        &Username::parse("nobody").unwrap(),
+    );
+    assert_eq!(events[1].0, expected);
+    assert_eq!(events[2].0, expected, "one id per name, any spelling");
+    assert!(uuid::Uuid::parse_str(&expected).is_err(), "never a real id");
+    assert_ne!(events[1].1, events[2].1, "distinct events");
+}
+
+#[test]
+fn failed_logins_for_ever_new_names_leave_no_lasting_keys() {
+    let service = service();
+    service.flush_outbox().unwrap();
+    let baseline: Vec<String> = service.store().keys();
+    for i in 0..50 {
+        let _ = service.login(&format!("visitor{i}"), OTHER_PASSWORD);
+    }
+    assert!(!keys_starting(service.store(), "login:").is_empty());
+    // Half an hour later the buckets are out of view; a flush collects them.
+    service.clock().advance(45 * 60);
+    let report = service.flush_outbox().unwrap();
+    assert!(report.expired_deleted >= 50, "{report:?}");
+    assert!(keys_starting(service.store(), "login:").is_empty());
+    assert!(keys_starting(service.store(), "expire:entry:").is_empty());
+    assert!(keys_starting(service.store(), "expire:count:").is_empty());
+    assert!(outbox_keys(service.store()).is_empty());
+    let mut lasting: Vec<String> = service
+        .store()
+        .keys()
+        .into_iter()
+        .filter(|key| !baseline.contains(key))
+        .collect();
+    lasting.sort();
+    // Counters and bookmarks that exist once, whatever the traffic.
+    assert!(
+        lasting
+            .iter()
+            .all(|key| ["outbox:seq", "outbox:low", "expire:next"].contains(&key.as_str())),
+        "{lasting:?}"
+    );
+}
+
+#[test]
+fn expired_tokens_are_deleted() {
+    let service = service();
+    register(&service, "alice", PASSWORD);
+    let token = service.login("alice", PASSWORD).unwrap().token;
+    service.logout(&token).unwrap();
+    service.login("alice", PASSWORD).unwrap();
+    assert_eq!(keys_starting(service.store(), "token:").len(), 3);
+    // 30 to 45 minutes after expiry.
+    service.clock().advance(3600 + 46 * 60);
+    service.flush_outbox().unwrap();
+    assert!(keys_starting(service.store(), "token:").is_empty());
+    assert!(keys_starting(service.store(), "login:").is_empty());
+}
+
+#[test]
+fn a_token_outlives_its_throttle_keys_but_not_its_expiry() {
+    let service = service();
+    register(&service, "alice", PASSWORD);
+    let token = service.login("alice", PASSWORD).unwrap().token;
+    service.clock().advance(45 * 60);
+    service.flush_outbox().unwrap();
+    assert!(service.me(&token).is_ok(), "still valid after 45 minutes");
+}
+
+#[test]
+fn concurrent_logouts_of_one_token_count_once() {
+    for store in [
+        service_kit::kv::InMemoryStore::sqlite_like(),
+        service_kit::kv::InMemoryStore::redis_like(),
+    ] {
+        let service = service_on(store);
+        register(&service, "alice", PASSWORD);
+        let token = service.login("alice", PASSWORD).unwrap().token;
+        let results: Vec<Result<(), TokenError>> = thread::scope(|scope| {
+            let handles: Vec<_> = (0..16)
+                .map(|_| scope.spawn(|| service.logout(&token)))
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        assert!(
+            results
+                .iter()
+                .all(|r| r.is_ok() || matches!(r, Err(TokenError::Invalid)))
+        );
+        let logouts = service
+            .delivery()
+            .delivered_actions()
+            .iter()
+            .filter(|a| *a == "logout")
+            .count();
+        assert_eq!(logouts, 1);
+        assert!(matches!(service.me(&token), Err(TokenError::Invalid)));
+    }
+}
+
+#[test]
+fn a_failed_claim_checks_no_password() {
+    let service = service_on(FlakyStore::default());
+    register(&service, "alice", PASSWORD);
+    service
+        .store()
+        .fail(Op::Increment, "login:claims:alice:", 1);
+    let before = verifications(&service);
+    assert!(matches!(
+        service.login("alice", PASSWORD),
+        Err(LoginError::Unexpected(_))
+    ));
+    assert_eq!(verifications(&service), before);
+    assert!(service.login("alice", PASSWORD).is_ok());
+}
+
+#[test]
+fn a_failed_logout_write_gives_the_claim_back_so_the_retry_counts() {
+    let service = service_on(FlakyStore::default());
+    register(&service, "alice", PASSWORD);
+    let token = service.login("alice", PASSWORD).unwrap().token;
+    service.store().fail(Op::Set, "token:", 1);
+    assert!(matches!(
+        service.logout(&token),
+        Err(TokenError::Unexpected(_))
+    ));
+    assert!(service.me(&token).is_ok(), "not revoked");
+    service.logout(&token).unwrap();
+    let logouts = service
+        .delivery()
+        .delivered_actions()
+        .iter()
+        .filter(|a| *a == "logout")
+        .count();
+    assert_eq!(logouts, 1);
+    assert!(service.me(&token).is_err());
+}
+
+#[test]
+fn a_failure_mark_that_cannot_be_written_is_an_error_not_a_free_attempt() {
+    let service = service_on(FlakyStore::default());
+    register(&service, "alice", PASSWORD);
+    service
+        .store()
+        .fail(Op::Set, "login:mark:alice:", usize::MAX);
+    let before = verifications(&service);
+    let results: Vec<_> = (0..8)
+        .map(|_| service.login("alice", OTHER_PASSWORD))
+        .collect();
+    // The claims stand though their marks are missing: still five checks.
+    assert_eq!(verifications(&service) - before, 5, "{results:?}");
+    assert!(
+        results[..5]
+            .iter()
+            .all(|r| matches!(r, Err(LoginError::Unexpected(_))))
+    );
+    assert!(
+        results[5..]
+            .iter()
+            .all(|r| matches!(r, Err(LoginError::TooManyAttempts { .. })))
+    );
+}

@@ -1,0 +1,283 @@
+//! Auth under abuse and faults: a burst of guesses checks five passwords,
+//! unknown names leave the same public trace as known ones, and the outbox
+//! keeps what a misconfigured peer refuses, dead-letters only what can
+//! never succeed, and is not held up by entries that keep failing.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use e2e::*;
+use tokio::task::JoinSet;
+
+async fn flush(app: &TestApp) -> Value {
+    let r = app
+        .send(app.with(app.post("/auth/outbox/flush"), Cred::Internal))
+        .await;
+    r.assert_status(200);
+    r.json.clone()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn forty_parallel_guesses_check_exactly_five_passwords() {
+    let app = Arc::new(spawn_app().await);
+    let user = app.register_user().await;
+    let mut set = JoinSet::new();
+    for _ in 0..40 {
+        let (app, name) = (app.clone(), user.username.clone());
+        set.spawn(async move { app.login(&name, "Wrong-guess-123").await });
+    }
+    let (mut checked, mut refused) = (0, 0);
+    while let Some(r) = set.join_next().await {
+        let r = r.expect("task");
+        match r.status {
+            401 => {
+                r.assert_error(401, "invalid_credentials");
+                checked += 1;
+            }
+            429 => {
+                r.assert_error(429, "too_many_attempts");
+                let retry: u64 = r
+                    .header("retry-after")
+                    .and_then(|v| v.parse().ok())
+                    .expect("Retry-After in seconds");
+                assert!((1..=900).contains(&retry), "{retry}");
+                refused += 1;
+            }
+            other => panic!("unexpected {other}: {}", r.text),
+        }
+    }
+    // A 401 is a checked password (a 429 is refused before checking), and
+    // every check leaves exactly one login_failed event.
+    assert_eq!((checked, refused), (5, 35));
+    app.login(&user.username, &user.password)
+        .await
+        .assert_error(429, "too_many_attempts");
+    app.wait_for_user_actions(
+        &user.user_id,
+        &[("register", 1), ("login_failed", 5)],
+        DELIVERY_TIMEOUT,
+    )
+    .await;
+    app.nudge_delivery().await;
+    assert_eq!(
+        actions_of(&app.user_metrics(&user.user_id).await),
+        [("login_failed".to_string(), 5), ("register".to_string(), 1)]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn failures_for_unknown_names_are_counted_like_known_ones() {
+    let Some(app) = app()
+        .spawn_local("compares global counts, exact only on a private app")
+        .await
+    else {
+        return;
+    };
+    let user = app.register_user().await;
+    app.wait_for_user_actions(&user.user_id, &[("register", 1)], DELIVERY_TIMEOUT)
+        .await;
+    let failed = |m: &Value| m["actions"]["login_failed"].as_u64().unwrap_or(0);
+    let before = app.metrics_actions().await;
+
+    let known = app.login(&user.username, &strong_password()).await;
+    let unknown = app
+        .login(&unique_username("ghost"), &strong_password())
+        .await;
+    for r in [&known, &unknown] {
+        r.assert_error(401, "invalid_credentials");
+    }
+    let strip = |r: &Reply| {
+        let mut body = r.json.clone();
+        body["request_id"] = Value::Null;
+        body
+    };
+    assert_eq!(strip(&known), strip(&unknown), "same body");
+    for _ in 0..2 {
+        app.login(&unique_username("ghost"), &strong_password())
+            .await
+            .assert_error(401, "invalid_credentials");
+    }
+    eventually("four login_failed events", DELIVERY_TIMEOUT, || async {
+        app.nudge_delivery().await;
+        let after = app.metrics_actions().await;
+        if failed(&after) == failed(&before) + 4 {
+            Ok(())
+        } else {
+            Err(format!("{before} -> {after}"))
+        }
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_peer_refusing_a_mismatched_key_keeps_the_entries() {
+    if skip_external("starts one instance per service") {
+        return;
+    }
+    let analytics_addr: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().unwrap();
+    let wrong = app()
+        .components(&["analytics"])
+        .internal_key(format!("other-{}", random_suffix()))
+        .listen(analytics_addr)
+        .spawn_local("splits the services")
+        .await
+        .unwrap();
+    let notification = ScriptedPeer::start(|_| 202).await;
+    let key = format!("ik-{}", random_suffix());
+    let auth = app()
+        .components(&["auth"])
+        .internal_key(key.clone())
+        .variable("analytics_url", wrong.base_url.clone())
+        .variable("notification_url", notification.url())
+        .spawn_local("splits the services")
+        .await
+        .unwrap();
+    let user = auth.register_user().await;
+
+    // Analytics answers 401 (not our key): the event is kept, not dropped
+    // and not dead-lettered.
+    let report = flush(&auth).await;
+    assert!(report["pending"].as_u64() >= Some(1), "{report}");
+    assert_eq!(report["dead_letters"], 0, "{report}");
+    assert!(
+        wrong.stderr("analytics").contains("401") || wrong.stdout("analytics").contains("401"),
+        "analytics saw the wrong key"
+    );
+
+    // The operator fixes the key; the kept event arrives.
+    wrong.shutdown().await;
+    let right = app()
+        .components(&["analytics"])
+        .internal_key(key)
+        .listen(analytics_addr)
+        .spawn_local("splits the services")
+        .await
+        .unwrap();
+    eventually("the kept register event", DELIVERY_TIMEOUT, || async {
+        let report = flush(&auth).await;
+        let m = right.user_metrics(&user.user_id).await;
+        if actions_of(&m) == [("register".to_string(), 1)] && report["pending"] == 0 {
+            Ok(())
+        } else {
+            Err(format!("metrics {m}, flush {report}"))
+        }
+    })
+    .await;
+}
+
+/// Auth alone, with both peers played by scripted receivers.
+async fn auth_with_peers(analytics: &ScriptedPeer, notification: &ScriptedPeer) -> TestApp {
+    app()
+        .components(&["auth"])
+        .variable("analytics_url", analytics.url())
+        .variable("notification_url", notification.url())
+        .spawn_local("points the peers at scripted receivers")
+        .await
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn refused_for_good_goes_to_the_dead_letters_and_can_be_replayed() {
+    if skip_external("points the peers at scripted receivers") {
+        return;
+    }
+    let analytics = ScriptedPeer::start(|_| 422).await;
+    let notification = ScriptedPeer::start(|_| 202).await;
+    let app = auth_with_peers(&analytics, &notification).await;
+    let user = app.register_user().await;
+
+    let letters = eventually("a dead letter", DELIVERY_TIMEOUT, || async {
+        let r = app
+            .send(app.with(app.get("/auth/outbox/dead-letters"), Cred::Internal))
+            .await;
+        r.assert_status(200);
+        match r.json["dead_letters"].as_array() {
+            Some(list) if !list.is_empty() => Ok(r.json.clone()),
+            _ => Err(r.text.clone()),
+        }
+    })
+    .await;
+    assert_eq!(letters["waiting"], 1, "{letters}");
+    let letter = &letters["dead_letters"][0];
+    assert_eq!(letter["target"], "analytics");
+    assert_eq!(letter["status"], 422);
+    assert_eq!(letter["what"], "register");
+    assert_eq!(letter["user_id"], user.user_id.as_str());
+    let event_id = letter["delivery_id"].as_str().unwrap().to_string();
+    assert_eq!(flush(&app).await["pending"], 0, "not kept in the outbox");
+
+    // Operators only.
+    app.send(app.get("/auth/outbox/dead-letters"))
+        .await
+        .assert_error(401, "unauthorized");
+    let number = letter["number"].as_u64().unwrap();
+    let replay = format!("/auth/outbox/dead-letters/{number}/replay");
+    app.send(app.post(&replay))
+        .await
+        .assert_error(401, "unauthorized");
+
+    // The receiver is fixed; the replay delivers the same event id.
+    analytics.answer(|_| 202);
+    let r = app.send(app.with(app.post(&replay), Cred::Internal)).await;
+    r.assert_status(202);
+    app.send(app.with(app.post(&replay), Cred::Internal))
+        .await
+        .assert_error(404, "not_found");
+    let report = flush(&app).await;
+    assert_eq!(report["delivered"], 1, "{report}");
+    assert_eq!(report["dead_letters"], 0, "{report}");
+    let sent: Vec<String> = analytics
+        .requests()
+        .iter()
+        .map(|r| r.json()["event_id"].as_str().unwrap_or("").to_string())
+        .collect();
+    assert_eq!(sent, [event_id.clone(), event_id], "the same id, twice");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn entries_that_keep_failing_do_not_hold_back_the_others() {
+    if skip_external("points the peers at scripted receivers") {
+        return;
+    }
+    // Both peers down while 40 "stuck" users and then 5 "fine" users
+    // register: 90 entries kept.
+    let analytics = ScriptedPeer::start(|_| 503).await;
+    let notification = ScriptedPeer::start(|_| 503).await;
+    let app = auth_with_peers(&analytics, &notification).await;
+    for i in 0..40 {
+        app.register(&format!("stuck{i}-{}", random_suffix()), &strong_password())
+            .await
+            .assert_status(201);
+    }
+    let mut fine = Vec::new();
+    for i in 0..5 {
+        let r = app
+            .register(&format!("fine{i}-{}", random_suffix()), &strong_password())
+            .await;
+        r.assert_status(201);
+        fine.push(r.str_field("user_id"));
+    }
+    // The peers come back, but refuse (500) everything about the stuck
+    // users for ever.
+    let stuck = |r: &RecordedRequest| String::from_utf8_lossy(&r.body).contains("stuck");
+    analytics.answer(move |r| if stuck(r) { 500 } else { 202 });
+    notification.answer(move |r| if stuck(r) { 500 } else { 202 });
+
+    let report = eventually("everything deliverable", DELIVERY_TIMEOUT, || async {
+        let report = flush(&app).await;
+        if report["pending"] == 80 && report["complete"] == true {
+            Ok(report)
+        } else {
+            Err(report.to_string())
+        }
+    })
+    .await;
+    assert_eq!(report["dead_letters"], 0, "{report}");
+    for user_id in &fine {
+        let delivered = analytics
+            .requests()
+            .iter()
+            .any(|r| r.json()["user_id"] == user_id.as_str() && r.json()["action"] == "register");
+        assert!(delivered, "{user_id}'s event got past the stuck ones");
+    }
+}
