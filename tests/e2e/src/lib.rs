@@ -27,7 +27,9 @@ pub use channels::{
     EMAIL_API_PATH, EMAIL_FROM, SMS_API_PATH, SMS_FROM, manifest_with_email_provider,
     test_provider_wasm, with_email_api, with_sms_api,
 };
-pub use peers::{HangingPeer, RecordedRequest, WebhookServer, closed_port_url, free_port};
+pub use peers::{
+    HangingPeer, RecordedRequest, TricklingPeer, WebhookServer, closed_port_url, free_port,
+};
 pub use raw::{RawReply, partial_request, redis_in_db};
 pub use redis::{RedisServer, redis_server};
 pub use registry::{Registry, push, registry};

@@ -1,5 +1,6 @@
 //! Stand-ins for the world outside the app: a closed port, a peer that
-//! never answers, and a webhook receiver.
+//! never answers, one that never finishes its answer, and a webhook
+//! receiver.
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
@@ -46,6 +47,69 @@ impl HangingPeer {
 }
 
 impl Drop for HangingPeer {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// Answers every request `200` at once, then sends its (long) body one
+/// byte every 200 ms: a peer that never goes silent long enough to trip a
+/// between-bytes timeout, and never finishes. Counts the requests it got;
+/// stops on drop.
+pub struct TricklingPeer {
+    pub addr: SocketAddr,
+    requests: Arc<Mutex<usize>>,
+    task: JoinHandle<()>,
+}
+
+impl TricklingPeer {
+    pub async fn start() -> TricklingPeer {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let requests = Arc::new(Mutex::new(0));
+        let seen = requests.clone();
+        let task = tokio::spawn(async move {
+            while let Ok((mut stream, _)) = listener.accept().await {
+                *seen.lock().expect("lock") += 1;
+                tokio::spawn(async move {
+                    let mut head = [0u8; 4096];
+                    let _ = stream.read(&mut head).await;
+                    let _ = stream
+                        .write_all(
+                            b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n\
+                              content-length: 1000000\r\n\r\n",
+                        )
+                        .await;
+                    for _ in 0..1_000_000 {
+                        if stream.write_all(b" ").await.is_err() {
+                            return;
+                        }
+                        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+                    }
+                });
+            }
+        });
+        TricklingPeer {
+            addr,
+            requests,
+            task,
+        }
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://{}/hook", self.addr)
+    }
+
+    pub fn origin(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    pub fn request_count(&self) -> usize {
+        *self.requests.lock().expect("lock")
+    }
+}
+
+impl Drop for TricklingPeer {
     fn drop(&mut self) {
         self.task.abort();
     }

@@ -194,3 +194,36 @@ async fn a_key_claimed_by_a_request_that_died_before_writing_its_state_is_taken_
     again.assert_status(200);
     assert_eq!(again.str_field("notification_id"), id, "{}", again.text);
 }
+
+/// The webhook's answer never ends, one byte at a time: each attempt's
+/// deadline covers reading the body too, so notify answers `failed` after
+/// its attempts instead of reading for days.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_webhook_that_never_finishes_its_answer_is_given_up_on() {
+    let peer = TricklingPeer::start().await;
+    let Some(app) = app()
+        .variable("webhook_url", peer.url())
+        .variable("webhook_origin", peer.origin())
+        .spawn_local("sets webhook_url")
+        .await
+    else {
+        return;
+    };
+    let started = Instant::now();
+    let reply = app
+        .notify(&json!({"user_id": "trickle", "channel": "webhook", "message": "m"}))
+        .await;
+    let took = started.elapsed();
+    reply.assert_status(202);
+    assert_eq!(reply.json["status"], "failed", "{}", reply.text);
+    let attempts = reply.json["attempts"].as_u64().expect("attempts");
+    assert!(attempts >= 1, "{}", reply.text);
+    assert_eq!(
+        peer.request_count() as u64,
+        attempts,
+        "each attempt is one request"
+    );
+    // Generous: three bounded attempts and their back-off, far below the
+    // 55 hours the body would take.
+    assert!(took < Duration::from_secs(60), "notify took {took:?}");
+}
