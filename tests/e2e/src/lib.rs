@@ -9,6 +9,7 @@
 
 mod app;
 mod channels;
+mod http_wire;
 pub mod otlp;
 mod peers;
 mod raw;

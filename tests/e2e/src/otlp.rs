@@ -10,9 +10,11 @@ use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue, any_value};
 use prost::Message;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::task::JoinHandle;
+
+use crate::http_wire::read_request;
 
 /// One exported span, flattened: ids as lowercase hex, as W3C
 /// `traceparent` writes them.
@@ -205,42 +207,12 @@ fn record(store: &Mutex<Received>, path: &str, body: Vec<u8>) -> Result<(), Stri
     Ok(())
 }
 
-/// Minimal HTTP/1.1: requests with `Content-Length` (what OTLP exporters
-/// send), keep-alive honoured, every request answered `200` with an empty
+/// Keep-alive honoured, every request answered `200` with an empty
 /// protobuf body (a full success).
 async fn serve(mut stream: TcpStream, store: Arc<Mutex<Received>>) -> std::io::Result<()> {
     let mut buf = Vec::new();
-    loop {
-        let head_end = loop {
-            if let Some(i) = find(&buf, b"\r\n\r\n") {
-                break i;
-            }
-            let mut chunk = [0u8; 8192];
-            let n = stream.read(&mut chunk).await?;
-            if n == 0 {
-                return Ok(());
-            }
-            buf.extend_from_slice(&chunk[..n]);
-        };
-        let head = String::from_utf8_lossy(&buf[..head_end]).to_string();
-        buf.drain(..head_end + 4);
-        let path = head.split(' ').nth(1).unwrap_or("").to_owned();
-        let length: usize = head
-            .split("\r\n")
-            .filter_map(|line| line.split_once(':'))
-            .find(|(k, _)| k.trim().eq_ignore_ascii_case("content-length"))
-            .and_then(|(_, v)| v.trim().parse().ok())
-            .unwrap_or(0);
-        while buf.len() < length {
-            let mut chunk = [0u8; 8192];
-            let n = stream.read(&mut chunk).await?;
-            if n == 0 {
-                return Ok(());
-            }
-            buf.extend_from_slice(&chunk[..n]);
-        }
-        let body: Vec<u8> = buf.drain(..length).collect();
-        let status = match record(&store, &path, body) {
+    while let Some(request) = read_request(&mut stream, &mut buf).await? {
+        let status = match record(&store, &request.path, request.body) {
             Ok(()) => "200 OK",
             Err(e) => {
                 // The exporter only logs a refusal: say it where the test
@@ -258,8 +230,5 @@ async fn serve(mut stream: TcpStream, store: Arc<Mutex<Received>>) -> std::io::R
             )
             .await?;
     }
-}
-
-fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
-    haystack.windows(needle.len()).position(|w| w == needle)
+    Ok(())
 }

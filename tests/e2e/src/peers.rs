@@ -9,6 +9,8 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::task::JoinHandle;
 
+use crate::http_wire::read_request;
+
 /// A free loopback port (bound, then released).
 pub fn free_port() -> u16 {
     let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
@@ -199,117 +201,17 @@ async fn serve(
     statuses: Vec<u16>,
 ) -> std::io::Result<()> {
     let mut buf = Vec::new();
-    {
-        // Request head.
-        let head_end = loop {
-            if let Some(i) = find(&buf, b"\r\n\r\n") {
-                break i;
-            }
-            let mut chunk = [0u8; 4096];
-            let n = stream.read(&mut chunk).await?;
-            if n == 0 {
-                return Ok(());
-            }
-            buf.extend_from_slice(&chunk[..n]);
-        };
-        let head = String::from_utf8_lossy(&buf[..head_end]).to_string();
-        buf.drain(..head_end + 4);
-        let mut lines = head.split("\r\n");
-        let mut first = lines.next().unwrap_or("").split(' ');
-        let method = first.next().unwrap_or("").to_string();
-        let path = first.next().unwrap_or("").to_string();
-        let headers: Vec<(String, String)> = lines
-            .filter_map(|l| {
-                let (k, v) = l.split_once(':')?;
-                Some((k.trim().to_string(), v.trim().to_string()))
-            })
-            .collect();
-        let get = |name: &str| {
-            headers
-                .iter()
-                .find(|(k, _)| k.eq_ignore_ascii_case(name))
-                .map(|(_, v)| v.clone())
-        };
-        // Request body: Content-Length or chunked.
-        let body = if get("transfer-encoding")
-            .is_some_and(|v| v.to_ascii_lowercase().contains("chunked"))
-        {
-            let mut body = Vec::new();
-            loop {
-                let line_end = loop {
-                    if let Some(i) = find(&buf, b"\r\n") {
-                        break i;
-                    }
-                    read_more(&mut stream, &mut buf).await?;
-                };
-                let size_line = String::from_utf8_lossy(&buf[..line_end]).to_string();
-                let size =
-                    usize::from_str_radix(size_line.split(';').next().unwrap_or("0").trim(), 16)
-                        .unwrap_or(0);
-                buf.drain(..line_end + 2);
-                if size == 0 {
-                    // Trailers end with an empty line.
-                    loop {
-                        if let Some(i) = find(&buf, b"\r\n") {
-                            let empty = i == 0;
-                            buf.drain(..i + 2);
-                            if empty {
-                                break;
-                            }
-                        } else {
-                            read_more(&mut stream, &mut buf).await?;
-                        }
-                    }
-                    break;
-                }
-                while buf.len() < size + 2 {
-                    read_more(&mut stream, &mut buf).await?;
-                }
-                body.extend_from_slice(&buf[..size]);
-                buf.drain(..size + 2);
-            }
-            body
-        } else {
-            let len: usize = get("content-length")
-                .and_then(|v| v.parse().ok())
-                .unwrap_or(0);
-            while buf.len() < len {
-                read_more(&mut stream, &mut buf).await?;
-            }
-            buf.drain(..len).collect()
-        };
-        let status = {
-            let mut seen = seen.lock().expect("lock");
-            seen.push(RecordedRequest {
-                method,
-                path,
-                headers,
-                body,
-            });
-            statuses[(seen.len() - 1).min(statuses.len() - 1)]
-        };
-        let reply = format!(
-            "HTTP/1.1 {status} Status\r\ncontent-type: application/json\r\ncontent-length: 2\r\nconnection: close\r\n\r\n{{}}"
-        );
-        stream.write_all(reply.as_bytes()).await?;
-        stream.flush().await?;
-    }
-    Ok(())
-}
-
-async fn read_more(stream: &mut TcpStream, buf: &mut Vec<u8>) -> std::io::Result<()> {
-    let mut chunk = [0u8; 4096];
-    let n = stream.read(&mut chunk).await?;
-    if n == 0 {
-        return Err(std::io::Error::new(
-            std::io::ErrorKind::UnexpectedEof,
-            "peer closed mid-request",
-        ));
-    }
-    buf.extend_from_slice(&chunk[..n]);
-    Ok(())
-}
-
-fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
-    haystack.windows(needle.len()).position(|w| w == needle)
+    let Some(request) = read_request(&mut stream, &mut buf).await? else {
+        return Ok(());
+    };
+    let status = {
+        let mut seen = seen.lock().expect("lock");
+        seen.push(request);
+        statuses[(seen.len() - 1).min(statuses.len() - 1)]
+    };
+    let reply = format!(
+        "HTTP/1.1 {status} Status\r\ncontent-type: application/json\r\ncontent-length: 2\r\nconnection: close\r\n\r\n{{}}"
+    );
+    stream.write_all(reply.as_bytes()).await?;
+    stream.flush().await
 }
