@@ -33,7 +33,7 @@ pub use peers::{
 };
 pub use raw::{RawReply, partial_request, redis_in_db};
 pub use redis::{RedisServer, redis_server};
-pub use registry::{Registry, push, registry};
+pub use registry::{Registry, push, registry, registry_with_the_app};
 pub use reply::{Reply, assert_rfc3339_utc, assert_uuid, assert_uuid_v4, detail_fields};
 pub use scripted_peer::ScriptedPeer;
 pub use spin::{SpinProcess, SpinUp, spin_binary};

@@ -76,6 +76,25 @@ impl Drop for Registry {
     }
 }
 
+/// A local registry holding this repository's app, pushed by the Spin
+/// under test as `<repository>:<random tag>`; the reference to run.
+pub fn registry_with_the_app(repository: &str) -> (Registry, String) {
+    let registry = registry();
+    let reference = registry.reference(repository, &crate::random_suffix());
+    let pushed = push(
+        &crate::spin_binary(),
+        &crate::repo_root().join("spin.toml"),
+        &reference,
+    );
+    assert!(
+        pushed.status.success(),
+        "spin registry push failed:\n{}{}",
+        String::from_utf8_lossy(&pushed.stdout),
+        String::from_utf8_lossy(&pushed.stderr)
+    );
+    (registry, reference)
+}
+
 /// `spin registry push --insecure <reference>` of the app in `manifest`.
 pub fn push(spin: &PathBuf, manifest: &PathBuf, reference: &str) -> Output {
     Command::new(spin)

@@ -413,15 +413,7 @@ async fn the_pushed_app_carries_its_providers() {
     if skip_external("pushes the local build to a local registry") {
         return;
     }
-    let registry = registry();
-    let reference = registry.reference("seed-channels", &random_suffix());
-    let pushed = push(&spin_binary(), &repo_root().join("spin.toml"), &reference);
-    assert!(
-        pushed.status.success(),
-        "spin registry push failed:\n{}{}",
-        String::from_utf8_lossy(&pushed.stdout),
-        String::from_utf8_lossy(&pushed.stderr)
-    );
+    let (_registry, reference) = registry_with_the_app("seed-channels");
     let email_api = WebhookServer::start(vec![202]).await;
     let Some(app) = with_email_api(
         app().from_registry(&reference),

@@ -10,15 +10,7 @@ async fn the_app_pushed_to_a_registry_runs_from_it() {
     if skip_external("pushes the local build to a local registry") {
         return;
     }
-    let registry = registry();
-    let reference = registry.reference("seed-services", &random_suffix());
-    let pushed = push(&spin_binary(), &repo_root().join("spin.toml"), &reference);
-    assert!(
-        pushed.status.success(),
-        "spin registry push failed:\n{}{}",
-        String::from_utf8_lossy(&pushed.stdout),
-        String::from_utf8_lossy(&pushed.stderr)
-    );
+    let (_registry, reference) = registry_with_the_app("seed-services");
     let Some(app) = app()
         .from_registry(&reference)
         .spawn_local("runs the pushed app")
