@@ -13,6 +13,7 @@ pub mod notification;
 pub mod pause;
 pub mod provider;
 pub mod records;
+mod retry;
 pub mod service;
 pub mod webhook;
 
@@ -29,5 +30,6 @@ pub use notification::{
 pub use pause::{Pause, ThreadSleep};
 pub use provider::{Attempt, Provider, ProviderChannel};
 pub use records::INDEX_SLOTS;
+pub use retry::RetryPolicy;
 pub use service::{NotificationService, Notified};
-pub use webhook::{RetryPolicy, TransportFailure, WebhookChannel, WebhookTransport};
+pub use webhook::{TransportFailure, WebhookChannel, WebhookTransport};

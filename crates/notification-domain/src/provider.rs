@@ -6,7 +6,7 @@
 use crate::channel::Deliver;
 use crate::notification::{Delivery, Notification};
 use crate::pause::Pause;
-use crate::webhook::RetryPolicy;
+use crate::retry::{RetryPolicy, Try};
 
 /// How one provider attempt went.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -43,22 +43,12 @@ impl<T: Provider, P: Pause> ProviderChannel<T, P> {
 
 impl<T: Provider, P: Pause> Deliver for ProviderChannel<T, P> {
     fn deliver(&self, notification: &Notification) -> Delivery {
-        let attempts = self.policy.attempts.max(1);
-        let mut attempt = 1;
-        loop {
-            let reason = match self.provider.attempt(notification) {
-                Attempt::Delivered(receipt) => {
-                    return Delivery::delivered_with_receipt(attempt, receipt);
-                }
-                Attempt::Rejected(reason) => return Delivery::failed(attempt, reason),
-                Attempt::Unavailable(reason) => reason,
-            };
-            if attempt >= attempts {
-                return Delivery::failed(attempt, reason);
-            }
-            self.pause.pause(self.policy.wait_after(attempt));
-            attempt += 1;
-        }
+        self.policy
+            .run(&self.pause, || match self.provider.attempt(notification) {
+                Attempt::Delivered(receipt) => Try::Delivered(Some(receipt)),
+                Attempt::Rejected(reason) => Try::Rejected(reason),
+                Attempt::Unavailable(reason) => Try::Unavailable(reason),
+            })
     }
 }
 

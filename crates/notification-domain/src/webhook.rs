@@ -6,40 +6,7 @@
 use crate::channel::Deliver;
 use crate::notification::{Delivery, Notification};
 use crate::pause::Pause;
-use std::time::Duration;
-
-/// How often to try and how long to wait between tries.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct RetryPolicy {
-    /// Tries in total, at least 1.
-    pub attempts: u32,
-    /// The wait before the second try, the third, …; the last entry repeats.
-    pub backoff: &'static [Duration],
-}
-
-impl RetryPolicy {
-    /// Three tries, 100 ms then 300 ms apart: with the adapter's per-try
-    /// deadline this bounds one webhook delivery to well under 20 s.
-    pub const DEFAULT: Self = Self {
-        attempts: 3,
-        backoff: &[Duration::from_millis(100), Duration::from_millis(300)],
-    };
-
-    pub(crate) fn wait_after(&self, attempt: u32) -> Duration {
-        let index = usize::try_from(attempt.saturating_sub(1)).unwrap_or(usize::MAX);
-        self.backoff
-            .get(index)
-            .or(self.backoff.last())
-            .copied()
-            .unwrap_or_default()
-    }
-}
-
-impl Default for RetryPolicy {
-    fn default() -> Self {
-        Self::DEFAULT
-    }
-}
+use crate::retry::{RetryPolicy, Try};
 
 /// One POST that produced no HTTP answer.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -76,26 +43,16 @@ impl<T: WebhookTransport, P: Pause> WebhookChannel<T, P> {
 impl<T: WebhookTransport, P: Pause> Deliver for WebhookChannel<T, P> {
     fn deliver(&self, notification: &Notification) -> Delivery {
         let body = serde_json::to_vec(notification).expect("notifications always serialize");
-        let attempts = self.policy.attempts.max(1);
-        let mut attempt = 1;
-        loop {
-            let reason = match self.transport.post_json(&body) {
-                Ok(status) if (200..300).contains(&status) => {
-                    return Delivery::delivered(attempt);
+        self.policy
+            .run(&self.pause, || match self.transport.post_json(&body) {
+                Ok(status) if (200..300).contains(&status) => Try::Delivered(None),
+                Ok(status) if status >= 500 => {
+                    Try::Unavailable(format!("the webhook answered {status}"))
                 }
-                Ok(status) if status >= 500 => format!("the webhook answered {status}"),
-                Ok(status) => {
-                    return Delivery::failed(attempt, format!("the webhook answered {status}"));
-                }
-                Err(failure) if failure.retryable => failure.reason,
-                Err(failure) => return Delivery::failed(attempt, failure.reason),
-            };
-            if attempt >= attempts {
-                return Delivery::failed(attempt, reason);
-            }
-            self.pause.pause(self.policy.wait_after(attempt));
-            attempt += 1;
-        }
+                Ok(status) => Try::Rejected(format!("the webhook answered {status}")),
+                Err(failure) if failure.retryable => Try::Unavailable(failure.reason),
+                Err(failure) => Try::Rejected(failure.reason),
+            })
     }
 }
 
@@ -106,6 +63,7 @@ mod tests {
     use crate::notification::{DeliveryStatus, NotifyRequest};
     use service_kit::Timestamp;
     use std::cell::RefCell;
+    use std::time::Duration;
 
     /// Answers from a script, one entry per POST, and keeps the bodies.
     struct Scripted {
