@@ -94,6 +94,7 @@ pub fn app() -> AppBuilder {
         env: Vec::new(),
         components: Vec::new(),
         redis_url: None,
+        own_redis: false,
         internal_key: None,
         listen: None,
         state: None,
@@ -123,6 +124,7 @@ pub struct AppBuilder {
     env: Vec<(String, String)>,
     components: Vec<String>,
     redis_url: Option<String>,
+    own_redis: bool,
     internal_key: Option<String>,
     listen: Option<SocketAddr>,
     state: Option<StateDir>,
@@ -171,6 +173,13 @@ impl AppBuilder {
         self
     }
 
+    /// Use the Redis runtime config on a Redis server of this app's own,
+    /// started only when the app is (see [`TestApp::redis`]).
+    pub fn own_redis(mut self) -> Self {
+        self.own_redis = true;
+        self
+    }
+
     pub fn internal_key(mut self, key: impl Into<String>) -> Self {
         self.internal_key = Some(key.into());
         self
@@ -209,7 +218,7 @@ impl AppBuilder {
                     .expect("temp dir"),
             ),
         };
-        let own_redis = (self.redis_url.is_none() && default_store_is_redis())
+        let own_redis = (self.own_redis || (self.redis_url.is_none() && default_store_is_redis()))
             .then(|| Arc::new(redis_server()));
         let settings = Settings {
             from_registry: self.from_registry,
@@ -219,6 +228,7 @@ impl AppBuilder {
             components: self.components,
             redis_url: self
                 .redis_url
+                .filter(|_| own_redis.is_none())
                 .or_else(|| own_redis.as_ref().map(|redis| redis.url())),
             own_redis,
             internal_key: self
@@ -447,6 +457,15 @@ impl TestApp {
             settings.variables.push((name.to_string(), value));
         }
         start_with(settings).await
+    }
+
+    /// The Redis server this app started for itself (see
+    /// [`AppBuilder::own_redis`]).
+    pub fn redis(&self) -> &RedisServer {
+        self.settings
+            .as_ref()
+            .and_then(|s| s.own_redis.as_deref())
+            .expect("an app on a Redis server of its own")
     }
 
     /// Every `(key, value)` of the store `label` (local apps only), read

@@ -234,12 +234,8 @@ async fn the_same_event_id_from_two_users_is_two_events() {
 /// summing: the same rules hold, and `total_events` agrees with the metrics.
 #[tokio::test(flavor = "multi_thread")]
 async fn on_redis_the_same_rules_hold_and_totals_agree() {
-    if skip_external("starts its own Redis server") {
-        return;
-    }
-    let redis = redis_server();
     let Some(app) = app()
-        .redis(redis.url())
+        .own_redis()
         .spawn_local("uses the Redis runtime config")
         .await
     else {
@@ -288,17 +284,14 @@ async fn on_redis_the_same_rules_hold_and_totals_agree() {
 /// `event_id` counts the event exactly once.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_store_error_after_the_claim_does_not_lose_the_event() {
-    if skip_external("starts its own Redis server") {
-        return;
-    }
-    let redis = redis_server();
     let Some(app) = app()
-        .redis(redis.url())
+        .own_redis()
         .spawn_local("breaks a key in the app's Redis")
         .await
     else {
         return;
     };
+    let redis = app.redis();
     // The analytics store is the second of the runtime config's databases.
     const ANALYTICS_DB: u32 = 1;
     let user = format!("ext-{}", random_suffix());

@@ -100,17 +100,14 @@ async fn assert_health_unavailable_within_bound(app: &TestApp, how: &str) {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn health_answers_503_within_2_s_while_redis_is_paused_then_recovers() {
-    if skip_external("pauses its own Redis server") {
-        return;
-    }
-    let redis = redis_server();
     let Some(app) = app()
-        .redis(redis.url())
+        .own_redis()
         .spawn_local("pauses the app's Redis server")
         .await
     else {
         return;
     };
+    let redis = app.redis();
     for service in ["auth", "analytics", "notification"] {
         app.get_with(&format!("/{service}/health"), Cred::None)
             .await
@@ -150,17 +147,14 @@ const NOTIFICATION_DB: u32 = 2;
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_key_claimed_by_a_request_that_died_before_writing_its_state_is_taken_over() {
-    if skip_external("writes into its own Redis server") {
-        return;
-    }
-    let redis = redis_server();
     let Some(app) = app()
-        .redis(redis.url())
+        .own_redis()
         .spawn_local("writes into the app's Redis server")
         .await
     else {
         return;
     };
+    let redis = app.redis();
     let key = format!("stuck-{}", random_suffix());
     let user = format!("ext-{}", random_suffix());
     let body = json!({"user_id": user, "message": "stuck key"});

@@ -12,12 +12,8 @@ use crate::concurrency::{case_variants, check_only_winner_logs_in, race_registra
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_app_runs_on_redis() {
-    if skip_external("starts its own Redis server") {
-        return;
-    }
-    let redis = redis_server();
     let Some(app) = app()
-        .redis(redis.url())
+        .own_redis()
         .spawn_local("uses the Redis runtime config")
         .await
     else {
