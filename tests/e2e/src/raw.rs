@@ -78,38 +78,3 @@ fn read_reply(stream: TcpStream) -> RawReply {
         body: String::from_utf8_lossy(&body).into_owned(),
     }
 }
-
-/// Runs one command (`args`) in Redis database `db` at `addr`; returns the
-/// reply's first line (`+OK`, `$-1`, `:1`, or a bulk string's value).
-pub fn redis_in_db(addr: SocketAddr, db: u32, args: &[&str]) -> String {
-    let mut stream = TcpStream::connect_timeout(&addr, Duration::from_secs(1)).expect("connect");
-    stream
-        .set_read_timeout(Some(Duration::from_secs(5)))
-        .expect("timeout");
-    let encode = |args: &[&str]| {
-        let mut out = format!("*{}\r\n", args.len());
-        for arg in args {
-            out.push_str(&format!("${}\r\n{arg}\r\n", arg.len()));
-        }
-        out
-    };
-    let db = db.to_string();
-    stream
-        .write_all(format!("{}{}", encode(&["SELECT", &db]), encode(args)).as_bytes())
-        .expect("send");
-    let mut reader = BufReader::new(stream);
-    let mut line = String::new();
-    reader.read_line(&mut line).expect("SELECT reply");
-    assert_eq!(line.trim_end(), "+OK", "SELECT {db}");
-    line.clear();
-    reader.read_line(&mut line).expect("reply");
-    let line = line.trim_end().to_owned();
-    match line.strip_prefix('$') {
-        Some(len) if len != "-1" => {
-            let mut value = String::new();
-            reader.read_line(&mut value).expect("bulk value");
-            value.trim_end().to_owned()
-        }
-        _ => line,
-    }
-}

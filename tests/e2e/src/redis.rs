@@ -100,23 +100,8 @@ impl RedisServer {
     /// Every `(key, value)` of database `db` whose value is a string (the
     /// way Spin's Redis store keeps entries).
     pub fn entries(&self, db: u32) -> Vec<(String, Vec<u8>)> {
-        let mut s =
-            TcpStream::connect_timeout(&self.addr, Duration::from_secs(1)).expect("connect");
-        s.set_read_timeout(Some(Duration::from_secs(5)))
-            .expect("timeout");
-        let mut reader = std::io::BufReader::new(s.try_clone().expect("clone"));
-        let mut call = |args: &[&[u8]]| {
-            let mut out = format!("*{}\r\n", args.len()).into_bytes();
-            for arg in args {
-                out.extend(format!("${}\r\n", arg.len()).as_bytes());
-                out.extend(*arg);
-                out.extend(b"\r\n");
-            }
-            s.write_all(&out).expect("send");
-            read_reply(&mut reader)
-        };
-        call(&[b"SELECT", db.to_string().as_bytes()]);
-        let Reply::Array(keys) = call(&[b"KEYS", b"*"]) else {
+        let mut connection = self.connect(db);
+        let Reply::Array(keys) = connection.call(&[b"KEYS", b"*"]) else {
             panic!("KEYS did not answer an array");
         };
         keys.into_iter()
@@ -124,13 +109,42 @@ impl RedisServer {
                 Reply::Bulk(Some(key)) => Some(key),
                 _ => None,
             })
-            .filter_map(|key| match call(&[b"GET", &key]) {
+            .filter_map(|key| match connection.call(&[b"GET", &key]) {
                 Reply::Bulk(Some(value)) => {
                     Some((String::from_utf8_lossy(&key).into_owned(), value))
                 }
                 _ => None,
             })
             .collect()
+    }
+
+    /// Runs one command in database `db`; the reply as text: a status or
+    /// integer line as sent (`+OK`, `:1`), a string's value, or `$-1` for
+    /// none.
+    pub fn run_in_db(&self, db: u32, args: &[&str]) -> String {
+        let args: Vec<&[u8]> = args.iter().map(|a| a.as_bytes()).collect();
+        match self.connect(db).call(&args) {
+            Reply::Line(line) => line,
+            Reply::Bulk(Some(value)) => String::from_utf8_lossy(&value).into_owned(),
+            Reply::Bulk(None) => "$-1".to_owned(),
+            Reply::Array(_) => panic!("{args:?} answered an array"),
+        }
+    }
+
+    fn connect(&self, db: u32) -> Connection {
+        let stream =
+            TcpStream::connect_timeout(&self.addr, Duration::from_secs(1)).expect("connect");
+        stream
+            .set_read_timeout(Some(Duration::from_secs(5)))
+            .expect("timeout");
+        let mut connection = Connection {
+            reader: std::io::BufReader::new(stream.try_clone().expect("clone")),
+            stream,
+        };
+        match connection.call(&[b"SELECT", db.to_string().as_bytes()]) {
+            Reply::Line(ok) if ok == "+OK" => connection,
+            _ => panic!("SELECT {db} failed"),
+        }
     }
 
     /// `redis://127.0.0.1:<port>` (append `/<db>` to pick a database).
@@ -165,9 +179,29 @@ impl RedisServer {
     }
 }
 
+/// One connection, commands sent in RESP's array form.
+struct Connection {
+    stream: TcpStream,
+    reader: std::io::BufReader<TcpStream>,
+}
+
+impl Connection {
+    fn call(&mut self, args: &[&[u8]]) -> Reply {
+        let mut out = format!("*{}\r\n", args.len()).into_bytes();
+        for arg in args {
+            out.extend(format!("${}\r\n", arg.len()).as_bytes());
+            out.extend(*arg);
+            out.extend(b"\r\n");
+        }
+        self.stream.write_all(&out).expect("send");
+        read_reply(&mut self.reader)
+    }
+}
+
 /// The parts of RESP the suite reads.
 enum Reply {
-    Line,
+    /// A status or integer reply, as sent (`+OK`, `:1`).
+    Line(String),
     Bulk(Option<Vec<u8>>),
     Array(Vec<Reply>),
 }
@@ -193,7 +227,7 @@ fn read_reply(reader: &mut impl std::io::BufRead) -> Reply {
             Reply::Array((0..len.max(0)).map(|_| read_reply(reader)).collect())
         }
         "-" => panic!("redis error: {rest}"),
-        _ => Reply::Line,
+        _ => Reply::Line(line.to_owned()),
     }
 }
 
