@@ -2,9 +2,10 @@
 //! production parameters, the wall clock and HTTP delivery.
 
 use auth_domain::{AfterResponse, Argon2Hasher, AuthService, Settings};
-use service_kit::{ApiError, SystemClock};
-use spin_kit::serve::RequestContext;
-use spin_kit::{SpinStore, config};
+use domain_core::SystemClock;
+use spin_edge::ApiError;
+use spin_edge::serve::RequestContext;
+use spin_edge::{SpinStore, config};
 
 use crate::outbound::HttpDelivery;
 
@@ -32,7 +33,7 @@ pub fn auth_for_writes(context: &RequestContext) -> Result<Auth, ApiError> {
 }
 
 fn open(context: &RequestContext, settings: Settings) -> Result<Auth, ApiError> {
-    let store = SpinStore::open(STORE).map_err(|error| context.internal(error))?;
+    let store = SpinStore::open(STORE).map_err(|error| ApiError::unexpected(error))?;
     Ok(AuthService::new(
         store,
         Argon2Hasher::production(),

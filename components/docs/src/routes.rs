@@ -1,9 +1,9 @@
 //! `/docs`, `/docs/`, the initializer and Swagger UI's files.
 
 use crate::{assets, page};
-use service_kit::{ApiError, HttpResponse};
-use spin_kit::serve::{HandlerResult, RequestContext};
-use spin_kit::{Routes, Service};
+use spin_edge::{ApiError, HttpResponse};
+use spin_edge::serve::{HandlerResult, RequestContext};
+use spin_edge::{Routes, Service};
 use spin_sdk::http::{Params, Request};
 
 const SERVICE: Service = Service {

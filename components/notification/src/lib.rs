@@ -6,7 +6,7 @@ mod routes;
 mod service;
 mod wire;
 
-use spin_kit::Service;
+use spin_edge::Service;
 use spin_sdk::http::{IncomingRequest, ResponseOutparam};
 
 pub(crate) const SERVICE: Service = Service {

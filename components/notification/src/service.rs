@@ -3,13 +3,14 @@
 use crate::channels::SpinChannels;
 use crate::pause::MonotonicPause;
 use notification_domain::NotificationService;
-use service_kit::{ApiError, SystemClock};
-use spin_kit::{RequestContext, SpinStore};
+use domain_core::SystemClock;
+use spin_edge::ApiError;
+use spin_edge::{RequestContext, SpinStore};
 
 pub type Notifications = NotificationService<SpinStore, SpinChannels, SystemClock, MonotonicPause>;
 
 pub fn open(context: &RequestContext) -> Result<Notifications, ApiError> {
-    let store = SpinStore::open(crate::STORE).map_err(|error| context.internal(error))?;
+    let store = SpinStore::open(crate::STORE).map_err(|error| ApiError::unexpected(error))?;
     Ok(NotificationService::new(
         store,
         SpinChannels::configured(&context.request_id),

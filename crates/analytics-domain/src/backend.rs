@@ -10,7 +10,7 @@
 //! backend never changes, so every request over one store makes the same
 //! choice and the keys each choice maintains stay complete.
 
-use service_kit::{KeyValueStore, StoreError};
+use domain_core::{KeyValueStore, StoreError};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Backend {
@@ -59,7 +59,7 @@ impl Backend {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use service_kit::kv::InMemoryStore;
+    use domain_core::kv::InMemoryStore;
 
     #[test]
     fn each_backend_is_told_by_its_counter_encoding() {

@@ -8,8 +8,8 @@ use crate::error::RecordError;
 use crate::event::{Action, UserId};
 use crate::index::MAX_ACTIONS;
 use crate::keys;
-use service_kit::KeyValueStore;
-use service_kit::system_actions::is_system_action;
+use domain_core::KeyValueStore;
+use domain_core::system_actions::is_system_action;
 use std::collections::BTreeSet;
 
 /// How many index slots one user may ever take for new action names. An
@@ -141,7 +141,7 @@ mod tests {
 
     #[test]
     fn reserved_actions_are_refused_even_without_a_list() {
-        for name in service_kit::system_actions::ALL {
+        for name in domain_core::system_actions::ALL {
             assert_eq!(
                 ClientActions::Any.check(&action(name)),
                 Err(RecordError::ReservedAction)

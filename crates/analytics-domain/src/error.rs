@@ -1,7 +1,7 @@
 //! What can go wrong beyond a bad field: a refusal the client can act on,
 //! or an unexpected failure it cannot.
 
-use service_kit::StoreError;
+use domain_core::StoreError;
 
 /// A failure that is nobody's request's fault: a 500, its cause in the log.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -14,8 +14,8 @@ use crate::backend::Backend;
 use crate::error::{RecordError, Unexpected};
 use crate::event::Action;
 use crate::keys;
-use service_kit::KeyValueStore;
-use service_kit::kv::decode_counter;
+use domain_core::KeyValueStore;
+use domain_core::kv::decode_counter;
 use std::collections::BTreeSet;
 
 /// How many index slots are ever read or handed out. Action names come from
@@ -90,7 +90,7 @@ pub(crate) fn add(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use service_kit::kv::InMemoryStore;
+    use domain_core::kv::InMemoryStore;
 
     fn action(name: &str) -> Action {
         Action::parse(name.to_owned()).unwrap()

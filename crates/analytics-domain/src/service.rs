@@ -27,8 +27,8 @@ use crate::event::{Action, EventId, Metadata, UserId};
 use crate::index::{self, MAX_ACTIONS};
 use crate::keys;
 use crate::sender::Sender;
-use service_kit::kv::decode_counter;
-use service_kit::{Clock, KeyValueStore, StoreError, Timestamp};
+use domain_core::kv::decode_counter;
+use domain_core::{Clock, KeyValueStore, StoreError, Timestamp};
 
 /// An event as submitted: every field valid, the optional ones maybe absent.
 #[derive(Debug, Clone, PartialEq)]

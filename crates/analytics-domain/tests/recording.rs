@@ -8,8 +8,8 @@ use analytics_domain::{
     ActionCounts, Analytics, EventId, MAX_ACTIONS, Metadata, RecordError, Recording, Sender,
     Submission, Unexpected,
 };
-use service_kit::kv::InMemoryStore;
-use service_kit::{Clock, StoreError, Timestamp};
+use domain_core::kv::InMemoryStore;
+use domain_core::{Clock, StoreError, Timestamp};
 use std::sync::atomic::AtomicI64;
 use support::*;
 

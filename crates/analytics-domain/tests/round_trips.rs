@@ -6,7 +6,7 @@
 mod support;
 
 use analytics_domain::{Analytics, EventId, Recording, Sender};
-use service_kit::kv::InMemoryStore;
+use domain_core::kv::InMemoryStore;
 use support::*;
 
 const ACTIONS: [&str; 3] = ["login", "logout", "page.view"];

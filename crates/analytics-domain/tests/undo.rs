@@ -6,8 +6,8 @@
 mod support;
 
 use analytics_domain::{Analytics, EventId, RecordError, Recording, Sender, Unexpected};
-use service_kit::KeyValueStore;
-use service_kit::kv::InMemoryStore;
+use domain_core::KeyValueStore;
+use domain_core::kv::InMemoryStore;
 use support::*;
 
 /// The store with one earlier event of `action` (so that the action is

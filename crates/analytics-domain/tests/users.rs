@@ -9,8 +9,8 @@ mod support;
 use analytics_domain::{
     ClientActions, RecordError, Recording, Sender, USER_ACTION_SLOTS, USER_NEW_ACTIONS,
 };
-use service_kit::KeyValueStore;
-use service_kit::kv::InMemoryStore;
+use domain_core::KeyValueStore;
+use domain_core::kv::InMemoryStore;
 use std::sync::Barrier;
 use std::thread;
 use support::*;
@@ -23,7 +23,7 @@ fn recorded(result: Result<Recording, RecordError>) -> bool {
 fn users_cannot_record_the_systems_actions_and_nothing_is_written() {
     for store in stores() {
         let analytics = service(&store);
-        for action in service_kit::system_actions::ALL {
+        for action in domain_core::system_actions::ALL {
             let writes = store.writes();
             assert_eq!(
                 analytics.record(&bearer("mallory"), fresh("mallory", action)),

@@ -3,7 +3,7 @@
 //! which become a bland 500 with the cause in the log.
 
 use crate::hashing::HashingError;
-use service_kit::StoreError;
+use domain_core::StoreError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum Unexpected {

@@ -5,8 +5,8 @@
 //! lists the keys), and `POST /auth/outbox/flush` — the scheduled relay —
 //! collects every bucket that has passed, oldest first, within its budget.
 
-use service_kit::kv::decode_counter;
-use service_kit::{KeyValueStore, StoreError, Timestamp};
+use domain_core::kv::decode_counter;
+use domain_core::{KeyValueStore, StoreError, Timestamp};
 
 use crate::keys;
 use crate::throttle::bucket;

@@ -1,8 +1,8 @@
 //! The auth service's rules, free of Spin types so they test natively:
 //! validated input ([`Username`], [`Password`], [`Email`]), the
 //! [`AuthService`] (register, login, logout, token checks) generic over its
-//! ports ([`KeyValueStore`](service_kit::KeyValueStore), [`PasswordHasher`],
-//! [`Clock`](service_kit::Clock), [`DeliveryPort`]), login throttling, and
+//! ports ([`KeyValueStore`](domain_core::KeyValueStore), [`PasswordHasher`],
+//! [`Clock`](domain_core::Clock), [`DeliveryPort`]), login throttling, and
 //! the outbox that delivers analytics events and notifications at least once.
 //!
 //! # Key layout of the `auth` store

@@ -1,7 +1,7 @@
 //! What the store keeps about users and tokens, and what operations return.
 
 use serde::{Deserialize, Serialize};
-use service_kit::Timestamp;
+use domain_core::Timestamp;
 
 /// `user:{username}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

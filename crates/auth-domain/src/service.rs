@@ -6,8 +6,8 @@
 
 use serde::de::DeserializeOwned;
 use serde_json::json;
-use service_kit::credentials::token_digest;
-use service_kit::{Clock, KeyValueStore, Timestamp};
+use domain_core::sha256_hex;
+use domain_core::{Clock, KeyValueStore, Timestamp};
 
 use crate::email::Email;
 use crate::error::{LoginError, RegisterError, TokenError, Unexpected};
@@ -313,7 +313,7 @@ where
         after: &mut AfterResponse,
     ) -> Result<IssuedToken, LoginError> {
         let token = uuid::Uuid::new_v4().to_string();
-        let digest = token_digest(&token);
+        let digest = sha256_hex(&token);
         let now = whole_seconds(self.clock.now());
         let expires_at = now.plus_seconds(self.settings.token_ttl_seconds);
         let record = TokenRecord {
@@ -411,7 +411,7 @@ where
     pub fn me(&self, token: &str) -> Result<UserProfile, TokenError> {
         let (_, record) = self.valid_token(token)?;
         let username = Username::parse(&record.username)
-            .map_err(|error| Unexpected::corrupt(&keys::token(&token_digest(token)), error))?;
+            .map_err(|error| Unexpected::corrupt(&keys::token(&sha256_hex(token)), error))?;
         let key = keys::user(&username);
         let user: Option<UserRecord> = decode(&key, self.store.get(&key)?.as_deref())?;
         user.map(|user| user.profile()).ok_or(TokenError::Invalid)
@@ -438,7 +438,7 @@ where
         let (key, mut record) = self.valid_token(token)?;
         let now = self.clock.now();
         record.revoked_at = Some(now);
-        let claim_key = keys::token_logout(&token_digest(token));
+        let claim_key = keys::token_logout(&sha256_hex(token));
         if self.store.increment(&claim_key, 1)? != 1 {
             self.store.set(&key, &to_json(&record))?;
             return Ok(());
@@ -493,7 +493,7 @@ where
         if uuid::Uuid::parse_str(token).is_err() {
             return Err(TokenError::Invalid);
         }
-        let key = keys::token(&token_digest(token));
+        let key = keys::token(&sha256_hex(token));
         let record: Option<TokenRecord> = decode(&key, self.store.get(&key)?.as_deref())?;
         match record {
             Some(record) if record.is_valid_at(self.clock.now()) => Ok((key, record)),

@@ -24,8 +24,8 @@
 //! `Retry-After` runs to 15 minutes after the last failure.
 
 use serde::{Deserialize, Serialize};
-use service_kit::kv::decode_counter;
-use service_kit::{StoreError, Timestamp};
+use domain_core::kv::decode_counter;
+use domain_core::{StoreError, Timestamp};
 
 use crate::keys;
 use crate::username::Username;

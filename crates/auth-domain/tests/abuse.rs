@@ -9,7 +9,7 @@ use std::thread;
 
 use auth_domain::pseudonym::pseudonymous_user_id;
 use auth_domain::{Delivery, LoginError, TokenError, Username};
-use service_kit::KeyValueStore;
+use domain_core::KeyValueStore;
 use support::*;
 
 fn verifications<S: KeyValueStore>(service: &TestService<S>) -> usize {
@@ -177,8 +177,8 @@ fn a_token_outlives_its_throttle_keys_but_not_its_expiry() {
 #[test]
 fn concurrent_logouts_of_one_token_count_once() {
     for store in [
-        service_kit::kv::InMemoryStore::sqlite_like(),
-        service_kit::kv::InMemoryStore::redis_like(),
+        domain_core::kv::InMemoryStore::sqlite_like(),
+        domain_core::kv::InMemoryStore::redis_like(),
     ] {
         let service = service_on(store);
         register(&service, "alice", PASSWORD);

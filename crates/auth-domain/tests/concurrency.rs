@@ -7,7 +7,7 @@ use std::sync::atomic::Ordering;
 use std::thread;
 
 use auth_domain::{LoginError, RegisterError};
-use service_kit::kv::InMemoryStore;
+use domain_core::kv::InMemoryStore;
 use support::*;
 
 const RACERS: usize = 24;

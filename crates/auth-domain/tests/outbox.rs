@@ -8,8 +8,8 @@ mod support;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use auth_domain::{AuthService, Delivery, OutboxSettings, Round, Settings};
-use service_kit::kv::InMemoryStore;
-use service_kit::{Clock, KeyValueStore};
+use domain_core::kv::InMemoryStore;
+use domain_core::{Clock, KeyValueStore};
 use support::*;
 
 /// A write path that sweeps: a registration under a fresh name.

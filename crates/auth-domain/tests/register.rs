@@ -4,7 +4,7 @@
 mod support;
 
 use auth_domain::{Email, RegisterError, UserRecord};
-use service_kit::KeyValueStore;
+use domain_core::KeyValueStore;
 use support::*;
 
 #[test]

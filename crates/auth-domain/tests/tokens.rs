@@ -3,7 +3,7 @@
 mod support;
 
 use auth_domain::TokenError;
-use service_kit::credentials::token_digest;
+use domain_core::sha256_hex;
 use support::*;
 
 #[test]
@@ -77,11 +77,11 @@ fn only_the_token_digest_is_stored() {
     assert!(
         store
             .keys()
-            .contains(&format!("token:{}", token_digest(&issued.token)))
+            .contains(&format!("token:{}", sha256_hex(&issued.token)))
     );
     for key in store.keys() {
         assert!(!key.contains(&issued.token), "{key}");
-        let value = service_kit::KeyValueStore::get(store, &key)
+        let value = domain_core::KeyValueStore::get(store, &key)
             .unwrap()
             .unwrap();
         assert!(
@@ -94,7 +94,7 @@ fn only_the_token_digest_is_stored() {
 #[test]
 fn the_token_lifetime_comes_from_the_settings() {
     let service = auth_domain::AuthService::new(
-        service_kit::kv::InMemoryStore::default(),
+        domain_core::kv::InMemoryStore::default(),
         CountingHasher::default(),
         ManualClock::default(),
         FakeDelivery::default(),

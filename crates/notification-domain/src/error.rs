@@ -3,7 +3,7 @@
 //! and the unexpected ones ([`StorageError`]), answered as a bland 500.
 
 use crate::fields::ChannelKind;
-use service_kit::StoreError;
+use domain_core::StoreError;
 
 /// The store failed or held something unreadable.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

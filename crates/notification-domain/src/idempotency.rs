@@ -18,7 +18,7 @@ use crate::keys;
 use crate::notification::Receipt;
 use crate::pause::Pause;
 use serde::{Deserialize, Serialize};
-use service_kit::{Clock, KeyValueStore};
+use domain_core::{Clock, KeyValueStore};
 use std::time::Duration;
 
 /// How a repeat waits for a delivery in progress.

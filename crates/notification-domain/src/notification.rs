@@ -2,7 +2,7 @@
 
 use crate::fields::{ChannelKind, Message, Metadata, NotificationId, Recipient, Subject, UserId};
 use serde::{Deserialize, Serialize};
-use service_kit::Timestamp;
+use domain_core::Timestamp;
 
 /// What a caller asks to send, already validated.
 #[derive(Debug, Clone, PartialEq)]

@@ -57,7 +57,7 @@ mod tests {
     use super::*;
     use crate::fields::{ChannelKind, Message, Recipient, UserId};
     use crate::notification::NotifyRequest;
-    use service_kit::Timestamp;
+    use domain_core::Timestamp;
     use std::cell::RefCell;
     use std::time::Duration;
 

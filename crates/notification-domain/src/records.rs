@@ -10,7 +10,7 @@ use crate::fields::{Limit, NotificationId, UserId};
 use crate::keys;
 use crate::notification::NotificationRecord;
 use serde::{Deserialize, Serialize};
-use service_kit::KeyValueStore;
+use domain_core::KeyValueStore;
 
 /// How many of a user's notifications the index remembers; older ones stay
 /// readable by id but drop out of the listing. Equal to the largest `limit`.

@@ -8,7 +8,7 @@ use crate::idempotency::{Claim, IdempotencyPolicy, Ticket};
 use crate::notification::{Notification, NotificationRecord, NotifyRequest, Receipt};
 use crate::pause::Pause;
 use crate::records;
-use service_kit::{Clock, KeyValueStore};
+use domain_core::{Clock, KeyValueStore};
 
 /// What `notify` did.
 #[derive(Debug, Clone, PartialEq, Eq)]

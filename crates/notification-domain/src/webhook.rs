@@ -61,7 +61,7 @@ mod tests {
     use super::*;
     use crate::fields::{ChannelKind, Message, UserId};
     use crate::notification::{DeliveryStatus, NotifyRequest};
-    use service_kit::Timestamp;
+    use domain_core::Timestamp;
     use std::cell::RefCell;
     use std::time::Duration;
 

@@ -5,7 +5,7 @@ mod support;
 use notification_domain::{
     IdempotencyKey, IdempotencyPolicy, NotificationService, Notified, NotifyError, ThreadSleep,
 };
-use service_kit::KeyValueStore;
+use domain_core::KeyValueStore;
 use std::collections::HashSet;
 use std::time::Duration;
 use support::*;
@@ -226,25 +226,25 @@ struct FailSetMany {
 }
 
 impl KeyValueStore for &FailSetMany {
-    fn get(&self, key: &str) -> Result<Option<Vec<u8>>, service_kit::StoreError> {
+    fn get(&self, key: &str) -> Result<Option<Vec<u8>>, domain_core::StoreError> {
         self.inner.get(key)
     }
-    fn get_many(&self, keys: &[String]) -> Result<Vec<Option<Vec<u8>>>, service_kit::StoreError> {
+    fn get_many(&self, keys: &[String]) -> Result<Vec<Option<Vec<u8>>>, domain_core::StoreError> {
         self.inner.get_many(keys)
     }
-    fn set(&self, key: &str, value: &[u8]) -> Result<(), service_kit::StoreError> {
+    fn set(&self, key: &str, value: &[u8]) -> Result<(), domain_core::StoreError> {
         self.inner.set(key, value)
     }
-    fn set_many(&self, entries: &[(String, Vec<u8>)]) -> Result<(), service_kit::StoreError> {
+    fn set_many(&self, entries: &[(String, Vec<u8>)]) -> Result<(), domain_core::StoreError> {
         if self.fail.swap(false, std::sync::atomic::Ordering::SeqCst) {
-            return Err(service_kit::StoreError::Unavailable("test".into()));
+            return Err(domain_core::StoreError::Unavailable("test".into()));
         }
         self.inner.set_many(entries)
     }
-    fn delete(&self, key: &str) -> Result<(), service_kit::StoreError> {
+    fn delete(&self, key: &str) -> Result<(), domain_core::StoreError> {
         self.inner.delete(key)
     }
-    fn increment(&self, key: &str, delta: i64) -> Result<i64, service_kit::StoreError> {
+    fn increment(&self, key: &str, delta: i64) -> Result<i64, domain_core::StoreError> {
         self.inner.increment(key, delta)
     }
 }

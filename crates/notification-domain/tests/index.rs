@@ -3,7 +3,7 @@
 mod support;
 
 use notification_domain::{INDEX_SLOTS, Limit, NotificationId, UserId};
-use service_kit::kv::InMemoryStore;
+use domain_core::kv::InMemoryStore;
 use support::*;
 
 fn user(text: &str) -> UserId {
@@ -100,29 +100,29 @@ struct CountingStore {
     keys_read: std::sync::atomic::AtomicUsize,
 }
 
-impl service_kit::KeyValueStore for &CountingStore {
-    fn get(&self, key: &str) -> Result<Option<Vec<u8>>, service_kit::StoreError> {
+impl domain_core::KeyValueStore for &CountingStore {
+    fn get(&self, key: &str) -> Result<Option<Vec<u8>>, domain_core::StoreError> {
         self.reads.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         self.keys_read
             .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         self.inner.get(key)
     }
-    fn get_many(&self, keys: &[String]) -> Result<Vec<Option<Vec<u8>>>, service_kit::StoreError> {
+    fn get_many(&self, keys: &[String]) -> Result<Vec<Option<Vec<u8>>>, domain_core::StoreError> {
         self.reads.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         self.keys_read
             .fetch_add(keys.len(), std::sync::atomic::Ordering::SeqCst);
         self.inner.get_many(keys)
     }
-    fn set(&self, key: &str, value: &[u8]) -> Result<(), service_kit::StoreError> {
+    fn set(&self, key: &str, value: &[u8]) -> Result<(), domain_core::StoreError> {
         self.inner.set(key, value)
     }
-    fn set_many(&self, entries: &[(String, Vec<u8>)]) -> Result<(), service_kit::StoreError> {
+    fn set_many(&self, entries: &[(String, Vec<u8>)]) -> Result<(), domain_core::StoreError> {
         self.inner.set_many(entries)
     }
-    fn delete(&self, key: &str) -> Result<(), service_kit::StoreError> {
+    fn delete(&self, key: &str) -> Result<(), domain_core::StoreError> {
         self.inner.delete(key)
     }
-    fn increment(&self, key: &str, delta: i64) -> Result<i64, service_kit::StoreError> {
+    fn increment(&self, key: &str, delta: i64) -> Result<i64, domain_core::StoreError> {
         self.inner.increment(key, delta)
     }
 }

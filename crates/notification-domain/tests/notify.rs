@@ -6,7 +6,7 @@ use notification_domain::{
     ChannelKind, DeliveryStatus, NotificationId, Notified, NotifyError, Subject,
 };
 use serde_json::json;
-use service_kit::{Clock, KeyValueStore};
+use domain_core::{Clock, KeyValueStore};
 use support::*;
 
 #[test]

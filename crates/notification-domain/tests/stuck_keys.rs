@@ -5,7 +5,7 @@
 mod support;
 
 use notification_domain::{IdempotencyKey, IdempotencyPolicy, Notified, NotifyError};
-use service_kit::KeyValueStore;
+use domain_core::KeyValueStore;
 use support::*;
 
 fn key(text: &str) -> IdempotencyKey {

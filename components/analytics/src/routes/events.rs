@@ -6,10 +6,11 @@ use analytics_domain::{
     Action, ClientActions, EventId, Metadata, RecordError, Recording, Sender, SubjectError,
     Submission, USER_ACTION_SLOTS, USER_NEW_ACTIONS, UserId,
 };
-use service_kit::{ApiError, HttpResponse, Timestamp};
-use spin_kit::openapi::ErrorResponse;
-use spin_kit::params::json_body;
-use spin_kit::serve::{HandlerResult, RequestContext};
+use domain_core::Timestamp;
+use spin_edge::{ApiError, HttpResponse};
+use spin_edge::ErrorResponse;
+use spin_edge::params::json_body;
+use spin_edge::serve::{HandlerResult, RequestContext};
 use spin_sdk::http::{Params, Request};
 
 /// Records an event once per `event_id` and user.
@@ -77,8 +78,8 @@ pub fn record(context: &RequestContext, request: Request, _: Params) -> HandlerR
 
 /// The operator's `client_actions` list; only bearer requests read it.
 fn client_actions(context: &RequestContext) -> Result<ClientActions, ApiError> {
-    let list = spin_kit::config::variable("client_actions").unwrap_or_default();
-    ClientActions::parse(&list).map_err(|error| context.internal(error))
+    let list = spin_edge::config::variable("client_actions").unwrap_or_default();
+    ClientActions::parse(&list).map_err(|error| ApiError::unexpected(error))
 }
 
 /// The contract's answer to an event that was not recorded.
@@ -91,7 +92,7 @@ fn refusal(context: &RequestContext, error: RecordError) -> ApiError {
         RecordError::ActionQuotaExceeded { .. } => {
             ApiError::new(403, "action_quota_exceeded", message)
         }
-        RecordError::Unexpected(cause) => context.internal(cause),
+        RecordError::Unexpected(cause) => ApiError::unexpected(cause),
     }
 }
 

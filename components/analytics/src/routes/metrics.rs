@@ -4,10 +4,10 @@
 use super::{analytics, sender};
 use crate::wire::{ActionMetrics, UserActionMetrics};
 use analytics_domain::UserId;
-use service_kit::{ApiError, HttpResponse};
-use spin_kit::openapi::ErrorResponse;
-use spin_kit::params::path_param;
-use spin_kit::serve::{HandlerResult, RequestContext};
+use spin_edge::{ApiError, HttpResponse};
+use spin_edge::ErrorResponse;
+use spin_edge::params::path;
+use spin_edge::serve::{HandlerResult, RequestContext};
 use spin_sdk::http::{Params, Request};
 
 /// Events per action over all users. No credentials (a global aggregate).
@@ -27,7 +27,7 @@ use spin_sdk::http::{Params, Request};
 pub fn actions(context: &RequestContext, _: Request, _: Params) -> HandlerResult {
     let counts = analytics(context)?
         .action_counts()
-        .map_err(|cause| context.internal(cause))?;
+        .map_err(|cause| ApiError::unexpected(cause))?;
     Ok(HttpResponse::json(200, &ActionMetrics::from(counts)))
 }
 
@@ -57,7 +57,7 @@ pub fn user_actions(context: &RequestContext, request: Request, params: Params) 
     }
     let counts = analytics(context)?
         .user_counts(&user)
-        .map_err(|cause| context.internal(cause))?;
+        .map_err(|cause| ApiError::unexpected(cause))?;
     Ok(HttpResponse::json(
         200,
         &UserActionMetrics::new(&user, counts),
@@ -65,7 +65,5 @@ pub fn user_actions(context: &RequestContext, request: Request, params: Params) 
 }
 
 fn path_user(params: &Params) -> Result<UserId, ApiError> {
-    let text = path_param(params, "user_id")
-        .ok_or_else(|| ApiError::invalid_parameter("user_id", "must be percent-encoded UTF-8"))?;
-    UserId::parse(text).map_err(|error| ApiError::invalid_parameter("user_id", &error.to_string()))
+    path(params, "user_id", UserId::parse)
 }

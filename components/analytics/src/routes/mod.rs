@@ -7,9 +7,10 @@ mod metrics;
 pub mod openapi;
 
 use analytics_domain::{Analytics, Sender, UserId};
-use service_kit::{ApiError, SystemClock};
-use spin_kit::serve::RequestContext;
-use spin_kit::{Caller, Routes, Service, SpinStore};
+use domain_core::SystemClock;
+use spin_edge::ApiError;
+use spin_edge::serve::RequestContext;
+use spin_edge::{Caller, Routes, Service, SpinStore};
 use spin_sdk::http::Request;
 
 const SERVICE: Service = Service {
@@ -34,16 +35,16 @@ pub fn routes() -> Routes {
 }
 
 fn analytics(context: &RequestContext) -> Result<Analytics<SpinStore, SystemClock>, ApiError> {
-    let store = SpinStore::open(STORE).map_err(|error| context.internal(error))?;
+    let store = SpinStore::open(STORE).map_err(|error| ApiError::unexpected(error))?;
     Ok(Analytics::new(store, SystemClock))
 }
 
 /// The internal key, or a bearer token the auth service vouches for.
 fn sender(context: &RequestContext, request: &Request) -> Result<Sender, ApiError> {
-    match spin_kit::authenticate(context, request)? {
+    match spin_edge::authenticate(context, request)? {
         Caller::Internal => Ok(Sender::Service),
-        Caller::User { user_id } => UserId::parse(user_id)
+        Caller::User(user_id) => UserId::parse(user_id.to_string())
             .map(Sender::User)
-            .map_err(|error| context.internal(format!("auth vouched for a bad user id: {error}"))),
+            .map_err(|error| ApiError::unexpected(format!("auth vouched for a bad user id: {error}"))),
     }
 }

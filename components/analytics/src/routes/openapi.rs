@@ -1,8 +1,9 @@
 //! `GET /analytics/openapi.json`: the service's OpenAPI 3 document.
 
 use crate::wire;
-use spin_kit::openapi::{ErrorResponse, SecuritySchemes, serve_document};
-use spin_kit::serve::{HandlerResult, RequestContext};
+use spin_edge::ErrorResponse;
+use spin_edge::openapi::{SecuritySchemes, serve_document};
+use spin_edge::serve::{HandlerResult, RequestContext};
 use spin_sdk::http::{Params, Request};
 use utoipa::OpenApi;
 

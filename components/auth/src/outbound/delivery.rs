@@ -3,11 +3,11 @@
 
 use auth_domain::{Delivery, DeliveryOutcome, DeliveryPort, Round};
 use serde_json::json;
-use service_kit::request_id;
-use spin_kit::caller::INTERNAL_KEY_HEADER;
-use spin_kit::config;
-use spin_kit::outbound::{self, Deadline, OutboundError, OutboundRequest, OutboundResponse};
-use spin_kit::serve::RequestContext;
+use spin_edge::request_id;
+use spin_edge::caller::INTERNAL_KEY_HEADER;
+use spin_edge::config;
+use spin_edge::outbound::{self, Deadline, OutboundError, OutboundRequest, OutboundResponse};
+use spin_edge::serve::RequestContext;
 use std::time::Duration;
 
 /// The request's own side effects: worth a little wait.

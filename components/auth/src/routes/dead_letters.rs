@@ -3,10 +3,10 @@
 
 use auth_domain::{DeadLetter, Delivery};
 use serde::Serialize;
-use service_kit::{ApiError, HttpResponse};
-use spin_kit::openapi::ErrorResponse;
-use spin_kit::params::{path_param, query_param};
-use spin_kit::serve::{HandlerResult, RequestContext};
+use spin_edge::{ApiError, HttpResponse};
+use spin_edge::ErrorResponse;
+use spin_edge::params::{path, query};
+use spin_edge::serve::{HandlerResult, RequestContext};
 use spin_sdk::http::{Params, Request};
 use utoipa::ToSchema;
 
@@ -86,17 +86,14 @@ impl From<DeadLetter> for DeadLetterView {
     )
 )]
 pub fn list(context: &RequestContext, request: Request, _: Params) -> HandlerResult {
-    spin_kit::require_internal_key(&request)?;
-    let limit = match query_param(&request, "limit") {
-        None => DEFAULT_LIMIT,
-        Some(raw) => raw
-            .parse::<usize>()
+    spin_edge::require_internal_key(&request)?;
+    let limit = query(&request, "limit", |raw| {
+        raw.parse::<usize>()
             .ok()
             .filter(|limit| (1..=MAX_LIMIT).contains(limit))
-            .ok_or_else(|| {
-                ApiError::invalid_parameter("limit", "must be an integer from 1 to 100")
-            })?,
-    };
+            .ok_or("must be an integer from 1 to 100")
+    })?
+    .unwrap_or(DEFAULT_LIMIT);
     let page = auth(context)?
         .dead_letters(limit)
         .map_err(|cause| super::unexpected(context, cause))?;
@@ -135,10 +132,10 @@ pub struct ReplayResponse {
     )
 )]
 pub fn replay(context: &RequestContext, request: Request, params: Params) -> HandlerResult {
-    spin_kit::require_internal_key(&request)?;
-    let number = path_param(&params, "number")
-        .and_then(|raw| raw.parse::<u64>().ok())
-        .ok_or_else(ApiError::not_found)?;
+    spin_edge::require_internal_key(&request)?;
+    let number = path(&params, "number", |raw| {
+        raw.parse::<u64>().map_err(|_| "must be a whole number")
+    })?;
     let queued = auth(context)?
         .replay_dead_letter(number)
         .map_err(|cause| super::unexpected(context, cause))?

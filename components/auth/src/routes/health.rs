@@ -1,13 +1,13 @@
 //! `GET /auth/health`.
 
 use serde::Serialize;
-use spin_kit::serve::{HandlerResult, RequestContext};
+use spin_edge::serve::{HandlerResult, RequestContext};
 use spin_sdk::http::{Params, Request};
 use utoipa::ToSchema;
 
 use crate::service::STORE;
 
-/// The health report (documentation only: `spin_kit::health` renders it).
+/// The health report (documentation only: `spin_edge::health` renders it).
 #[derive(Serialize, ToSchema)]
 #[allow(dead_code)]
 pub struct HealthResponse {
@@ -39,7 +39,7 @@ pub struct HealthResponse {
     )
 )]
 pub fn health(context: &RequestContext, _: Request, _: Params) -> HandlerResult {
-    spin_kit::health::health(context)
+    spin_edge::health::health(context)
 }
 
 /// The store check behind health (internal key): writes one small key to the
@@ -53,10 +53,10 @@ pub fn health(context: &RequestContext, _: Request, _: Params) -> HandlerResult 
     security(("internal_key" = [])),
     responses(
         (status = 200, description = "The store accepted the write.", body = HealthResponse),
-        (status = 401, description = "`unauthorized`: missing or wrong `X-Internal-Key`.", body = spin_kit::openapi::ErrorResponse),
+        (status = 401, description = "`unauthorized`: missing or wrong `X-Internal-Key`.", body = spin_edge::ErrorResponse),
         (status = 503, description = "The store failed; `checks.kv` is `failed`.", body = HealthResponse),
     )
 )]
 pub fn probe(context: &RequestContext, request: Request, _: Params) -> HandlerResult {
-    spin_kit::health::probe(context, &request, STORE)
+    spin_edge::health::probe(context, &request, STORE)
 }

@@ -2,10 +2,10 @@
 
 use auth_domain::LoginError;
 use serde::{Deserialize, Serialize};
-use service_kit::{ApiError, HttpResponse};
-use spin_kit::openapi::ErrorResponse;
-use spin_kit::params::json_body;
-use spin_kit::serve::{HandlerResult, RequestContext};
+use spin_edge::{ApiError, HttpResponse};
+use spin_edge::ErrorResponse;
+use spin_edge::params::json_body;
+use spin_edge::serve::{HandlerResult, RequestContext};
 use spin_sdk::http::{Params, Request};
 use utoipa::ToSchema;
 
@@ -73,7 +73,7 @@ pub fn login(context: &RequestContext, request: Request, _: Params) -> HandlerRe
     let password = body.required::<String>("password");
     body.finish()?;
     let (Some(username), Some(password)) = (username, password) else {
-        return Err(context.internal("a field was accepted without a value"));
+        return Err(ApiError::unexpected("a field was accepted without a value"));
     };
     let auth = auth_for_writes(context)?;
     let (result, after) = auth.login_deferred(&username, &password);

@@ -1,8 +1,8 @@
 //! `GET /auth/me`.
 
-use service_kit::HttpResponse;
-use spin_kit::openapi::ErrorResponse;
-use spin_kit::serve::{HandlerResult, RequestContext};
+use spin_edge::HttpResponse;
+use spin_edge::ErrorResponse;
+use spin_edge::serve::{HandlerResult, RequestContext};
 use spin_sdk::http::{Params, Request};
 
 use super::user::UserResponse;

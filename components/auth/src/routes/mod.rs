@@ -12,11 +12,11 @@ mod register;
 mod user;
 
 use auth_domain::{TokenError, Unexpected};
-use service_kit::ApiError;
-use service_kit::credentials::bearer_token;
-use spin_kit::params::header;
-use spin_kit::serve::RequestContext;
-use spin_kit::{Routes, Service};
+use spin_edge::ApiError;
+use spin_edge::credentials::bearer_token;
+use spin_edge::params::header;
+use spin_edge::serve::RequestContext;
+use spin_edge::{Routes, Service};
 use spin_sdk::http::Request;
 
 const SERVICE: Service = Service {
@@ -54,5 +54,5 @@ fn token_error(context: &RequestContext, error: TokenError) -> ApiError {
 }
 
 fn unexpected(context: &RequestContext, cause: Unexpected) -> ApiError {
-    context.internal(cause)
+    ApiError::unexpected(cause)
 }

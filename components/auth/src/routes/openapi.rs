@@ -1,7 +1,8 @@
 //! `GET /auth/openapi.json`.
 
-use spin_kit::openapi::{ErrorResponse, SecuritySchemes, serve_document};
-use spin_kit::serve::{HandlerResult, RequestContext};
+use spin_edge::ErrorResponse;
+use spin_edge::openapi::{SecuritySchemes, serve_document};
+use spin_edge::serve::{HandlerResult, RequestContext};
 use spin_sdk::http::{Params, Request};
 use utoipa::OpenApi;
 

@@ -1,9 +1,9 @@
 //! `POST /auth/outbox/flush`.
 
 use serde::Serialize;
-use service_kit::HttpResponse;
-use spin_kit::openapi::ErrorResponse;
-use spin_kit::serve::{HandlerResult, RequestContext};
+use spin_edge::HttpResponse;
+use spin_edge::ErrorResponse;
+use spin_edge::serve::{HandlerResult, RequestContext};
 use spin_sdk::http::{Params, Request};
 use utoipa::ToSchema;
 
@@ -47,7 +47,7 @@ pub struct FlushResponse {
     )
 )]
 pub fn flush(context: &RequestContext, request: Request, _: Params) -> HandlerResult {
-    spin_kit::require_internal_key(&request)?;
+    spin_edge::require_internal_key(&request)?;
     let report = auth_for_writes(context)?
         .flush_outbox()
         .map_err(|cause| super::unexpected(context, cause))?;

@@ -2,10 +2,10 @@
 
 use auth_domain::{Email, Password, RegisterError, Registration, Username};
 use serde::Deserialize;
-use service_kit::{ApiError, HttpResponse};
-use spin_kit::openapi::ErrorResponse;
-use spin_kit::params::json_body;
-use spin_kit::serve::{HandlerResult, RequestContext};
+use spin_edge::{ApiError, HttpResponse};
+use spin_edge::ErrorResponse;
+use spin_edge::params::json_body;
+use spin_edge::serve::{HandlerResult, RequestContext};
 use spin_sdk::http::{Params, Request};
 use utoipa::ToSchema;
 
@@ -58,7 +58,7 @@ pub fn register(context: &RequestContext, request: Request, _: Params) -> Handle
     let email = body.optional_with("email", |raw: String| Email::parse(raw));
     body.finish()?;
     let (Some(username), Some(password), Some(email)) = (username, password, email) else {
-        return Err(context.internal("a field was accepted without a value"));
+        return Err(ApiError::unexpected("a field was accepted without a value"));
     };
     let registration = Registration {
         username,

@@ -30,7 +30,7 @@ impl SpinChannels {
     /// email and SMS when their provider says it is configured.
     /// Outbound calls carry `request_id`.
     pub fn configured(request_id: &str) -> Self {
-        let webhook = spin_kit::config::variable("webhook_url")
+        let webhook = spin_edge::config::variable("webhook_url")
             .map(|url| url.trim().to_owned())
             .filter(|url| !url.is_empty())
             .map(|url| {

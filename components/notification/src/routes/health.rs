@@ -1,5 +1,5 @@
 use crate::wire::Health;
-use spin_kit::serve::{HandlerResult, RequestContext};
+use spin_edge::serve::{HandlerResult, RequestContext};
 use spin_sdk::http::{Params, Request};
 
 /// Whether the service and its key-value store answer.
@@ -17,7 +17,7 @@ use spin_sdk::http::{Params, Request};
     )
 )]
 pub fn health(context: &RequestContext, _: Request, _: Params) -> HandlerResult {
-    spin_kit::health::health(context)
+    spin_edge::health::health(context)
 }
 
 /// The store check behind health (internal key): writes one small key to the
@@ -31,10 +31,10 @@ pub fn health(context: &RequestContext, _: Request, _: Params) -> HandlerResult 
     security(("internal_key" = [])),
     responses(
         (status = 200, description = "The store accepted the write.", body = Health),
-        (status = 401, description = "`unauthorized`: missing or wrong `X-Internal-Key`.", body = spin_kit::openapi::ErrorResponse),
+        (status = 401, description = "`unauthorized`: missing or wrong `X-Internal-Key`.", body = spin_edge::ErrorResponse),
         (status = 503, description = "The store failed; `checks.kv` is `failed`.", body = Health),
     )
 )]
 pub fn probe(context: &RequestContext, request: Request, _: Params) -> HandlerResult {
-    spin_kit::health::probe(context, &request, crate::STORE)
+    spin_edge::health::probe(context, &request, crate::STORE)
 }

@@ -6,7 +6,7 @@ mod notification;
 mod notify;
 mod user_notifications;
 
-use spin_kit::Routes;
+use spin_edge::Routes;
 
 pub fn routes() -> Routes {
     Routes::new(crate::SERVICE)

@@ -1,10 +1,10 @@
 use crate::service;
 use crate::wire::NotificationView;
 use notification_domain::NotificationId;
-use service_kit::{ApiError, HttpResponse};
-use spin_kit::openapi::ErrorResponse;
-use spin_kit::require_internal_key;
-use spin_kit::serve::{HandlerResult, RequestContext};
+use spin_edge::{ApiError, HttpResponse};
+use spin_edge::ErrorResponse;
+use spin_edge::require_internal_key;
+use spin_edge::serve::{HandlerResult, RequestContext};
 use spin_sdk::http::{Params, Request};
 
 /// Read one notification.
@@ -29,7 +29,7 @@ pub fn notification(context: &RequestContext, request: Request, params: Params) 
         .ok_or_else(ApiError::not_found)?;
     let record = service::open(context)?
         .get(&id)
-        .map_err(|error| context.internal(error))?
+        .map_err(|error| ApiError::unexpected(error))?
         .ok_or_else(ApiError::not_found)?;
     Ok(HttpResponse::json(200, &NotificationView::from(record)))
 }

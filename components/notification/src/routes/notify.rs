@@ -4,11 +4,11 @@ use notification_domain::{
     ChannelKind, DeliveryStatus, IdempotencyKey, Message, Metadata, Notified, NotifyError,
     NotifyRequest, Recipient, Subject, UserId,
 };
-use service_kit::{ApiError, HttpResponse};
-use spin_kit::openapi::ErrorResponse;
-use spin_kit::params::json_body;
-use spin_kit::require_internal_key;
-use spin_kit::serve::{HandlerResult, RequestContext};
+use spin_edge::{ApiError, HttpResponse};
+use spin_edge::ErrorResponse;
+use spin_edge::params::json_body;
+use spin_edge::require_internal_key;
+use spin_edge::serve::{HandlerResult, RequestContext};
 use spin_sdk::http::{Params, Request};
 
 const IDEMPOTENCY_KEY: &str = "idempotency-key";
@@ -84,7 +84,7 @@ pub fn notify(context: &RequestContext, request: Request, _: Params) -> HandlerR
             "A request with this Idempotency-Key is still being delivered; repeat it shortly.",
         )
         .with_header("retry-after", "1")),
-        Err(NotifyError::Storage(error)) => Err(context.internal(error)),
+        Err(NotifyError::Storage(error)) => Err(ApiError::unexpected(error)),
     }
 }
 
@@ -127,14 +127,14 @@ fn read_body(context: &RequestContext, request: &Request) -> Result<NotifyReques
                 metadata,
             })
         }
-        _ => Err(context.internal("a field was refused without a validation detail")),
+        _ => Err(ApiError::unexpected("a field was refused without a validation detail")),
     }
 }
 
 /// `to`, validated for the channel asked for (`None` when it is bad, or
 /// when the channel itself is bad and so cannot say what `to` should be).
 fn recipient(
-    fields: &mut service_kit::FieldReader,
+    fields: &mut spin_edge::FieldReader,
     channel: Option<Option<ChannelKind>>,
 ) -> Option<Option<Recipient>> {
     let to = fields.optional::<String>("to")?;

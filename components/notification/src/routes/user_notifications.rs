@@ -1,11 +1,11 @@
 use crate::service;
 use crate::wire::{NotificationList, NotificationView};
 use notification_domain::{Limit, UserId};
-use service_kit::{ApiError, HttpResponse};
-use spin_kit::authenticate;
-use spin_kit::openapi::ErrorResponse;
-use spin_kit::params::{path_param, query_param};
-use spin_kit::serve::{HandlerResult, RequestContext};
+use spin_edge::{ApiError, HttpResponse};
+use spin_edge::authenticate;
+use spin_edge::ErrorResponse;
+use spin_edge::params::{path, query};
+use spin_edge::serve::{HandlerResult, RequestContext};
 use spin_sdk::http::{Params, Request};
 
 /// List a user's notifications, newest first.
@@ -39,20 +39,12 @@ pub fn user_notifications(
     params: Params,
 ) -> HandlerResult {
     let caller = authenticate(context, &request)?;
-    let user_id = path_param(&params, "user_id")
-        .and_then(|text| UserId::parse(text).ok())
-        .ok_or_else(ApiError::not_found)?;
-    if !caller.may_act_for(user_id.as_str()) {
-        return Err(ApiError::forbidden());
-    }
-    let limit = match query_param(&request, "limit") {
-        None => Limit::default(),
-        Some(value) => Limit::parse(&value)
-            .map_err(|invalid| ApiError::invalid_parameter("limit", &invalid.to_string()))?,
-    };
+    let user_id = path(&params, "user_id", UserId::parse)?;
+    caller.require_access_to(&domain_core::UserId::parse(user_id.as_str()).map_err(ApiError::unexpected)?)?;
+    let limit = query(&request, "limit", |text| Limit::parse(&text))?.unwrap_or_default();
     let notifications = service::open(context)?
         .recent(&user_id, limit)
-        .map_err(|error| context.internal(error))?
+        .map_err(|error| ApiError::unexpected(error))?
         .into_iter()
         .map(NotificationView::from)
         .collect();

@@ -4,8 +4,8 @@
 #![allow(dead_code)]
 
 use analytics_domain::{Action, Analytics, EventId, Metadata, Submission, UserId};
-use service_kit::kv::InMemoryStore;
-use service_kit::{Clock, KeyValueStore, StoreError, Timestamp};
+use domain_core::kv::InMemoryStore;
+use domain_core::{Clock, KeyValueStore, StoreError, Timestamp};
 use std::sync::atomic::{AtomicI64, Ordering};
 
 pub struct FixedClock;

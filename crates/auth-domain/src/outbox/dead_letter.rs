@@ -2,7 +2,7 @@
 //! under `outbox:dead:{n}`, numbered by the counter `outbox:dead:seq`.
 
 use serde::{Deserialize, Serialize};
-use service_kit::Timestamp;
+use domain_core::Timestamp;
 
 use super::entry::OutboxEntry;
 

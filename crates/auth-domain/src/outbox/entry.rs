@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use service_kit::Timestamp;
+use domain_core::Timestamp;
 
 /// Every delivery target, as [`Delivery::target`] names them.
 pub const TARGETS: [&str; 2] = ["analytics", "notification"];

@@ -2,8 +2,8 @@
 
 use std::collections::HashSet;
 
-use service_kit::kv::decode_counter;
-use service_kit::{Clock, KeyValueStore, StoreError, Timestamp};
+use domain_core::kv::decode_counter;
+use domain_core::{Clock, KeyValueStore, StoreError, Timestamp};
 
 use super::dead_letter::{DeadLetter, DeadLetterPage, MAX_ANSWER_CHARS};
 use super::entry::{Delivery, OutboxEntry, TARGETS};

@@ -9,8 +9,8 @@ use auth_domain::{
     Argon2Hasher, AuthService, Delivery, DeliveryOutcome, DeliveryPort, HashingError, Password,
     PasswordHasher, Registration, Round, Settings, UserProfile, Username,
 };
-use service_kit::kv::InMemoryStore;
-use service_kit::{Clock, KeyValueStore, StoreError, Timestamp};
+use domain_core::kv::InMemoryStore;
+use domain_core::{Clock, KeyValueStore, StoreError, Timestamp};
 
 /// 2027-01-15T08:00:00Z.
 pub const START_MS: i64 = 1_800_000_000_000;

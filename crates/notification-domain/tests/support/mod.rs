@@ -5,8 +5,8 @@ use notification_domain::{
     ChannelKind, Channels, Deliver, Delivery, Message, Notification, NotificationService,
     NotifyRequest, Pause, UserId,
 };
-use service_kit::kv::InMemoryStore;
-use service_kit::{Clock, KeyValueStore, StoreError, Timestamp};
+use domain_core::kv::InMemoryStore;
+use domain_core::{Clock, KeyValueStore, StoreError, Timestamp};
 use std::sync::atomic::{AtomicI64, AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;

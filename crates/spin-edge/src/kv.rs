@@ -1,7 +1,7 @@
 //! [`KeyValueStore`] over Spin's `wasi:keyvalue@0.2.0-draft2` (store, atomics,
 //! batch), whose raw bindings spin-sdk generates but does not wrap.
 
-use service_kit::kv::{KeyValueStore, StoreError};
+use domain_core::{KeyValueStore, StoreError};
 use spin_sdk::wit::wasi::keyvalue::{atomics, batch, store};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};

@@ -69,6 +69,46 @@ pub trait Clock {
     fn now(&self) -> Timestamp;
 }
 
+impl<C: Clock + ?Sized> Clock for &C {
+    fn now(&self) -> Timestamp {
+        (**self).now()
+    }
+}
+
+impl<C: Clock + ?Sized> Clock for std::sync::Arc<C> {
+    fn now(&self) -> Timestamp {
+        (**self).now()
+    }
+}
+
+/// A clock that moves only when told to; clones share one time, so a test
+/// keeps a clone to move the clock of a service it has handed one to.
+#[derive(Debug, Clone)]
+pub struct ManualClock(std::sync::Arc<std::sync::atomic::AtomicI64>);
+
+impl ManualClock {
+    pub fn at(time: Timestamp) -> Self {
+        Self(std::sync::Arc::new(time.unix_millis().into()))
+    }
+
+    pub fn advance(&self, by: std::time::Duration) {
+        let millis = i64::try_from(by.as_millis()).unwrap_or(i64::MAX);
+        self.0
+            .fetch_add(millis, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    pub fn advance_seconds(&self, seconds: i64) {
+        self.0
+            .fetch_add(seconds * 1000, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+impl Clock for ManualClock {
+    fn now(&self) -> Timestamp {
+        Timestamp::from_unix_millis(self.0.load(std::sync::atomic::Ordering::SeqCst))
+    }
+}
+
 /// The host's wall clock.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct SystemClock;
@@ -98,6 +138,15 @@ mod tests {
         let time = Timestamp::parse_rfc3339("2026-11-24T19:20:00+02:00").unwrap();
         assert_eq!(time.to_rfc3339(), "2026-11-24T17:20:00Z");
         assert!(Timestamp::parse_rfc3339("yesterday").is_err());
+    }
+
+    #[test]
+    fn a_manual_clock_moves_for_every_clone() {
+        let clock = ManualClock::at(Timestamp::from_unix_seconds(100));
+        let handed_out = clock.clone();
+        clock.advance(std::time::Duration::from_millis(1500));
+        clock.advance_seconds(2);
+        assert_eq!(handed_out.now().unix_millis(), 103_500);
     }
 
     #[test]

@@ -1,12 +1,48 @@
 //! An in-memory [`KeyValueStore`] that behaves like Spin's stores where it
 //! matters to correctness: `increment` is atomic, counters use the chosen
-//! backend's encoding, incrementing a plain value fails, and the
-//! compare-and-swap it offers (outside the port) reproduces Spin's traps.
+//! backend's encoding, and incrementing a plain value fails.
 
 use super::{KeyValueStore, StoreError, decode_counter};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard};
+
+/// The kinds of store operation, as fault rules and the call log see them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Op {
+    Get,
+    GetMany,
+    Set,
+    SetMany,
+    Delete,
+    DeleteMany,
+    Increment,
+}
+
+impl Op {
+    pub fn is_write(self) -> bool {
+        !matches!(self, Self::Get | Self::GetMany)
+    }
+}
+
+/// One operation on the store: what a fault rule decides on and what the
+/// call log keeps.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Call {
+    pub op: Op,
+    pub keys: Vec<String>,
+    /// The increment's delta; 0 for other operations.
+    pub delta: i64,
+}
+
+impl Call {
+    /// Whether the operation touches a key starting with `prefix`.
+    pub fn touches(&self, prefix: &str) -> bool {
+        self.keys.iter().any(|key| key.starts_with(prefix))
+    }
+}
+
+type FaultRule = Box<dyn FnMut(&Call) -> bool + Send>;
 
 /// How `increment` stores counters.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -17,19 +53,28 @@ pub enum CounterEncoding {
     Decimal,
 }
 
-/// What Spin's compare-and-swap reports.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CasOutcome {
-    Swapped,
-    Failed,
-}
-
-#[derive(Debug)]
+/// Tests share one store between several services (threads standing for
+/// concurrent Spin instances, or restarts) through `&InMemoryStore` or
+/// `Arc<InMemoryStore>`, which are stores too; faults are injected with
+/// [`InMemoryStore::fail_when`] and costs read from [`InMemoryStore::take_calls`],
+/// so no test needs a wrapper of its own.
 pub struct InMemoryStore {
     entries: Mutex<HashMap<String, Vec<u8>>>,
     encoding: CounterEncoding,
     failing: AtomicBool,
     writes: AtomicU64,
+    interleaved: AtomicBool,
+    faults: Mutex<Vec<FaultRule>>,
+    calls: Mutex<Vec<Call>>,
+}
+
+impl std::fmt::Debug for InMemoryStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("InMemoryStore")
+            .field("encoding", &self.encoding)
+            .field("entries", &self.len())
+            .finish_non_exhaustive()
+    }
 }
 
 impl Default for InMemoryStore {
@@ -53,7 +98,36 @@ impl InMemoryStore {
             encoding,
             failing: AtomicBool::new(false),
             writes: AtomicU64::new(0),
+            interleaved: AtomicBool::new(false),
+            faults: Mutex::default(),
+            calls: Mutex::default(),
         }
+    }
+
+    /// Every operation first yields the thread, so that threads interleave
+    /// between one request's operations as concurrent instances would.
+    pub fn interleaved(self) -> Self {
+        self.interleaved.store(true, Ordering::SeqCst);
+        self
+    }
+
+    /// From now on an operation for which `rule` answers true fails as an
+    /// unreachable backend would, and changes nothing. Rules see every
+    /// operation, in order, and may keep state (fail the third write, fail
+    /// once); they add up with earlier rules.
+    pub fn fail_when(&self, rule: impl FnMut(&Call) -> bool + Send + 'static) {
+        lock(&self.faults).push(Box::new(rule));
+    }
+
+    /// Drops every rule given to [`Self::fail_when`].
+    pub fn clear_faults(&self) {
+        lock(&self.faults).clear();
+    }
+
+    /// The operations since the last call, oldest first: lets tests pin
+    /// what a path costs.
+    pub fn take_calls(&self) -> Vec<Call> {
+        std::mem::take(&mut *lock(&self.calls))
     }
 
     /// From now on every operation fails as an unreachable backend would.
@@ -79,43 +153,28 @@ impl InMemoryStore {
         self.lock().keys().cloned().collect()
     }
 
-    /// Spin's compare-and-swap, with its traps, for tests that show why the
-    /// port does not offer it. On SQLite, a swap that expected the key to be
-    /// missing is an upsert: it succeeds even if a racer created the key in
-    /// between. On Redis the value is written and failure reported anyway.
-    pub fn compare_and_swap(&self, key: &str, expected: Option<&[u8]>, new: &[u8]) -> CasOutcome {
-        let mut entries = self.lock();
-        match self.encoding {
-            CounterEncoding::LittleEndian => {
-                let swapped = match expected {
-                    None => true,
-                    Some(expected) => entries.get(key).is_some_and(|current| current == expected),
-                };
-                if swapped {
-                    entries.insert(key.to_owned(), new.to_vec());
-                    CasOutcome::Swapped
-                } else {
-                    CasOutcome::Failed
-                }
-            }
-            CounterEncoding::Decimal => {
-                entries.insert(key.to_owned(), new.to_vec());
-                CasOutcome::Failed
-            }
-        }
-    }
-
     fn lock(&self) -> MutexGuard<'_, HashMap<String, Vec<u8>>> {
-        self.entries
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        lock(&self.entries)
     }
 
-    fn reachable(&self) -> Result<(), StoreError> {
-        if self.failing.load(Ordering::SeqCst) {
-            Err(StoreError::Unavailable(
-                "store switched off by the test".to_owned(),
-            ))
+    /// Logs the operation, then fails it when the store is switched off or
+    /// a rule says so.
+    fn enter(&self, op: Op, keys: &[&str], delta: i64) -> Result<(), StoreError> {
+        if self.interleaved.load(Ordering::SeqCst) {
+            std::thread::yield_now();
+        }
+        let call = Call {
+            op,
+            keys: keys.iter().map(|key| (*key).to_owned()).collect(),
+            delta,
+        };
+        let refused = self.failing.load(Ordering::SeqCst)
+            || lock(&self.faults).iter_mut().any(|rule| rule(&call));
+        lock(&self.calls).push(call);
+        if refused {
+            Err(StoreError::Unavailable(format!(
+                "{op:?} on {keys:?} switched off by the test"
+            )))
         } else {
             Ok(())
         }
@@ -148,27 +207,38 @@ impl InMemoryStore {
     }
 }
 
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+fn str_keys(keys: &[String]) -> Vec<&str> {
+    keys.iter().map(String::as_str).collect()
+}
+
 impl KeyValueStore for InMemoryStore {
     fn get(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
-        self.reachable()?;
+        self.enter(Op::Get, &[key], 0)?;
         Ok(self.lock().get(key).cloned())
     }
 
     fn get_many(&self, keys: &[String]) -> Result<Vec<Option<Vec<u8>>>, StoreError> {
-        self.reachable()?;
+        self.enter(Op::GetMany, &str_keys(keys), 0)?;
         let entries = self.lock();
         Ok(keys.iter().map(|key| entries.get(key).cloned()).collect())
     }
 
     fn set(&self, key: &str, value: &[u8]) -> Result<(), StoreError> {
-        self.reachable()?;
+        self.enter(Op::Set, &[key], 0)?;
         self.count_write();
         self.lock().insert(key.to_owned(), value.to_vec());
         Ok(())
     }
 
     fn set_many(&self, new_entries: &[(String, Vec<u8>)]) -> Result<(), StoreError> {
-        self.reachable()?;
+        let keys: Vec<&str> = new_entries.iter().map(|(key, _)| key.as_str()).collect();
+        self.enter(Op::SetMany, &keys, 0)?;
         self.count_write();
         let mut entries = self.lock();
         for (key, value) in new_entries {
@@ -178,14 +248,14 @@ impl KeyValueStore for InMemoryStore {
     }
 
     fn delete(&self, key: &str) -> Result<(), StoreError> {
-        self.reachable()?;
+        self.enter(Op::Delete, &[key], 0)?;
         self.count_write();
         self.lock().remove(key);
         Ok(())
     }
 
     fn delete_many(&self, keys: &[String]) -> Result<(), StoreError> {
-        self.reachable()?;
+        self.enter(Op::DeleteMany, &str_keys(keys), 0)?;
         self.count_write();
         let mut entries = self.lock();
         for key in keys {
@@ -195,7 +265,7 @@ impl KeyValueStore for InMemoryStore {
     }
 
     fn increment(&self, key: &str, delta: i64) -> Result<i64, StoreError> {
-        self.reachable()?;
+        self.enter(Op::Increment, &[key], delta)?;
         self.count_write();
         let mut entries = self.lock();
         let current = match entries.get(key) {
@@ -255,31 +325,6 @@ mod tests {
     }
 
     #[test]
-    fn a_cas_claim_of_a_missing_key_lets_every_racer_win_on_sqlite() {
-        let store = InMemoryStore::sqlite_like();
-        // Both racers saw the key missing and swap expecting it still is.
-        assert_eq!(
-            store.compare_and_swap("user:alice", None, b"first"),
-            CasOutcome::Swapped
-        );
-        assert_eq!(
-            store.compare_and_swap("user:alice", None, b"second"),
-            CasOutcome::Swapped
-        );
-        assert_eq!(store.get("user:alice").unwrap(), Some(b"second".to_vec()));
-        // Increment has no such gap: exactly one caller sees 1.
-        assert_eq!(store.increment("claim:alice", 1), Ok(1));
-        assert_eq!(store.increment("claim:alice", 1), Ok(2));
-    }
-
-    #[test]
-    fn cas_on_redis_writes_and_still_reports_failure() {
-        let store = InMemoryStore::redis_like();
-        assert_eq!(store.compare_and_swap("k", None, b"v"), CasOutcome::Failed);
-        assert_eq!(store.get("k").unwrap(), Some(b"v".to_vec()));
-    }
-
-    #[test]
     fn a_failing_store_refuses_everything() {
         let store = InMemoryStore::default();
         store.set_failing(true);
@@ -288,6 +333,43 @@ mod tests {
         assert!(store.increment("k", 1).is_err());
         store.set_failing(false);
         assert_eq!(store.get("k"), Ok(None));
+    }
+
+    #[test]
+    fn fault_rules_fail_the_operations_they_match_and_keep_state() {
+        let store = InMemoryStore::default();
+        let mut writes_left = 2;
+        store.fail_when(move |call| {
+            call.op.is_write() && {
+                let dead = writes_left == 0;
+                writes_left = (writes_left - 1).max(0);
+                dead
+            }
+        });
+        store.fail_when(|call| call.op == Op::Get && call.touches("secret:"));
+        assert!(store.set("a", b"1").is_ok());
+        assert!(store.increment("b", 1).is_ok());
+        assert!(store.delete("a").is_err(), "the third write fails");
+        assert_eq!(store.get("a"), Ok(Some(b"1".to_vec())), "and changed nothing");
+        assert!(store.get("secret:x").is_err());
+        store.clear_faults();
+        assert!(store.delete("a").is_ok());
+    }
+
+    #[test]
+    fn calls_are_logged_in_order_and_taken_once() {
+        let store = InMemoryStore::default();
+        store.get_many(&["a".into(), "b".into()]).unwrap();
+        store.increment("c", -2).unwrap();
+        let calls = store.take_calls();
+        assert_eq!(
+            calls,
+            [
+                Call { op: Op::GetMany, keys: vec!["a".into(), "b".into()], delta: 0 },
+                Call { op: Op::Increment, keys: vec!["c".into()], delta: -2 },
+            ]
+        );
+        assert!(store.take_calls().is_empty());
     }
 
     #[test]

@@ -5,13 +5,14 @@
 //! run the work handlers deferred until after the response
 //! ([`RequestContext::after_response`]).
 
+use crate::access_log::{self, AccessLog};
 use crate::body::{self, BodyError};
+use crate::error::ApiError;
+use crate::json_body::MAX_BODY_BYTES;
+use crate::request_id::{self, RequestId};
 use crate::respond;
-use service_kit::access_log::AccessLog;
-use service_kit::json_body::MAX_BODY_BYTES;
-use service_kit::request_id::{self, RequestId};
-use service_kit::trace_context;
-use service_kit::{ApiError, HttpResponse};
+use crate::response::HttpResponse;
+use crate::trace_context;
 use spin_sdk::http::{
     IncomingRequest, Method, Params, Request, Response, ResponseOutparam, Router,
 };
@@ -36,7 +37,7 @@ pub struct RequestContext {
     pub service: Service,
     pub request_id: String,
     /// From the inbound `traceparent`, when there is one (see
-    /// `service_kit::trace_context`).
+    /// [`trace_context`]).
     pub trace_id: Option<String>,
 }
 
@@ -73,19 +74,9 @@ impl RequestContext {
         }
     }
 
-    /// Logs the cause of an unexpected failure and returns the bland 500
-    /// the client sees.
-    pub fn internal(&self, cause: impl std::fmt::Display) -> ApiError {
-        self.log(
-            "unexpected_error",
-            serde_json::json!({"cause": cause.to_string()}),
-        );
-        ApiError::internal()
-    }
-
     /// One JSON line on stderr about this request.
     pub fn log(&self, event: &str, fields: serde_json::Value) {
-        crate::log::emit(&service_kit::access_log::event_line(
+        crate::log::emit(&access_log::event_line(
             self.service.name,
             &self.request_id,
             self.trace_id.as_deref(),
@@ -181,10 +172,9 @@ impl Routes {
                 request.set_header(request_id::HEADER, request_id.as_str());
                 self.into_router(&context).handle(request)
             }
-            Err(BodyError::TooLarge) => into_response(
-                Err(ApiError::payload_too_large(MAX_BODY_BYTES)),
-                request_id.as_str(),
-            ),
+            Err(BodyError::TooLarge) => {
+                into_response(Err(ApiError::payload_too_large(MAX_BODY_BYTES)), &context)
+            }
             Err(BodyError::Unreadable(cause)) => {
                 context.log(
                     "request_body_unreadable",
@@ -196,7 +186,7 @@ impl Routes {
                         "unreadable_body",
                         "The request body could not be read.",
                     )),
-                    request_id.as_str(),
+                    &context,
                 )
             }
         };
@@ -230,30 +220,36 @@ impl Routes {
                 .push(method.to_string());
             let context = context.clone();
             router.add(path, method, move |request: Request, params: Params| {
-                into_response(handler(&context, request, params), &context.request_id)
+                into_response(handler(&context, request, params), &context)
             });
         }
         for (path, methods) in methods_by_path {
-            let request_id = context.request_id.clone();
+            let context = context.clone();
             let allowed: Vec<&str> = methods.iter().map(String::as_str).collect();
             let error = ApiError::method_not_allowed(&allowed);
             router.any(path, move |_: Request, _: Params| {
-                into_response(Err(error.clone()), &request_id)
+                into_response(Err(error.clone()), &context)
             });
         }
-        let request_id = context.request_id.clone();
+        let context = context.clone();
         router.any("/*", move |_: Request, _: Params| {
-            into_response(Err(ApiError::not_found()), &request_id)
+            into_response(Err(ApiError::not_found()), &context)
         });
         router
     }
 }
 
-/// Converts a handler's result into a Spin response.
-pub fn into_response(result: HandlerResult, request_id: &str) -> Response {
+/// Converts a handler's result into a Spin response; the cause of an
+/// unexpected failure goes to the log here, the one place every error passes.
+fn into_response(result: HandlerResult, context: &RequestContext) -> Response {
     let response = match result {
         Ok(response) => response,
-        Err(error) => HttpResponse::from_error(&error, request_id),
+        Err(error) => {
+            if let Some(cause) = error.cause() {
+                context.log("unexpected_error", serde_json::json!({"cause": cause}));
+            }
+            HttpResponse::from_error(&error, &context.request_id)
+        }
     };
     let mut builder = Response::builder();
     builder.status(response.status);

@@ -1,7 +1,12 @@
-//! Reading what a request carries: headers, its JSON body, its URL.
+//! Reading what a request carries: headers, its JSON body, its URL. Every
+//! value a request carries is read here, so each rule gets one answer:
+//! a value that breaks its rule is `422 validation_failed` naming it,
+//! whether it came in the body, the path or the query.
 
-use service_kit::{ApiError, FieldReader, JsonIntake};
+use crate::error::ApiError;
+use crate::json_body::{FieldReader, FromFields, JsonIntake, read_fields};
 use spin_sdk::http::{Params, Request};
+use std::fmt::Display;
 
 /// A header's value, when it is present and valid UTF-8.
 pub fn header<'a>(request: &'a Request, name: &str) -> Option<&'a str> {
@@ -13,10 +18,25 @@ pub fn json_body(request: &Request) -> Result<FieldReader, ApiError> {
     JsonIntake::object(header(request, "content-type"), request.body())
 }
 
-/// The `:name` path segment as the client meant it (`a%20b` is `a b`);
-/// `None` when absent or not UTF-8 once decoded.
-pub fn path_param(params: &Params, name: &str) -> Option<String> {
-    decode_path_segment(params.get(name)?)
+/// The body as a `T`: the contract's 413/415/400 checks, then `422`
+/// naming every bad field.
+pub fn json<T: FromFields>(request: &Request) -> Result<T, ApiError> {
+    read_fields(json_body(request)?)
+}
+
+/// The `:name` path segment as the client meant it (`a%20b` is `a b`),
+/// parsed into a domain type: `422` naming the parameter when it is not
+/// UTF-8 once decoded or breaks its rule.
+pub fn path<T, E: Display>(
+    params: &Params,
+    name: &str,
+    parse: impl FnOnce(String) -> Result<T, E>,
+) -> Result<T, ApiError> {
+    let text = params
+        .get(name)
+        .and_then(decode_path_segment)
+        .ok_or_else(|| ApiError::invalid_parameter(name, "must be percent-encoded UTF-8"))?;
+    parse(text).map_err(|error| ApiError::invalid_parameter(name, &error.to_string()))
 }
 
 /// Percent-decodes a path segment. `+` stays a plus: only query strings
@@ -28,9 +48,17 @@ fn decode_path_segment(raw: &str) -> Option<String> {
         .map(|text| text.into_owned())
 }
 
-/// The first value of `name` in the query string, form-decoded (`+` is a space).
-pub fn query_param(request: &Request, name: &str) -> Option<String> {
+/// The first value of `name` in the query string, form-decoded (`+` is a
+/// space), parsed into a domain type: `None` when absent, `422` naming the
+/// parameter when it breaks its rule.
+pub fn query<T, E: Display>(
+    request: &Request,
+    name: &str,
+    parse: impl FnOnce(String) -> Result<T, E>,
+) -> Result<Option<T>, ApiError> {
     first_query_value(request.query(), name)
+        .map(|text| parse(text).map_err(|error| ApiError::invalid_parameter(name, &error.to_string())))
+        .transpose()
 }
 
 fn first_query_value(query: &str, name: &str) -> Option<String> {

@@ -4,12 +4,21 @@
 use crate::response::HttpResponse;
 use serde::Serialize;
 use std::collections::BTreeMap;
+use utoipa::ToSchema;
 
-#[derive(Debug, Serialize)]
+/// The health of a service: its own verdict and each check's.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"status": "ok", "service": "auth", "version": "0.1.0", "checks": {"kv": "ok"}}))]
 pub struct HealthReport {
+    /// `ok`, or `unavailable` when a check failed.
+    #[schema(value_type = String)]
     status: &'static str,
+    #[schema(value_type = String)]
     service: &'static str,
+    #[schema(value_type = String)]
     version: &'static str,
+    /// Each check's verdict: `ok` or `failed`.
+    #[schema(value_type = BTreeMap<String, String>)]
     checks: BTreeMap<&'static str, String>,
 }
 

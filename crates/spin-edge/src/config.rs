@@ -1,6 +1,6 @@
 //! Spin variables the services read.
 
-use service_kit::ApiError;
+use crate::error::ApiError;
 
 /// The component variable `name`, or `None` when it is undefined.
 pub fn variable(name: &str) -> Option<String> {
@@ -12,12 +12,7 @@ pub fn variable(name: &str) -> Option<String> {
 pub fn required_variable(name: &str) -> Result<String, ApiError> {
     variable(name)
         .filter(|value| !value.is_empty())
-        .ok_or_else(|| {
-            crate::log::emit(
-                &serde_json::json!({"event": "config_missing", "variable": name}).to_string(),
-            );
-            ApiError::internal()
-        })
+        .ok_or_else(|| ApiError::unexpected(format!("the variable {name} is not set")))
 }
 
 /// A base URL variable without its trailing slash, so paths can be appended.

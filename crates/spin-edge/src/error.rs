@@ -1,13 +1,17 @@
 //! The contract's error: a status code, a snake_case code, a human message and
 //! optional per-field details, rendered as
-//! `{"error": {...}, "request_id": "..."}`.
+//! `{"error": {...}, "request_id": "..."}`; and the one place where a domain
+//! error becomes such an answer.
 
+use domain_core::{DomainError, Failure};
 use serde::Serialize;
+use utoipa::ToSchema;
 
-/// One bad field of a request body.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// One bad field of a request (body field, path or query parameter, header).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 pub struct FieldError {
     pub field: String,
+    /// Which rule the value breaks.
     pub message: String,
 }
 
@@ -20,8 +24,9 @@ impl FieldError {
     }
 }
 
-/// An error answer of the public contract. Its message is meant for clients:
-/// never put internal causes in it (log them instead).
+/// An error answer of the public contract. Its message is meant for clients;
+/// an unexpected failure's cause travels beside it, is logged with the
+/// request's id when the answer is sent, and is never shown.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApiError {
     pub status: u16,
@@ -30,20 +35,27 @@ pub struct ApiError {
     pub details: Vec<FieldError>,
     /// Extra response headers the error needs (`Allow`, `Retry-After`, `WWW-Authenticate`).
     pub headers: Vec<(String, String)>,
+    cause: Option<String>,
 }
 
-#[derive(Serialize)]
-struct ErrorEnvelope<'a> {
-    error: ErrorBody<'a>,
-    request_id: &'a str,
+/// The body of every error answer.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorResponse {
+    pub error: ErrorBody,
+    /// The request's `X-Request-Id`.
+    pub request_id: String,
 }
 
-#[derive(Serialize)]
-struct ErrorBody<'a> {
-    code: &'a str,
-    message: &'a str,
-    #[serde(skip_serializing_if = "<[FieldError]>::is_empty")]
-    details: &'a [FieldError],
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorBody {
+    /// Machine-readable, snake_case (e.g. `validation_failed`).
+    pub code: String,
+    /// For humans.
+    pub message: String,
+    /// One entry per bad field, where that helps.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[schema(required = false)]
+    pub details: Vec<FieldError>,
 }
 
 impl ApiError {
@@ -54,6 +66,7 @@ impl ApiError {
             message: message.into(),
             details: Vec::new(),
             headers: Vec::new(),
+            cause: None,
         }
     }
 
@@ -150,22 +163,61 @@ impl ApiError {
         Self::new(503, code, message)
     }
 
-    /// The answer to an unexpected failure. The cause goes to the log, never here.
-    pub fn internal() -> Self {
-        Self::new(500, "internal_error", "Something went wrong on our side.")
+    /// The answer to an unexpected failure: a bland 500 for the client,
+    /// `cause` for the log.
+    pub fn unexpected(cause: impl std::fmt::Display) -> Self {
+        Self {
+            cause: Some(cause.to_string()),
+            ..Self::new(500, "internal_error", "Something went wrong on our side.")
+        }
+    }
+
+    /// What went wrong, when this answers an unexpected failure: for the log.
+    pub fn cause(&self) -> Option<&str> {
+        self.cause.as_deref()
     }
 
     /// The JSON body of this error for the request `request_id`.
     pub fn body(&self, request_id: &str) -> Vec<u8> {
-        let envelope = ErrorEnvelope {
+        let envelope = ErrorResponse {
             error: ErrorBody {
-                code: self.code,
-                message: &self.message,
-                details: &self.details,
+                code: self.code.to_owned(),
+                message: self.message.clone(),
+                details: self.details.clone(),
             },
-            request_id,
+            request_id: request_id.to_owned(),
         };
         serde_json::to_vec(&envelope).expect("error bodies always serialize")
+    }
+}
+
+/// Every domain error answers through here: `?` in a handler is enough.
+impl<E: DomainError> From<E> for ApiError {
+    fn from(error: E) -> Self {
+        let message = error.to_string();
+        match error.failure() {
+            Failure::Invalid { field } => Self::invalid_parameter(field, &message),
+            Failure::Unauthenticated { code, bearer } => {
+                let error = Self::new(401, code, message);
+                if bearer {
+                    error.with_header("www-authenticate", "Bearer")
+                } else {
+                    error
+                }
+            }
+            Failure::Forbidden { code } => Self::new(403, code, message),
+            Failure::NotFound => Self::not_found(),
+            Failure::Conflict { code, retry_after } => {
+                let error = Self::new(409, code, message);
+                match retry_after {
+                    Some(seconds) => error.with_header("retry-after", seconds.to_string()),
+                    None => error,
+                }
+            }
+            Failure::TooManyAttempts { retry_after } => Self::too_many_attempts(retry_after),
+            Failure::Unavailable { code } => Self::unavailable(code, message),
+            Failure::Unexpected => Self::unexpected(message),
+        }
     }
 }
 
@@ -204,6 +256,46 @@ mod tests {
         let body: Value = serde_json::from_slice(&ApiError::not_found().body("r")).unwrap();
         assert!(body["error"].get("details").is_none());
         assert_eq!(body["error"]["code"], "not_found");
+    }
+
+    #[derive(Debug, thiserror::Error)]
+    enum Refusal {
+        #[error("That name is taken.")]
+        Taken,
+        #[error("disk on fire")]
+        Broken,
+        #[error("must be short")]
+        TooLong,
+    }
+
+    impl DomainError for Refusal {
+        fn failure(&self) -> Failure {
+            match self {
+                Self::Taken => Failure::Conflict {
+                    code: "name_taken",
+                    retry_after: None,
+                },
+                Self::Broken => Failure::Unexpected,
+                Self::TooLong => Failure::Invalid { field: "name" },
+            }
+        }
+    }
+
+    #[test]
+    fn domain_errors_answer_by_their_kind() {
+        let taken = ApiError::from(Refusal::Taken);
+        assert_eq!((taken.status, taken.code), (409, "name_taken"));
+        assert_eq!(taken.message, "That name is taken.");
+        let invalid = ApiError::from(Refusal::TooLong);
+        assert_eq!(invalid.details, [FieldError::new("name", "must be short")]);
+    }
+
+    #[test]
+    fn an_unexpected_cause_is_kept_for_the_log_and_never_shown() {
+        let error = ApiError::from(Refusal::Broken);
+        assert_eq!((error.status, error.code), (500, "internal_error"));
+        assert_eq!(error.cause(), Some("disk on fire"));
+        assert!(!String::from_utf8(error.body("r")).unwrap().contains("fire"));
     }
 
     #[test]

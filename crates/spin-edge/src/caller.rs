@@ -5,10 +5,11 @@ use crate::config;
 use crate::outbound::{self, Deadline, OutboundRequest};
 use crate::params::header;
 use crate::serve::RequestContext;
+use crate::credentials::{bearer_token, internal_key_matches};
+use crate::error::ApiError;
+use crate::request_id;
+use domain_core::UserId;
 use serde::Deserialize;
-use service_kit::ApiError;
-use service_kit::credentials::{bearer_token, internal_key_matches};
-use service_kit::request_id;
 use spin_sdk::http::Request;
 use std::time::Duration;
 
@@ -21,15 +22,16 @@ const TOKEN_CHECK_DEADLINE: Deadline =
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Caller {
     Internal,
-    User { user_id: String },
+    User(UserId),
 }
 
 impl Caller {
-    /// Whether this caller may act for `user_id`.
-    pub fn may_act_for(&self, user_id: &str) -> bool {
+    /// `403 forbidden` unless this caller may act for `user_id`: the
+    /// internal key acts for anyone, a user only for itself.
+    pub fn require_access_to(&self, user_id: &UserId) -> Result<(), ApiError> {
         match self {
-            Self::Internal => true,
-            Self::User { user_id: own } => own == user_id,
+            Self::User(own) if own != user_id => Err(ApiError::forbidden()),
+            _ => Ok(()),
         }
     }
 }
@@ -68,14 +70,11 @@ pub fn authenticate(context: &RequestContext, request: &Request) -> Result<Calle
         200 => {
             #[derive(Deserialize)]
             struct Me {
-                user_id: String,
+                user_id: UserId,
             }
-            let me: Me = serde_json::from_slice(&response.body).map_err(|error| {
-                context.internal(format!("unreadable /auth/me answer: {error}"))
-            })?;
-            Ok(Caller::User {
-                user_id: me.user_id,
-            })
+            let me: Me = serde_json::from_slice(&response.body)
+                .map_err(|error| ApiError::unexpected(format!("unreadable /auth/me answer: {error}")))?;
+            Ok(Caller::User(me.user_id))
         }
         401 => Err(ApiError::unauthorized_bearer()),
         status => {
@@ -85,5 +84,20 @@ pub fn authenticate(context: &RequestContext, request: &Request) -> Result<Calle
                 "Could not verify the token right now.",
             ))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn users_act_for_themselves_and_the_internal_key_for_anyone() {
+        let alice = UserId::parse("alice").unwrap();
+        let bob = UserId::parse("bob").unwrap();
+        assert!(Caller::Internal.require_access_to(&bob).is_ok());
+        assert!(Caller::User(alice.clone()).require_access_to(&alice).is_ok());
+        let refused = Caller::User(alice).require_access_to(&bob).unwrap_err();
+        assert_eq!((refused.status, refused.code), (403, "forbidden"));
     }
 }

@@ -17,8 +17,9 @@ use crate::config;
 use crate::kv::SpinStore;
 use crate::outbound::{self, Deadline, OutboundRequest};
 use crate::serve::{HandlerResult, RequestContext};
-use service_kit::health::HealthReport;
-use service_kit::{KeyValueStore, request_id};
+use crate::health_report::HealthReport;
+use crate::request_id;
+use domain_core::KeyValueStore;
 use spin_sdk::http::Request;
 use std::time::Duration;
 

@@ -3,7 +3,9 @@
 
 mod memory;
 
-pub use memory::{CasOutcome, CounterEncoding, InMemoryStore};
+pub use memory::{Call, CounterEncoding, InMemoryStore, Op};
+use std::rc::Rc;
+use std::sync::Arc;
 
 /// A failure of the store itself (unreachable, refused, corrupt). Domain code
 /// treats it as unexpected: a 500 for the client, its cause in the log.
@@ -73,20 +75,58 @@ pub fn decode_counter(key: &str, bytes: &[u8]) -> Result<i64, StoreError> {
     let not_a_counter = || StoreError::NotACounter {
         key: key.to_owned(),
     };
-    if let Some(decimal) = std::str::from_utf8(bytes)
-        .ok()
-        .filter(|text| is_decimal(text))
-    {
-        return decimal.parse().map_err(|_| not_a_counter());
+    if is_decimal_counter(bytes) {
+        let text = std::str::from_utf8(bytes).map_err(|_| not_a_counter())?;
+        return text.parse().map_err(|_| not_a_counter());
     }
     let little_endian: [u8; 8] = bytes.try_into().map_err(|_| not_a_counter())?;
     Ok(i64::from_le_bytes(little_endian))
 }
 
-fn is_decimal(text: &str) -> bool {
-    let digits = text.strip_prefix('-').unwrap_or(text);
-    !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit())
+/// Whether a counter's bytes are Redis's decimal text (an optional minus,
+/// then digits) rather than SQLite's 8 bytes little-endian.
+pub fn is_decimal_counter(bytes: &[u8]) -> bool {
+    let digits = bytes.strip_prefix(b"-").unwrap_or(bytes);
+    !digits.is_empty() && digits.iter().all(u8::is_ascii_digit)
 }
+
+/// A shared store is a store: services over `&store`, `Rc` or `Arc` need
+/// no wrapper of their own.
+macro_rules! forward_store {
+    ($($pointer:ty),*) => {$(
+        impl<S: KeyValueStore + ?Sized> KeyValueStore for $pointer {
+            fn get(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
+                (**self).get(key)
+            }
+            fn get_many(&self, keys: &[String]) -> Result<Vec<Option<Vec<u8>>>, StoreError> {
+                (**self).get_many(keys)
+            }
+            fn set(&self, key: &str, value: &[u8]) -> Result<(), StoreError> {
+                (**self).set(key, value)
+            }
+            fn set_many(&self, entries: &[(String, Vec<u8>)]) -> Result<(), StoreError> {
+                (**self).set_many(entries)
+            }
+            fn delete(&self, key: &str) -> Result<(), StoreError> {
+                (**self).delete(key)
+            }
+            fn delete_many(&self, keys: &[String]) -> Result<(), StoreError> {
+                (**self).delete_many(keys)
+            }
+            fn increment(&self, key: &str, delta: i64) -> Result<i64, StoreError> {
+                (**self).increment(key, delta)
+            }
+            fn counter(&self, key: &str) -> Result<i64, StoreError> {
+                (**self).counter(key)
+            }
+            fn counters(&self, keys: &[String]) -> Result<Vec<i64>, StoreError> {
+                (**self).counters(keys)
+            }
+        }
+    )*};
+}
+
+forward_store!(&S, Rc<S>, Arc<S>);
 
 #[cfg(test)]
 mod tests {

@@ -38,6 +38,22 @@ fn is_json_media_type(content_type: Option<&str>) -> bool {
         .is_some_and(|essence| essence.trim().eq_ignore_ascii_case("application/json"))
 }
 
+/// A request body read field by field into domain types. `from_fields`
+/// reads every field before it gives up (`let a = ...; let b = ...;
+/// Some(Self { a: a?, b: b? })`), so that each bad field is reported.
+pub trait FromFields: Sized {
+    /// The value, or `None` when a field was bad (and so recorded in `fields`).
+    fn from_fields(fields: &mut FieldReader) -> Option<Self>;
+}
+
+/// Reads a `T` from a JSON object body that passed the intake checks:
+/// `422` listing every bad field, else the value.
+pub fn read_fields<T: FromFields>(mut fields: FieldReader) -> Result<T, ApiError> {
+    let value = T::from_fields(&mut fields);
+    fields.finish()?;
+    value.ok_or_else(|| ApiError::unexpected("a body reader refused a body without naming a field"))
+}
+
 /// Reads the fields of a JSON object, collecting one error per bad field so a
 /// client learns about every problem at once.
 #[derive(Debug)]
@@ -233,6 +249,44 @@ mod tests {
             body.finish().unwrap_err().details[0].message,
             "must be over 5"
         );
+    }
+
+    #[derive(Debug)]
+    struct Pair {
+        name: String,
+        size: Option<u8>,
+    }
+
+    impl FromFields for Pair {
+        fn from_fields(fields: &mut FieldReader) -> Option<Self> {
+            let name = fields.required("name");
+            let size = fields.optional("size");
+            Some(Self {
+                name: name?,
+                size: size?,
+            })
+        }
+    }
+
+    #[test]
+    fn a_body_type_reads_every_field_before_refusing() {
+        let error = read_fields::<Pair>(reader(r#"{"size": "big"}"#)).unwrap_err();
+        let fields: Vec<_> = error.details.iter().map(|d| d.field.as_str()).collect();
+        assert_eq!(fields, ["name", "size"]);
+        let pair = read_fields::<Pair>(reader(r#"{"name": "a"}"#)).unwrap();
+        assert_eq!((pair.name.as_str(), pair.size), ("a", None));
+    }
+
+    #[test]
+    fn a_reader_that_refuses_without_a_reason_is_an_unexpected_failure() {
+        struct Never;
+        impl FromFields for Never {
+            fn from_fields(_: &mut FieldReader) -> Option<Self> {
+                None
+            }
+        }
+        let error = read_fields::<Never>(reader("{}")).err().unwrap();
+        assert_eq!(error.status, 500);
     }
 
     #[test]
