@@ -2,12 +2,12 @@
 //! a user whose bearer token the auth service vouches for.
 
 use crate::config;
-use crate::outbound::{self, Deadline, OutboundRequest};
-use crate::params::header;
-use crate::serve::RequestContext;
 use crate::credentials::{bearer_token, internal_key_matches};
 use crate::error::ApiError;
+use crate::outbound::{self, Deadline, OutboundRequest};
+use crate::params::header;
 use crate::request_id;
+use crate::serve::RequestContext;
 use domain_core::UserId;
 use serde::Deserialize;
 use spin_sdk::http::Request;
@@ -72,8 +72,9 @@ pub fn authenticate(context: &RequestContext, request: &Request) -> Result<Calle
             struct Me {
                 user_id: UserId,
             }
-            let me: Me = serde_json::from_slice(&response.body)
-                .map_err(|error| ApiError::unexpected(format!("unreadable /auth/me answer: {error}")))?;
+            let me: Me = serde_json::from_slice(&response.body).map_err(|error| {
+                ApiError::unexpected(format!("unreadable /auth/me answer: {error}"))
+            })?;
             Ok(Caller::User(me.user_id))
         }
         401 => Err(ApiError::unauthorized_bearer()),
@@ -96,7 +97,11 @@ mod tests {
         let alice = UserId::parse("alice").unwrap();
         let bob = UserId::parse("bob").unwrap();
         assert!(Caller::Internal.require_access_to(&bob).is_ok());
-        assert!(Caller::User(alice.clone()).require_access_to(&alice).is_ok());
+        assert!(
+            Caller::User(alice.clone())
+                .require_access_to(&alice)
+                .is_ok()
+        );
         let refused = Caller::User(alice).require_access_to(&bob).unwrap_err();
         assert_eq!((refused.status, refused.code), (403, "forbidden"));
     }

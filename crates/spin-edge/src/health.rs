@@ -14,11 +14,11 @@
 
 use crate::caller::{INTERNAL_KEY_HEADER, require_internal_key};
 use crate::config;
+use crate::health_report::HealthReport;
 use crate::kv::SpinStore;
 use crate::outbound::{self, Deadline, OutboundRequest};
-use crate::serve::{HandlerResult, RequestContext};
-use crate::health_report::HealthReport;
 use crate::request_id;
+use crate::serve::{HandlerResult, RequestContext};
 use domain_core::KeyValueStore;
 use spin_sdk::http::Request;
 use std::time::Duration;

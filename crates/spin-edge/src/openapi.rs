@@ -3,12 +3,15 @@
 //! written once, as the edge gives them), and serving the document.
 
 use crate::error::ErrorResponse;
+use crate::health_report::HealthReport;
 use crate::response::HttpResponse;
 use crate::serve::HandlerResult;
-use utoipa::IntoResponses;
-use utoipa::Modify;
-use utoipa::openapi::OpenApi;
-use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::path::{HttpMethod, OperationBuilder};
+use utoipa::openapi::security::{
+    ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme,
+};
+use utoipa::openapi::{ContentBuilder, OpenApi, Ref, ResponseBuilder};
+use utoipa::{IntoResponses, Modify, PartialSchema, ToSchema};
 
 /// Name of the bearer-token scheme in every document.
 pub const BEARER: &str = "bearer";
@@ -47,7 +50,10 @@ impl Modify for SecuritySchemes {
 pub enum BodyErrors {
     #[response(status = 400, description = "`invalid_json`: the body is not JSON.")]
     InvalidJson(ErrorResponse),
-    #[response(status = 413, description = "`payload_too_large`: the body is over 64 KiB.")]
+    #[response(
+        status = 413,
+        description = "`payload_too_large`: the body is over 64 KiB."
+    )]
     PayloadTooLarge(ErrorResponse),
     #[response(
         status = 415,
@@ -93,14 +99,106 @@ pub enum UnexpectedError {
     Internal(ErrorResponse),
 }
 
+/// Documents the two routes [`crate::serve::Routes::with_health`] adds to
+/// `service`, and the [`HealthReport`] they answer.
+pub fn document_health(document: &mut OpenApi, service: &str) {
+    let json = |schema: &str| {
+        ContentBuilder::new()
+            .schema(Some(Ref::from_schema_name(schema)))
+            .build()
+    };
+    let response = |description: &str, schema: &str| {
+        ResponseBuilder::new()
+            .description(description)
+            .content("application/json", json(schema))
+            .build()
+    };
+    let report = HealthReport::name();
+    let health = OperationBuilder::new()
+        .tag("health")
+        .summary(Some("Whether the service and its key-value store work."))
+        .description(Some(
+            "No credentials. Answers within 2 s whatever the store does: the store is written by \
+             the internal route `…/health/kv` in another instance, and a store that does not \
+             answer within 1.2 s is a failed `kv` check (`503`).",
+        ))
+        .security(SecurityRequirement::default())
+        .response("200", response("Every check passed.", &report))
+        .response(
+            "503",
+            response(
+                "`status` is `unavailable`; the failing check says `failed`.",
+                &report,
+            ),
+        )
+        .build();
+    let probe = OperationBuilder::new()
+        .tag("health")
+        .summary(Some("The store check behind health (internal key)."))
+        .description(Some(
+            "Writes one small key to the service's key-value store and answers the health report. \
+             Health calls it in another instance and waits at most 1.2 s, because a key-value call \
+             that hangs cannot be interrupted.",
+        ))
+        .security(SecurityRequirement::new(INTERNAL_KEY, Vec::<String>::new()))
+        .response("200", response("The store accepted the write.", &report))
+        .response(
+            "401",
+            response(
+                "`unauthorized`: missing or wrong `X-Internal-Key`.",
+                &ErrorResponse::name(),
+            ),
+        )
+        .response(
+            "503",
+            response("The store failed; `checks.kv` is `failed`.", &report),
+        )
+        .build();
+    document
+        .paths
+        .add_path_operation(format!("/{service}/health"), vec![HttpMethod::Get], health);
+    document.paths.add_path_operation(
+        crate::health::probe_path(service),
+        vec![HttpMethod::Get],
+        probe,
+    );
+    document
+        .components
+        .get_or_insert_with(Default::default)
+        .schemas
+        .insert(report.into_owned(), HealthReport::schema());
+}
+
 /// Serves a document as `application/json`.
 pub fn serve_document(document: &OpenApi) -> HandlerResult {
-    let json = document
-        .to_json()
-        .map_err(|error| crate::error::ApiError::unexpected(format!("OpenAPI document: {error}")))?;
+    let json = document.to_json().map_err(|error| {
+        crate::error::ApiError::unexpected(format!("OpenAPI document: {error}"))
+    })?;
     Ok(HttpResponse {
         status: 200,
         headers: vec![("content-type".to_owned(), "application/json".to_owned())],
         body: json.into_bytes(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use utoipa::openapi::OpenApiBuilder;
+
+    #[test]
+    fn health_routes_are_documented_with_the_report() {
+        let mut document = OpenApiBuilder::new().build();
+        document_health(&mut document, "auth");
+        let json: serde_json::Value = serde_json::from_str(&document.to_json().unwrap()).unwrap();
+        let health = &json["paths"]["/auth/health"]["get"];
+        assert_eq!(
+            health["responses"]["503"]["content"]["application/json"]["schema"]["$ref"],
+            "#/components/schemas/HealthReport"
+        );
+        assert_eq!(health["security"], serde_json::json!([{}]));
+        let probe = &json["paths"]["/auth/health/kv"]["get"];
+        assert_eq!(probe["security"], serde_json::json!([{"internal_key": []}]));
+        assert!(json["components"]["schemas"]["HealthReport"]["properties"]["checks"].is_object());
+    }
 }

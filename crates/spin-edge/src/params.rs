@@ -57,7 +57,9 @@ pub fn query<T, E: Display>(
     parse: impl FnOnce(String) -> Result<T, E>,
 ) -> Result<Option<T>, ApiError> {
     first_query_value(request.query(), name)
-        .map(|text| parse(text).map_err(|error| ApiError::invalid_parameter(name, &error.to_string())))
+        .map(|text| {
+            parse(text).map_err(|error| ApiError::invalid_parameter(name, &error.to_string()))
+        })
         .transpose()
 }
 

@@ -111,6 +111,20 @@ impl Routes {
         self.route(Method::Get, path, handler)
     }
 
+    /// Adds `GET /<service>/health` and its store probe
+    /// `GET /<service>/health/kv` over the store labelled `store` (see
+    /// [`crate::health`]); [`crate::openapi::document_health`] documents them.
+    pub fn with_health(self, store: &'static str) -> Self {
+        let name = self.service.name;
+        self.get(leak(format!("/{name}/health")), |context, _, _| {
+            crate::health::health(context)
+        })
+        .get(
+            leak(crate::health::probe_path(name)),
+            move |context, request, _| crate::health::probe(context, &request, store),
+        )
+    }
+
     pub fn post(
         self,
         path: &'static str,
@@ -237,6 +251,12 @@ impl Routes {
         });
         router
     }
+}
+
+/// Paths are `&'static str` for the router; the two health paths are made
+/// once per instance, which serves one request.
+fn leak(path: String) -> &'static str {
+    Box::leak(path.into_boxed_str())
 }
 
 /// Converts a handler's result into a Spin response; the cause of an

@@ -350,7 +350,11 @@ mod tests {
         assert!(store.set("a", b"1").is_ok());
         assert!(store.increment("b", 1).is_ok());
         assert!(store.delete("a").is_err(), "the third write fails");
-        assert_eq!(store.get("a"), Ok(Some(b"1".to_vec())), "and changed nothing");
+        assert_eq!(
+            store.get("a"),
+            Ok(Some(b"1".to_vec())),
+            "and changed nothing"
+        );
         assert!(store.get("secret:x").is_err());
         store.clear_faults();
         assert!(store.delete("a").is_ok());
@@ -365,8 +369,16 @@ mod tests {
         assert_eq!(
             calls,
             [
-                Call { op: Op::GetMany, keys: vec!["a".into(), "b".into()], delta: 0 },
-                Call { op: Op::Increment, keys: vec!["c".into()], delta: -2 },
+                Call {
+                    op: Op::GetMany,
+                    keys: vec!["a".into(), "b".into()],
+                    delta: 0
+                },
+                Call {
+                    op: Op::Increment,
+                    keys: vec!["c".into()],
+                    delta: -2
+                },
             ]
         );
         assert!(store.take_calls().is_empty());
