@@ -1,8 +1,8 @@
 //! `/docs`, `/docs/`, the initializer and Swagger UI's files.
 
 use crate::{assets, page};
-use spin_edge::{ApiError, HttpResponse};
 use spin_edge::serve::{HandlerResult, RequestContext};
+use spin_edge::{ApiError, HttpResponse};
 use spin_edge::{Routes, Service};
 use spin_sdk::http::{Params, Request};
 

@@ -2,8 +2,8 @@
 
 use crate::channels::SpinChannels;
 use crate::pause::MonotonicPause;
-use notification_domain::NotificationService;
 use domain_core::SystemClock;
+use notification_domain::NotificationService;
 use spin_edge::ApiError;
 use spin_edge::{RequestContext, SpinStore};
 

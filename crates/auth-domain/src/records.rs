@@ -1,7 +1,7 @@
 //! What the store keeps about users and tokens, and what operations return.
 
-use serde::{Deserialize, Serialize};
 use domain_core::Timestamp;
+use serde::{Deserialize, Serialize};
 
 /// `user:{username}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -4,10 +4,10 @@
 //! them is left to [`AuthService::settle`], which the caller runs once its
 //! answer is sent.
 
-use serde::de::DeserializeOwned;
-use serde_json::json;
 use domain_core::sha256_hex;
 use domain_core::{Clock, KeyValueStore, Timestamp};
+use serde::de::DeserializeOwned;
+use serde_json::json;
 
 use crate::email::Email;
 use crate::error::{LoginError, RegisterError, TokenError, Unexpected};

@@ -23,9 +23,9 @@
 //! within 15 minutes say the account is locked: that answer's
 //! `Retry-After` runs to 15 minutes after the last failure.
 
-use serde::{Deserialize, Serialize};
 use domain_core::kv::decode_counter;
 use domain_core::{StoreError, Timestamp};
+use serde::{Deserialize, Serialize};
 
 use crate::keys;
 use crate::username::Username;

@@ -17,8 +17,8 @@ use crate::fields::IdempotencyKey;
 use crate::keys;
 use crate::notification::Receipt;
 use crate::pause::Pause;
-use serde::{Deserialize, Serialize};
 use domain_core::{Clock, KeyValueStore};
+use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
 /// How a repeat waits for a delivery in progress.

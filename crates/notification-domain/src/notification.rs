@@ -1,8 +1,8 @@
 //! A notification, the outcome of delivering it, and the record kept of both.
 
 use crate::fields::{ChannelKind, Message, Metadata, NotificationId, Recipient, Subject, UserId};
-use serde::{Deserialize, Serialize};
 use domain_core::Timestamp;
+use serde::{Deserialize, Serialize};
 
 /// What a caller asks to send, already validated.
 #[derive(Debug, Clone, PartialEq)]

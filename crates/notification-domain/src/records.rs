@@ -9,8 +9,8 @@ use crate::error::StorageError;
 use crate::fields::{Limit, NotificationId, UserId};
 use crate::keys;
 use crate::notification::NotificationRecord;
-use serde::{Deserialize, Serialize};
 use domain_core::KeyValueStore;
+use serde::{Deserialize, Serialize};
 
 /// How many of a user's notifications the index remembers; older ones stay
 /// readable by id but drop out of the listing. Equal to the largest `limit`.

@@ -2,10 +2,10 @@
 
 mod support;
 
+use domain_core::KeyValueStore;
 use notification_domain::{
     IdempotencyKey, IdempotencyPolicy, NotificationService, Notified, NotifyError, ThreadSleep,
 };
-use domain_core::KeyValueStore;
 use std::collections::HashSet;
 use std::time::Duration;
 use support::*;

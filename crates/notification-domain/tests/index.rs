@@ -2,8 +2,8 @@
 
 mod support;
 
-use notification_domain::{INDEX_SLOTS, Limit, NotificationId, UserId};
 use domain_core::kv::InMemoryStore;
+use notification_domain::{INDEX_SLOTS, Limit, NotificationId, UserId};
 use support::*;
 
 fn user(text: &str) -> UserId {

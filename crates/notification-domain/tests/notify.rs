@@ -2,11 +2,11 @@
 
 mod support;
 
+use domain_core::{Clock, KeyValueStore};
 use notification_domain::{
     ChannelKind, DeliveryStatus, NotificationId, Notified, NotifyError, Subject,
 };
 use serde_json::json;
-use domain_core::{Clock, KeyValueStore};
 use support::*;
 
 #[test]

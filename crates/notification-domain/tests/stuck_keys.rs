@@ -4,8 +4,8 @@
 
 mod support;
 
-use notification_domain::{IdempotencyKey, IdempotencyPolicy, Notified, NotifyError};
 use domain_core::KeyValueStore;
+use notification_domain::{IdempotencyKey, IdempotencyPolicy, Notified, NotifyError};
 use support::*;
 
 fn key(text: &str) -> IdempotencyKey {

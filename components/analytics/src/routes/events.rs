@@ -7,10 +7,10 @@ use analytics_domain::{
     Submission, USER_ACTION_SLOTS, USER_NEW_ACTIONS, UserId,
 };
 use domain_core::Timestamp;
-use spin_edge::{ApiError, HttpResponse};
 use spin_edge::ErrorResponse;
 use spin_edge::params::json_body;
 use spin_edge::serve::{HandlerResult, RequestContext};
+use spin_edge::{ApiError, HttpResponse};
 use spin_sdk::http::{Params, Request};
 
 /// Records an event once per `event_id` and user.

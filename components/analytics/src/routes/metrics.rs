@@ -4,10 +4,10 @@
 use super::{analytics, sender};
 use crate::wire::{ActionMetrics, UserActionMetrics};
 use analytics_domain::UserId;
-use spin_edge::{ApiError, HttpResponse};
 use spin_edge::ErrorResponse;
 use spin_edge::params::path;
 use spin_edge::serve::{HandlerResult, RequestContext};
+use spin_edge::{ApiError, HttpResponse};
 use spin_sdk::http::{Params, Request};
 
 /// Events per action over all users. No credentials (a global aggregate).

@@ -45,6 +45,8 @@ fn sender(context: &RequestContext, request: &Request) -> Result<Sender, ApiErro
         Caller::Internal => Ok(Sender::Service),
         Caller::User(user_id) => UserId::parse(user_id.to_string())
             .map(Sender::User)
-            .map_err(|error| ApiError::unexpected(format!("auth vouched for a bad user id: {error}"))),
+            .map_err(|error| {
+                ApiError::unexpected(format!("auth vouched for a bad user id: {error}"))
+            }),
     }
 }

@@ -3,10 +3,10 @@
 
 use auth_domain::{Delivery, DeliveryOutcome, DeliveryPort, Round};
 use serde_json::json;
-use spin_edge::request_id;
 use spin_edge::caller::INTERNAL_KEY_HEADER;
 use spin_edge::config;
 use spin_edge::outbound::{self, Deadline, OutboundError, OutboundRequest, OutboundResponse};
+use spin_edge::request_id;
 use spin_edge::serve::RequestContext;
 use std::time::Duration;
 

@@ -3,10 +3,10 @@
 
 use auth_domain::{DeadLetter, Delivery};
 use serde::Serialize;
-use spin_edge::{ApiError, HttpResponse};
 use spin_edge::ErrorResponse;
 use spin_edge::params::{path, query};
 use spin_edge::serve::{HandlerResult, RequestContext};
+use spin_edge::{ApiError, HttpResponse};
 use spin_sdk::http::{Params, Request};
 use utoipa::ToSchema;
 

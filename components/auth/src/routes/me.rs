@@ -1,7 +1,7 @@
 //! `GET /auth/me`.
 
-use spin_edge::HttpResponse;
 use spin_edge::ErrorResponse;
+use spin_edge::HttpResponse;
 use spin_edge::serve::{HandlerResult, RequestContext};
 use spin_sdk::http::{Params, Request};
 

@@ -1,8 +1,8 @@
 //! `POST /auth/outbox/flush`.
 
 use serde::Serialize;
-use spin_edge::HttpResponse;
 use spin_edge::ErrorResponse;
+use spin_edge::HttpResponse;
 use spin_edge::serve::{HandlerResult, RequestContext};
 use spin_sdk::http::{Params, Request};
 use utoipa::ToSchema;

@@ -2,10 +2,10 @@
 
 use auth_domain::{Email, Password, RegisterError, Registration, Username};
 use serde::Deserialize;
-use spin_edge::{ApiError, HttpResponse};
 use spin_edge::ErrorResponse;
 use spin_edge::params::json_body;
 use spin_edge::serve::{HandlerResult, RequestContext};
+use spin_edge::{ApiError, HttpResponse};
 use spin_sdk::http::{Params, Request};
 use utoipa::ToSchema;
 

@@ -2,8 +2,8 @@
 //! spin-kit's outbound HTTP. The retry policy lives in the domain.
 
 use notification_domain::{TransportFailure, WebhookTransport};
-use spin_edge::request_id;
 use spin_edge::outbound::{self, Deadline, OutboundError, OutboundRequest};
+use spin_edge::request_id;
 use std::time::Duration;
 
 /// Per attempt; with three attempts and their backoff a delivery ends

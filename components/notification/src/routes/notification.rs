@@ -1,10 +1,10 @@
 use crate::service;
 use crate::wire::NotificationView;
 use notification_domain::NotificationId;
-use spin_edge::{ApiError, HttpResponse};
 use spin_edge::ErrorResponse;
 use spin_edge::require_internal_key;
 use spin_edge::serve::{HandlerResult, RequestContext};
+use spin_edge::{ApiError, HttpResponse};
 use spin_sdk::http::{Params, Request};
 
 /// Read one notification.

@@ -4,11 +4,11 @@ use notification_domain::{
     ChannelKind, DeliveryStatus, IdempotencyKey, Message, Metadata, Notified, NotifyError,
     NotifyRequest, Recipient, Subject, UserId,
 };
-use spin_edge::{ApiError, HttpResponse};
 use spin_edge::ErrorResponse;
 use spin_edge::params::json_body;
 use spin_edge::require_internal_key;
 use spin_edge::serve::{HandlerResult, RequestContext};
+use spin_edge::{ApiError, HttpResponse};
 use spin_sdk::http::{Params, Request};
 
 const IDEMPOTENCY_KEY: &str = "idempotency-key";
@@ -127,7 +127,9 @@ fn read_body(context: &RequestContext, request: &Request) -> Result<NotifyReques
                 metadata,
             })
         }
-        _ => Err(ApiError::unexpected("a field was refused without a validation detail")),
+        _ => Err(ApiError::unexpected(
+            "a field was refused without a validation detail",
+        )),
     }
 }
 

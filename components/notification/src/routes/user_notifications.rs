@@ -1,11 +1,11 @@
 use crate::service;
 use crate::wire::{NotificationList, NotificationView};
 use notification_domain::{Limit, UserId};
-use spin_edge::{ApiError, HttpResponse};
-use spin_edge::authenticate;
 use spin_edge::ErrorResponse;
+use spin_edge::authenticate;
 use spin_edge::params::{path, query};
 use spin_edge::serve::{HandlerResult, RequestContext};
+use spin_edge::{ApiError, HttpResponse};
 use spin_sdk::http::{Params, Request};
 
 /// List a user's notifications, newest first.
@@ -40,7 +40,9 @@ pub fn user_notifications(
 ) -> HandlerResult {
     let caller = authenticate(context, &request)?;
     let user_id = path(&params, "user_id", UserId::parse)?;
-    caller.require_access_to(&domain_core::UserId::parse(user_id.as_str()).map_err(ApiError::unexpected)?)?;
+    caller.require_access_to(
+        &domain_core::UserId::parse(user_id.as_str()).map_err(ApiError::unexpected)?,
+    )?;
     let limit = query(&request, "limit", |text| Limit::parse(&text))?.unwrap_or_default();
     let notifications = service::open(context)?
         .recent(&user_id, limit)

@@ -1,8 +1,8 @@
 //! Entries a receiver refused for good (`400`/`422`), kept for an operator
 //! under `outbox:dead:{n}`, numbered by the counter `outbox:dead:seq`.
 
-use serde::{Deserialize, Serialize};
 use domain_core::Timestamp;
+use serde::{Deserialize, Serialize};
 
 use super::entry::OutboxEntry;
 

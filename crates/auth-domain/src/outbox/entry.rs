@@ -1,8 +1,8 @@
 //! One pending delivery as the outbox stores it.
 
+use domain_core::Timestamp;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use domain_core::Timestamp;
 
 /// Every delivery target, as [`Delivery::target`] names them.
 pub const TARGETS: [&str; 2] = ["analytics", "notification"];

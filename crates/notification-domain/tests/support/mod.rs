@@ -1,12 +1,12 @@
 //! Fakes for the service's ports.
 #![allow(dead_code)]
 
+use domain_core::kv::InMemoryStore;
+use domain_core::{Clock, KeyValueStore, StoreError, Timestamp};
 use notification_domain::{
     ChannelKind, Channels, Deliver, Delivery, Message, Notification, NotificationService,
     NotifyRequest, Pause, UserId,
 };
-use domain_core::kv::InMemoryStore;
-use domain_core::{Clock, KeyValueStore, StoreError, Timestamp};
 use std::sync::atomic::{AtomicI64, AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
