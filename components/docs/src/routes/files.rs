@@ -1,15 +1,8 @@
 //! `/docs`, `/docs/`, the initializer and Swagger UI's files.
 
 use crate::{assets, page};
-use spin_edge::serve::{HandlerResult, RequestContext};
-use spin_edge::{ApiError, HttpResponse};
-use spin_edge::{Routes, Service};
+use spin_edge::{ApiError, HandlerResult, HttpResponse, RequestContext};
 use spin_sdk::http::{Params, Request};
-
-const SERVICE: Service = Service {
-    name: "docs",
-    version: env!("CARGO_PKG_VERSION"),
-};
 
 /// Swagger UI needs inline styles and `data:` images; everything else,
 /// the documents and "Try it out" calls included, comes from this origin.
@@ -22,18 +15,7 @@ const IMMUTABLE: &str = "public, max-age=31536000, immutable";
 /// The page and the initializer change with each deployment.
 const REVALIDATE: &str = "no-cache";
 
-pub fn routes() -> Routes {
-    Routes::new(SERVICE)
-        .get("/docs", page)
-        .get("/docs/", page)
-        .get("/docs/docs.js", initializer)
-        .get(
-            concat!("/docs/swagger-ui-", env!("SWAGGER_UI_VERSION"), "/:file"),
-            vendor_file,
-        )
-}
-
-fn page(_: &RequestContext, request: Request, _: Params) -> HandlerResult {
+pub fn page(_: &RequestContext, request: Request, _: Params) -> HandlerResult {
     Ok(file(
         "text/html; charset=utf-8",
         REVALIDATE,
@@ -42,7 +24,7 @@ fn page(_: &RequestContext, request: Request, _: Params) -> HandlerResult {
     .with_header("content-security-policy", CONTENT_SECURITY_POLICY))
 }
 
-fn initializer(_: &RequestContext, _: Request, _: Params) -> HandlerResult {
+pub fn initializer(_: &RequestContext, _: Request, _: Params) -> HandlerResult {
     Ok(file(
         "text/javascript; charset=utf-8",
         REVALIDATE,
@@ -50,7 +32,7 @@ fn initializer(_: &RequestContext, _: Request, _: Params) -> HandlerResult {
     ))
 }
 
-fn vendor_file(_: &RequestContext, _: Request, params: Params) -> HandlerResult {
+pub fn vendor_file(_: &RequestContext, _: Request, params: Params) -> HandlerResult {
     let asset = params
         .get("file")
         .and_then(assets::find)
