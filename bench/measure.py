@@ -64,7 +64,7 @@ def loadavg():
 #
 # How many store reads each read endpoint's floor does. "Reads" are store
 # calls: on Spin's SQLite store a batch read (get-many) is one call; Spin's
-# Redis store cannot do get-many (it fails; see crates/spin-kit/src/kv.rs),
+# Redis store cannot do get-many (it fails; see crates/spin-edge/src/kv.rs),
 # so there every key is its own call and the fewest calls an endpoint can
 # make is one per key it needs. `actions` is the number of action names the
 # analytics index holds, `listed` the notifications a list returns.
