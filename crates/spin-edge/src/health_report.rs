@@ -8,7 +8,6 @@ use utoipa::ToSchema;
 
 /// The health of a service: its own verdict and each check's.
 #[derive(Debug, Serialize, ToSchema)]
-#[schema(example = json!({"status": "ok", "service": "auth", "version": "0.1.0", "checks": {"kv": "ok"}}))]
 pub struct HealthReport {
     /// `ok`, or `unavailable` when a check failed.
     #[schema(value_type = String)]

@@ -102,18 +102,23 @@ pub enum UnexpectedError {
 /// Documents the two routes [`crate::serve::Routes::with_health`] adds to
 /// `service`, and the [`HealthReport`] they answer.
 pub fn document_health(document: &mut OpenApi, service: &str) {
-    let json = |schema: &str| {
-        ContentBuilder::new()
-            .schema(Some(Ref::from_schema_name(schema)))
-            .build()
-    };
+    let report = HealthReport::name();
     let response = |description: &str, schema: &str| {
+        let example = (schema == report).then(|| {
+            serde_json::json!({
+                "status": "ok", "service": service,
+                "version": env!("CARGO_PKG_VERSION"), "checks": {"kv": "ok"},
+            })
+        });
+        let content = ContentBuilder::new()
+            .schema(Some(Ref::from_schema_name(schema)))
+            .example(example)
+            .build();
         ResponseBuilder::new()
             .description(description)
-            .content("application/json", json(schema))
+            .content("application/json", content)
             .build()
     };
-    let report = HealthReport::name();
     let health = OperationBuilder::new()
         .tag("health")
         .summary(Some("Whether the service and its key-value store work."))
@@ -200,5 +205,7 @@ mod tests {
         let probe = &json["paths"]["/auth/health/kv"]["get"];
         assert_eq!(probe["security"], serde_json::json!([{"internal_key": []}]));
         assert!(json["components"]["schemas"]["HealthReport"]["properties"]["checks"].is_object());
+        let example = &health["responses"]["200"]["content"]["application/json"]["example"];
+        assert_eq!(example["service"], "auth");
     }
 }
