@@ -1,42 +1,85 @@
-//! The JSON shapes of the analytics API, as clients and the OpenAPI document
-//! see them.
+//! The JSON shapes of the analytics API: what requests are read into and
+//! responses are written from, and what the OpenAPI document shows.
 
-use analytics_domain::{ActionCounts, EventId, Recording, UserId};
+use analytics_domain::{
+    Action, ActionCounts, EventId, Recording, Sender, SubjectError, Submission,
+};
+use domain_core::{Metadata, Timestamp, UserId};
 use serde::Serialize;
+use spin_edge::{FieldReader, FromFields};
 use std::collections::BTreeMap;
 use utoipa::ToSchema;
 
-/// The body of `POST /analytics/events`. Read field by field (so that every
-/// bad field is reported at once); this type documents it.
-#[derive(ToSchema)]
-#[allow(dead_code)]
+/// The body of `POST /analytics/events`.
+#[derive(Debug, ToSchema)]
 pub struct EventBody {
     /// Makes the event idempotent: the same id again for the same user
     /// counts nothing (another user's event with this id is another event).
     /// Generated when absent.
-    #[schema(format = Uuid, example = "0b5c3c1e-8f1a-4c7e-9a51-2f0d4e6b7a90")]
-    event_id: Option<String>,
+    #[schema(
+        value_type = Option<String>,
+        format = Uuid,
+        example = "0b5c3c1e-8f1a-4c7e-9a51-2f0d4e6b7a90"
+    )]
+    event_id: Option<EventId>,
     /// 1–128 characters. Required with the internal key; with a bearer token
     /// it defaults to the token's user, and naming another user is a 403.
     #[schema(
+        value_type = Option<String>,
         min_length = 1,
         max_length = 128,
         example = "3f2b8c1a-1d2e-4f5a-8b9c-0d1e2f3a4b5c"
     )]
-    user_id: Option<String>,
+    user_id: Option<UserId>,
     /// With a bearer token: not one of the system's actions (`register`,
     /// `login`, `login_failed`, `logout`), one of `client_actions` when the
     /// operator set that list, and at most 10 names per user that the
     /// service has not seen before.
-    #[schema(pattern = "^[a-z][a-z0-9_.:-]{0,63}$", example = "page.view")]
-    action: String,
+    #[schema(
+        value_type = String,
+        pattern = "^[a-z][a-z0-9_.:-]{0,63}$",
+        example = "page.view"
+    )]
+    action: Action,
     /// RFC 3339; now when absent.
-    #[schema(format = DateTime, example = "2026-11-24T19:20:00Z")]
-    timestamp: Option<String>,
+    #[schema(value_type = Option<String>, format = DateTime, example = "2026-11-24T19:20:00Z")]
+    timestamp: Option<Timestamp>,
     /// Any JSON object of at most 4 KiB serialized. Validated, not stored:
     /// the service keeps counts, and no endpoint returns events.
     #[schema(value_type = Option<Object>)]
-    metadata: Option<serde_json::Value>,
+    metadata: Option<Metadata>,
+}
+
+impl FromFields for EventBody {
+    fn from_fields(fields: &mut FieldReader) -> Option<Self> {
+        let event_id = fields.optional_with("event_id", EventId::parse);
+        let user_id = fields.optional_with("user_id", |text: String| UserId::parse(text));
+        let action = fields.required_with("action", Action::parse);
+        let timestamp =
+            fields.optional_with("timestamp", |text: String| Timestamp::parse_rfc3339(&text));
+        let metadata = fields.optional_with("metadata", Metadata::parse);
+        Some(Self {
+            event_id: event_id?,
+            user_id: user_id?,
+            action: action?,
+            timestamp: timestamp?,
+            metadata: metadata?,
+        })
+    }
+}
+
+impl EventBody {
+    /// The event `sender` submits with this body: whose event it is follows
+    /// from the sender (see `Sender::subject`).
+    pub fn submission(self, sender: &Sender) -> Result<Submission, SubjectError> {
+        Ok(Submission {
+            user_id: sender.subject(self.user_id)?,
+            event_id: self.event_id,
+            action: self.action,
+            timestamp: self.timestamp,
+            metadata: self.metadata.unwrap_or_default(),
+        })
+    }
 }
 
 #[derive(Serialize, ToSchema)]
@@ -100,16 +143,17 @@ impl From<ActionCounts> for ActionMetrics {
 #[derive(Serialize, ToSchema)]
 #[schema(example = json!({"user_id": "3f2b8c1a-1d2e-4f5a-8b9c-0d1e2f3a4b5c", "total": 3, "actions": {"login": 2, "logout": 1}}))]
 pub struct UserActionMetrics {
-    pub user_id: String,
+    #[schema(value_type = String)]
+    pub user_id: UserId,
     pub total: u64,
     /// Actions with at least one event of this user, by name.
     pub actions: BTreeMap<String, u64>,
 }
 
 impl UserActionMetrics {
-    pub fn new(user: &UserId, counts: ActionCounts) -> Self {
+    pub fn new(user_id: UserId, counts: ActionCounts) -> Self {
         Self {
-            user_id: user.to_string(),
+            user_id,
             total: counts.total,
             actions: names(counts),
         }
@@ -124,15 +168,49 @@ fn names(counts: ActionCounts) -> BTreeMap<String, u64> {
         .collect()
 }
 
-/// The health report (documentation of what spin-kit's health check sends).
-#[derive(ToSchema)]
-#[allow(dead_code)]
-#[schema(example = json!({"status": "ok", "service": "analytics", "version": "0.1.0", "checks": {"kv": "ok"}}))]
-pub struct Health {
-    /// `ok`, or `unavailable` when a check failed.
-    status: String,
-    service: String,
-    version: String,
-    /// Each check's verdict: `ok` or `failed`.
-    checks: BTreeMap<String, String>,
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::{Value, json};
+    use spin_edge::json_body::read_fields;
+
+    fn read(body: Value) -> Result<EventBody, spin_edge::ApiError> {
+        read_fields(FieldReader::new(body.as_object().unwrap().clone()))
+    }
+
+    #[test]
+    fn every_bad_field_is_reported_at_once() {
+        let body = json!({
+            "event_id": "nope", "user_id": "", "action": "Login",
+            "timestamp": "yesterday", "metadata": [1],
+        });
+        let error = read(body).unwrap_err();
+        let fields: Vec<_> = error.details.iter().map(|d| d.field.as_str()).collect();
+        assert_eq!(
+            fields,
+            ["event_id", "user_id", "action", "timestamp", "metadata"]
+        );
+        assert_eq!(error.details[1].message, "must be 1 to 128 characters");
+    }
+
+    #[test]
+    fn a_full_body_becomes_the_senders_submission() {
+        let body = json!({
+            "event_id": "0B5C3C1E-8F1A-4C7E-9A51-2F0D4E6B7A90", "user_id": "u1",
+            "action": "page.view", "timestamp": "2026-11-24T21:20:00+02:00",
+            "metadata": {"path": "/"}, "unknown": true,
+        });
+        let submission = read(body).unwrap().submission(&Sender::Service).unwrap();
+        assert_eq!(
+            submission.event_id.map(|id| id.to_string()).as_deref(),
+            Some("0b5c3c1e-8f1a-4c7e-9a51-2f0d4e6b7a90")
+        );
+        assert_eq!(submission.user_id.as_str(), "u1");
+        assert_eq!(submission.action.as_str(), "page.view");
+        assert_eq!(
+            submission.timestamp.map(|t| t.to_rfc3339()).as_deref(),
+            Some("2026-11-24T19:20:00Z")
+        );
+        assert_eq!(submission.metadata.as_map()["path"], "/");
+    }
 }

@@ -10,6 +10,7 @@
 //! backend never changes, so every request over one store makes the same
 //! choice and the keys each choice maintains stay complete.
 
+use domain_core::kv::is_decimal_counter;
 use domain_core::{KeyValueStore, StoreError};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -22,15 +23,9 @@ pub(crate) enum Backend {
 
 impl Backend {
     /// The backend that wrote `counter` (the raw bytes of a key only ever
-    /// touched by `increment`). Decimal text cannot be mistaken for
-    /// 8 bytes little-endian: those would all have to be ASCII digits, a
-    /// count above 3.4 × 10¹⁸.
+    /// touched by `increment`).
     pub(crate) fn of_counter(counter: &[u8]) -> Self {
-        let decimal = std::str::from_utf8(counter).is_ok_and(|text| {
-            let digits = text.strip_prefix('-').unwrap_or(text);
-            !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit())
-        });
-        if decimal {
+        if is_decimal_counter(counter) {
             Self::RedisLike
         } else {
             Self::SqliteLike

@@ -5,11 +5,11 @@
 //! every user shares.
 
 use crate::error::RecordError;
-use crate::event::{Action, UserId};
+use crate::event::Action;
 use crate::index::MAX_ACTIONS;
 use crate::keys;
-use domain_core::KeyValueStore;
 use domain_core::system_actions::is_system_action;
+use domain_core::{DomainError, Failure, KeyValueStore, UserId};
 use std::collections::BTreeSet;
 
 /// How many index slots one user may ever take for new action names. An
@@ -40,6 +40,13 @@ pub enum ClientActionsError {
     NotAnAction(String),
     #[error("client_actions: {0:?} is a system action, which users may never record")]
     Reserved(String),
+}
+
+/// The operator's mistake: a 500 for every bearer request, the cause in the log.
+impl DomainError for ClientActionsError {
+    fn failure(&self) -> Failure {
+        Failure::Unexpected
+    }
 }
 
 impl ClientActions {

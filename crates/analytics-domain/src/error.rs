@@ -1,7 +1,7 @@
 //! What can go wrong beyond a bad field: a refusal the client can act on,
 //! or an unexpected failure it cannot.
 
-use domain_core::StoreError;
+use domain_core::{DomainError, Failure, StoreError};
 
 /// A failure that is nobody's request's fault: a 500, its cause in the log.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -21,6 +21,12 @@ pub enum Unexpected {
         "undoing it failed too: the claim stands, a retry is a duplicate"
     })]
     CountingFailed { cause: StoreError, released: bool },
+}
+
+impl DomainError for Unexpected {
+    fn failure(&self) -> Failure {
+        Failure::Unexpected
+    }
 }
 
 /// Why an event was not recorded. Every refusal comes before the event is
@@ -49,5 +55,55 @@ pub enum RecordError {
 impl From<StoreError> for RecordError {
     fn from(error: StoreError) -> Self {
         Self::Unexpected(error.into())
+    }
+}
+
+impl DomainError for RecordError {
+    fn failure(&self) -> Failure {
+        match self {
+            Self::TooManyActions { .. } => Failure::Invalid { field: "action" },
+            Self::ReservedAction => Failure::Forbidden {
+                code: "reserved_action",
+            },
+            Self::ActionNotAllowed => Failure::Forbidden {
+                code: "action_not_allowed",
+            },
+            Self::ActionQuotaExceeded { .. } => Failure::Forbidden {
+                code: "action_quota_exceeded",
+            },
+            Self::Unexpected(_) => Failure::Unexpected,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_refusal_is_answered_as_its_kind_of_failure() {
+        let forbidden = |code| Failure::Forbidden { code };
+        let cases = [
+            (
+                RecordError::TooManyActions { limit: 1000 },
+                Failure::Invalid { field: "action" },
+            ),
+            (RecordError::ReservedAction, forbidden("reserved_action")),
+            (
+                RecordError::ActionNotAllowed,
+                forbidden("action_not_allowed"),
+            ),
+            (
+                RecordError::ActionQuotaExceeded { limit: 10 },
+                forbidden("action_quota_exceeded"),
+            ),
+            (
+                StoreError::Unavailable("down".into()).into(),
+                Failure::Unexpected,
+            ),
+        ];
+        for (error, failure) in cases {
+            assert_eq!(error.failure(), failure, "{error}");
+        }
     }
 }

@@ -32,18 +32,18 @@ pub(crate) fn slots_from(value: Option<&[u8]>) -> Result<u64, Unexpected> {
     Ok(u64::try_from(slots).unwrap_or(0))
 }
 
-/// The keys of the first `slots` slots (at most `MAX_ACTIONS`).
-pub(crate) fn slot_keys(slots: u64) -> Vec<String> {
-    (1..=slots.min(MAX_ACTIONS))
+/// The distinct names in the first `slots` slots (at most `MAX_ACTIONS`),
+/// sorted.
+pub(crate) fn names(
+    store: &impl KeyValueStore,
+    backend: Backend,
+    slots: u64,
+) -> Result<Vec<Action>, Unexpected> {
+    let slot_keys: Vec<String> = (1..=slots.min(MAX_ACTIONS))
         .map(keys::action_slot)
-        .collect()
-}
-
-/// The distinct names in `values`, the contents of the slots `slot_keys`
-/// named, sorted.
-pub(crate) fn names_in(values: Vec<Option<Vec<u8>>>) -> Result<Vec<Action>, Unexpected> {
+        .collect();
     let mut names = BTreeSet::new();
-    for (slot, value) in (1..).zip(values) {
+    for (slot, value) in (1..).zip(backend.read_many(store, &slot_keys)?) {
         let Some(bytes) = value else {
             continue;
         };
@@ -54,15 +54,6 @@ pub(crate) fn names_in(values: Vec<Option<Vec<u8>>>) -> Result<Vec<Action>, Unex
         names.insert(action);
     }
     Ok(names.into_iter().collect())
-}
-
-/// The distinct names in the first `slots` slots, sorted.
-pub(crate) fn names(
-    store: &impl KeyValueStore,
-    backend: Backend,
-    slots: u64,
-) -> Result<Vec<Action>, Unexpected> {
-    names_in(backend.read_many(store, &slot_keys(slots))?)
 }
 
 /// Adds `action`, which was missing from an index of `slots_seen` slots,

@@ -1,7 +1,8 @@
 //! Every key analytics writes. Counters and plain values never share a key:
 //! Spin's SQLite store panics when `increment` meets a value it did not write.
 
-use crate::event::{Action, EventId, UserId};
+use crate::event::{Action, EventId};
+use domain_core::UserId;
 
 /// Counter: how many slots of the action index have been handed out.
 pub(crate) const ACTION_SLOTS: &str = "actions:slots";
@@ -58,7 +59,7 @@ mod tests {
     fn users_and_actions_that_look_alike_get_distinct_keys() {
         let pair = |user: &str, action: &str| {
             user_action_count(
-                &UserId::parse(user.into()).unwrap(),
+                &UserId::parse(user).unwrap(),
                 &Action::parse(action.into()).unwrap(),
             )
         };
@@ -70,7 +71,7 @@ mod tests {
     #[test]
     fn one_event_id_claims_a_key_per_user() {
         let id = EventId::generate();
-        let claim = |user: &str| event_claim(&UserId::parse(user.into()).unwrap(), &id);
+        let claim = |user: &str| event_claim(&UserId::parse(user).unwrap(), &id);
         assert_ne!(claim("alice"), claim("bob"));
         assert_eq!(claim("alice"), claim("alice"));
     }

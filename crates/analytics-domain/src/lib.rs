@@ -17,10 +17,7 @@ mod service;
 pub use client::{ClientActions, ClientActionsError, USER_ACTION_SLOTS, USER_NEW_ACTIONS};
 pub use counts::ActionCounts;
 pub use error::{RecordError, Unexpected};
-pub use event::{
-    Action, EventId, MAX_ACTION_CHARS, MAX_METADATA_BYTES, MAX_USER_ID_CHARS, Metadata, UserId,
-    ValidationError,
-};
+pub use event::{Action, EventId};
 pub use index::MAX_ACTIONS;
 pub use sender::{Sender, SubjectError};
 pub use service::{Analytics, Event, Recording, Submission};

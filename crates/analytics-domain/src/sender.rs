@@ -1,6 +1,6 @@
-//! Whose events a sender may record and whose metrics it may read.
+//! Whose events a sender may record.
 
-use crate::event::UserId;
+use domain_core::{DomainError, Failure, UserId};
 
 /// An authenticated caller, as far as analytics' rules go.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -18,8 +18,17 @@ pub enum SubjectError {
     #[error("is required with the internal key")]
     Missing,
     /// A user's token covers that user's events only.
-    #[error("a user's token records events for that user only")]
+    #[error("These credentials do not cover this resource.")]
     OtherUser,
+}
+
+impl DomainError for SubjectError {
+    fn failure(&self) -> Failure {
+        match self {
+            Self::Missing => Failure::Invalid { field: "user_id" },
+            Self::OtherUser => Failure::Forbidden { code: "forbidden" },
+        }
+    }
 }
 
 impl Sender {
@@ -33,14 +42,6 @@ impl Sender {
             (Self::User(_), Some(_)) => Err(SubjectError::OtherUser),
         }
     }
-
-    /// Whether this sender may read `user`'s metrics.
-    pub fn may_read(&self, user: &UserId) -> bool {
-        match self {
-            Self::Service => true,
-            Self::User(own) => own == user,
-        }
-    }
 }
 
 #[cfg(test)]
@@ -48,13 +49,14 @@ mod tests {
     use super::*;
 
     fn user(id: &str) -> UserId {
-        UserId::parse(id.to_owned()).unwrap()
+        UserId::parse(id).unwrap()
     }
 
     #[test]
     fn a_service_must_name_the_user() {
         assert_eq!(Sender::Service.subject(Some(user("a"))), Ok(user("a")));
-        assert_eq!(Sender::Service.subject(None), Err(SubjectError::Missing));
+        let missing = Sender::Service.subject(None).unwrap_err();
+        assert_eq!(missing.failure(), Failure::Invalid { field: "user_id" });
     }
 
     #[test]
@@ -62,17 +64,7 @@ mod tests {
         let alice = Sender::User(user("alice"));
         assert_eq!(alice.subject(None), Ok(user("alice")));
         assert_eq!(alice.subject(Some(user("alice"))), Ok(user("alice")));
-        assert_eq!(
-            alice.subject(Some(user("bob"))),
-            Err(SubjectError::OtherUser)
-        );
-    }
-
-    #[test]
-    fn a_user_reads_its_own_metrics_only() {
-        let alice = Sender::User(user("alice"));
-        assert!(alice.may_read(&user("alice")));
-        assert!(!alice.may_read(&user("bob")));
-        assert!(Sender::Service.may_read(&user("bob")));
+        let other = alice.subject(Some(user("bob"))).unwrap_err();
+        assert_eq!(other.failure(), Failure::Forbidden { code: "forbidden" });
     }
 }

@@ -23,12 +23,12 @@ use crate::backend::Backend;
 use crate::client::{self, ClientActions, USER_ACTION_SLOTS};
 use crate::counts::ActionCounts;
 use crate::error::{RecordError, Unexpected};
-use crate::event::{Action, EventId, Metadata, UserId};
+use crate::event::{Action, EventId};
 use crate::index::{self, MAX_ACTIONS};
 use crate::keys;
 use crate::sender::Sender;
 use domain_core::kv::decode_counter;
-use domain_core::{Clock, KeyValueStore, StoreError, Timestamp};
+use domain_core::{Clock, KeyValueStore, Metadata, StoreError, Timestamp, UserId};
 
 /// An event as submitted: every field valid, the optional ones maybe absent.
 #[derive(Debug, Clone, PartialEq)]

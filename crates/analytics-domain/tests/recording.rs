@@ -5,12 +5,10 @@
 mod support;
 
 use analytics_domain::{
-    ActionCounts, Analytics, EventId, MAX_ACTIONS, Metadata, RecordError, Recording, Sender,
-    Submission, Unexpected,
+    ActionCounts, EventId, MAX_ACTIONS, RecordError, Recording, Sender, Submission, Unexpected,
 };
 use domain_core::kv::InMemoryStore;
-use domain_core::{Clock, StoreError, Timestamp};
-use std::sync::atomic::AtomicI64;
+use domain_core::{Metadata, StoreError, Timestamp};
 use support::*;
 
 fn total_events(recording: &Recording) -> u64 {
@@ -19,6 +17,27 @@ fn total_events(recording: &Recording) -> u64 {
             *total_events
         }
     }
+}
+
+/// Records `submission` in an instance that dies after `writes` writes:
+/// from then on every store operation fails, as if the host had gone away
+/// mid-request. The store is healthy again for the next instance.
+fn record_dying_after(
+    store: &InMemoryStore,
+    writes: u32,
+    submission: Submission,
+) -> Result<Recording, RecordError> {
+    let (mut writes_left, mut dead) = (writes, false);
+    store.fail_when(move |call| {
+        if call.op.is_write() {
+            dead |= writes_left == 0;
+            writes_left = writes_left.saturating_sub(1);
+        }
+        dead
+    });
+    let result = service(store).record(&Sender::Service, submission);
+    store.clear_faults();
+    result
 }
 
 #[test]
@@ -122,7 +141,7 @@ fn recorded_events_get_their_defaults_and_the_running_total() {
     else {
         panic!("a new event is recorded");
     };
-    assert_eq!(second.timestamp, FixedClock.now());
+    assert_eq!(second.timestamp, now());
     assert_ne!(second.id, first.id, "absent ids are generated afresh");
     assert_eq!(total_events, 2);
 }
@@ -206,14 +225,7 @@ fn a_crash_between_claim_and_counts_undercounts_and_never_double_counts() {
             .unwrap();
         let id = EventId::generate();
         // The action is known: the first write is the claim.
-        let dying = Analytics::new(
-            DiesAfterWrites {
-                store: &store,
-                writes_left: AtomicI64::new(1),
-            },
-            FixedClock,
-        );
-        let crashed = dying.record(&Sender::Service, event(Some(id), "u", "login"));
+        let crashed = record_dying_after(&store, 1, event(Some(id), "u", "login"));
         assert!(matches!(
             crashed,
             Err(RecordError::Unexpected(Unexpected::CountingFailed {
@@ -237,18 +249,7 @@ fn a_crash_between_claim_and_counts_undercounts_and_never_double_counts() {
 fn a_crash_before_the_claim_lets_the_retry_record() {
     let store = InMemoryStore::default();
     let id = EventId::generate();
-    let dying = Analytics::new(
-        DiesAfterWrites {
-            store: &store,
-            writes_left: AtomicI64::new(1),
-        },
-        FixedClock,
-    );
-    assert!(
-        dying
-            .record(&Sender::Service, event(Some(id), "u", "fresh.action"))
-            .is_err()
-    );
+    assert!(record_dying_after(&store, 1, event(Some(id), "u", "fresh.action")).is_err());
     let retry = service(&store)
         .record(&Sender::Service, event(Some(id), "u", "fresh.action"))
         .unwrap();

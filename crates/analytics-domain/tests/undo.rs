@@ -5,9 +5,9 @@
 
 mod support;
 
-use analytics_domain::{Analytics, EventId, RecordError, Recording, Sender, Unexpected};
+use analytics_domain::{EventId, RecordError, Recording, Sender, Unexpected};
 use domain_core::KeyValueStore;
-use domain_core::kv::InMemoryStore;
+use domain_core::kv::{Call, InMemoryStore, Op};
 use support::*;
 
 /// The store with one earlier event of `action` (so that the action is
@@ -18,11 +18,31 @@ fn store_with_history(store: &InMemoryStore, action: &str) {
         .unwrap();
 }
 
-fn failing(
+/// An `increment` of `key` by `delta`, or (`delta` 0) its deletion.
+fn call(key: impl Into<String>, delta: i64) -> Call {
+    let op = if delta == 0 {
+        Op::Delete
+    } else {
+        Op::Increment
+    };
+    Call {
+        op,
+        keys: vec![key.into()],
+        delta,
+    }
+}
+
+/// Records `u`'s login `id` while exactly the `failing` calls fail, as on
+/// a backend that drops a connection mid-request; then heals the store.
+fn record_failing(
     store: &InMemoryStore,
-    failures: Vec<(String, Op)>,
-) -> Analytics<FailsAt<'_>, FixedClock> {
-    Analytics::new(FailsAt { store, failures }, FixedClock)
+    id: EventId,
+    failing: Vec<Call>,
+) -> Result<Recording, RecordError> {
+    store.fail_when(move |call| failing.contains(call));
+    let result = service(store).record(&Sender::Service, event(Some(id), "u", "login"));
+    store.clear_faults();
+    result
 }
 
 fn counting_failed(result: Result<Recording, RecordError>) -> bool {
@@ -69,8 +89,7 @@ fn a_failing_user_counter_reverses_the_action_counter_and_frees_the_claim() {
     for store in stores() {
         store_with_history(&store, "login");
         let id = EventId::generate();
-        let failed = failing(&store, vec![(keys::user_count("u", "login"), Op::Raise)])
-            .record(&Sender::Service, event(Some(id), "u", "login"));
+        let failed = record_failing(&store, id, vec![call(keys::user_count("u", "login"), 1)]);
         assert!(counting_failed(failed), "the undo succeeded");
         // Nothing of the failed attempt remains.
         assert_eq!(service(&store).action_counts().unwrap().total, 1);
@@ -84,8 +103,7 @@ fn a_failing_action_counter_frees_the_claim() {
     for store in stores() {
         store_with_history(&store, "login");
         let id = EventId::generate();
-        let failed = failing(&store, vec![(keys::action_count("login"), Op::Raise)])
-            .record(&Sender::Service, event(Some(id), "u", "login"));
+        let failed = record_failing(&store, id, vec![call(keys::action_count("login"), 1)]);
         assert!(counting_failed(failed));
         assert_counted_once_after_retry(&store, id);
     }
@@ -98,8 +116,7 @@ fn a_failing_total_counter_reverses_both_counters() {
     let store = InMemoryStore::redis_like();
     store_with_history(&store, "login");
     let id = EventId::generate();
-    let failed = failing(&store, vec![(keys::TOTAL.to_owned(), Op::Raise)])
-        .record(&Sender::Service, event(Some(id), "u", "login"));
+    let failed = record_failing(&store, id, vec![call(keys::TOTAL, 1)]);
     assert!(counting_failed(failed));
     assert_eq!(service(&store).user_counts(&user("u")).unwrap().total, 0);
     assert_counted_once_after_retry(&store, id);
@@ -114,14 +131,14 @@ fn a_failed_reversal_keeps_the_claim_so_nothing_is_counted_twice() {
         store_with_history(&store, "login");
         let id = EventId::generate();
         // The user counter fails to rise, then the action counter to fall.
-        let failed = failing(
+        let failed = record_failing(
             &store,
+            id,
             vec![
-                (keys::user_count("u", "login"), Op::Raise),
-                (keys::action_count("login"), Op::Lower),
+                call(keys::user_count("u", "login"), 1),
+                call(keys::action_count("login"), -1),
             ],
-        )
-        .record(&Sender::Service, event(Some(id), "u", "login"));
+        );
         assert!(!counting_failed(failed), "the claim was kept");
 
         let retry = service(&store)
@@ -141,14 +158,14 @@ fn a_failed_release_leaves_the_event_uncounted_not_double_counted() {
     for store in stores() {
         store_with_history(&store, "login");
         let id = EventId::generate();
-        let result = failing(
+        let result = record_failing(
             &store,
+            id,
             vec![
-                (keys::user_count("u", "login"), Op::Raise),
-                (keys::claim("u", &id), Op::Delete),
+                call(keys::user_count("u", "login"), 1),
+                call(keys::claim("u", &id), 0),
             ],
-        )
-        .record(&Sender::Service, event(Some(id), "u", "login"));
+        );
         assert!(!counting_failed(result), "the claim could not be released");
 
         let retry = service(&store)
@@ -172,8 +189,7 @@ fn a_failing_claim_is_a_plain_store_error() {
     for store in stores() {
         store_with_history(&store, "login");
         let id = EventId::generate();
-        let failed = failing(&store, vec![(keys::claim("u", &id), Op::Raise)])
-            .record(&Sender::Service, event(Some(id), "u", "login"));
+        let failed = record_failing(&store, id, vec![call(keys::claim("u", &id), 1)]);
         assert!(matches!(
             failed,
             Err(RecordError::Unexpected(Unexpected::Store(_)))

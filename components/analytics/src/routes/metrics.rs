@@ -1,13 +1,12 @@
 //! `GET /analytics/metrics/actions` and
 //! `GET /analytics/metrics/user/{user_id}/actions`.
 
-use super::{analytics, sender};
+use crate::service;
 use crate::wire::{ActionMetrics, UserActionMetrics};
-use analytics_domain::UserId;
-use spin_edge::ErrorResponse;
-use spin_edge::params::path;
+use domain_core::UserId;
+use spin_edge::openapi::{CallerErrors, UnexpectedError};
 use spin_edge::serve::{HandlerResult, RequestContext};
-use spin_edge::{ApiError, HttpResponse};
+use spin_edge::{ErrorResponse, HttpResponse, authenticate, params};
 use spin_sdk::http::{Params, Request};
 
 /// Events per action over all users. No credentials (a global aggregate).
@@ -21,13 +20,11 @@ use spin_sdk::http::{Params, Request};
     security(()),
     responses(
         (status = 200, description = "Counts per action.", body = ActionMetrics),
-        (status = 500, description = "Unexpected failure (e.g. the store).", body = ErrorResponse),
+        UnexpectedError,
     )
 )]
-pub fn actions(context: &RequestContext, _: Request, _: Params) -> HandlerResult {
-    let counts = analytics(context)?
-        .action_counts()
-        .map_err(|cause| ApiError::unexpected(cause))?;
+pub fn actions(_: &RequestContext, _: Request, _: Params) -> HandlerResult {
+    let counts = service::analytics()?.action_counts()?;
     Ok(HttpResponse::json(200, &ActionMetrics::from(counts)))
 }
 
@@ -41,29 +38,19 @@ pub fn actions(context: &RequestContext, _: Request, _: Params) -> HandlerResult
     security(("internal_key" = []), ("bearer" = [])),
     responses(
         (status = 200, description = "The user's counts per action.", body = UserActionMetrics),
-        (status = 401, description = "Missing or invalid credentials.", body = ErrorResponse,
-            headers(("www-authenticate" = String, description = "`Bearer`, unless a wrong internal key was sent."))),
-        (status = 403, description = "Another user's token.", body = ErrorResponse),
-        (status = 422, description = "`user_id` is not 1–128 characters of percent-encoded UTF-8.", body = ErrorResponse),
-        (status = 500, description = "Unexpected failure (e.g. the store).", body = ErrorResponse),
-        (status = 503, description = "A bearer token could not be verified right now.", body = ErrorResponse),
+        (status = 403, description = "`forbidden`: another user's token.", body = ErrorResponse),
+        (status = 422, description = "`validation_failed`: `user_id` is not 1–128 characters of percent-encoded UTF-8.", body = ErrorResponse),
+        CallerErrors,
+        UnexpectedError,
     )
 )]
 pub fn user_actions(context: &RequestContext, request: Request, params: Params) -> HandlerResult {
-    let sender = sender(context, &request)?;
-    let user = path_user(&params)?;
-    if !sender.may_read(&user) {
-        return Err(ApiError::forbidden());
-    }
-    let counts = analytics(context)?
-        .user_counts(&user)
-        .map_err(|cause| ApiError::unexpected(cause))?;
+    let caller = authenticate(context, &request)?;
+    let user = params::path(&params, "user_id", UserId::parse)?;
+    caller.require_access_to(&user)?;
+    let counts = service::analytics()?.user_counts(&user)?;
     Ok(HttpResponse::json(
         200,
-        &UserActionMetrics::new(&user, counts),
+        &UserActionMetrics::new(user, counts),
     ))
-}
-
-fn path_user(params: &Params) -> Result<UserId, ApiError> {
-    path(params, "user_id", UserId::parse)
 }

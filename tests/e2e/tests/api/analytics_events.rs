@@ -136,6 +136,11 @@ async fn event_body_rules() {
         assert_eq!(r.status, 422, "{field} in {body}: {}", r.text);
         r.assert_invalid(&[field]);
     }
+    // Whose event it is is decided once the body's own fields are valid:
+    // the internal key's missing `user_id` is reported after them.
+    let r = app.post_event(&json!({"action": "Login"})).await;
+    r.assert_invalid(&["action"]);
+    assert_eq!(detail_fields(&r.json), ["action"], "{}", r.text);
     let m = app.user_metrics(&user).await;
     assert_eq!(m["total"], 0, "a refused event was counted: {m}");
 

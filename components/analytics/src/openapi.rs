@@ -1,8 +1,8 @@
 //! `GET /analytics/openapi.json`: the service's OpenAPI 3 document.
 
-use crate::wire;
+use crate::{routes, wire};
 use spin_edge::ErrorResponse;
-use spin_edge::openapi::{SecuritySchemes, serve_document};
+use spin_edge::openapi::{SecuritySchemes, document_health, serve_document};
 use spin_edge::serve::{HandlerResult, RequestContext};
 use spin_sdk::http::{Params, Request};
 use utoipa::OpenApi;
@@ -19,11 +19,9 @@ use utoipa::OpenApi;
             (see `POST /analytics/events`)."
     ),
     paths(
-        super::events::record,
-        super::metrics::actions,
-        super::metrics::user_actions,
-        super::health::health,
-        super::health::probe,
+        routes::events::record,
+        routes::metrics::actions,
+        routes::metrics::user_actions,
         document,
     ),
     components(schemas(
@@ -33,7 +31,6 @@ use utoipa::OpenApi;
         wire::EventStatus,
         wire::ActionMetrics,
         wire::UserActionMetrics,
-        wire::Health,
     )),
     modifiers(&SecuritySchemes),
     tags(
@@ -43,7 +40,14 @@ use utoipa::OpenApi;
         (name = "docs", description = "This document."),
     )
 )]
-pub struct ApiDoc;
+struct ApiDoc;
+
+/// The whole document: the operations above and the health routes.
+fn openapi() -> utoipa::openapi::OpenApi {
+    let mut document = ApiDoc::openapi();
+    document_health(&mut document, "analytics");
+    document
+}
 
 /// This document.
 #[utoipa::path(
@@ -54,7 +58,7 @@ pub struct ApiDoc;
     responses((status = 200, description = "The OpenAPI 3 document.", content_type = "application/json"))
 )]
 pub fn document(_: &RequestContext, _: Request, _: Params) -> HandlerResult {
-    serve_document(&ApiDoc::openapi())
+    serve_document(&openapi())
 }
 
 #[cfg(test)]
@@ -63,7 +67,7 @@ mod tests {
     use serde_json::Value;
 
     fn document() -> Value {
-        serde_json::from_str(&ApiDoc::openapi().to_json().unwrap()).unwrap()
+        serde_json::from_str(&openapi().to_json().unwrap()).unwrap()
     }
 
     fn statuses(doc: &Value, path: &str, method: &str) -> Vec<String> {
@@ -76,7 +80,7 @@ mod tests {
     #[test]
     fn every_operation_lists_the_contracts_status_codes() {
         let doc = document();
-        let expected: [(&str, &str, &[&str]); 5] = [
+        let expected: [(&str, &str, &[&str]); 6] = [
             (
                 "/analytics/events",
                 "post",
@@ -91,6 +95,7 @@ mod tests {
                 &["200", "401", "403", "422", "500", "503"],
             ),
             ("/analytics/health", "get", &["200", "503"]),
+            ("/analytics/health/kv", "get", &["200", "401", "503"]),
             ("/analytics/openapi.json", "get", &["200"]),
         ];
         for (path, method, codes) in expected {
@@ -121,5 +126,18 @@ mod tests {
         );
         let metrics = &doc["paths"]["/analytics/metrics/actions"]["get"];
         assert_eq!(metrics["security"], serde_json::json!([{}]));
+    }
+
+    #[test]
+    fn the_event_body_is_documented_as_it_is_read() {
+        let doc = document();
+        let body = &doc["components"]["schemas"]["EventBody"];
+        assert_eq!(body["required"], serde_json::json!(["action"]));
+        let mut names: Vec<_> = body["properties"].as_object().unwrap().keys().collect();
+        names.sort();
+        assert_eq!(
+            names,
+            ["action", "event_id", "metadata", "timestamp", "user_id"]
+        );
     }
 }
