@@ -1,23 +1,36 @@
 //! The notification component: Spin's edge around `notification-domain`.
 
 mod channels;
-mod pause;
+mod openapi;
 mod routes;
 mod service;
 mod wire;
 
-use spin_edge::Service;
+use routes::{notifications, user_notifications};
+use spin_edge::{Routes, Service};
 use spin_sdk::http::{IncomingRequest, ResponseOutparam};
 
-pub(crate) const SERVICE: Service = Service {
+const SERVICE: Service = Service {
     name: "notification",
     version: env!("CARGO_PKG_VERSION"),
 };
 
 /// The key-value store label in spin.toml.
-pub(crate) const STORE: &str = "notification";
+const STORE: &str = "notification";
 
 #[spin_sdk::http_component]
 fn handle(request: IncomingRequest, response: ResponseOutparam) {
-    routes::routes().serve(request, response)
+    Routes::new(SERVICE)
+        .with_health(STORE)
+        .get("/notification/openapi.json", openapi::document)
+        .post("/notification/notify", notifications::notify)
+        .get(
+            "/notification/notifications/:notification_id",
+            notifications::notification,
+        )
+        .get(
+            "/notification/users/:user_id/notifications",
+            user_notifications::user_notifications,
+        )
+        .serve(request, response)
 }

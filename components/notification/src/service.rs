@@ -1,20 +1,32 @@
-//! The domain service wired to Spin: its store, channels, clock and pause.
+//! The domain service built from Spin's parts: the store, the channels this
+//! host offers, the wall clock, and a pause that blocks on a WASI clock.
 
 use crate::channels::SpinChannels;
-use crate::pause::MonotonicPause;
-use domain_core::SystemClock;
-use notification_domain::NotificationService;
-use spin_edge::ApiError;
+use domain_core::{StoreError, SystemClock};
+use notification_domain::{NotificationService, Pause};
 use spin_edge::{RequestContext, SpinStore};
+use std::time::Duration;
 
 pub type Notifications = NotificationService<SpinStore, SpinChannels, SystemClock, MonotonicPause>;
 
-pub fn open(context: &RequestContext) -> Result<Notifications, ApiError> {
-    let store = SpinStore::open(crate::STORE).map_err(|error| ApiError::unexpected(error))?;
+/// The service for one request; its outbound calls carry the request's id.
+pub fn open(context: &RequestContext) -> Result<Notifications, StoreError> {
     Ok(NotificationService::new(
-        store,
+        SpinStore::open(crate::STORE)?,
         SpinChannels::configured(&context.request_id),
         SystemClock,
         MonotonicPause,
     ))
+}
+
+/// Waiting inside a component: WASI has no thread sleep, so block on a
+/// monotonic-clock pollable.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct MonotonicPause;
+
+impl Pause for MonotonicPause {
+    fn pause(&self, duration: Duration) {
+        let nanos = u64::try_from(duration.as_nanos()).unwrap_or(u64::MAX);
+        wasi::clocks::monotonic_clock::subscribe_duration(nanos).block();
+    }
 }

@@ -1,9 +1,15 @@
-//! The JSON bodies of the notification API, as served and as documented:
-//! the handlers serialize these very types, so the OpenAPI schemas cannot
-//! drift from the responses.
+//! The JSON bodies of the notification API, as read, served and documented:
+//! the handlers read and serialize these very types, so the OpenAPI schemas
+//! cannot drift from them.
 
-use notification_domain::{ChannelKind, DeliveryStatus, NotificationRecord, Receipt};
+use domain_core::{Metadata, Timestamp, UserId};
+use notification_domain::{
+    ChannelKind, DeliveryStatus, Message, NotificationId, NotificationRecord, NotifyRequest,
+    Receipt, Recipient, Subject,
+};
 use serde::Serialize;
+use serde_json::{Map, Value};
+use spin_edge::{FieldReader, FromFields};
 use utoipa::ToSchema;
 
 #[derive(Debug, Clone, Copy, Serialize, ToSchema)]
@@ -43,45 +49,93 @@ impl From<DeliveryStatus> for Status {
 }
 
 /// The body of `POST /notification/notify`.
-#[derive(ToSchema)]
-#[allow(dead_code)]
+#[derive(Debug, ToSchema)]
 pub struct NotifyBody {
     /// Whom the notification is for; 1–128 characters.
     #[schema(
+        value_type = String,
         min_length = 1,
         max_length = 128,
         example = "5b0f8a52-2d1e-4a55-9a57-3f7c1c1d2e3f"
     )]
-    user_id: String,
+    user_id: UserId,
     /// Defaults to `log`. `webhook` needs the `webhook_url` variable (and
     /// `webhook_origin` allowing its host). `email` and `sms` are delivered
     /// by provider components (see the README's "Channels"); the default
     /// ones need the `email_api_*` / `sms_api_*` variables. A channel that is
     /// not configured answers `503 channel_unavailable`.
-    #[schema(default = "log")]
-    channel: Option<Channel>,
+    #[schema(value_type = Option<Channel>, default = "log")]
+    channel: ChannelKind,
     /// The recipient: required for `email` (an email address, at most 254
     /// characters, one `@`, a dotted domain, no whitespace) and `sms` (an
     /// E.164 number: `+`, then 2–15 digits, the first not 0); refused for
     /// `log` and `webhook`.
-    #[schema(max_length = 254, example = "+15551234567")]
-    to: Option<String>,
+    #[schema(value_type = Option<String>, max_length = 254, example = "+15551234567")]
+    to: Option<Recipient>,
     /// At most 200 characters.
-    #[schema(max_length = 200, example = "Welcome")]
-    subject: Option<String>,
+    #[schema(value_type = Option<String>, max_length = 200, example = "Welcome")]
+    subject: Option<Subject>,
     /// 1–4000 characters.
-    #[schema(min_length = 1, max_length = 4000, example = "Hello and welcome!")]
-    message: String,
-    /// Any JSON object; kept and delivered as given.
+    #[schema(
+        value_type = String,
+        min_length = 1,
+        max_length = 4000,
+        example = "Hello and welcome!"
+    )]
+    message: Message,
+    /// Any JSON object of at most 4 KiB serialized; kept and delivered as given.
     #[schema(value_type = Option<Object>)]
-    metadata: Option<serde_json::Value>,
+    metadata: Option<Metadata>,
+}
+
+impl FromFields for NotifyBody {
+    fn from_fields(fields: &mut FieldReader) -> Option<Self> {
+        let user_id = fields.required("user_id");
+        let channel = fields
+            .optional_with("channel", ChannelKind::parse)
+            .map(Option::unwrap_or_default);
+        // Checked for the channel asked for; when the channel itself is bad,
+        // what `to` should be is unknown and only the channel is reported.
+        let to = fields
+            .optional::<String>("to")
+            .zip(channel)
+            .and_then(|(to, channel)| {
+                Recipient::for_channel(channel, to)
+                    .map_err(|invalid| fields.reject("to", &invalid.to_string()))
+                    .ok()
+            });
+        let subject = fields.optional_with("subject", Subject::parse);
+        let message = fields.required_with("message", Message::parse);
+        let metadata = fields.optional("metadata");
+        Some(Self {
+            user_id: user_id?,
+            channel: channel?,
+            to: to?,
+            subject: subject?,
+            message: message?,
+            metadata: metadata?,
+        })
+    }
+}
+
+impl From<NotifyBody> for NotifyRequest {
+    fn from(body: NotifyBody) -> Self {
+        Self {
+            user_id: body.user_id,
+            channel: body.channel,
+            to: body.to,
+            subject: body.subject,
+            message: body.message,
+            metadata: body.metadata,
+        }
+    }
 }
 
 /// The outcome of a notify; a repeat of its `Idempotency-Key` gets it again.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct NotificationReceipt {
-    #[schema(format = Uuid)]
-    notification_id: String,
+    #[schema(value_type = String, format = Uuid)]
+    notification_id: NotificationId,
     status: Status,
     channel: Channel,
     /// Delivery tries made (the webhook, email and sms channels retry).
@@ -91,19 +145,19 @@ pub struct NotificationReceipt {
     #[serde(skip_serializing_if = "Option::is_none")]
     error: Option<String>,
     /// RFC 3339, UTC.
-    #[schema(format = DateTime)]
-    created_at: String,
+    #[schema(value_type = String, format = DateTime)]
+    created_at: Timestamp,
 }
 
-impl From<&Receipt> for NotificationReceipt {
-    fn from(receipt: &Receipt) -> Self {
+impl From<Receipt> for NotificationReceipt {
+    fn from(receipt: Receipt) -> Self {
         Self {
-            notification_id: receipt.notification_id.to_string(),
+            notification_id: receipt.notification_id,
             status: receipt.status.into(),
             channel: receipt.channel.into(),
             attempts: receipt.attempts,
-            error: receipt.error.clone(),
-            created_at: receipt.created_at.to_rfc3339(),
+            error: receipt.error,
+            created_at: receipt.created_at,
         }
     }
 }
@@ -111,18 +165,22 @@ impl From<&Receipt> for NotificationReceipt {
 /// A stored notification with its delivery outcome.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct NotificationView {
-    #[schema(format = Uuid)]
-    notification_id: String,
-    user_id: String,
+    #[schema(value_type = String, format = Uuid)]
+    notification_id: NotificationId,
+    #[schema(value_type = String)]
+    user_id: UserId,
     channel: Channel,
     /// The recipient address (`email` and `sms` only).
     #[serde(skip_serializing_if = "Option::is_none")]
-    to: Option<String>,
-    subject: Option<String>,
-    message: String,
+    #[schema(value_type = Option<String>)]
+    to: Option<Recipient>,
+    #[schema(value_type = Option<String>)]
+    subject: Option<Subject>,
+    #[schema(value_type = String)]
+    message: Message,
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<Object>)]
-    metadata: Option<serde_json::Value>,
+    metadata: Option<Map<String, Value>>,
     status: Status,
     #[schema(minimum = 1)]
     attempts: u32,
@@ -132,26 +190,26 @@ pub struct NotificationView {
     /// it (e.g. its message id); only when delivered through a provider.
     #[serde(skip_serializing_if = "Option::is_none")]
     provider_receipt: Option<String>,
-    #[schema(format = DateTime)]
-    created_at: String,
+    #[schema(value_type = String, format = DateTime)]
+    created_at: Timestamp,
 }
 
 impl From<NotificationRecord> for NotificationView {
     fn from(record: NotificationRecord) -> Self {
         let notification = record.notification;
         Self {
-            notification_id: notification.notification_id.to_string(),
-            user_id: notification.user_id.as_str().to_owned(),
+            notification_id: notification.notification_id,
+            user_id: notification.user_id,
             channel: notification.channel.into(),
-            to: notification.to.map(|to| to.as_str().to_owned()),
-            subject: notification.subject.map(|s| s.as_str().to_owned()),
-            message: notification.message.as_str().to_owned(),
-            metadata: notification.metadata.map(serde_json::Value::Object),
+            to: notification.to,
+            subject: notification.subject,
+            message: notification.message,
+            metadata: notification.metadata,
             status: record.status.into(),
             attempts: record.attempts,
             error: record.error,
             provider_receipt: record.provider_receipt,
-            created_at: notification.created_at.to_rfc3339(),
+            created_at: notification.created_at,
         }
     }
 }
@@ -159,21 +217,7 @@ impl From<NotificationRecord> for NotificationView {
 /// A user's newest notifications, newest first.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct NotificationList {
-    pub user_id: String,
+    #[schema(value_type = String)]
+    pub user_id: UserId,
     pub notifications: Vec<NotificationView>,
-}
-
-/// The health report.
-#[derive(ToSchema)]
-#[allow(dead_code)]
-pub struct Health {
-    /// `ok`, or `unavailable` when a check failed.
-    #[schema(example = "ok")]
-    status: String,
-    #[schema(example = "notification")]
-    service: String,
-    version: String,
-    /// Each check's verdict, `ok` or `failed`, e.g. `{"kv": "ok"}`.
-    #[schema(value_type = Object)]
-    checks: std::collections::BTreeMap<String, String>,
 }

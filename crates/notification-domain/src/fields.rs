@@ -1,39 +1,12 @@
 //! The validated fields of a notification. Each `parse` returns an
 //! [`Invalid`] whose message is shown to the client as the field's detail.
+//! The user id and the metadata are the ones every service accepts
+//! (`domain_core::{UserId, Metadata}`).
 
+use domain_core::Invalid;
+use domain_core::invalid::chars_within;
 use serde::{Deserialize, Serialize};
 use std::fmt;
-
-/// A field value that breaks its rule; the message says which rule.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{0}")]
-pub struct Invalid(pub &'static str);
-
-fn char_count_within(text: &str, min: usize, max: usize) -> bool {
-    (min..=max).contains(&text.chars().count())
-}
-
-/// Whom a notification is for: 1–128 characters, as the other services
-/// accept user ids (notifications may also name users auth does not know).
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(transparent)]
-pub struct UserId(String);
-
-impl UserId {
-    pub const MAX_CHARS: usize = 128;
-
-    pub fn parse(text: String) -> Result<Self, Invalid> {
-        if char_count_within(&text, 1, Self::MAX_CHARS) {
-            Ok(Self(text))
-        } else {
-            Err(Invalid("must be 1 to 128 characters"))
-        }
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
 
 /// An optional heading: at most 200 characters.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -44,7 +17,7 @@ impl Subject {
     pub const MAX_CHARS: usize = 200;
 
     pub fn parse(text: String) -> Result<Self, Invalid> {
-        if char_count_within(&text, 0, Self::MAX_CHARS) {
+        if chars_within(&text, 0, Self::MAX_CHARS) {
             Ok(Self(text))
         } else {
             Err(Invalid("must be at most 200 characters"))
@@ -65,7 +38,7 @@ impl Message {
     pub const MAX_CHARS: usize = 4000;
 
     pub fn parse(text: String) -> Result<Self, Invalid> {
-        if char_count_within(&text, 1, Self::MAX_CHARS) {
+        if chars_within(&text, 1, Self::MAX_CHARS) {
             Ok(Self(text))
         } else {
             Err(Invalid("must be 1 to 4000 characters"))
@@ -90,10 +63,8 @@ pub enum ChannelKind {
 }
 
 impl ChannelKind {
-    pub const ALL: [Self; 4] = [Self::Log, Self::Webhook, Self::Email, Self::Sms];
-
     pub fn parse(text: String) -> Result<Self, Invalid> {
-        Self::ALL
+        [Self::Log, Self::Webhook, Self::Email, Self::Sms]
             .into_iter()
             .find(|kind| kind.as_str() == text)
             .ok_or(Invalid(
@@ -142,7 +113,7 @@ impl Recipient {
     /// could split a mail header).
     pub fn email(text: String) -> Result<Self, Invalid> {
         let invalid = Invalid("must be an email address (at most 254 characters, one @)");
-        if !char_count_within(&text, 3, Self::MAX_EMAIL_CHARS)
+        if !chars_within(&text, 3, Self::MAX_EMAIL_CHARS)
             || text.chars().any(|c| c.is_whitespace() || c.is_control())
         {
             return Err(invalid);
@@ -186,9 +157,6 @@ impl fmt::Display for ChannelKind {
     }
 }
 
-/// Free-form data the caller attaches; kept and delivered as given.
-pub type Metadata = serde_json::Map<String, serde_json::Value>;
-
 /// A notification's id: a UUID v4, shown hyphenated.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(transparent)]
@@ -199,9 +167,10 @@ impl NotificationId {
         Self(uuid::Uuid::new_v4())
     }
 
-    /// `None` for anything that is not a UUID: such an id cannot exist.
-    pub fn parse(text: &str) -> Option<Self> {
-        uuid::Uuid::parse_str(text).ok().map(Self)
+    pub fn parse(text: impl AsRef<str>) -> Result<Self, Invalid> {
+        uuid::Uuid::parse_str(text.as_ref())
+            .map(Self)
+            .map_err(|_| Invalid("must be a UUID"))
     }
 }
 
@@ -218,9 +187,10 @@ pub struct IdempotencyKey(String);
 impl IdempotencyKey {
     pub const MAX_CHARS: usize = 128;
 
-    pub fn parse(text: &str) -> Result<Self, Invalid> {
-        if char_count_within(text, 1, Self::MAX_CHARS) {
-            Ok(Self(text.to_owned()))
+    pub fn parse(text: impl Into<String>) -> Result<Self, Invalid> {
+        let text = text.into();
+        if chars_within(&text, 1, Self::MAX_CHARS) {
+            Ok(Self(text))
         } else {
             Err(Invalid("must be 1 to 128 characters"))
         }
@@ -239,8 +209,9 @@ impl Limit {
     pub const DEFAULT: Self = Self(20);
     pub const MAX: usize = 100;
 
-    pub fn parse(text: &str) -> Result<Self, Invalid> {
-        text.parse::<usize>()
+    pub fn parse(text: impl AsRef<str>) -> Result<Self, Invalid> {
+        text.as_ref()
+            .parse::<usize>()
             .ok()
             .filter(|limit| (1..=Self::MAX).contains(limit))
             .map(Self)
@@ -261,14 +232,6 @@ impl Default for Limit {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn user_ids_are_1_to_128_characters() {
-        assert!(UserId::parse(String::new()).is_err());
-        assert!(UserId::parse("u".into()).is_ok());
-        assert!(UserId::parse("é".repeat(128)).is_ok());
-        assert!(UserId::parse("u".repeat(129)).is_err());
-    }
 
     #[test]
     fn messages_count_characters_not_bytes() {
@@ -373,8 +336,11 @@ mod tests {
     #[test]
     fn idempotency_keys_are_1_to_128_characters() {
         assert!(IdempotencyKey::parse("").is_err());
-        assert!(IdempotencyKey::parse(&"k".repeat(128)).is_ok());
-        assert!(IdempotencyKey::parse(&"k".repeat(129)).is_err());
+        assert!(IdempotencyKey::parse("k".repeat(128)).is_ok());
+        assert_eq!(
+            IdempotencyKey::parse("k".repeat(129)),
+            Err(Invalid("must be 1 to 128 characters"))
+        );
     }
 
     #[test]
@@ -390,7 +356,10 @@ mod tests {
     #[test]
     fn notification_ids_are_uuids() {
         let id = NotificationId::generate();
-        assert_eq!(NotificationId::parse(&id.to_string()), Some(id));
-        assert_eq!(NotificationId::parse("not-a-uuid"), None);
+        assert_eq!(NotificationId::parse(id.to_string()), Ok(id));
+        assert_eq!(
+            NotificationId::parse("not-a-uuid"),
+            Err(Invalid("must be a UUID"))
+        );
     }
 }

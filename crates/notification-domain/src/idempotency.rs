@@ -21,33 +21,16 @@ use domain_core::{Clock, KeyValueStore};
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
-/// How a repeat waits for a delivery in progress.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct IdempotencyPolicy {
-    /// Time between two looks at the state.
-    pub poll_every: Duration,
-    /// Looks after the first before answering "in progress".
-    pub polls: u32,
-    /// After this long without a result the claim counts as abandoned. It
-    /// must exceed the longest delivery (the webhook's retries included).
-    pub lease: Duration,
-}
+// How a repeat waits for a delivery in progress: about 5 s in all, as a log
+// delivery takes milliseconds and a webhook one at most its retries' deadlines.
 
-impl IdempotencyPolicy {
-    /// Waits about 5 s: a log delivery takes milliseconds, a webhook one
-    /// at most its retries' deadlines.
-    pub const DEFAULT: Self = Self {
-        poll_every: Duration::from_millis(50),
-        polls: 100,
-        lease: Duration::from_secs(60),
-    };
-}
-
-impl Default for IdempotencyPolicy {
-    fn default() -> Self {
-        Self::DEFAULT
-    }
-}
+/// Time between two looks at the state.
+const POLL_EVERY: Duration = Duration::from_millis(50);
+/// Looks after the first before answering "in progress".
+pub const POLLS: u32 = 100;
+/// After this long without a result a claim counts as abandoned. It exceeds
+/// the longest delivery (the webhook's retries included).
+pub const LEASE: Duration = Duration::from_secs(60);
 
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(tag = "state", rename_all = "snake_case")]
@@ -88,15 +71,14 @@ impl Ticket {
         store: &S,
         clock: &K,
         pause: &P,
-        policy: &IdempotencyPolicy,
     ) -> Result<Claim, NotifyError> {
         let claim = keys::idempotency_claim(&self.prefix);
         if store.increment(&claim, 1)? == 1 {
             self.start_or_free(store, clock, &claim)?;
             return Ok(Claim::Owner);
         }
-        let lease_ms = i64::try_from(policy.lease.as_millis()).unwrap_or(i64::MAX);
-        for look in 0..=policy.polls {
+        let lease_ms = i64::try_from(LEASE.as_millis()).unwrap_or(i64::MAX);
+        for look in 0..=POLLS {
             let abandoned_since = match self.state(store)? {
                 Some(State::Done { receipt }) => return Ok(Claim::Done(receipt)),
                 Some(State::InProgress { since_ms }) => {
@@ -117,8 +99,8 @@ impl Ticket {
                 self.start_or_free(store, clock, &takeover)?;
                 return Ok(Claim::Owner);
             }
-            if look < policy.polls {
-                pause.pause(policy.poll_every);
+            if look < POLLS {
+                pause.pause(POLL_EVERY);
             }
         }
         Err(NotifyError::InProgress)

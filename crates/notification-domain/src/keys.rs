@@ -2,15 +2,8 @@
 //! keys) appear only hashed, so no value can forge another key's name and
 //! every key stays short.
 
-use crate::fields::{IdempotencyKey, NotificationId, UserId};
-use sha2::{Digest, Sha256};
-
-fn digest(text: &str) -> String {
-    Sha256::digest(text.as_bytes())
-        .iter()
-        .map(|byte| format!("{byte:02x}"))
-        .collect()
-}
+use crate::fields::{IdempotencyKey, NotificationId};
+use domain_core::{UserId, sha256_hex};
 
 /// `notification:<id>`: the JSON record.
 pub fn record(id: &NotificationId) -> String {
@@ -19,7 +12,7 @@ pub fn record(id: &NotificationId) -> String {
 
 /// `user:<sha256(user_id)>`: prefix of a user's index.
 pub fn user(user_id: &UserId) -> String {
-    format!("user:{}", digest(user_id.as_str()))
+    format!("user:{}", user_id.key_digest())
 }
 
 /// `user:<h>:seq`: counter, how many notifications the user ever got.
@@ -35,7 +28,7 @@ pub fn user_slot(user: &str, slot: u64) -> String {
 
 /// `idem:<sha256(key)>`: prefix of an idempotency key's entries.
 pub fn idempotency(key: &IdempotencyKey) -> String {
-    format!("idem:{}", digest(key.as_str()))
+    format!("idem:{}", sha256_hex(key.as_str()))
 }
 
 /// `idem:<h>:claim`: counter; whoever raises it to 1 delivers.
@@ -65,4 +58,20 @@ pub fn idempotency_unstarted(prefix: &str) -> String {
 /// claim found without a state since `since` (unix ms).
 pub fn idempotency_adoption(prefix: &str, since_millis: i64) -> String {
     format!("{prefix}:adopt:{since_millis}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The layout is what stores already hold: it must not drift.
+    #[test]
+    fn caller_chosen_text_appears_as_its_sha256() {
+        let abc = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";
+        let user = user(&UserId::parse("abc").unwrap());
+        assert_eq!(user, format!("user:{abc}"));
+        assert_eq!(user_slot(&user, 7), format!("user:{abc}:slot:7"));
+        let key = idempotency(&IdempotencyKey::parse("abc").unwrap());
+        assert_eq!(idempotency_claim(&key), format!("idem:{abc}:claim"));
+    }
 }

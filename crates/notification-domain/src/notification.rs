@@ -1,8 +1,9 @@
 //! A notification, the outcome of delivering it, and the record kept of both.
 
-use crate::fields::{ChannelKind, Message, Metadata, NotificationId, Recipient, Subject, UserId};
-use domain_core::Timestamp;
+use crate::fields::{ChannelKind, Message, NotificationId, Recipient, Subject};
+use domain_core::{Metadata, Timestamp, UserId};
 use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
 
 /// What a caller asks to send, already validated.
 #[derive(Debug, Clone, PartialEq)]
@@ -27,8 +28,10 @@ pub struct Notification {
     pub to: Option<Recipient>,
     pub subject: Option<Subject>,
     pub message: Message,
+    /// As the caller gave it (and as stored: records written before the
+    /// 4 KiB bound stay readable).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub metadata: Option<Metadata>,
+    pub metadata: Option<Map<String, Value>>,
     pub created_at: Timestamp,
 }
 
@@ -41,7 +44,7 @@ impl Notification {
             to: request.to,
             subject: request.subject,
             message: request.message,
-            metadata: request.metadata,
+            metadata: request.metadata.map(Map::from),
             created_at,
         }
     }

@@ -7,13 +7,3 @@ pub trait Pause {
     /// Returns after about `duration`.
     fn pause(&self, duration: Duration);
 }
-
-/// Sleeps the current thread; for native code and tests that race threads.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct ThreadSleep;
-
-impl Pause for ThreadSleep {
-    fn pause(&self, duration: Duration) {
-        std::thread::sleep(duration);
-    }
-}

@@ -6,7 +6,7 @@
 use crate::channel::Deliver;
 use crate::notification::{Delivery, Notification};
 use crate::pause::Pause;
-use crate::retry::{RetryPolicy, Try};
+use crate::retry::{Try, with_retries};
 
 /// How one provider attempt went.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -28,36 +28,30 @@ pub trait Provider {
 pub struct ProviderChannel<T, P> {
     provider: T,
     pause: P,
-    policy: RetryPolicy,
 }
 
 impl<T: Provider, P: Pause> ProviderChannel<T, P> {
-    pub fn new(provider: T, pause: P, policy: RetryPolicy) -> Self {
-        Self {
-            provider,
-            pause,
-            policy,
-        }
+    pub fn new(provider: T, pause: P) -> Self {
+        Self { provider, pause }
     }
 }
 
 impl<T: Provider, P: Pause> Deliver for ProviderChannel<T, P> {
     fn deliver(&self, notification: &Notification) -> Delivery {
-        self.policy
-            .run(&self.pause, || match self.provider.attempt(notification) {
-                Attempt::Delivered(receipt) => Try::Delivered(Some(receipt)),
-                Attempt::Rejected(reason) => Try::Rejected(reason),
-                Attempt::Unavailable(reason) => Try::Unavailable(reason),
-            })
+        with_retries(&self.pause, || match self.provider.attempt(notification) {
+            Attempt::Delivered(receipt) => Try::Delivered(Some(receipt)),
+            Attempt::Rejected(reason) => Try::Rejected(reason),
+            Attempt::Unavailable(reason) => Try::Unavailable(reason),
+        })
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::fields::{ChannelKind, Message, Recipient, UserId};
+    use crate::fields::{ChannelKind, Message, Recipient};
     use crate::notification::NotifyRequest;
-    use domain_core::Timestamp;
+    use domain_core::{Timestamp, UserId};
     use std::cell::RefCell;
     use std::time::Duration;
 
@@ -83,7 +77,7 @@ mod tests {
     fn email() -> Notification {
         Notification::new(
             NotifyRequest {
-                user_id: UserId::parse("u1".into()).unwrap(),
+                user_id: UserId::parse("u1").unwrap(),
                 channel: ChannelKind::Email,
                 to: Some(Recipient::email("a@example.com".into()).unwrap()),
                 subject: None,
@@ -98,8 +92,7 @@ mod tests {
         let provider = Scripted(RefCell::new(script));
         let waits = Waits::default();
         let scripted = provider.0.borrow().len();
-        let delivery =
-            ProviderChannel::new(&provider, &waits, RetryPolicy::DEFAULT).deliver(&email());
+        let delivery = ProviderChannel::new(&provider, &waits).deliver(&email());
         let made = scripted - provider.0.borrow().len();
         (delivery, made, waits.0.into_inner())
     }

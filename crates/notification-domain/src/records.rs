@@ -6,10 +6,10 @@
 //! records, so it costs three reads whatever other users have stored.
 
 use crate::error::StorageError;
-use crate::fields::{Limit, NotificationId, UserId};
+use crate::fields::{Limit, NotificationId};
 use crate::keys;
 use crate::notification::NotificationRecord;
-use domain_core::KeyValueStore;
+use domain_core::{KeyValueStore, UserId};
 use serde::{Deserialize, Serialize};
 
 /// How many of a user's notifications the index remembers; older ones stay

@@ -6,38 +6,9 @@ use crate::notification::Delivery;
 use crate::pause::Pause;
 use std::time::Duration;
 
-/// How often to try and how long to wait between tries.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct RetryPolicy {
-    /// Tries in total, at least 1.
-    pub attempts: u32,
-    /// The wait before the second try, the third, …; the last entry repeats.
-    pub backoff: &'static [Duration],
-}
-
-impl RetryPolicy {
-    /// Three tries, 100 ms then 300 ms apart: with the adapter's per-try
-    /// deadline this bounds one webhook delivery to well under 20 s.
-    pub const DEFAULT: Self = Self {
-        attempts: 3,
-        backoff: &[Duration::from_millis(100), Duration::from_millis(300)],
-    };
-
-    pub(crate) fn wait_after(&self, attempt: u32) -> Duration {
-        let index = usize::try_from(attempt.saturating_sub(1)).unwrap_or(usize::MAX);
-        self.backoff
-            .get(index)
-            .or(self.backoff.last())
-            .copied()
-            .unwrap_or_default()
-    }
-}
-
-impl Default for RetryPolicy {
-    fn default() -> Self {
-        Self::DEFAULT
-    }
-}
+/// The waits before the second try and the third: three tries in all, which
+/// with the adapter's per-try deadline bounds one delivery to well under 20 s.
+const BACKOFF: [Duration; 2] = [Duration::from_millis(100), Duration::from_millis(300)];
 
 /// How one try went.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -50,26 +21,23 @@ pub(crate) enum Try {
     Unavailable(String),
 }
 
-impl RetryPolicy {
-    /// Runs `once` until it delivers, is refused for good, or the attempts
-    /// run out, pausing between tries.
-    pub(crate) fn run(&self, pause: &impl Pause, mut once: impl FnMut() -> Try) -> Delivery {
-        let attempts = self.attempts.max(1);
-        let mut attempt = 1;
-        loop {
-            let reason = match once() {
-                Try::Delivered(None) => return Delivery::delivered(attempt),
-                Try::Delivered(Some(receipt)) => {
-                    return Delivery::delivered_with_receipt(attempt, receipt);
-                }
-                Try::Rejected(reason) => return Delivery::failed(attempt, reason),
-                Try::Unavailable(reason) => reason,
-            };
-            if attempt >= attempts {
-                return Delivery::failed(attempt, reason);
+/// Runs `once` until it delivers, is refused for good, or the attempts run
+/// out, pausing between tries.
+pub(crate) fn with_retries(pause: &impl Pause, mut once: impl FnMut() -> Try) -> Delivery {
+    let mut attempt = 1;
+    loop {
+        let reason = match once() {
+            Try::Delivered(None) => return Delivery::delivered(attempt),
+            Try::Delivered(Some(receipt)) => {
+                return Delivery::delivered_with_receipt(attempt, receipt);
             }
-            pause.pause(self.wait_after(attempt));
-            attempt += 1;
-        }
+            Try::Rejected(reason) => return Delivery::failed(attempt, reason),
+            Try::Unavailable(reason) => reason,
+        };
+        let Some(wait) = BACKOFF.get(attempt as usize - 1) else {
+            return Delivery::failed(attempt, reason);
+        };
+        pause.pause(*wait);
+        attempt += 1;
     }
 }

@@ -3,12 +3,12 @@
 
 use crate::channel::{Channels, Deliver};
 use crate::error::{NotifyError, StorageError};
-use crate::fields::{IdempotencyKey, Limit, NotificationId, UserId};
-use crate::idempotency::{Claim, IdempotencyPolicy, Ticket};
+use crate::fields::{IdempotencyKey, Limit, NotificationId};
+use crate::idempotency::{Claim, Ticket};
 use crate::notification::{Notification, NotificationRecord, NotifyRequest, Receipt};
 use crate::pause::Pause;
 use crate::records;
-use domain_core::{Clock, KeyValueStore};
+use domain_core::{Clock, KeyValueStore, UserId};
 
 /// What `notify` did.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -19,14 +19,6 @@ pub enum Notified {
     Repeated(Receipt),
 }
 
-impl Notified {
-    pub fn receipt(&self) -> &Receipt {
-        match self {
-            Self::Created(receipt) | Self::Repeated(receipt) => receipt,
-        }
-    }
-}
-
 /// Generic over its ports: the store, the channels, the clock and a way to
 /// wait (for a repeat that meets a delivery in progress).
 pub struct NotificationService<S, C, K, P> {
@@ -34,7 +26,6 @@ pub struct NotificationService<S, C, K, P> {
     channels: C,
     clock: K,
     pause: P,
-    policy: IdempotencyPolicy,
 }
 
 impl<S, C, K, P> NotificationService<S, C, K, P>
@@ -45,22 +36,11 @@ where
     P: Pause,
 {
     pub fn new(store: S, channels: C, clock: K, pause: P) -> Self {
-        Self::with_policy(store, channels, clock, pause, IdempotencyPolicy::DEFAULT)
-    }
-
-    pub fn with_policy(
-        store: S,
-        channels: C,
-        clock: K,
-        pause: P,
-        policy: IdempotencyPolicy,
-    ) -> Self {
         Self {
             store,
             channels,
             clock,
             pause,
-            policy,
         }
     }
 
@@ -88,9 +68,7 @@ where
         let Some(ticket) = ticket else {
             return Ok(Notified::Created(self.deliver(channel, request, None)?));
         };
-        if let Claim::Done(receipt) =
-            ticket.claim(&self.store, &self.clock, &self.pause, &self.policy)?
-        {
+        if let Claim::Done(receipt) = ticket.claim(&self.store, &self.clock, &self.pause)? {
             return Ok(Notified::Repeated(receipt));
         }
         self.deliver(channel, request, Some(&ticket))

@@ -6,7 +6,7 @@
 use crate::channel::Deliver;
 use crate::notification::{Delivery, Notification};
 use crate::pause::Pause;
-use crate::retry::{RetryPolicy, Try};
+use crate::retry::{Try, with_retries};
 
 /// One POST that produced no HTTP answer.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -27,41 +27,35 @@ pub trait WebhookTransport {
 pub struct WebhookChannel<T, P> {
     transport: T,
     pause: P,
-    policy: RetryPolicy,
 }
 
 impl<T: WebhookTransport, P: Pause> WebhookChannel<T, P> {
-    pub fn new(transport: T, pause: P, policy: RetryPolicy) -> Self {
-        Self {
-            transport,
-            pause,
-            policy,
-        }
+    pub fn new(transport: T, pause: P) -> Self {
+        Self { transport, pause }
     }
 }
 
 impl<T: WebhookTransport, P: Pause> Deliver for WebhookChannel<T, P> {
     fn deliver(&self, notification: &Notification) -> Delivery {
         let body = serde_json::to_vec(notification).expect("notifications always serialize");
-        self.policy
-            .run(&self.pause, || match self.transport.post_json(&body) {
-                Ok(status) if (200..300).contains(&status) => Try::Delivered(None),
-                Ok(status) if status >= 500 => {
-                    Try::Unavailable(format!("the webhook answered {status}"))
-                }
-                Ok(status) => Try::Rejected(format!("the webhook answered {status}")),
-                Err(failure) if failure.retryable => Try::Unavailable(failure.reason),
-                Err(failure) => Try::Rejected(failure.reason),
-            })
+        with_retries(&self.pause, || match self.transport.post_json(&body) {
+            Ok(status) if (200..300).contains(&status) => Try::Delivered(None),
+            Ok(status) if status >= 500 => {
+                Try::Unavailable(format!("the webhook answered {status}"))
+            }
+            Ok(status) => Try::Rejected(format!("the webhook answered {status}")),
+            Err(failure) if failure.retryable => Try::Unavailable(failure.reason),
+            Err(failure) => Try::Rejected(failure.reason),
+        })
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::fields::{ChannelKind, Message, UserId};
+    use crate::fields::{ChannelKind, Message};
     use crate::notification::{DeliveryStatus, NotifyRequest};
-    use domain_core::Timestamp;
+    use domain_core::{Timestamp, UserId};
     use std::cell::RefCell;
     use std::time::Duration;
 
@@ -110,7 +104,7 @@ mod tests {
     fn notification() -> Notification {
         Notification::new(
             NotifyRequest {
-                user_id: UserId::parse("u1".into()).unwrap(),
+                user_id: UserId::parse("u1").unwrap(),
                 channel: ChannelKind::Webhook,
                 to: None,
                 subject: None,
@@ -124,8 +118,7 @@ mod tests {
     fn run(answers: Vec<Result<u16, TransportFailure>>) -> (Delivery, usize, Vec<Duration>) {
         let transport = Scripted::new(answers);
         let waits = Waits::default();
-        let delivery =
-            WebhookChannel::new(&transport, &waits, RetryPolicy::DEFAULT).deliver(&notification());
+        let delivery = WebhookChannel::new(&transport, &waits).deliver(&notification());
         let posts = transport.bodies.borrow().len();
         (delivery, posts, waits.0.into_inner())
     }
@@ -194,7 +187,7 @@ mod tests {
         let transport = Scripted::new(vec![Ok(200)]);
         let waits = Waits::default();
         let notification = notification();
-        WebhookChannel::new(&transport, &waits, RetryPolicy::DEFAULT).deliver(&notification);
+        WebhookChannel::new(&transport, &waits).deliver(&notification);
         let body: serde_json::Value =
             serde_json::from_slice(&transport.bodies.borrow()[0]).unwrap();
         assert_eq!(

@@ -2,11 +2,12 @@
 
 mod support;
 
-use domain_core::KeyValueStore;
-use notification_domain::{
-    IdempotencyKey, IdempotencyPolicy, NotificationService, Notified, NotifyError, ThreadSleep,
-};
+use domain_core::kv::Op;
+use domain_core::{Clock, KeyValueStore, UserId};
+use notification_domain::idempotency::{LEASE, POLLS};
+use notification_domain::{IdempotencyKey, NotificationService, Notified, NotifyError};
 use std::collections::HashSet;
+use std::sync::Arc;
 use std::time::Duration;
 use support::*;
 
@@ -24,7 +25,7 @@ fn a_repeat_gets_the_first_receipt_and_delivers_nothing() {
     let Notified::Created(receipt) = &first else {
         panic!("the first request creates: {first:?}");
     };
-    let writes = fixture.store.0.writes();
+    let writes = fixture.store.writes();
 
     let again = service
         .notify(request("u", "a different body"), Some(&key("k1")))
@@ -32,7 +33,7 @@ fn a_repeat_gets_the_first_receipt_and_delivers_nothing() {
     assert_eq!(again, Notified::Repeated(receipt.clone()));
     assert_eq!(fixture.channels.log.count(), 1);
     assert_eq!(
-        fixture.store.0.writes(),
+        fixture.store.writes(),
         writes,
         "a finished repeat only reads"
     );
@@ -44,7 +45,7 @@ fn different_keys_deliver_separately() {
     let service = fixture.service();
     let a = service.notify(request("u", "m"), Some(&key("a"))).unwrap();
     let b = service.notify(request("u", "m"), Some(&key("b"))).unwrap();
-    assert_ne!(a.receipt().notification_id, b.receipt().notification_id);
+    assert_ne!(receipt(&a).notification_id, receipt(&b).notification_id);
     assert_eq!(fixture.channels.log.count(), 2);
 }
 
@@ -57,7 +58,7 @@ fn many_threads_racing_one_key_deliver_exactly_once() {
         let handles: Vec<_> = (0..16)
             .map(|_| {
                 let service = NotificationService::new(
-                    fixture.store.clone(),
+                    Arc::clone(&fixture.store),
                     fixture.channels.clone(),
                     fixture.clock.clone(),
                     ThreadSleep,
@@ -80,15 +81,12 @@ fn many_threads_racing_one_key_deliver_exactly_once() {
     assert_eq!(created, 1);
     let ids: HashSet<_> = outcomes
         .iter()
-        .map(|o| o.receipt().notification_id)
+        .map(|o| receipt(o).notification_id)
         .collect();
     assert_eq!(ids.len(), 1, "every racer names the same notification");
     let listed = fixture
         .service()
-        .recent(
-            &notification_domain::UserId::parse("racer".into()).unwrap(),
-            Default::default(),
-        )
+        .recent(&UserId::parse("racer").unwrap(), Default::default())
         .unwrap();
     assert_eq!(listed.len(), 1);
 }
@@ -102,7 +100,6 @@ fn claim_in_progress(fixture: &Fixture, key_text: &str, since_ms: i64) {
         .unwrap();
     let prefix = twin
         .store
-        .0
         .keys()
         .into_iter()
         .find_map(|k| k.strip_suffix(":claim").map(str::to_owned))
@@ -120,36 +117,32 @@ fn claim_in_progress(fixture: &Fixture, key_text: &str, since_ms: i64) {
         .unwrap();
 }
 
+fn now_ms(fixture: &Fixture) -> i64 {
+    fixture.clock.now().unix_millis()
+}
+
+fn lease_ms() -> i64 {
+    LEASE.as_millis() as i64
+}
+
 #[test]
 fn a_repeat_during_a_live_delivery_waits_then_answers_in_progress() {
     let fixture = Fixture::new();
-    let now = fixture.clock.0.load(std::sync::atomic::Ordering::SeqCst);
-    claim_in_progress(&fixture, "busy", now);
-    let policy = IdempotencyPolicy {
-        polls: 7,
-        ..IdempotencyPolicy::DEFAULT
-    };
-    let service = NotificationService::with_policy(
-        fixture.store.clone(),
-        fixture.channels.clone(),
-        fixture.clock.clone(),
-        fixture.pause.clone(),
-        policy,
-    );
+    claim_in_progress(&fixture, "busy", now_ms(&fixture));
     assert_eq!(
-        service.notify(request("u", "m"), Some(&key("busy"))),
+        fixture
+            .service()
+            .notify(request("u", "m"), Some(&key("busy"))),
         Err(NotifyError::InProgress)
     );
-    assert_eq!(fixture.pause.count(), 7, "it waited before giving up");
+    assert_eq!(fixture.pause.count(), POLLS, "it waited before giving up");
     assert_eq!(fixture.channels.log.count(), 0);
 }
 
 #[test]
 fn an_abandoned_claim_is_taken_over_after_its_lease() {
     let fixture = Fixture::new();
-    let now = fixture.clock.0.load(std::sync::atomic::Ordering::SeqCst);
-    let lease = IdempotencyPolicy::DEFAULT.lease;
-    claim_in_progress(&fixture, "orphan", now - lease.as_millis() as i64 - 1);
+    claim_in_progress(&fixture, "orphan", now_ms(&fixture) - lease_ms() - 1);
     let service = fixture.service();
     let outcome = service
         .notify(request("u", "m"), Some(&key("orphan")))
@@ -159,16 +152,14 @@ fn an_abandoned_claim_is_taken_over_after_its_lease() {
     let again = service
         .notify(request("u", "m"), Some(&key("orphan")))
         .unwrap();
-    assert_eq!(again, Notified::Repeated(outcome.receipt().clone()));
+    assert_eq!(again, Notified::Repeated(receipt(&outcome).clone()));
     assert_eq!(fixture.channels.log.count(), 1);
 }
 
 #[test]
 fn a_claim_within_its_lease_is_not_taken_over() {
     let fixture = Fixture::new();
-    let now = fixture.clock.0.load(std::sync::atomic::Ordering::SeqCst);
-    let lease = IdempotencyPolicy::DEFAULT.lease;
-    claim_in_progress(&fixture, "young", now - lease.as_millis() as i64 + 1000);
+    claim_in_progress(&fixture, "young", now_ms(&fixture) - lease_ms() + 1000);
     let result = fixture
         .service()
         .notify(request("u", "m"), Some(&key("young")));
@@ -195,18 +186,9 @@ fn a_failed_save_frees_the_key_for_a_retry() {
     let fixture = Fixture::new();
     let service = fixture.service();
     // The save's set_many fails; the claim and its release go through.
-    let failing = FailSetMany {
-        inner: fixture.store.clone(),
-        fail: std::sync::atomic::AtomicBool::new(true),
-    };
-    let flaky = NotificationService::new(
-        &failing,
-        fixture.channels.clone(),
-        fixture.clock.clone(),
-        fixture.pause.clone(),
-    );
+    fixture.fail_once(Op::SetMany, ":state");
     assert!(matches!(
-        flaky.notify(request("u", "m"), Some(&key("retry"))),
+        service.notify(request("u", "m"), Some(&key("retry"))),
         Err(NotifyError::Storage(_))
     ));
     let outcome = service
@@ -218,33 +200,4 @@ fn a_failed_save_frees_the_key_for_a_retry() {
         0,
         "the retry did not wait for a dead claim"
     );
-}
-
-struct FailSetMany {
-    inner: SharedStore,
-    fail: std::sync::atomic::AtomicBool,
-}
-
-impl KeyValueStore for &FailSetMany {
-    fn get(&self, key: &str) -> Result<Option<Vec<u8>>, domain_core::StoreError> {
-        self.inner.get(key)
-    }
-    fn get_many(&self, keys: &[String]) -> Result<Vec<Option<Vec<u8>>>, domain_core::StoreError> {
-        self.inner.get_many(keys)
-    }
-    fn set(&self, key: &str, value: &[u8]) -> Result<(), domain_core::StoreError> {
-        self.inner.set(key, value)
-    }
-    fn set_many(&self, entries: &[(String, Vec<u8>)]) -> Result<(), domain_core::StoreError> {
-        if self.fail.swap(false, std::sync::atomic::Ordering::SeqCst) {
-            return Err(domain_core::StoreError::Unavailable("test".into()));
-        }
-        self.inner.set_many(entries)
-    }
-    fn delete(&self, key: &str) -> Result<(), domain_core::StoreError> {
-        self.inner.delete(key)
-    }
-    fn increment(&self, key: &str, delta: i64) -> Result<i64, domain_core::StoreError> {
-        self.inner.increment(key, delta)
-    }
 }

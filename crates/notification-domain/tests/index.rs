@@ -2,22 +2,24 @@
 
 mod support;
 
-use domain_core::kv::InMemoryStore;
-use notification_domain::{INDEX_SLOTS, Limit, NotificationId, UserId};
+use domain_core::UserId;
+use domain_core::kv::Op;
+use notification_domain::{INDEX_SLOTS, Limit, NotificationId};
 use support::*;
 
 fn user(text: &str) -> UserId {
-    UserId::parse(text.to_owned()).unwrap()
+    UserId::parse(text).unwrap()
 }
 
 fn notify_n(service: &TestService, who: &str, n: usize) -> Vec<NotificationId> {
     (0..n)
         .map(|i| {
-            service
-                .notify(request(who, &format!("n{i}")), None)
-                .unwrap()
-                .receipt()
-                .notification_id
+            receipt(
+                &service
+                    .notify(request(who, &format!("n{i}")), None)
+                    .unwrap(),
+            )
+            .notification_id
         })
         .collect()
 }
@@ -84,7 +86,6 @@ fn the_index_keeps_only_the_newest_slots_but_records_stay_readable() {
 
     let index_keys = fixture
         .store
-        .0
         .keys()
         .into_iter()
         .filter(|k| k.contains(":slot:"))
@@ -92,76 +93,36 @@ fn the_index_keeps_only_the_newest_slots_but_records_stay_readable() {
     assert_eq!(index_keys, INDEX_SLOTS as usize, "the ring does not grow");
 }
 
-/// Counts reads, to show a listing's cost does not depend on other users.
-#[derive(Default)]
-struct CountingStore {
-    inner: InMemoryStore,
-    reads: std::sync::atomic::AtomicUsize,
-    keys_read: std::sync::atomic::AtomicUsize,
-}
-
-impl domain_core::KeyValueStore for &CountingStore {
-    fn get(&self, key: &str) -> Result<Option<Vec<u8>>, domain_core::StoreError> {
-        self.reads.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-        self.keys_read
-            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-        self.inner.get(key)
-    }
-    fn get_many(&self, keys: &[String]) -> Result<Vec<Option<Vec<u8>>>, domain_core::StoreError> {
-        self.reads.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-        self.keys_read
-            .fetch_add(keys.len(), std::sync::atomic::Ordering::SeqCst);
-        self.inner.get_many(keys)
-    }
-    fn set(&self, key: &str, value: &[u8]) -> Result<(), domain_core::StoreError> {
-        self.inner.set(key, value)
-    }
-    fn set_many(&self, entries: &[(String, Vec<u8>)]) -> Result<(), domain_core::StoreError> {
-        self.inner.set_many(entries)
-    }
-    fn delete(&self, key: &str) -> Result<(), domain_core::StoreError> {
-        self.inner.delete(key)
-    }
-    fn increment(&self, key: &str, delta: i64) -> Result<i64, domain_core::StoreError> {
-        self.inner.increment(key, delta)
-    }
-}
-
 #[test]
 fn a_listing_costs_three_reads_whatever_other_users_stored() {
-    let store = CountingStore::default();
     let fixture = Fixture::new();
-    let service = notification_domain::NotificationService::new(
-        &store,
-        fixture.channels.clone(),
-        fixture.clock.clone(),
-        fixture.pause.clone(),
-    );
-    let cost = |service: &notification_domain::NotificationService<&CountingStore, _, _, _>| {
-        store.reads.store(0, std::sync::atomic::Ordering::SeqCst);
-        store
-            .keys_read
-            .store(0, std::sync::atomic::Ordering::SeqCst);
+    let service = fixture.service();
+    // The store operations of one listing of 10, and the keys they read.
+    let cost = || {
+        fixture.store.take_calls();
         let listed = service
             .recent(&user("me"), Limit::parse("10").unwrap())
             .unwrap();
         assert_eq!(listed.len(), 10);
-        (
-            store.reads.load(std::sync::atomic::Ordering::SeqCst),
-            store.keys_read.load(std::sync::atomic::Ordering::SeqCst),
-        )
+        let calls = fixture.store.take_calls();
+        let ops: Vec<Op> = calls.iter().map(|c| c.op).collect();
+        (ops, calls.iter().map(|c| c.keys.len()).sum::<usize>())
     };
     for i in 0..12 {
         service
             .notify(request("me", &format!("m{i}")), None)
             .unwrap();
     }
-    let before = cost(&service);
+    let before = cost();
     for i in 0..300 {
         service
             .notify(request(&format!("other{}", i % 7), "noise"), None)
             .unwrap();
     }
-    assert_eq!(cost(&service), before);
-    assert_eq!(before, (3, 21), "the counter, 10 slots, 10 records");
+    assert_eq!(cost(), before);
+    assert_eq!(
+        before,
+        (vec![Op::Get, Op::GetMany, Op::GetMany], 21),
+        "the counter, 10 slots, 10 records"
+    );
 }

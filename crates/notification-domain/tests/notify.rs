@@ -2,7 +2,8 @@
 
 mod support;
 
-use domain_core::{Clock, KeyValueStore};
+use domain_core::kv::Op;
+use domain_core::{Clock, KeyValueStore, Metadata};
 use notification_domain::{
     ChannelKind, DeliveryStatus, NotificationId, Notified, NotifyError, Subject,
 };
@@ -15,7 +16,8 @@ fn a_notification_is_delivered_once_and_stored_with_its_outcome() {
     let service = fixture.service();
     let mut request = request("alice", "hello");
     request.subject = Some(Subject::parse("Hi".into()).unwrap());
-    request.metadata = Some(json!({"k": "v"}).as_object().unwrap().clone());
+    request.metadata =
+        Some(Metadata::parse(json!({"k": "v"}).as_object().unwrap().clone()).unwrap());
 
     let Notified::Created(receipt) = service.notify(request, None).unwrap() else {
         panic!("a new notification is created");
@@ -50,7 +52,7 @@ fn a_failed_delivery_is_stored_as_failed_with_its_reason() {
     let service = fixture.service();
     let mut request = request("bob", "hook");
     request.channel = ChannelKind::Webhook;
-    let receipt = service.notify(request, None).unwrap().receipt().clone();
+    let receipt = receipt(&service.notify(request, None).unwrap()).clone();
     assert_eq!(receipt.status, DeliveryStatus::Failed);
     assert_eq!(receipt.error.as_deref(), Some("the webhook answered 500"));
     let stored = service.get(&receipt.notification_id).unwrap().unwrap();
@@ -71,7 +73,7 @@ fn an_unconfigured_channel_is_unavailable_and_stores_nothing() {
         service.notify(request, None),
         Err(NotifyError::ChannelUnavailable(ChannelKind::Webhook))
     );
-    assert!(fixture.store.0.is_empty(), "{:?}", fixture.store.0.keys());
+    assert!(fixture.store.is_empty(), "{:?}", fixture.store.keys());
     assert_eq!(fixture.channels.log.count(), 0);
 }
 
@@ -84,7 +86,7 @@ fn unknown_ids_are_not_found() {
 #[test]
 fn a_store_failure_is_an_error_not_a_panic() {
     let fixture = Fixture::new();
-    fixture.store.0.set_failing(true);
+    fixture.store.set_failing(true);
     let error = fixture
         .service()
         .notify(request("dave", "m"), None)
@@ -99,6 +101,28 @@ fn a_plain_notify_costs_two_writes() {
         .service()
         .notify(request("erin", "m"), None)
         .unwrap();
-    assert_eq!(fixture.store.0.writes(), 2);
-    assert!(fixture.store.counter("missing").is_ok());
+    let ops: Vec<Op> = fixture.store.take_calls().iter().map(|c| c.op).collect();
+    assert_eq!(
+        ops,
+        [Op::Increment, Op::SetMany],
+        "the sequence, then one batch"
+    );
+}
+
+#[test]
+fn records_stored_with_metadata_over_4_kib_stay_readable() {
+    let fixture = Fixture::new();
+    let service = fixture.service();
+    let id = receipt(&service.notify(request("fay", "m"), None).unwrap()).notification_id;
+    let key = format!("notification:{id}");
+    let mut stored: serde_json::Value =
+        serde_json::from_slice(&fixture.store.get(&key).unwrap().unwrap()).unwrap();
+    let big = "x".repeat(Metadata::MAX_BYTES);
+    stored["metadata"] = json!({ "big": big });
+    fixture
+        .store
+        .set(&key, &serde_json::to_vec(&stored).unwrap())
+        .unwrap();
+    let record = service.get(&id).unwrap().expect("still readable");
+    assert_eq!(record.notification.metadata.unwrap()["big"], big.as_str());
 }

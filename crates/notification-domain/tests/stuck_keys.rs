@@ -5,7 +5,9 @@
 mod support;
 
 use domain_core::KeyValueStore;
-use notification_domain::{IdempotencyKey, IdempotencyPolicy, Notified, NotifyError};
+use domain_core::kv::Op;
+use notification_domain::idempotency::LEASE;
+use notification_domain::{IdempotencyKey, Notified, NotifyError};
 use support::*;
 
 fn key(text: &str) -> IdempotencyKey {
@@ -15,25 +17,21 @@ fn key(text: &str) -> IdempotencyKey {
 fn past_the_lease(fixture: &Fixture) {
     fixture
         .clock
-        .advance(IdempotencyPolicy::DEFAULT.lease + std::time::Duration::from_millis(1));
+        .advance(LEASE + std::time::Duration::from_millis(1));
 }
 
 #[test]
 fn a_failed_state_write_releases_the_claim_at_once() {
     let fixture = Fixture::new();
-    let flaky = FaultyStore::over(fixture.store.clone()).fail(Op::Set, ":state", 1);
+    let service = fixture.service();
+    fixture.fail_once(Op::Set, ":state");
     assert!(matches!(
-        fixture
-            .service_over(flaky)
-            .notify(request("u", "m"), Some(&key("k"))),
+        service.notify(request("u", "m"), Some(&key("k"))),
         Err(NotifyError::Storage(_))
     ));
     assert_eq!(fixture.channels.log.count(), 0, "nothing was delivered");
 
-    let retry = fixture
-        .service()
-        .notify(request("u", "m"), Some(&key("k")))
-        .unwrap();
+    let retry = service.notify(request("u", "m"), Some(&key("k"))).unwrap();
     assert!(matches!(retry, Notified::Created(_)), "{retry:?}");
     assert_eq!(fixture.pause.count(), 0, "the retry found the key free");
     assert_eq!(fixture.channels.log.count(), 1);
@@ -42,19 +40,13 @@ fn a_failed_state_write_releases_the_claim_at_once() {
 #[test]
 fn a_claim_left_without_a_state_is_taken_over_after_its_lease() {
     let fixture = Fixture::new();
+    let service = fixture.service();
     // The state write fails, and so does the release of the claim: the key
     // stays claimed with no state at all.
-    let broken = FaultyStore::over(fixture.store.clone())
-        .fail(Op::Set, ":state", 1)
-        .fail(Op::Delete, ":claim", 1);
-    assert!(
-        fixture
-            .service_over(broken)
-            .notify(request("u", "m"), Some(&key("k")))
-            .is_err()
-    );
+    fixture.fail_once(Op::Set, ":state");
+    fixture.fail_once(Op::Delete, ":claim");
+    assert!(service.notify(request("u", "m"), Some(&key("k"))).is_err());
 
-    let service = fixture.service();
     assert_eq!(
         service.notify(request("u", "m"), Some(&key("k"))),
         Err(NotifyError::InProgress),
@@ -68,8 +60,8 @@ fn a_claim_left_without_a_state_is_taken_over_after_its_lease() {
     let again = service.notify(request("u", "m"), Some(&key("k"))).unwrap();
     assert!(matches!(again, Notified::Repeated(_)), "{again:?}");
     assert_eq!(
-        again.receipt().notification_id,
-        outcome.receipt().notification_id
+        receipt(&again).notification_id,
+        receipt(&outcome).notification_id
     );
     assert_eq!(fixture.channels.log.count(), 1, "delivered once in all");
 }
@@ -84,7 +76,6 @@ fn a_claimant_that_died_between_its_two_writes_is_taken_over() {
         .unwrap();
     let claim = twin
         .store
-        .0
         .keys()
         .into_iter()
         .find(|k| k.ends_with(":claim"))
@@ -106,13 +97,10 @@ fn a_claimant_that_died_between_its_two_writes_is_taken_over() {
 #[test]
 fn a_takeover_whose_state_write_fails_can_be_retried() {
     let fixture = Fixture::new();
-    let broken = FaultyStore::over(fixture.store.clone())
-        .fail(Op::Set, ":state", 1)
-        .fail(Op::Delete, ":claim", 1);
-    let _ = fixture
-        .service_over(broken)
-        .notify(request("u", "m"), Some(&key("k")));
     let service = fixture.service();
+    fixture.fail_once(Op::Set, ":state");
+    fixture.fail_once(Op::Delete, ":claim");
+    assert!(service.notify(request("u", "m"), Some(&key("k"))).is_err());
     assert_eq!(
         service.notify(request("u", "m"), Some(&key("k"))),
         Err(NotifyError::InProgress)
@@ -120,11 +108,9 @@ fn a_takeover_whose_state_write_fails_can_be_retried() {
     past_the_lease(&fixture);
 
     // The taker wins the adoption counter, then cannot write its state.
-    let flaky = FaultyStore::over(fixture.store.clone()).fail(Op::Set, ":state", 1);
+    fixture.fail_once(Op::Set, ":state");
     assert!(matches!(
-        fixture
-            .service_over(flaky)
-            .notify(request("u", "m"), Some(&key("k"))),
+        service.notify(request("u", "m"), Some(&key("k"))),
         Err(NotifyError::Storage(_))
     ));
     let outcome = service.notify(request("u", "m"), Some(&key("k"))).unwrap();
@@ -135,18 +121,15 @@ fn a_takeover_whose_state_write_fails_can_be_retried() {
 #[test]
 fn a_failed_release_after_a_failed_save_is_taken_over_after_its_lease() {
     let fixture = Fixture::new();
+    let service = fixture.service();
     // The save (record + done state, one batch) fails after the delivery,
     // then the release fails at the state: the in-progress state stays.
-    let broken = FaultyStore::over(fixture.store.clone())
-        .fail(Op::SetMany, ":state", 1)
-        .fail(Op::Delete, ":state", 1);
+    fixture.fail_once(Op::SetMany, ":state");
+    fixture.fail_once(Op::Delete, ":state");
     assert!(matches!(
-        fixture
-            .service_over(broken)
-            .notify(request("u", "m"), Some(&key("k"))),
+        service.notify(request("u", "m"), Some(&key("k"))),
         Err(NotifyError::Storage(_))
     ));
-    let service = fixture.service();
     assert_eq!(
         service.notify(request("u", "m"), Some(&key("k"))),
         Err(NotifyError::InProgress)

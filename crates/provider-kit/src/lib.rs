@@ -3,10 +3,9 @@
 //! crate keeps them small: read settings, make one bounded HTTP call, and
 //! classify the answer the way the notification service expects.
 
-pub mod classify;
-pub mod http_call;
-pub mod settings;
+mod api;
+mod settings;
 
-pub use classify::{Verdict, classify_status, is_e164};
-pub use http_call::{Call, CallError, Response};
+pub use api::{Answer, Api};
 pub use settings::Settings;
+pub use spin_edge::outbound::OutboundResponse;

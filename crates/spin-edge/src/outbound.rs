@@ -58,7 +58,19 @@ impl OutboundRequest {
 #[derive(Debug, Clone)]
 pub struct OutboundResponse {
     pub status: u16,
+    /// Names in lower case.
+    pub headers: Vec<(String, String)>,
     pub body: Vec<u8>,
+}
+
+impl OutboundResponse {
+    /// The first value of the header `name` (any case).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(key, _)| key.eq_ignore_ascii_case(name))
+            .map(|(_, value)| value.as_str())
+    }
 }
 
 /// Why a call produced no response. Callers log it; clients never see it.
@@ -85,6 +97,24 @@ impl std::fmt::Display for OutboundError {
 }
 
 impl std::error::Error for OutboundError {}
+
+/// A transport cause in words fit for a client: `ErrorCode::ConnectionRefused`
+/// becomes `connection refused`, the WASI error's name without its payload
+/// (which may name hosts); any other cause is returned as it is.
+pub fn plain_words(cause: &str) -> String {
+    let Some(name) = cause.strip_prefix("ErrorCode::") else {
+        return cause.to_owned();
+    };
+    let name = name.split(['(', ' ', '{']).next().unwrap_or(name);
+    let mut words = String::new();
+    for (index, character) in name.chars().enumerate() {
+        if character.is_uppercase() && index > 0 {
+            words.push(' ');
+        }
+        words.extend(character.to_lowercase());
+    }
+    words
+}
 
 /// How long a call may take, at most, in total and per phase.
 #[derive(Debug, Clone, Copy)]
@@ -260,6 +290,17 @@ fn read_response(
     cap: usize,
 ) -> Result<OutboundResponse, OutboundError> {
     let status = response.status();
+    let headers = response
+        .headers()
+        .entries()
+        .into_iter()
+        .map(|(name, value)| {
+            (
+                name.to_ascii_lowercase(),
+                String::from_utf8_lossy(&value).into_owned(),
+            )
+        })
+        .collect();
     let failed = |reason: &str| OutboundError::Transport(reason.to_owned());
     let body = response
         .consume()
@@ -299,6 +340,39 @@ fn read_response(
     drop(body);
     Ok(OutboundResponse {
         status,
+        headers,
         body: bytes,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wasi_error_names_become_plain_words_without_their_payload() {
+        assert_eq!(
+            plain_words("ErrorCode::ConnectionRefused"),
+            "connection refused"
+        );
+        assert_eq!(
+            plain_words("ErrorCode::DnsError(DnsErrorPayload { rcode: Some(\"x\") })"),
+            "dns error"
+        );
+        assert_eq!(
+            plain_words("response body read failed"),
+            "response body read failed"
+        );
+    }
+
+    #[test]
+    fn response_headers_are_found_in_any_case() {
+        let response = OutboundResponse {
+            status: 202,
+            headers: vec![("x-message-id".to_owned(), "m-1".to_owned())],
+            body: Vec::new(),
+        };
+        assert_eq!(response.header("X-Message-Id"), Some("m-1"));
+        assert_eq!(response.header("etag"), None);
+    }
 }

@@ -12,8 +12,7 @@
 
 mod request;
 
-use provider_kit::{Call, CallError, Settings, Verdict, classify_status};
-use std::time::Duration;
+use provider_kit::{Answer, Api, Settings};
 
 mod bindings {
     wit_bindgen::generate!({
@@ -27,10 +26,10 @@ use bindings::exports::seed::email::channel::{Guest, Message, Outcome, Readiness
 
 const SETTINGS: [&str; 3] = ["email_api_url", "email_api_key", "email_from"];
 
-/// One attempt stays well inside the notification service's budget (three
-/// attempts and their back-off).
-const CONNECT: Duration = Duration::from_secs(2);
-const TOTAL: Duration = Duration::from_secs(5);
+const EMAIL_API: Api = Api {
+    name: "the email API",
+    settings: "email",
+};
 
 struct EmailProvider;
 
@@ -58,43 +57,10 @@ impl Guest for EmailProvider {
             message.subject.as_deref(),
             &message.body,
         );
-        let call = Call {
-            url,
-            headers: vec![("authorization", format!("Bearer {key}"))],
-            body,
-            connect_timeout: CONNECT,
-            total_timeout: TOTAL,
-        };
-        match call.post() {
-            Ok(response) => match classify_status(response.status) {
-                Verdict::Delivered => Outcome::Delivered(request::receipt(&response)),
-                Verdict::Rejected => Outcome::Rejected(refusal(response.status)),
-                Verdict::Unavailable => {
-                    Outcome::Unavailable(format!("the email API answered {}", response.status))
-                }
-            },
-            Err(error) => failure(error),
-        }
-    }
-}
-
-fn refusal(status: u16) -> String {
-    match status {
-        401 | 403 => format!("the email API refused the credentials ({status})"),
-        _ => format!("the email API refused the message ({status})"),
-    }
-}
-
-/// Reasons are stored and shown to clients: no URL, no key.
-fn failure(error: CallError) -> Outcome {
-    match error {
-        CallError::InvalidUrl => Outcome::Rejected("email_api_url is not an http(s) URL".into()),
-        CallError::Denied => {
-            Outcome::Rejected("the email API host is not allowed (see email_api_origin)".into())
-        }
-        CallError::TimedOut => Outcome::Unavailable("the email API did not answer in time".into()),
-        CallError::Transport(what) => {
-            Outcome::Unavailable(format!("the email API call failed: {what}"))
+        match EMAIL_API.post(url, key, body) {
+            Answer::Delivered(response) => Outcome::Delivered(request::receipt(&response)),
+            Answer::Rejected(reason) => Outcome::Rejected(reason),
+            Answer::Unavailable(reason) => Outcome::Unavailable(reason),
         }
     }
 }

@@ -1,7 +1,7 @@
 //! The request body and the receipt, apart from the transport so they are
 //! tested natively.
 
-use provider_kit::Response;
+use provider_kit::OutboundResponse;
 use serde_json::json;
 
 /// Used when the notification has no subject: mail APIs require one.
@@ -23,15 +23,17 @@ pub fn mail_send(id: &str, to: &str, from: &str, subject: Option<&str>, text: &s
 
 /// SendGrid names the message in `X-Message-Id`; other APIs answer an `id`
 /// in the body. Without either, the status says at least that it was taken.
-pub fn receipt(response: &Response) -> String {
+pub fn receipt(response: &OutboundResponse) -> String {
     if let Some(id) = response.header("x-message-id").filter(|id| !id.is_empty()) {
         return id.to_owned();
     }
-    let body_id = response.json().and_then(|body| {
-        ["id", "message_id", "messageId"]
-            .iter()
-            .find_map(|name| body.get(name).and_then(|v| v.as_str()).map(str::to_owned))
-    });
+    let body_id = serde_json::from_slice::<serde_json::Value>(&response.body)
+        .ok()
+        .and_then(|body| {
+            ["id", "message_id", "messageId"]
+                .iter()
+                .find_map(|name| body.get(name).and_then(|v| v.as_str()).map(str::to_owned))
+        });
     body_id.unwrap_or_else(|| format!("accepted ({})", response.status))
 }
 
@@ -39,8 +41,8 @@ pub fn receipt(response: &Response) -> String {
 mod tests {
     use super::*;
 
-    fn response(headers: &[(&str, &str)], body: &str) -> Response {
-        Response {
+    fn response(headers: &[(&str, &str)], body: &str) -> OutboundResponse {
+        OutboundResponse {
             status: 202,
             headers: headers
                 .iter()

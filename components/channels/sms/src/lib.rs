@@ -11,8 +11,7 @@
 
 mod request;
 
-use provider_kit::{Call, CallError, Settings, Verdict, classify_status, is_e164};
-use std::time::Duration;
+use provider_kit::{Answer, Api, Settings};
 
 mod bindings {
     wit_bindgen::generate!({
@@ -26,8 +25,10 @@ use bindings::exports::seed::sms::channel::{Guest, Message, Outcome, Readiness};
 
 const SETTINGS: [&str; 3] = ["sms_api_url", "sms_api_key", "sms_from"];
 
-const CONNECT: Duration = Duration::from_secs(2);
-const TOTAL: Duration = Duration::from_secs(5);
+const SMS_GATEWAY: Api = Api {
+    name: "the SMS gateway",
+    settings: "sms",
+};
 
 struct SmsProvider;
 
@@ -40,7 +41,7 @@ impl Guest for SmsProvider {
     }
 
     fn send(message: Message) -> Outcome {
-        if !is_e164(&message.to) {
+        if !request::is_e164(&message.to) {
             return Outcome::Rejected("the recipient is not an E.164 number".to_owned());
         }
         let settings = Settings::read(&SETTINGS);
@@ -51,44 +52,11 @@ impl Guest for SmsProvider {
         ) else {
             return Outcome::Unavailable("the sms channel is not configured".to_owned());
         };
-        let call = Call {
-            url,
-            headers: vec![("authorization", format!("Bearer {key}"))],
-            body: request::message(from, &message.to, &message.body),
-            connect_timeout: CONNECT,
-            total_timeout: TOTAL,
-        };
-        match call.post() {
-            Ok(response) => match classify_status(response.status) {
-                Verdict::Delivered => Outcome::Delivered(request::receipt(&response)),
-                Verdict::Rejected => Outcome::Rejected(match response.status {
-                    401 | 403 => format!(
-                        "the SMS gateway refused the credentials ({})",
-                        response.status
-                    ),
-                    status => format!("the SMS gateway refused the message ({status})"),
-                }),
-                Verdict::Unavailable => {
-                    Outcome::Unavailable(format!("the SMS gateway answered {}", response.status))
-                }
-            },
-            Err(error) => failure(error),
-        }
-    }
-}
-
-/// Reasons are stored and shown to clients: no URL, no key.
-fn failure(error: CallError) -> Outcome {
-    match error {
-        CallError::InvalidUrl => Outcome::Rejected("sms_api_url is not an http(s) URL".into()),
-        CallError::Denied => {
-            Outcome::Rejected("the SMS gateway host is not allowed (see sms_api_origin)".into())
-        }
-        CallError::TimedOut => {
-            Outcome::Unavailable("the SMS gateway did not answer in time".into())
-        }
-        CallError::Transport(what) => {
-            Outcome::Unavailable(format!("the SMS gateway call failed: {what}"))
+        let body = request::message(from, &message.to, &message.body);
+        match SMS_GATEWAY.post(url, key, body) {
+            Answer::Delivered(response) => Outcome::Delivered(request::receipt(&response)),
+            Answer::Rejected(reason) => Outcome::Rejected(reason),
+            Answer::Unavailable(reason) => Outcome::Unavailable(reason),
         }
     }
 }

@@ -1,8 +1,18 @@
 //! The request body and the receipt, apart from the transport so they are
 //! tested natively.
 
-use provider_kit::Response;
+use provider_kit::OutboundResponse;
 use serde_json::json;
+
+/// E.164: `+`, then 2 to 15 digits, the first not 0. The notification
+/// service checks this too; a provider does not trust its caller.
+pub fn is_e164(number: &str) -> bool {
+    number.strip_prefix('+').is_some_and(|digits| {
+        (2..=15).contains(&digits.len())
+            && digits.bytes().all(|b| b.is_ascii_digit())
+            && !digits.starts_with('0')
+    })
+}
 
 pub fn message(from: &str, to: &str, text: &str) -> Vec<u8> {
     let body = json!({"from": from, "to": to, "text": text});
@@ -11,8 +21,8 @@ pub fn message(from: &str, to: &str, text: &str) -> Vec<u8> {
 
 /// Telnyx answers `{"data": {"id": …}}`; other gateways a top-level `id`
 /// or `sid`. Without any, the status says at least that it was taken.
-pub fn receipt(response: &Response) -> String {
-    let body = response.json();
+pub fn receipt(response: &OutboundResponse) -> String {
+    let body = serde_json::from_slice::<serde_json::Value>(&response.body).ok();
     let found = body.as_ref().and_then(|body| {
         [
             body.pointer("/data/id"),
@@ -31,11 +41,27 @@ pub fn receipt(response: &Response) -> String {
 mod tests {
     use super::*;
 
-    fn response(body: &str) -> Response {
-        Response {
+    fn response(body: &str) -> OutboundResponse {
+        OutboundResponse {
             status: 200,
             headers: Vec::new(),
             body: body.as_bytes().to_vec(),
+        }
+    }
+
+    #[test]
+    fn e164_numbers() {
+        assert!(is_e164("+15551234567"));
+        for bad in [
+            "",
+            "+",
+            "+1",
+            "15551234567",
+            "+0155",
+            "+1 555",
+            "+1234567890123456",
+        ] {
+            assert!(!is_e164(bad), "{bad:?}");
         }
     }
 

@@ -7,10 +7,8 @@ mod log;
 mod provider;
 mod webhook;
 
-use crate::pause::MonotonicPause;
-use notification_domain::{
-    ChannelKind, Channels, Deliver, ProviderChannel, RetryPolicy, WebhookChannel,
-};
+use crate::service::MonotonicPause;
+use notification_domain::{ChannelKind, Channels, Deliver, ProviderChannel, WebhookChannel};
 use provider::Imported;
 use std::cell::OnceCell;
 
@@ -34,11 +32,7 @@ impl SpinChannels {
             .map(|url| url.trim().to_owned())
             .filter(|url| !url.is_empty())
             .map(|url| {
-                WebhookChannel::new(
-                    webhook::SpinWebhook::new(url, request_id),
-                    MonotonicPause,
-                    RetryPolicy::DEFAULT,
-                )
+                WebhookChannel::new(webhook::SpinWebhook::new(url, request_id), MonotonicPause)
             });
         Self {
             request_id: request_id.to_owned(),
@@ -51,11 +45,7 @@ impl SpinChannels {
 
     fn provider(&self, kind: ChannelKind, imported: Imported) -> Option<ProviderDelivery> {
         match imported.readiness() {
-            Ok(()) => Some(ProviderChannel::new(
-                imported,
-                MonotonicPause,
-                RetryPolicy::DEFAULT,
-            )),
+            Ok(()) => Some(ProviderChannel::new(imported, MonotonicPause)),
             Err(missing) => {
                 // The operator learns why; the client gets channel_unavailable.
                 let line = serde_json::json!({

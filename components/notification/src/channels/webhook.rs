@@ -1,8 +1,8 @@
 //! The webhook channel's transport: one bounded POST per attempt through
-//! spin-kit's outbound HTTP. The retry policy lives in the domain.
+//! spin-edge's outbound HTTP. The retries live in the domain.
 
 use notification_domain::{TransportFailure, WebhookTransport};
-use spin_edge::outbound::{self, Deadline, OutboundError, OutboundRequest};
+use spin_edge::outbound::{self, Deadline, OutboundError, OutboundRequest, plain_words};
 use spin_edge::request_id;
 use std::time::Duration;
 
@@ -49,21 +49,4 @@ fn failure(error: OutboundError) -> TransportFailure {
         ),
     };
     TransportFailure { retryable, reason }
-}
-
-/// `ErrorCode::ConnectionRefused` → `connection refused`: the WASI error's
-/// name without its payload (which may name hosts).
-fn plain_words(cause: &str) -> String {
-    let Some(name) = cause.strip_prefix("ErrorCode::") else {
-        return cause.to_owned();
-    };
-    let name = name.split(['(', ' ', '{']).next().unwrap_or(name);
-    let mut words = String::new();
-    for (index, character) in name.chars().enumerate() {
-        if character.is_uppercase() && index > 0 {
-            words.push(' ');
-        }
-        words.extend(character.to_lowercase());
-    }
-    words
 }

@@ -1,11 +1,13 @@
+//! A user's notifications.
+
 use crate::service;
 use crate::wire::{NotificationList, NotificationView};
-use notification_domain::{Limit, UserId};
-use spin_edge::ErrorResponse;
-use spin_edge::authenticate;
+use domain_core::UserId;
+use notification_domain::Limit;
+use spin_edge::openapi::{CallerErrors, UnexpectedError};
 use spin_edge::params::{path, query};
 use spin_edge::serve::{HandlerResult, RequestContext};
-use spin_edge::{ApiError, HttpResponse};
+use spin_edge::{ErrorResponse, HttpResponse, authenticate};
 use spin_sdk::http::{Params, Request};
 
 /// List a user's notifications, newest first.
@@ -24,13 +26,9 @@ use spin_sdk::http::{Params, Request};
     ),
     responses(
         (status = 200, description = "The newest notifications first.", body = NotificationList),
-        (status = 401, description = "`unauthorized`: no valid credentials (`WWW-Authenticate: Bearer` when no internal key was sent).", body = ErrorResponse,
-            headers(("WWW-Authenticate" = String, description = "`Bearer`"))),
         (status = 403, description = "`forbidden`: a bearer token of another user.", body = ErrorResponse),
-        (status = 404, description = "`not_found`: the path names no possible user id (over 128 characters or badly escaped).", body = ErrorResponse),
-        (status = 422, description = "`validation_failed`: `limit` is not an integer from 1 to 100.", body = ErrorResponse),
-        (status = 500, description = "`internal_error`.", body = ErrorResponse),
-        (status = 503, description = "`auth_unavailable`: the bearer token could not be checked right now.", body = ErrorResponse),
+        (status = 422, description = "`validation_failed`: `user_id` is not 1–128 characters, or `limit` not an integer from 1 to 100.", body = ErrorResponse),
+        CallerErrors, UnexpectedError,
     )
 )]
 pub fn user_notifications(
@@ -40,20 +38,17 @@ pub fn user_notifications(
 ) -> HandlerResult {
     let caller = authenticate(context, &request)?;
     let user_id = path(&params, "user_id", UserId::parse)?;
-    caller.require_access_to(
-        &domain_core::UserId::parse(user_id.as_str()).map_err(ApiError::unexpected)?,
-    )?;
-    let limit = query(&request, "limit", |text| Limit::parse(&text))?.unwrap_or_default();
+    caller.require_access_to(&user_id)?;
+    let limit = query(&request, "limit", Limit::parse)?.unwrap_or_default();
     let notifications = service::open(context)?
-        .recent(&user_id, limit)
-        .map_err(|error| ApiError::unexpected(error))?
+        .recent(&user_id, limit)?
         .into_iter()
         .map(NotificationView::from)
         .collect();
     Ok(HttpResponse::json(
         200,
         &NotificationList {
-            user_id: user_id.as_str().to_owned(),
+            user_id,
             notifications,
         },
     ))

@@ -214,6 +214,99 @@ async fn rejections_are_stored_failed_at_once_and_unavailability_is_retried() {
     app.shutdown().await;
 }
 
+/// A stand-in email API that answers `202` naming the message in
+/// `X-Message-Id`, as SendGrid does; its `scheme://host:port`.
+async fn email_api_naming_the_message(message_id: &'static str) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let origin = format!("http://{}", listener.local_addr().expect("addr"));
+    tokio::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            // Read the head and the declared body, then answer.
+            let mut seen = Vec::new();
+            let mut chunk = [0u8; 4096];
+            while let Ok(n @ 1..) = stream.read(&mut chunk).await {
+                seen.extend_from_slice(&chunk[..n]);
+                let text = String::from_utf8_lossy(&seen).to_lowercase();
+                let Some(end) = text.find("\r\n\r\n") else {
+                    continue;
+                };
+                let length = text
+                    .lines()
+                    .find_map(|line| line.strip_prefix("content-length:"))
+                    .and_then(|value| value.trim().parse::<usize>().ok())
+                    .unwrap_or(0);
+                if seen.len() >= end + 4 + length {
+                    break;
+                }
+            }
+            let reply = format!(
+                "HTTP/1.1 202 Accepted\r\nx-message-id: {message_id}\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
+            );
+            let _ = stream.write_all(reply.as_bytes()).await;
+        }
+    });
+    origin
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_email_apis_message_id_header_is_the_receipt() {
+    let origin = email_api_naming_the_message("sg-message-42").await;
+    let Some(app) = app()
+        .variable("email_api_url", format!("{origin}{EMAIL_API_PATH}"))
+        .variable("email_api_origin", origin.as_str())
+        .variable("email_api_key", secret("email"))
+        .variable("email_from", EMAIL_FROM)
+        .spawn_local("points the email provider at a local stand-in API")
+        .await
+    else {
+        return;
+    };
+    let r = app
+        .notify(&json!({"user_id": user(), "channel": "email", "to": address(), "message": "m"}))
+        .await;
+    r.assert_status(202);
+    assert_eq!(r.json["status"], "delivered", "{}", r.text);
+    let record = app
+        .notification(&r.str_field("notification_id"), Cred::Internal)
+        .await;
+    assert_eq!(
+        record.json["provider_receipt"], "sg-message-42",
+        "{}",
+        record.text
+    );
+    app.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_api_that_refuses_connections_is_retried_and_named_in_plain_words() {
+    let origin = closed_port_url();
+    let Some(app) = app()
+        .variable("sms_api_url", format!("{origin}{SMS_API_PATH}"))
+        .variable("sms_api_origin", origin.as_str())
+        .variable("sms_api_key", secret("sms"))
+        .variable("sms_from", SMS_FROM)
+        .spawn_local("points the SMS provider at a closed port")
+        .await
+    else {
+        return;
+    };
+    let r = app
+        .notify(&json!({"user_id": user(), "channel": "sms", "to": "+15551234567", "message": "m"}))
+        .await;
+    r.assert_status(202);
+    assert_eq!(r.json["status"], "failed", "{}", r.text);
+    assert_eq!(r.json["attempts"], 3, "{}", r.text);
+    assert_eq!(
+        r.json["error"], "the SMS gateway call failed: connection refused",
+        "{}",
+        r.text
+    );
+    app.shutdown().await;
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn unconfigured_channels_are_unavailable_and_recipients_are_validated_per_channel() {
     let Some(app) = app()

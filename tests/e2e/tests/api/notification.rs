@@ -136,6 +136,10 @@ async fn notify_body_rules() {
             "metadata",
             json!({"user_id": user, "message": "m", "metadata": "x"}),
         ),
+        (
+            "metadata",
+            json!({"user_id": user, "message": "m", "metadata": {"k": "x".repeat(4096)}}),
+        ),
         ("user_id", json!({"message": "m"})),
         ("user_id", json!({"user_id": "", "message": "m"})),
     ];
@@ -157,6 +161,7 @@ async fn notify_body_rules() {
         json!({"user_id": user, "message": "m".repeat(4000)}),
         json!({"user_id": user, "message": "m", "subject": "s".repeat(200)}),
         json!({"user_id": user, "message": "ünïcödé ✓"}),
+        json!({"user_id": user, "message": "m", "metadata": {"k": "x".repeat(4088)}}),
     ] {
         let r = app.notify(&body).await;
         assert_eq!(r.status, 202, "{}", r.text);
@@ -430,7 +435,7 @@ async fn a_notification_is_read_with_the_internal_key() {
         .assert_error(404, "not_found");
     app.notification("not-a-uuid", Cred::Internal)
         .await
-        .assert_error(404, "not_found");
+        .assert_invalid(&["notification_id"]);
 
     // A user's token is not the internal key, even for their own record.
     let user = app.register_user().await;
@@ -548,6 +553,10 @@ async fn a_users_notifications_are_listed_newest_first() {
             },
         );
     }
+
+    app.notifications(&"u".repeat(129), Cred::Internal, "")
+        .await
+        .assert_invalid(&["user_id"]);
 
     let nobody = app.notifications(&ext_user(), Cred::Internal, "").await;
     nobody.assert_status(200);

@@ -1,0 +1,152 @@
+//! `GET /notification/openapi.json`: the service's OpenAPI 3 document.
+
+use crate::routes::{notifications, user_notifications};
+use crate::wire::{
+    Channel, NotificationList, NotificationReceipt, NotificationView, NotifyBody, Status,
+};
+use spin_edge::ErrorResponse;
+use spin_edge::openapi::{SecuritySchemes, document_health, serve_document};
+use spin_edge::serve::{HandlerResult, RequestContext};
+use spin_sdk::http::{Params, Request};
+use utoipa::OpenApi;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Notification service",
+        description = "Sends notifications through the `log`, `webhook`, `email` or `sms` channel, stores them, and lists each user's newest. `email` and `sms` are delivered by provider components implementing the WIT interfaces `seed:notification/email@0.1.0` and `seed:notification/sms@0.1.0` (the project's `wit/`), linked in as Spin component dependencies. Errors have the shape `{\"error\": {\"code\", \"message\", \"details\"}, \"request_id\"}`; unknown paths get `404 not_found`, known paths with another method `405 method_not_allowed` with `Allow`. Every response carries `X-Request-Id`."
+    ),
+    paths(
+        notifications::notify,
+        notifications::notification,
+        user_notifications::user_notifications,
+        document,
+    ),
+    components(schemas(
+        ErrorResponse, NotifyBody, NotificationReceipt, NotificationView, NotificationList,
+        Channel, Status
+    )),
+    modifiers(&SecuritySchemes),
+    tags(
+        (name = "notification", description = "Sending and reading notifications."),
+        (name = "health", description = "Liveness and store check."),
+        (name = "docs", description = "This document."),
+    )
+)]
+pub struct ApiDoc;
+
+/// The whole document, health routes included.
+fn full_document() -> utoipa::openapi::OpenApi {
+    let mut document = ApiDoc::openapi();
+    document_health(&mut document, "notification");
+    document
+}
+
+/// This OpenAPI document.
+#[utoipa::path(
+    get,
+    path = "/notification/openapi.json",
+    tag = "docs",
+    security(()),
+    responses((status = 200, description = "The OpenAPI 3 document of the notification service.", content_type = "application/json", body = Object))
+)]
+pub fn document(_: &RequestContext, _: Request, _: Params) -> HandlerResult {
+    serve_document(&full_document())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::{Value, json};
+
+    fn document() -> Value {
+        serde_json::from_str(&full_document().to_json().unwrap()).unwrap()
+    }
+
+    fn statuses(doc: &Value, path: &str, method: &str) -> Vec<String> {
+        let responses = doc["paths"][path][method]["responses"]
+            .as_object()
+            .unwrap_or_else(|| panic!("{method} {path} is documented"));
+        let mut codes: Vec<String> = responses.keys().cloned().collect();
+        codes.sort();
+        codes
+    }
+
+    #[test]
+    fn every_operation_lists_the_contracts_status_codes() {
+        let doc = document();
+        let expected: [(&str, &str, &[&str]); 6] = [
+            (
+                "/notification/notify",
+                "post",
+                &[
+                    "200", "202", "400", "401", "409", "413", "415", "422", "500", "503",
+                ],
+            ),
+            (
+                "/notification/notifications/{notification_id}",
+                "get",
+                &["200", "401", "404", "422", "500"],
+            ),
+            (
+                "/notification/users/{user_id}/notifications",
+                "get",
+                &["200", "401", "403", "422", "500", "503"],
+            ),
+            ("/notification/health", "get", &["200", "503"]),
+            ("/notification/health/kv", "get", &["200", "401", "503"]),
+            ("/notification/openapi.json", "get", &["200"]),
+        ];
+        for (path, method, codes) in expected {
+            assert_eq!(statuses(&doc, path, method), *codes, "{method} {path}");
+        }
+    }
+
+    #[test]
+    fn the_notify_body_is_the_real_body_with_its_rules() {
+        let doc = document();
+        let body = &doc["components"]["schemas"]["NotifyBody"];
+        assert_eq!(body["required"], json!(["user_id", "message"]));
+        let fields = &body["properties"];
+        assert_eq!(fields["user_id"]["maxLength"], 128);
+        assert_eq!(fields["message"]["maxLength"], 4000);
+        assert_eq!(fields["subject"]["maxLength"], 200);
+        assert_eq!(fields["to"]["maxLength"], 254);
+        assert_eq!(fields["channel"]["default"], "log");
+        assert_eq!(
+            doc["components"]["schemas"]["Channel"]["enum"],
+            json!(["log", "webhook", "email", "sms"])
+        );
+        let notify = &doc["paths"]["/notification/notify"]["post"];
+        assert_eq!(
+            notify["requestBody"]["content"]["application/json"]["schema"]["$ref"],
+            "#/components/schemas/NotifyBody"
+        );
+        assert!(
+            notify["responses"]["409"]["headers"]["Retry-After"].is_object(),
+            "{notify}"
+        );
+    }
+
+    #[test]
+    fn security_follows_who_may_call() {
+        let doc = document();
+        let security = |path: &str, method: &str| doc["paths"][path][method]["security"].clone();
+        let internal = json!([{"internal_key": []}]);
+        assert_eq!(security("/notification/notify", "post"), internal);
+        assert_eq!(
+            security("/notification/notifications/{notification_id}", "get"),
+            internal
+        );
+        assert_eq!(
+            security("/notification/users/{user_id}/notifications", "get"),
+            json!([{"internal_key": []}, {"bearer": []}])
+        );
+        assert_eq!(security("/notification/health", "get"), json!([{}]));
+        assert_eq!(security("/notification/openapi.json", "get"), json!([{}]));
+        let schemes = &doc["components"]["securitySchemes"];
+        assert_eq!(schemes["internal_key"]["name"], "X-Internal-Key");
+        assert_eq!(schemes["bearer"]["scheme"], "bearer");
+        assert_eq!(doc["info"]["version"], env!("CARGO_PKG_VERSION"));
+    }
+}
