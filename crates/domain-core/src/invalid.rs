@@ -11,3 +11,18 @@ pub struct Invalid(pub &'static str);
 pub fn chars_within(text: &str, min: usize, max: usize) -> bool {
     (min..=max).contains(&text.chars().count())
 }
+
+/// `text` itself when it has `min..=max` characters, else `Invalid(rule)`:
+/// the whole check of a bounded text field.
+pub fn text_within(
+    text: String,
+    min: usize,
+    max: usize,
+    rule: &'static str,
+) -> Result<String, Invalid> {
+    if chars_within(&text, min, max) {
+        Ok(text)
+    } else {
+        Err(Invalid(rule))
+    }
+}

@@ -1,7 +1,7 @@
 //! Whose data it is, as every service accepts it.
 
 use crate::digest::sha256_hex;
-use crate::invalid::{Invalid, chars_within};
+use crate::invalid::{Invalid, text_within};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -15,12 +15,13 @@ impl UserId {
     pub const MAX_CHARS: usize = 128;
 
     pub fn parse(text: impl Into<String>) -> Result<Self, Invalid> {
-        let text = text.into();
-        if chars_within(&text, 1, Self::MAX_CHARS) {
-            Ok(Self(text))
-        } else {
-            Err(Invalid("must be 1 to 128 characters"))
-        }
+        text_within(
+            text.into(),
+            1,
+            Self::MAX_CHARS,
+            "must be 1 to 128 characters",
+        )
+        .map(Self)
     }
 
     pub fn as_str(&self) -> &str {

@@ -4,7 +4,7 @@
 //! (`domain_core::{UserId, Metadata}`).
 
 use domain_core::Invalid;
-use domain_core::invalid::chars_within;
+use domain_core::invalid::{chars_within, text_within};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -17,11 +17,7 @@ impl Subject {
     pub const MAX_CHARS: usize = 200;
 
     pub fn parse(text: String) -> Result<Self, Invalid> {
-        if chars_within(&text, 0, Self::MAX_CHARS) {
-            Ok(Self(text))
-        } else {
-            Err(Invalid("must be at most 200 characters"))
-        }
+        text_within(text, 0, Self::MAX_CHARS, "must be at most 200 characters").map(Self)
     }
 
     pub fn as_str(&self) -> &str {
@@ -38,11 +34,7 @@ impl Message {
     pub const MAX_CHARS: usize = 4000;
 
     pub fn parse(text: String) -> Result<Self, Invalid> {
-        if chars_within(&text, 1, Self::MAX_CHARS) {
-            Ok(Self(text))
-        } else {
-            Err(Invalid("must be 1 to 4000 characters"))
-        }
+        text_within(text, 1, Self::MAX_CHARS, "must be 1 to 4000 characters").map(Self)
     }
 
     pub fn as_str(&self) -> &str {
@@ -188,12 +180,13 @@ impl IdempotencyKey {
     pub const MAX_CHARS: usize = 128;
 
     pub fn parse(text: impl Into<String>) -> Result<Self, Invalid> {
-        let text = text.into();
-        if chars_within(&text, 1, Self::MAX_CHARS) {
-            Ok(Self(text))
-        } else {
-            Err(Invalid("must be 1 to 128 characters"))
-        }
+        text_within(
+            text.into(),
+            1,
+            Self::MAX_CHARS,
+            "must be 1 to 128 characters",
+        )
+        .map(Self)
     }
 
     pub fn as_str(&self) -> &str {
