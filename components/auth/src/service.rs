@@ -33,7 +33,7 @@ pub fn auth_for_writes(context: &RequestContext) -> Result<Auth, ApiError> {
 }
 
 fn open(context: &RequestContext, settings: Settings) -> Result<Auth, ApiError> {
-    let store = SpinStore::open(STORE).map_err(|error| ApiError::unexpected(error))?;
+    let store = SpinStore::open(STORE)?;
     Ok(AuthService::new(
         store,
         Argon2Hasher::production(),
@@ -46,9 +46,7 @@ fn open(context: &RequestContext, settings: Settings) -> Result<Auth, ApiError> 
 /// Delivers what the operation staged once the response is sent: the
 /// entries are already stored, so the client waits for none of it.
 pub fn settle_after_response(context: &RequestContext, auth: Auth, after: AfterResponse) {
-    if !after.is_empty() {
-        context.after_response(move || auth.settle(after));
-    }
+    context.after_response(move || auth.settle(after));
 }
 
 /// `token_ttl_seconds`, a positive whole number; anything else is an

@@ -1,7 +1,7 @@
 //! The delivery port over HTTP: events to analytics, notifications to the
 //! notification service, all of a round at once and within a short bound.
 
-use auth_domain::{Delivery, DeliveryOutcome, DeliveryPort, Round};
+use auth_domain::{DeliveryOutcome, DeliveryPort, Round, SideEffect};
 use serde_json::json;
 use spin_edge::caller::INTERNAL_KEY_HEADER;
 use spin_edge::config;
@@ -26,19 +26,23 @@ impl HttpDelivery {
         Self { context }
     }
 
-    fn request(&self, delivery: &Delivery, internal_key: &str) -> Result<OutboundRequest, String> {
+    fn request(
+        &self,
+        delivery: &SideEffect,
+        internal_key: &str,
+    ) -> Result<OutboundRequest, String> {
         self.request_on(delivery, internal_key, true)
     }
 
     /// `by_email: false` sends an addressed notification on `log` instead.
     fn request_on(
         &self,
-        delivery: &Delivery,
+        delivery: &SideEffect,
         internal_key: &str,
         by_email: bool,
     ) -> Result<OutboundRequest, String> {
         let (base, path, body) = match delivery {
-            Delivery::Event {
+            SideEffect::Event {
                 event_id,
                 user_id,
                 action,
@@ -55,7 +59,7 @@ impl HttpDelivery {
                     "metadata": metadata,
                 }),
             ),
-            Delivery::Notification {
+            SideEffect::Notification {
                 user_id,
                 subject,
                 message,
@@ -80,7 +84,7 @@ impl HttpDelivery {
             OutboundRequest::post_json(format!("{base}{path}"), body.to_string().into_bytes())
                 .header(INTERNAL_KEY_HEADER, internal_key)
                 .header(request_id::HEADER, self.context.request_id.clone());
-        if let Delivery::Notification {
+        if let SideEffect::Notification {
             idempotency_key, ..
         } = delivery
         {
@@ -91,7 +95,7 @@ impl HttpDelivery {
 
     fn outcome(
         &self,
-        delivery: &Delivery,
+        delivery: &SideEffect,
         result: Result<OutboundResponse, OutboundError>,
         internal_key: &str,
     ) -> DeliveryOutcome {
@@ -116,7 +120,7 @@ impl HttpDelivery {
 
     fn settle(
         &self,
-        delivery: &Delivery,
+        delivery: &SideEffect,
         result: Result<OutboundResponse, OutboundError>,
     ) -> DeliveryOutcome {
         let response = match result {
@@ -150,7 +154,7 @@ impl HttpDelivery {
         }
     }
 
-    fn failed(&self, delivery: &Delivery, cause: &str) {
+    fn failed(&self, delivery: &SideEffect, cause: &str) {
         self.context.log(
             "delivery_failed",
             json!({"target": delivery.target(), "delivery_id": delivery.id(), "cause": cause, "kept": true}),
@@ -159,8 +163,8 @@ impl HttpDelivery {
 }
 
 /// The notification service answered `503 channel_unavailable` to an email.
-fn email_is_off(delivery: &Delivery, response: &OutboundResponse) -> bool {
-    let addressed = matches!(delivery, Delivery::Notification { to: Some(_), .. });
+fn email_is_off(delivery: &SideEffect, response: &OutboundResponse) -> bool {
+    let addressed = matches!(delivery, SideEffect::Notification { to: Some(_), .. });
     addressed
         && response.status == 503
         && serde_json::from_slice::<serde_json::Value>(&response.body)
@@ -168,7 +172,7 @@ fn email_is_off(delivery: &Delivery, response: &OutboundResponse) -> bool {
 }
 
 impl DeliveryPort for HttpDelivery {
-    fn deliver(&self, deliveries: &[&Delivery], round: Round) -> Vec<DeliveryOutcome> {
+    fn deliver(&self, deliveries: &[&SideEffect], round: Round) -> Vec<DeliveryOutcome> {
         // A configuration problem keeps every entry: an operator can fix it.
         let Ok(internal_key) = config::required_variable("internal_api_key") else {
             return vec![DeliveryOutcome::Failed { answered: false }; deliveries.len()];

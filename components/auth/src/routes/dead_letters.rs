@@ -1,7 +1,7 @@
 //! `GET /auth/outbox/dead-letters` and
 //! `POST /auth/outbox/dead-letters/{number}/replay`.
 
-use auth_domain::{DeadLetter, Delivery};
+use auth_domain::{DeadLetter, SideEffect};
 use serde::Serialize;
 use spin_edge::ErrorResponse;
 use spin_edge::params::{path, query};
@@ -49,10 +49,10 @@ pub struct DeadLetterView {
 
 impl From<DeadLetter> for DeadLetterView {
     fn from(letter: DeadLetter) -> Self {
-        let delivery = &letter.entry.delivery;
+        let delivery = &letter.entry.effect;
         let what = match delivery {
-            Delivery::Event { action, .. } => action.clone(),
-            Delivery::Notification { subject, .. } => subject.clone(),
+            SideEffect::Event { action, .. } => action.clone(),
+            SideEffect::Notification { subject, .. } => subject.clone(),
         };
         Self {
             number: letter.number,

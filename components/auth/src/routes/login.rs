@@ -76,7 +76,7 @@ pub fn login(context: &RequestContext, request: Request, _: Params) -> HandlerRe
         return Err(ApiError::unexpected("a field was accepted without a value"));
     };
     let auth = auth_for_writes(context)?;
-    let (result, after) = auth.login_deferred(&username, &password);
+    let (result, after) = auth.login(&username, &password);
     settle_after_response(context, auth, after);
     match result {
         Ok(issued) => Ok(HttpResponse::json(

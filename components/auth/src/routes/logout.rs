@@ -24,7 +24,7 @@ use crate::service::{auth_for_writes, settle_after_response};
 pub fn logout(context: &RequestContext, request: Request, _: Params) -> HandlerResult {
     let token = super::bearer(&request)?;
     let auth = auth_for_writes(context)?;
-    let (result, after) = auth.logout_deferred(token);
+    let (result, after) = auth.logout(token);
     settle_after_response(context, auth, after);
     result
         .map(|()| HttpResponse::empty(204))

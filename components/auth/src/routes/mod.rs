@@ -53,6 +53,6 @@ fn token_error(context: &RequestContext, error: TokenError) -> ApiError {
     }
 }
 
-fn unexpected(context: &RequestContext, cause: Unexpected) -> ApiError {
-    ApiError::unexpected(cause)
+fn unexpected(_: &RequestContext, cause: Unexpected) -> ApiError {
+    ApiError::from(cause)
 }

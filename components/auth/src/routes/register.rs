@@ -66,7 +66,7 @@ pub fn register(context: &RequestContext, request: Request, _: Params) -> Handle
         email,
     };
     let auth = auth_for_writes(context)?;
-    let (result, after) = auth.register_deferred(registration);
+    let (result, after) = auth.register(registration);
     settle_after_response(context, auth, after);
     match result {
         Ok(profile) => Ok(HttpResponse::json(201, &UserResponse::from(profile))),
