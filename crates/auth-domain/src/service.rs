@@ -5,7 +5,7 @@
 //! answer is sent.
 
 use domain_core::sha256_hex;
-use domain_core::{Clock, KeyValueStore, Timestamp};
+use domain_core::{Clock, KeyValueStore, Timestamp, system_actions};
 use serde::de::DeserializeOwned;
 use serde_json::json;
 
@@ -143,7 +143,7 @@ where
         let outbox = self.outbox().stage(vec![
             SideEffect::event(
                 &user.user_id,
-                "register",
+                system_actions::REGISTER,
                 now,
                 json!({"username": user.username}),
             ),
@@ -285,7 +285,7 @@ where
         let outbox = self.outbox().stage(vec![
             SideEffect::event(
                 &user.user_id,
-                "login",
+                system_actions::LOGIN,
                 now,
                 json!({"username": user.username}),
             ),
@@ -338,7 +338,7 @@ where
         };
         let outbox = self.outbox().stage(vec![SideEffect::event(
             &user_id,
-            "login_failed",
+            system_actions::LOGIN_FAILED,
             whole_seconds(now),
             json!({"username": attempt.username.as_str()}),
         )])?;
@@ -397,7 +397,7 @@ where
         }
         let outbox = self.outbox().stage(vec![SideEffect::event(
             &record.user_id,
-            "logout",
+            system_actions::LOGOUT,
             whole_seconds(now),
             json!({"username": record.username}),
         )])?;

@@ -1,4 +1,4 @@
-//! SideEffect bookkeeping: kept through every failure, removed once
+//! Delivery bookkeeping: kept through every failure, removed once
 //! delivered, dead-lettered only on 400/422 and replayable, back-off per
 //! target, no head-of-line blocking, flush within a budget, and what each
 //! endpoint writes.
