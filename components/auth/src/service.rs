@@ -1,11 +1,14 @@
-//! The domain service wired to Spin: the `auth` store, argon2id at the
-//! production parameters, the wall clock and HTTP delivery.
+//! The domain service built from Spin's parts: the `auth` store, argon2id
+//! at the production parameters, the wall clock, the variables and HTTP
+//! delivery to the peers; and the bearer token a request presents.
 
 use auth_domain::{AfterResponse, Argon2Hasher, AuthService, Settings};
 use domain_core::SystemClock;
-use spin_edge::ApiError;
+use spin_edge::credentials::bearer_token;
+use spin_edge::params::header;
 use spin_edge::serve::RequestContext;
-use spin_edge::{SpinStore, config};
+use spin_edge::{ApiError, SpinStore, config};
+use spin_sdk::http::Request;
 
 use crate::outbound::HttpDelivery;
 
@@ -16,7 +19,7 @@ const DEFAULT_TOKEN_TTL_SECONDS: i64 = 3600;
 
 pub type Auth = AuthService<SpinStore, Argon2Hasher, SystemClock, HttpDelivery>;
 
-/// The service for reads (`me`): no variables read, nothing but the store.
+/// The service for reads (`me`, dead letters): no variables read.
 pub fn auth(context: &RequestContext) -> Result<Auth, ApiError> {
     open(context, Settings::default())
 }
@@ -33,9 +36,8 @@ pub fn auth_for_writes(context: &RequestContext) -> Result<Auth, ApiError> {
 }
 
 fn open(context: &RequestContext, settings: Settings) -> Result<Auth, ApiError> {
-    let store = SpinStore::open(STORE).map_err(|error| ApiError::unexpected(error))?;
     Ok(AuthService::new(
-        store,
+        SpinStore::open(STORE)?,
         Argon2Hasher::production(),
         SystemClock,
         HttpDelivery::new(context.clone()),
@@ -43,12 +45,22 @@ fn open(context: &RequestContext, settings: Settings) -> Result<Auth, ApiError> 
     ))
 }
 
-/// Delivers what the operation staged once the response is sent: the
-/// entries are already stored, so the client waits for none of it.
-pub fn settle_after_response(context: &RequestContext, auth: Auth, after: AfterResponse) {
-    if !after.is_empty() {
-        context.after_response(move || auth.settle(after));
-    }
+/// Runs an operation that writes, and delivers what it staged once the
+/// response is sent: the entries are already stored, so the client waits
+/// for none of it.
+pub fn write<T, E: Into<ApiError>>(
+    context: &RequestContext,
+    operation: impl FnOnce(&Auth) -> (Result<T, E>, AfterResponse),
+) -> Result<T, ApiError> {
+    let auth = auth_for_writes(context)?;
+    let (result, after) = operation(&auth);
+    context.after_response(move || auth.settle(after));
+    result.map_err(Into::into)
+}
+
+/// The request's bearer token, or the 401 that says it is missing.
+pub fn bearer(request: &Request) -> Result<&str, ApiError> {
+    bearer_token(header(request, "authorization")).ok_or_else(ApiError::unauthorized_bearer)
 }
 
 /// `token_ttl_seconds`, a positive whole number; anything else is an

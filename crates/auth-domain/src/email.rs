@@ -1,26 +1,17 @@
 //! An e-mail address as the contract checks it: at most 254 characters and
 //! exactly one `@` with text on both sides. Deliverability is not our concern.
 
+use domain_core::Invalid;
 use std::fmt;
-
-const MAX_CHARS: usize = 254;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Email(String);
 
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum EmailError {
-    #[error("must be at most 254 characters")]
-    TooLong,
-    #[error("must contain one '@' with text on both sides")]
-    Shape,
-}
-
 impl Email {
-    pub fn parse(raw: impl Into<String>) -> Result<Self, EmailError> {
+    pub fn parse(raw: impl Into<String>) -> Result<Self, Invalid> {
         let raw = raw.into();
-        if raw.chars().count() > MAX_CHARS {
-            return Err(EmailError::TooLong);
+        if raw.chars().count() > 254 {
+            return Err(Invalid("must be at most 254 characters"));
         }
         match raw.split_once('@') {
             Some((local, domain))
@@ -30,12 +21,8 @@ impl Email {
             {
                 Ok(Self(raw))
             }
-            _ => Err(EmailError::Shape),
+            _ => Err(Invalid("must contain one '@' with text on both sides")),
         }
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
     }
 }
 
@@ -54,7 +41,11 @@ mod tests {
         assert!(Email::parse("a@b").is_ok());
         assert!(Email::parse("alice@example.com").is_ok());
         for bad in ["", "alice", "@example.com", "alice@", "a@b@c", " @b", "a@ "] {
-            assert_eq!(Email::parse(bad), Err(EmailError::Shape), "{bad:?}");
+            assert_eq!(
+                Email::parse(bad),
+                Err(Invalid("must contain one '@' with text on both sides")),
+                "{bad:?}"
+            );
         }
     }
 
@@ -63,6 +54,9 @@ mod tests {
         let fits = format!("{}@example.com", "a".repeat(254 - 12));
         assert_eq!(fits.chars().count(), 254);
         assert!(Email::parse(fits.clone()).is_ok());
-        assert_eq!(Email::parse(format!("a{fits}")), Err(EmailError::TooLong));
+        assert_eq!(
+            Email::parse(format!("a{fits}")),
+            Err(Invalid("must be at most 254 characters"))
+        );
     }
 }

@@ -1,9 +1,10 @@
 //! What the service's operations return when they do not succeed. Each enum
-//! splits the outcomes a client is told about from [`Unexpected`] failures,
-//! which become a bland 500 with the cause in the log.
+//! splits the outcomes a client is told about (their `Display` is the
+//! client's message) from [`Unexpected`] failures, which become a bland 500
+//! with the cause in the log.
 
 use crate::hashing::HashingError;
-use domain_core::StoreError;
+use domain_core::{DomainError, Failure, StoreError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum Unexpected {
@@ -26,7 +27,7 @@ impl Unexpected {
 
 #[derive(Debug, thiserror::Error)]
 pub enum RegisterError {
-    #[error("the username is taken")]
+    #[error("That username is already registered.")]
     UsernameTaken,
     #[error(transparent)]
     Unexpected(#[from] Unexpected),
@@ -35,9 +36,9 @@ pub enum RegisterError {
 #[derive(Debug, thiserror::Error)]
 pub enum LoginError {
     /// Unknown user and wrong password alike.
-    #[error("invalid credentials")]
+    #[error("The username or password is wrong.")]
     InvalidCredentials,
-    #[error("too many failed attempts; retry in {retry_after_seconds} s")]
+    #[error("Too many failed attempts; try again later.")]
     TooManyAttempts { retry_after_seconds: u64 },
     #[error(transparent)]
     Unexpected(#[from] Unexpected),
@@ -46,10 +47,57 @@ pub enum LoginError {
 #[derive(Debug, thiserror::Error)]
 pub enum TokenError {
     /// Unknown, expired and revoked tokens alike.
-    #[error("the token is unknown, expired or revoked")]
+    #[error("Missing, invalid or expired credentials.")]
     Invalid,
     #[error(transparent)]
     Unexpected(#[from] Unexpected),
+}
+
+impl DomainError for Unexpected {
+    fn failure(&self) -> Failure {
+        Failure::Unexpected
+    }
+}
+
+impl DomainError for RegisterError {
+    fn failure(&self) -> Failure {
+        match self {
+            Self::UsernameTaken => Failure::Conflict {
+                code: "username_taken",
+                retry_after: None,
+            },
+            Self::Unexpected(_) => Failure::Unexpected,
+        }
+    }
+}
+
+impl DomainError for LoginError {
+    fn failure(&self) -> Failure {
+        match self {
+            Self::InvalidCredentials => Failure::Unauthenticated {
+                code: "invalid_credentials",
+                bearer: false,
+            },
+            Self::TooManyAttempts {
+                retry_after_seconds,
+            } => Failure::TooManyAttempts {
+                retry_after: *retry_after_seconds,
+            },
+            Self::Unexpected(_) => Failure::Unexpected,
+        }
+    }
+}
+
+impl DomainError for TokenError {
+    fn failure(&self) -> Failure {
+        match self {
+            Self::Invalid => Failure::Unauthenticated {
+                code: "unauthorized",
+                bearer: true,
+            },
+            Self::Unexpected(_) => Failure::Unexpected,
+        }
+    }
 }
 
 macro_rules! unexpected_from {
@@ -68,3 +116,66 @@ macro_rules! unexpected_from {
 }
 
 unexpected_from!(RegisterError, LoginError, TokenError);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_outcome_is_the_failure_clients_are_told_about() {
+        let store = || Unexpected::Store(StoreError::Unavailable("down".to_owned()));
+        assert_eq!(
+            RegisterError::UsernameTaken.failure(),
+            Failure::Conflict {
+                code: "username_taken",
+                retry_after: None
+            }
+        );
+        assert_eq!(
+            LoginError::InvalidCredentials.failure(),
+            Failure::Unauthenticated {
+                code: "invalid_credentials",
+                bearer: false
+            }
+        );
+        let throttled = LoginError::TooManyAttempts {
+            retry_after_seconds: 42,
+        };
+        assert_eq!(
+            throttled.failure(),
+            Failure::TooManyAttempts { retry_after: 42 }
+        );
+        assert_eq!(
+            TokenError::Invalid.failure(),
+            Failure::Unauthenticated {
+                code: "unauthorized",
+                bearer: true
+            }
+        );
+        for unexpected in [
+            RegisterError::Unexpected(store()).failure(),
+            LoginError::Unexpected(store()).failure(),
+            TokenError::Unexpected(store()).failure(),
+            store().failure(),
+        ] {
+            assert_eq!(unexpected, Failure::Unexpected);
+        }
+    }
+
+    #[test]
+    fn the_messages_are_the_sentences_clients_see_and_causes_stay_causes() {
+        assert_eq!(
+            RegisterError::UsernameTaken.to_string(),
+            "That username is already registered."
+        );
+        assert_eq!(
+            LoginError::InvalidCredentials.to_string(),
+            "The username or password is wrong."
+        );
+        let cause = TokenError::Unexpected(Unexpected::corrupt("token:x", "bad json"));
+        assert_eq!(
+            cause.to_string(),
+            "record under \"token:x\" is unreadable: bad json"
+        );
+    }
+}

@@ -28,15 +28,15 @@ pub trait PasswordHasher {
 pub struct HashingError(String);
 
 /// OWASP's minimum for argon2id: 19 MiB, two passes, one lane.
-pub const PRODUCTION_MEMORY_KIB: u32 = 19 * 1024;
-pub const PRODUCTION_PASSES: u32 = 2;
-pub const PRODUCTION_LANES: u32 = 1;
+const PRODUCTION_MEMORY_KIB: u32 = 19 * 1024;
+const PRODUCTION_PASSES: u32 = 2;
+const PRODUCTION_LANES: u32 = 1;
 
 /// An argon2id hash of a random 32-byte password nobody kept, made once with
 /// the production parameters. Spin starts a fresh instance per request, so
 /// computing a dummy at start-up would add a second hash to every unknown
 /// user's login: a constant costs nothing and verifies at the same price.
-pub const DUMMY_PHC: &str = "$argon2id$v=19$m=19456,t=2,p=1$bsn9xjcsJPt2tuYDDzyIqg$9EiE18QcJkf42tPskf9jFaF07Ojsl9vpua/aKDDRA34";
+const DUMMY_PHC: &str = "$argon2id$v=19$m=19456,t=2,p=1$bsn9xjcsJPt2tuYDDzyIqg$9EiE18QcJkf42tPskf9jFaF07Ojsl9vpua/aKDDRA34";
 
 #[derive(Debug, Clone)]
 pub struct Argon2Hasher {
@@ -68,10 +68,6 @@ impl Argon2Hasher {
         let dummy = hash_with(&params, uuid::Uuid::new_v4().as_bytes())
             .expect("hashing random bytes works");
         Self { params, dummy }
-    }
-
-    pub fn params(&self) -> &Params {
-        &self.params
     }
 }
 
@@ -119,9 +115,9 @@ mod tests {
     #[test]
     fn production_parameters_are_at_least_owasps_minimum() {
         let hasher = Argon2Hasher::production();
-        assert!(hasher.params().m_cost() >= 19 * 1024);
-        assert!(hasher.params().t_cost() >= 2);
-        assert_eq!(hasher.params().p_cost(), 1);
+        assert!(hasher.params.m_cost() >= 19 * 1024);
+        assert!(hasher.params.t_cost() >= 2);
+        assert_eq!(hasher.params.p_cost(), 1);
     }
 
     #[test]
@@ -130,9 +126,9 @@ mod tests {
         assert_eq!(parsed.algorithm.as_str(), "argon2id");
         let params = Params::try_from(&parsed).expect("argon2 parameters");
         let production = Argon2Hasher::production();
-        assert_eq!(params.m_cost(), production.params().m_cost());
-        assert_eq!(params.t_cost(), production.params().t_cost());
-        assert_eq!(params.p_cost(), production.params().p_cost());
+        assert_eq!(params.m_cost(), production.params.m_cost());
+        assert_eq!(params.t_cost(), production.params.t_cost());
+        assert_eq!(params.p_cost(), production.params.p_cost());
         assert!(parsed.hash.is_some_and(|hash| hash.len() == 32));
     }
 

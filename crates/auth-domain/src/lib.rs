@@ -83,28 +83,28 @@
 //!   twice, and the receivers deduplicate on its id. An entry whose target
 //!   keeps failing is retried for ever, never dropped.
 
-pub mod common_passwords;
+mod common_passwords;
 mod email;
 mod error;
 mod expiry;
-pub mod hashing;
-pub mod keys;
-pub mod outbox;
+mod hashing;
+mod keys;
+mod outbox;
 mod password;
 pub mod pseudonym;
 mod records;
 mod service;
-pub mod throttle;
+mod throttle;
 mod username;
 
-pub use email::{Email, EmailError};
+pub use email::Email;
 pub use error::{LoginError, RegisterError, TokenError, Unexpected};
 pub use hashing::{Argon2Hasher, HashingError, PasswordHasher};
 pub use outbox::{
-    DeadLetter, DeadLetterPage, Delivery, DeliveryOutcome, DeliveryPort, FlushReport, OutboxEntry,
-    OutboxSettings, Round,
+    DeadLetter, DeadLetterPage, DeliveryOutcome, DeliveryPort, FlushReport, OutboxEntry,
+    OutboxSettings, Round, SideEffect,
 };
-pub use password::{Password, PasswordError};
+pub use password::Password;
 pub use records::{IssuedToken, UserProfile, UserRecord};
 pub use service::{AfterResponse, AuthService, Registration, Settings};
-pub use username::{Username, UsernameError};
+pub use username::Username;

@@ -2,43 +2,29 @@
 //! not only whitespace, not commonly used, never truncated or altered.
 
 use crate::common_passwords;
+use domain_core::Invalid;
 use std::fmt;
-
-const MIN_CHARS: usize = 8;
-const MAX_CHARS: usize = 128;
 
 /// A password that passed the rules. Its `Debug` hides it, and it has no
 /// `Display`, so it cannot end up in a log line by accident.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Password(String);
 
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum PasswordError {
-    #[error("must be at least 8 characters")]
-    TooShort,
-    #[error("must be at most 128 characters")]
-    TooLong,
-    #[error("must not be only whitespace")]
-    OnlyWhitespace,
-    #[error("is too commonly used; choose another")]
-    Common,
-}
-
 impl Password {
-    pub fn parse(raw: impl Into<String>) -> Result<Self, PasswordError> {
+    pub fn parse(raw: impl Into<String>) -> Result<Self, Invalid> {
         let raw = raw.into();
         let chars = raw.chars().count();
-        if chars < MIN_CHARS {
-            return Err(PasswordError::TooShort);
+        if chars < 8 {
+            return Err(Invalid("must be at least 8 characters"));
         }
-        if chars > MAX_CHARS {
-            return Err(PasswordError::TooLong);
+        if chars > 128 {
+            return Err(Invalid("must be at most 128 characters"));
         }
         if raw.chars().all(char::is_whitespace) {
-            return Err(PasswordError::OnlyWhitespace);
+            return Err(Invalid("must not be only whitespace"));
         }
         if common_passwords::is_common(&raw) {
-            return Err(PasswordError::Common);
+            return Err(Invalid("is too commonly used; choose another"));
         }
         Ok(Self(raw))
     }
@@ -60,14 +46,17 @@ mod tests {
 
     #[test]
     fn length_counts_unicode_scalar_values() {
-        assert_eq!(Password::parse("Zq7-xk2"), Err(PasswordError::TooShort));
+        assert_eq!(
+            Password::parse("Zq7-xk2"),
+            Err(Invalid("must be at least 8 characters"))
+        );
         assert!(Password::parse("Zq7-xk2!").is_ok());
         // Eight characters, sixteen bytes.
         assert!(Password::parse("ééééééé1").is_ok());
         assert!(Password::parse("é".repeat(128)).is_ok());
         assert_eq!(
             Password::parse("é".repeat(129)),
-            Err(PasswordError::TooLong)
+            Err(Invalid("must be at most 128 characters"))
         );
     }
 
@@ -80,22 +69,23 @@ mod tests {
 
     #[test]
     fn whitespace_only_is_refused_but_inner_spaces_are_fine() {
-        assert_eq!(
-            Password::parse("          "),
-            Err(PasswordError::OnlyWhitespace)
-        );
-        assert_eq!(
-            Password::parse("\t\n \u{3000}    "),
-            Err(PasswordError::OnlyWhitespace)
-        );
+        for blank in ["          ", "\t\n \u{3000}    "] {
+            assert_eq!(
+                Password::parse(blank),
+                Err(Invalid("must not be only whitespace"))
+            );
+        }
         assert!(Password::parse("  two words here  ").is_ok());
     }
 
     #[test]
     fn common_passwords_are_refused() {
-        assert_eq!(Password::parse("password"), Err(PasswordError::Common));
-        assert_eq!(Password::parse("Password1"), Err(PasswordError::Common));
-        assert_eq!(Password::parse("iloveyou"), Err(PasswordError::Common));
+        for common in ["password", "Password1", "iloveyou"] {
+            assert_eq!(
+                Password::parse(common),
+                Err(Invalid("is too commonly used; choose another"))
+            );
+        }
     }
 
     #[test]

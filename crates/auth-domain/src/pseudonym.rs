@@ -13,7 +13,7 @@ use sha2::Sha256;
 
 use crate::username::Username;
 
-pub const PREFIX: &str = "anon-";
+const PREFIX: &str = "anon-";
 
 pub fn pseudonymous_user_id(key: &[u8], username: &Username) -> String {
     let mut mac = Hmac::<Sha256>::new_from_slice(key).expect("HMAC takes keys of any length");

@@ -5,7 +5,7 @@
 //! answer is sent.
 
 use domain_core::sha256_hex;
-use domain_core::{Clock, KeyValueStore, Timestamp};
+use domain_core::{Clock, KeyValueStore, Timestamp, system_actions};
 use serde::de::DeserializeOwned;
 use serde_json::json;
 
@@ -15,7 +15,7 @@ use crate::expiry;
 use crate::hashing::PasswordHasher;
 use crate::keys;
 use crate::outbox::{
-    DeadLetterPage, Delivery, DeliveryPort, FlushReport, Outbox, OutboxSettings, Staged,
+    DeadLetterPage, DeliveryPort, FlushReport, Outbox, OutboxSettings, SideEffect, Staged,
 };
 use crate::password::Password;
 use crate::pseudonym::pseudonymous_user_id;
@@ -61,13 +61,6 @@ pub struct AfterResponse {
     sweep: bool,
 }
 
-impl AfterResponse {
-    /// Whether settling would do anything at all.
-    pub fn is_empty(&self) -> bool {
-        self.staged.is_empty() && !self.sweep
-    }
-}
-
 pub struct AuthService<S, H, C, D> {
     store: S,
     hasher: H,
@@ -93,26 +86,6 @@ where
         }
     }
 
-    pub fn store(&self) -> &S {
-        &self.store
-    }
-
-    pub fn clock(&self) -> &C {
-        &self.clock
-    }
-
-    pub fn hasher(&self) -> &H {
-        &self.hasher
-    }
-
-    pub fn delivery(&self) -> &D {
-        &self.delivery
-    }
-
-    pub fn settings(&self) -> &Settings {
-        &self.settings
-    }
-
     fn outbox(&self) -> Outbox<'_, S, C, D> {
         Outbox {
             store: &self.store,
@@ -125,23 +98,16 @@ where
     /// Delivers what an operation left for after its answer. Never fails:
     /// what is not delivered stays in the outbox.
     pub fn settle(&self, after: AfterResponse) {
-        if !after.is_empty() {
+        if after.sweep || !after.staged.is_empty() {
             self.outbox().settle(&after.staged, after.sweep);
         }
-    }
-
-    /// [`register_deferred`](Self::register_deferred), settled at once.
-    pub fn register(&self, registration: Registration) -> Result<UserProfile, RegisterError> {
-        let (result, after) = self.register_deferred(registration);
-        self.settle(after);
-        result
     }
 
     /// Creates the user. Exactly one of any number of concurrent
     /// registrations of a name succeeds: the one whose increment of the
     /// name's claim counter returns 1. The password is hashed before the
     /// claim, so the claim and the user record are only microseconds apart.
-    pub fn register_deferred(
+    pub fn register(
         &self,
         registration: Registration,
     ) -> (Result<UserProfile, RegisterError>, AfterResponse) {
@@ -175,13 +141,13 @@ where
         };
         // Reserved before the claim: a failure here leaves no claim behind.
         let outbox = self.outbox().stage(vec![
-            Delivery::event(
+            SideEffect::event(
                 &user.user_id,
-                "register",
+                system_actions::REGISTER,
                 now,
                 json!({"username": user.username}),
             ),
-            Delivery::notification(
+            SideEffect::notification(
                 &user.user_id,
                 "Welcome",
                 format!("Welcome, {}! Your account is ready.", user.username),
@@ -210,19 +176,12 @@ where
         Ok(user.profile())
     }
 
-    /// [`login_deferred`](Self::login_deferred), settled at once.
-    pub fn login(&self, username: &str, password: &str) -> Result<IssuedToken, LoginError> {
-        let (result, after) = self.login_deferred(username, password);
-        self.settle(after);
-        result
-    }
-
     /// Checks the credentials and issues a token. Unknown users and wrong
     /// passwords cost the same: the same reads, one argon2 verification
     /// (against a dummy hash for unknown users), the same writes, and a
     /// `login_failed` event (under a pseudonymous user id for an unknown
-    /// name). See [`throttle`] for how attempts are admitted.
-    pub fn login_deferred(
+    /// name). The `throttle` module says how attempts are admitted.
+    pub fn login(
         &self,
         username: &str,
         password: &str,
@@ -324,13 +283,13 @@ where
             revoked_at: None,
         };
         let outbox = self.outbox().stage(vec![
-            Delivery::event(
+            SideEffect::event(
                 &user.user_id,
-                "login",
+                system_actions::LOGIN,
                 now,
                 json!({"username": user.username}),
             ),
-            Delivery::notification(
+            SideEffect::notification(
                 &user.user_id,
                 "New sign-in",
                 format!("New sign-in to your account {} at {now}.", user.username),
@@ -377,9 +336,9 @@ where
             Some(user) => user.user_id.clone(),
             None => pseudonymous_user_id(&self.settings.pseudonym_key, attempt.username),
         };
-        let outbox = self.outbox().stage(vec![Delivery::event(
+        let outbox = self.outbox().stage(vec![SideEffect::event(
             &user_id,
-            "login_failed",
+            system_actions::LOGIN_FAILED,
             whole_seconds(now),
             json!({"username": attempt.username.as_str()}),
         )])?;
@@ -417,18 +376,11 @@ where
         user.map(|user| user.profile()).ok_or(TokenError::Invalid)
     }
 
-    /// [`logout_deferred`](Self::logout_deferred), settled at once.
-    pub fn logout(&self, token: &str) -> Result<(), TokenError> {
-        let (result, after) = self.logout_deferred(token);
-        self.settle(after);
-        result
-    }
-
     /// Revokes the token: from now on it is invalid everywhere. Of any
     /// number of concurrent logouts of one token, the one whose increment
     /// of the token's logout counter returns 1 records the `logout` event;
     /// the others revoke it too (the same write) and record nothing.
-    pub fn logout_deferred(&self, token: &str) -> (Result<(), TokenError>, AfterResponse) {
+    pub fn logout(&self, token: &str) -> (Result<(), TokenError>, AfterResponse) {
         let mut after = AfterResponse::default();
         let result = self.try_logout(token, &mut after);
         (result, after)
@@ -443,9 +395,9 @@ where
             self.store.set(&key, &to_json(&record))?;
             return Ok(());
         }
-        let outbox = self.outbox().stage(vec![Delivery::event(
+        let outbox = self.outbox().stage(vec![SideEffect::event(
             &record.user_id,
-            "logout",
+            system_actions::LOGOUT,
             whole_seconds(now),
             json!({"username": record.username}),
         )])?;

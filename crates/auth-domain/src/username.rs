@@ -1,28 +1,19 @@
 //! A username as the contract allows it: lower-cased, 3–32 characters of
 //! `[a-z0-9._-]`, starting with a letter or digit.
 
+use domain_core::Invalid;
+use domain_core::invalid::chars_within;
 use std::fmt;
-
-const MIN_CHARS: usize = 3;
-const MAX_CHARS: usize = 32;
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Username(String);
 
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum UsernameError {
-    #[error("must be 3 to 32 characters")]
-    Length,
-    #[error("may contain only a-z, 0-9, '.', '_' and '-', and must start with a letter or digit")]
-    Characters,
-}
-
 impl Username {
     /// Lower-cases `raw` first, so `Alice` and `alice` are one user.
-    pub fn parse(raw: impl AsRef<str>) -> Result<Self, UsernameError> {
+    pub fn parse(raw: impl AsRef<str>) -> Result<Self, Invalid> {
         let name = raw.as_ref().to_lowercase();
-        if !(MIN_CHARS..=MAX_CHARS).contains(&name.chars().count()) {
-            return Err(UsernameError::Length);
+        if !chars_within(&name, 3, 32) {
+            return Err(Invalid("must be 3 to 32 characters"));
         }
         let mut bytes = name.bytes();
         let starts_well = bytes
@@ -34,7 +25,9 @@ impl Username {
         if starts_well && rest_allowed {
             Ok(Self(name))
         } else {
-            Err(UsernameError::Characters)
+            Err(Invalid(
+                "may contain only a-z, 0-9, '.', '_' and '-', and must start with a letter or digit",
+            ))
         }
     }
 
@@ -53,6 +46,11 @@ impl fmt::Display for Username {
 mod tests {
     use super::*;
 
+    const LENGTH: Invalid = Invalid("must be 3 to 32 characters");
+    const CHARACTERS: Invalid = Invalid(
+        "may contain only a-z, 0-9, '.', '_' and '-', and must start with a letter or digit",
+    );
+
     #[test]
     fn names_are_lower_cased() {
         assert_eq!(Username::parse("Alice").unwrap().as_str(), "alice");
@@ -64,11 +62,11 @@ mod tests {
 
     #[test]
     fn length_is_3_to_32_characters() {
-        assert_eq!(Username::parse("ab"), Err(UsernameError::Length));
+        assert_eq!(Username::parse("ab"), Err(LENGTH));
         assert!(Username::parse("abc").is_ok());
         assert!(Username::parse("a".repeat(32)).is_ok());
-        assert_eq!(Username::parse("a".repeat(33)), Err(UsernameError::Length));
-        assert_eq!(Username::parse(""), Err(UsernameError::Length));
+        assert_eq!(Username::parse("a".repeat(33)), Err(LENGTH));
+        assert_eq!(Username::parse(""), Err(LENGTH));
     }
 
     #[test]
@@ -76,11 +74,7 @@ mod tests {
         for bad in [
             ".alice", "_alice", "-alice", "al ice", "al:ice", "alïce", "ali@e", "al/ce", " alice",
         ] {
-            assert_eq!(
-                Username::parse(bad),
-                Err(UsernameError::Characters),
-                "{bad:?}"
-            );
+            assert_eq!(Username::parse(bad), Err(CHARACTERS), "{bad:?}");
         }
         for good in ["0abc", "a.b", "a_b", "a-b", "9-9"] {
             assert!(Username::parse(good).is_ok(), "{good:?}");
@@ -91,6 +85,6 @@ mod tests {
     fn non_ascii_letters_count_as_characters_not_bytes() {
         // Three characters but six bytes: the length rule passes, the
         // character rule refuses.
-        assert_eq!(Username::parse("ééé"), Err(UsernameError::Characters));
+        assert_eq!(Username::parse("ééé"), Err(CHARACTERS));
     }
 }

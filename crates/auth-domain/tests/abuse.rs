@@ -4,25 +4,21 @@
 
 mod support;
 
-use std::sync::atomic::Ordering;
 use std::thread;
 
 use auth_domain::pseudonym::pseudonymous_user_id;
-use auth_domain::{Delivery, LoginError, TokenError, Username};
+use auth_domain::{LoginError, Settings, SideEffect, TokenError, Username};
 use domain_core::KeyValueStore;
+use domain_core::kv::{InMemoryStore, Op};
 use support::*;
 
-fn verifications<S: KeyValueStore>(service: &TestService<S>) -> usize {
-    service.hasher().verifications.load(Ordering::SeqCst)
-}
-
-fn failed_events(service: &TestService<impl KeyValueStore>) -> Vec<(String, String)> {
+fn failed_events(service: &Harness) -> Vec<(String, String)> {
     service
-        .delivery()
+        .delivery
         .delivered()
         .into_iter()
         .filter_map(|delivery| match delivery {
-            Delivery::Event {
+            SideEffect::Event {
                 user_id,
                 action,
                 event_id,
@@ -35,12 +31,12 @@ fn failed_events(service: &TestService<impl KeyValueStore>) -> Vec<(String, Stri
 
 #[test]
 fn a_burst_straddling_two_buckets_still_checks_five_passwords() {
-    let service = service();
+    let service = service_on(InMemoryStore::sqlite_like().interleaved());
     register(&service, "alice", PASSWORD);
     // 14 min 59 s into a bucket (START_MS starts one).
-    service.clock().advance(899);
-    let before = verifications(&service);
-    let burst = |service: &TestService| {
+    service.clock.advance_seconds(899);
+    let before = service.hasher.verifications();
+    let burst = |service: &Harness| {
         thread::scope(|scope| {
             let handles: Vec<_> = (0..20)
                 .map(|_| scope.spawn(|| service.login("alice", OTHER_PASSWORD)))
@@ -52,9 +48,9 @@ fn a_burst_straddling_two_buckets_still_checks_five_passwords() {
         })
     };
     burst(&service);
-    service.clock().advance(2);
+    service.clock.advance_seconds(2);
     burst(&service);
-    assert_eq!(verifications(&service) - before, 5);
+    assert_eq!(service.hasher.verifications() - before, 5);
 }
 
 #[test]
@@ -64,20 +60,20 @@ fn claims_still_being_checked_in_the_previous_bucket_count() {
     // Five claims of the previous bucket whose outcome is not known yet.
     let bucket = START_MS / 900_000;
     service
-        .store()
+        .store
         .increment(&format!("login:claims:alice:{bucket}"), 5)
         .unwrap();
-    service.clock().advance(900);
-    let before = verifications(&service);
+    service.clock.advance_seconds(900);
+    let before = service.hasher.verifications();
     assert!(matches!(
         service.login("alice", PASSWORD),
         Err(LoginError::TooManyAttempts {
             retry_after_seconds: 900
         })
     ));
-    assert_eq!(verifications(&service), before);
+    assert_eq!(service.hasher.verifications(), before);
     // Once that bucket is out of view, they no longer count.
-    service.clock().advance(900);
+    service.clock.advance_seconds(900);
     assert!(service.login("alice", PASSWORD).is_ok());
 }
 
@@ -89,10 +85,10 @@ fn refusals_do_not_lengthen_the_lock() {
         let _ = service.login("alice", OTHER_PASSWORD);
     }
     for _ in 0..14 {
-        service.clock().advance(60);
+        service.clock.advance_seconds(60);
         assert!(service.login("alice", PASSWORD).is_err());
     }
-    service.clock().advance(60);
+    service.clock.advance_seconds(60);
     assert!(service.login("alice", PASSWORD).is_ok());
 }
 
@@ -107,7 +103,7 @@ fn unknown_names_fail_with_a_login_failed_event_under_a_pseudonym() {
     assert_eq!(events.len(), 3);
     assert_eq!(events[0].0, alice.user_id);
     let expected = pseudonymous_user_id(
-        &service.settings().pseudonym_key,
+        &Settings::default().pseudonym_key,
         &Username::parse("nobody").unwrap(),
     );
     assert_eq!(events[1].0, expected);
@@ -120,21 +116,21 @@ fn unknown_names_fail_with_a_login_failed_event_under_a_pseudonym() {
 fn failed_logins_for_ever_new_names_leave_no_lasting_keys() {
     let service = service();
     service.flush_outbox().unwrap();
-    let baseline: Vec<String> = service.store().keys();
+    let baseline: Vec<String> = service.store.keys();
     for i in 0..50 {
         let _ = service.login(&format!("visitor{i}"), OTHER_PASSWORD);
     }
-    assert!(!keys_starting(service.store(), "login:").is_empty());
+    assert!(!keys_starting(&service.store, "login:").is_empty());
     // Half an hour later the buckets are out of view; a flush collects them.
-    service.clock().advance(45 * 60);
+    service.clock.advance_seconds(45 * 60);
     let report = service.flush_outbox().unwrap();
     assert!(report.expired_deleted >= 50, "{report:?}");
-    assert!(keys_starting(service.store(), "login:").is_empty());
-    assert!(keys_starting(service.store(), "expire:entry:").is_empty());
-    assert!(keys_starting(service.store(), "expire:count:").is_empty());
-    assert!(outbox_keys(service.store()).is_empty());
+    assert!(keys_starting(&service.store, "login:").is_empty());
+    assert!(keys_starting(&service.store, "expire:entry:").is_empty());
+    assert!(keys_starting(&service.store, "expire:count:").is_empty());
+    assert!(outbox_keys(&service.store).is_empty());
     let mut lasting: Vec<String> = service
-        .store()
+        .store
         .keys()
         .into_iter()
         .filter(|key| !baseline.contains(key))
@@ -156,12 +152,12 @@ fn expired_tokens_are_deleted() {
     let token = service.login("alice", PASSWORD).unwrap().token;
     service.logout(&token).unwrap();
     service.login("alice", PASSWORD).unwrap();
-    assert_eq!(keys_starting(service.store(), "token:").len(), 3);
+    assert_eq!(keys_starting(&service.store, "token:").len(), 3);
     // 30 to 45 minutes after expiry.
-    service.clock().advance(3600 + 46 * 60);
+    service.clock.advance_seconds(3600 + 46 * 60);
     service.flush_outbox().unwrap();
-    assert!(keys_starting(service.store(), "token:").is_empty());
-    assert!(keys_starting(service.store(), "login:").is_empty());
+    assert!(keys_starting(&service.store, "token:").is_empty());
+    assert!(keys_starting(&service.store, "login:").is_empty());
 }
 
 #[test]
@@ -169,7 +165,7 @@ fn a_token_outlives_its_throttle_keys_but_not_its_expiry() {
     let service = service();
     register(&service, "alice", PASSWORD);
     let token = service.login("alice", PASSWORD).unwrap().token;
-    service.clock().advance(45 * 60);
+    service.clock.advance_seconds(45 * 60);
     service.flush_outbox().unwrap();
     assert!(service.me(&token).is_ok(), "still valid after 45 minutes");
 }
@@ -177,8 +173,8 @@ fn a_token_outlives_its_throttle_keys_but_not_its_expiry() {
 #[test]
 fn concurrent_logouts_of_one_token_count_once() {
     for store in [
-        domain_core::kv::InMemoryStore::sqlite_like(),
-        domain_core::kv::InMemoryStore::redis_like(),
+        InMemoryStore::sqlite_like().interleaved(),
+        InMemoryStore::redis_like().interleaved(),
     ] {
         let service = service_on(store);
         register(&service, "alice", PASSWORD);
@@ -195,7 +191,7 @@ fn concurrent_logouts_of_one_token_count_once() {
                 .all(|r| r.is_ok() || matches!(r, Err(TokenError::Invalid)))
         );
         let logouts = service
-            .delivery()
+            .delivery
             .delivered_actions()
             .iter()
             .filter(|a| *a == "logout")
@@ -207,26 +203,28 @@ fn concurrent_logouts_of_one_token_count_once() {
 
 #[test]
 fn a_failed_claim_checks_no_password() {
-    let service = service_on(FlakyStore::default());
+    let service = service();
     register(&service, "alice", PASSWORD);
-    service
-        .store()
-        .fail(Op::Increment, "login:claims:alice:", 1);
-    let before = verifications(&service);
+    service.store.fail_when(once(|call| {
+        call.op == Op::Increment && call.touches("login:claims:alice:")
+    }));
+    let before = service.hasher.verifications();
     assert!(matches!(
         service.login("alice", PASSWORD),
         Err(LoginError::Unexpected(_))
     ));
-    assert_eq!(verifications(&service), before);
+    assert_eq!(service.hasher.verifications(), before);
     assert!(service.login("alice", PASSWORD).is_ok());
 }
 
 #[test]
 fn a_failed_logout_write_gives_the_claim_back_so_the_retry_counts() {
-    let service = service_on(FlakyStore::default());
+    let service = service();
     register(&service, "alice", PASSWORD);
     let token = service.login("alice", PASSWORD).unwrap().token;
-    service.store().fail(Op::Set, "token:", 1);
+    service.store.fail_when(once(|call| {
+        matches!(call.op, Op::Set | Op::SetMany) && call.touches("token:")
+    }));
     assert!(matches!(
         service.logout(&token),
         Err(TokenError::Unexpected(_))
@@ -234,7 +232,7 @@ fn a_failed_logout_write_gives_the_claim_back_so_the_retry_counts() {
     assert!(service.me(&token).is_ok(), "not revoked");
     service.logout(&token).unwrap();
     let logouts = service
-        .delivery()
+        .delivery
         .delivered_actions()
         .iter()
         .filter(|a| *a == "logout")
@@ -245,17 +243,17 @@ fn a_failed_logout_write_gives_the_claim_back_so_the_retry_counts() {
 
 #[test]
 fn a_failure_mark_that_cannot_be_written_is_an_error_not_a_free_attempt() {
-    let service = service_on(FlakyStore::default());
+    let service = service();
     register(&service, "alice", PASSWORD);
-    service
-        .store()
-        .fail(Op::Set, "login:mark:alice:", usize::MAX);
-    let before = verifications(&service);
+    service.store.fail_when(|call| {
+        matches!(call.op, Op::Set | Op::SetMany) && call.touches("login:mark:alice:")
+    });
+    let before = service.hasher.verifications();
     let results: Vec<_> = (0..8)
         .map(|_| service.login("alice", OTHER_PASSWORD))
         .collect();
     // The claims stand though their marks are missing: still five checks.
-    assert_eq!(verifications(&service) - before, 5, "{results:?}");
+    assert_eq!(service.hasher.verifications() - before, 5, "{results:?}");
     assert!(
         results[..5]
             .iter()

@@ -3,7 +3,6 @@
 
 mod support;
 
-use std::sync::atomic::Ordering;
 use std::thread;
 
 use auth_domain::{LoginError, RegisterError};
@@ -14,8 +13,8 @@ const RACERS: usize = 24;
 
 fn both_backends() -> [(&'static str, InMemoryStore); 2] {
     [
-        ("sqlite", InMemoryStore::sqlite_like()),
-        ("redis", InMemoryStore::redis_like()),
+        ("sqlite", InMemoryStore::sqlite_like().interleaved()),
+        ("redis", InMemoryStore::redis_like().interleaved()),
     ]
 }
 
@@ -73,7 +72,7 @@ fn parallel_registrations_of_one_name_yield_exactly_one_user() {
             }
         }
         let registered = service
-            .delivery()
+            .delivery
             .delivered_actions()
             .iter()
             .filter(|a| *a == "register")
@@ -87,7 +86,7 @@ fn parallel_failed_logins_check_exactly_five_passwords() {
     for (backend, store) in both_backends() {
         let service = service_on(store);
         register(&service, "alice", PASSWORD);
-        let verifications = || service.hasher().verifications.load(Ordering::SeqCst);
+        let verifications = || service.hasher.verifications();
         let before = verifications();
         let results: Vec<_> = thread::scope(|scope| {
             let handles: Vec<_> = (0..40)
@@ -109,10 +108,10 @@ fn parallel_failed_logins_check_exactly_five_passwords() {
         assert_eq!((failed, throttled), (5, 35), "{backend}: {results:?}");
         assert_eq!(verifications() - before, 5, "{backend}");
         let event_ids: std::collections::HashSet<String> = service
-            .delivery()
+            .delivery
             .delivered()
             .iter()
-            .filter(|d| matches!(d, auth_domain::Delivery::Event { action, .. } if action == "login_failed"))
+            .filter(|d| matches!(d, auth_domain::SideEffect::Event { action, .. } if action == "login_failed"))
             .map(|d| d.id().to_owned())
             .collect();
         assert_eq!(event_ids.len(), 5, "{backend}: one login_failed per check");
@@ -161,7 +160,7 @@ fn parallel_logins_of_one_user_get_distinct_working_tokens_up_to_the_allowance()
             "{backend}"
         );
         let stored = service
-            .store()
+            .store
             .keys()
             .iter()
             .filter(|k| k.starts_with("token:") && !k.ends_with(":logout"))

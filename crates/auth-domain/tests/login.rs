@@ -2,8 +2,6 @@
 
 mod support;
 
-use std::sync::atomic::Ordering;
-
 use auth_domain::LoginError;
 use support::*;
 
@@ -26,19 +24,19 @@ fn unknown_user_and_wrong_password_fail_alike() {
     // attempt of a bucket registers its keys for expiry: one write more,
     // for any name).
     let _ = service.login("nobody", OTHER_PASSWORD);
-    service.delivery().forget();
+    service.delivery.forget();
 
     let measure = |username: &str| {
         // Both start from an empty outbox: what a sweep finds depends on
         // earlier requests, not on the user.
         service.flush_outbox().unwrap();
-        let writes = service.store().writes();
-        let verifications = service.hasher().verifications.load(Ordering::SeqCst);
+        let writes = service.store.writes();
+        let verifications = service.hasher.verifications();
         let result = service.login(username, OTHER_PASSWORD);
         (
             format!("{result:?}"),
-            service.store().writes() - writes,
-            service.hasher().verifications.load(Ordering::SeqCst) - verifications,
+            service.store.writes() - writes,
+            service.hasher.verifications() - verifications,
         )
     };
     let wrong_password = measure("alice");
@@ -50,11 +48,11 @@ fn unknown_user_and_wrong_password_fail_alike() {
     );
     assert_eq!(wrong_password.2, 1, "one argon2 verification each");
     // Each delivered its own login_failed event, and nothing else.
-    let attempts = service.delivery().attempts();
+    let attempts = service.delivery.attempts();
     let actions: Vec<(String, auth_domain::Round)> = attempts
         .iter()
         .map(|(delivery, round)| match delivery {
-            auth_domain::Delivery::Event { action, .. } => (action.clone(), *round),
+            auth_domain::SideEffect::Event { action, .. } => (action.clone(), *round),
             other => (format!("{other:?}"), *round),
         })
         .collect();
@@ -80,16 +78,16 @@ fn five_failures_throttle_even_the_right_password() {
             ),
             "attempt {attempt}"
         );
-        service.clock().advance(10);
+        service.clock.advance_seconds(10);
     }
     // The last failure was 10 s ago.
     assert_eq!(throttled(service.login("alice", PASSWORD)), Some(890));
     assert_eq!(throttled(service.login("ALICE", OTHER_PASSWORD)), Some(890));
     assert!(service.login("bob", PASSWORD).is_ok(), "per username");
 
-    service.clock().advance(889);
+    service.clock.advance_seconds(889);
     assert_eq!(throttled(service.login("alice", PASSWORD)), Some(1));
-    service.clock().advance(1);
+    service.clock.advance_seconds(1);
     assert!(service.login("alice", PASSWORD).is_ok());
 }
 
@@ -100,16 +98,13 @@ fn throttled_attempts_do_not_extend_the_lock_or_verify() {
     for _ in 0..5 {
         let _ = service.login("alice", OTHER_PASSWORD);
     }
-    let verifications = service.hasher().verifications.load(Ordering::SeqCst);
+    let verifications = service.hasher.verifications();
     for _ in 0..10 {
-        service.clock().advance(60);
+        service.clock.advance_seconds(60);
         assert!(throttled(service.login("alice", OTHER_PASSWORD)).is_some());
     }
-    assert_eq!(
-        service.hasher().verifications.load(Ordering::SeqCst),
-        verifications
-    );
-    service.clock().advance(300);
+    assert_eq!(service.hasher.verifications(), verifications);
+    service.clock.advance_seconds(300);
     assert!(
         service.login("alice", PASSWORD).is_ok(),
         "15 minutes after the last failure"
@@ -140,7 +135,7 @@ fn failures_spread_over_more_than_fifteen_minutes_do_not_throttle() {
     register(&service, "alice", PASSWORD);
     for _ in 0..5 {
         let _ = service.login("alice", OTHER_PASSWORD);
-        service.clock().advance(240);
+        service.clock.advance_seconds(240);
     }
     // Five failures over 16 minutes.
     assert!(service.login("alice", PASSWORD).is_ok());
@@ -164,19 +159,14 @@ fn unknown_users_are_throttled_like_known_ones() {
 #[test]
 fn names_no_user_can_have_are_refused_without_store_work() {
     let service = service();
-    let writes = service.store().writes();
     for name in ["x", "no spaces", &"a".repeat(5000)] {
         assert!(matches!(
             service.login(name, PASSWORD),
             Err(LoginError::InvalidCredentials)
         ));
     }
-    assert_eq!(service.store().writes(), writes);
-    assert_eq!(
-        service.hasher().verifications.load(Ordering::SeqCst),
-        3,
-        "still one hash each"
-    );
+    assert_eq!(service.store.take_calls(), [], "not even a read");
+    assert_eq!(service.hasher.verifications(), 3, "still one hash each");
 }
 
 #[test]
@@ -186,7 +176,7 @@ fn login_outcomes_become_events_and_an_alert() {
     let _ = service.login("alice", OTHER_PASSWORD);
     let _ = service.login("nobody", OTHER_PASSWORD);
     service.login("alice", PASSWORD).unwrap();
-    let actions = service.delivery().delivered_actions();
+    let actions = service.delivery.delivered_actions();
     assert_eq!(
         actions.iter().filter(|a| *a == "login_failed").count(),
         2,
@@ -198,10 +188,10 @@ fn login_outcomes_become_events_and_an_alert() {
         "{actions:?}"
     );
     let alerts = service
-        .delivery()
+        .delivery
         .delivered()
         .into_iter()
-        .filter(|d| matches!(d, auth_domain::Delivery::Notification { subject, .. } if subject == "New sign-in"))
+        .filter(|d| matches!(d, auth_domain::SideEffect::Notification { subject, .. } if subject == "New sign-in"))
         .count();
     assert_eq!(alerts, 1);
 }

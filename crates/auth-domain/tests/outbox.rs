@@ -7,13 +7,13 @@ mod support;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use auth_domain::{AuthService, Delivery, OutboxSettings, Round, Settings};
-use domain_core::kv::InMemoryStore;
+use auth_domain::{OutboxSettings, Round, Settings, SideEffect};
+use domain_core::kv::{InMemoryStore, Op};
 use domain_core::{Clock, KeyValueStore};
 use support::*;
 
 /// A write path that sweeps: a registration under a fresh name.
-fn sweep(service: &TestService<impl KeyValueStore>) {
+fn sweep(service: &Harness) {
     static NEXT: AtomicUsize = AtomicUsize::new(0);
     let name = format!("sweeper{}", NEXT.fetch_add(1, Ordering::SeqCst));
     service
@@ -22,11 +22,11 @@ fn sweep(service: &TestService<impl KeyValueStore>) {
 }
 
 /// Makes `target` back off for a minute, as after several failed rounds.
-fn back_off(service: &TestService, target: &str) {
-    let until = service.clock().now().unix_millis() + 60_000;
+fn back_off(service: &Harness, target: &str) {
+    let until = service.clock.now().unix_millis() + 60_000;
     let state = serde_json::json!({"failures": 4, "retry_at_ms": until});
     service
-        .store()
+        .store
         .set(
             &format!("outbox:target:{target}"),
             state.to_string().as_bytes(),
@@ -34,13 +34,13 @@ fn back_off(service: &TestService, target: &str) {
         .unwrap();
 }
 
-fn pending_ids(service: &TestService) -> Vec<String> {
-    outbox_keys(service.store())
+fn pending_ids(service: &Harness) -> Vec<String> {
+    outbox_keys(&service.store)
         .iter()
         .map(|key| {
-            let bytes = service.store().get(key).unwrap().unwrap();
+            let bytes = service.store.get(key).unwrap().unwrap();
             let entry: auth_domain::OutboxEntry = serde_json::from_slice(&bytes).unwrap();
-            entry.delivery.id().to_owned()
+            entry.effect.id().to_owned()
         })
         .collect()
 }
@@ -52,19 +52,19 @@ fn delivered_side_effects_leave_no_entries() {
     let token = service.login("alice", PASSWORD).unwrap().token;
     service.logout(&token).unwrap();
     assert_eq!(
-        service.delivery().delivered_actions(),
+        service.delivery.delivered_actions(),
         ["register", "login", "logout"]
     );
     assert_eq!(
-        service.delivery().delivered().len(),
+        service.delivery.delivered().len(),
         5,
         "plus welcome and login alert"
     );
-    assert!(outbox_keys(service.store()).is_empty());
+    assert!(outbox_keys(&service.store).is_empty());
     // The request's own deliveries go out in a round of their own kind.
     assert!(
         service
-            .delivery()
+            .delivery
             .attempts()
             .iter()
             .all(|(_, round)| *round == Round::WithOwn)
@@ -74,24 +74,24 @@ fn delivered_side_effects_leave_no_entries() {
 #[test]
 fn undelivered_entries_are_kept_and_delivered_later_with_the_same_ids() {
     let service = service();
-    service.delivery().set(Peers::Down);
+    service.delivery.set(Peers::Down);
     register(&service, "alice", PASSWORD);
-    let kept = outbox_keys(service.store());
+    let kept = outbox_keys(&service.store);
     assert_eq!(kept.len(), 2);
-    let first_ids = service.delivery().attempted_ids();
+    let first_ids = service.delivery.attempted_ids();
     assert_eq!(first_ids.len(), 2);
 
-    service.delivery().set(Peers::Up);
-    service.delivery().forget();
+    service.delivery.set(Peers::Up);
+    service.delivery.forget();
     // Still within the window in which its own request was trying: left alone.
-    service.clock().advance(1);
+    service.clock.advance_seconds(1);
     register(&service, "bob", PASSWORD);
-    assert_eq!(outbox_keys(service.store()), kept);
+    assert_eq!(outbox_keys(&service.store), kept);
 
-    service.clock().advance(10);
+    service.clock.advance_seconds(10);
     register(&service, "carol", PASSWORD);
-    assert!(outbox_keys(service.store()).is_empty());
-    let delivered = service.delivery().delivered_ids();
+    assert!(outbox_keys(&service.store).is_empty());
+    let delivered = service.delivery.delivered_ids();
     for id in &first_ids {
         assert_eq!(
             delivered.iter().filter(|d| *d == id).count(),
@@ -104,21 +104,21 @@ fn undelivered_entries_are_kept_and_delivered_later_with_the_same_ids() {
 #[test]
 fn failed_retries_do_not_multiply_entries() {
     let service = service();
-    service.delivery().set(Peers::Down);
+    service.delivery.set(Peers::Down);
     register(&service, "alice", PASSWORD);
-    let alice_ids = service.delivery().attempted_ids();
+    let alice_ids = service.delivery.attempted_ids();
     for _ in 0..5 {
-        service.clock().advance(60);
+        service.clock.advance_seconds(60);
         sweep(&service);
     }
-    let ids = service.delivery().attempted_ids();
+    let ids = service.delivery.attempted_ids();
     for id in &alice_ids {
         assert!(
             ids.iter().filter(|seen| *seen == id).count() > 1,
             "{id} retried"
         );
     }
-    assert_eq!(outbox_keys(service.store()).len(), 2 + 5 * 2);
+    assert_eq!(outbox_keys(&service.store).len(), 2 + 5 * 2);
     let distinct: std::collections::HashSet<_> = ids.iter().collect();
     assert_eq!(distinct.len(), 12, "one id per delivery: {ids:?}");
 }
@@ -126,9 +126,9 @@ fn failed_retries_do_not_multiply_entries() {
 #[test]
 fn only_400_and_422_end_an_entry_and_it_goes_to_the_dead_letters() {
     let service = service();
-    service.delivery().set(Peers::Rejecting);
+    service.delivery.set(Peers::Rejecting);
     let profile = register(&service, "alice", PASSWORD);
-    assert!(outbox_keys(service.store()).is_empty());
+    assert!(outbox_keys(&service.store).is_empty());
     let page = service.dead_letters(10).unwrap();
     assert_eq!(page.waiting, 2);
     assert_eq!(page.letters.len(), 2);
@@ -139,7 +139,7 @@ fn only_400_and_422_end_an_entry_and_it_goes_to_the_dead_letters() {
     for letter in &page.letters {
         assert_eq!(letter.status, 422);
         assert!(letter.answer.contains("validation_failed"));
-        assert_eq!(letter.entry.delivery.user_id(), profile.user_id);
+        assert_eq!(letter.entry.effect.user_id(), profile.user_id);
     }
     let report = service.flush_outbox().unwrap();
     assert_eq!(report.dead_letters, 2);
@@ -149,31 +149,31 @@ fn only_400_and_422_end_an_entry_and_it_goes_to_the_dead_letters() {
 fn configuration_problems_and_server_errors_keep_entries() {
     let service = service();
     // 401 (a mismatched key), 404 (a wrong URL), 5xx: answered, failing.
-    service.delivery().set(Peers::Erroring);
+    service.delivery.set(Peers::Erroring);
     register(&service, "alice", PASSWORD);
-    service.clock().advance(60);
+    service.clock.advance_seconds(60);
     assert_eq!(service.flush_outbox().unwrap().pending, 2);
     // Not reachable, or not configured at all.
-    service.delivery().set(Peers::Down);
-    service.clock().advance(60);
+    service.delivery.set(Peers::Down);
+    service.clock.advance_seconds(60);
     assert_eq!(service.flush_outbox().unwrap().pending, 2);
     assert_eq!(service.dead_letters(10).unwrap().waiting, 0);
-    assert_eq!(outbox_keys(service.store()).len(), 2);
+    assert_eq!(outbox_keys(&service.store).len(), 2);
 }
 
 #[test]
 fn a_replayed_dead_letter_is_delivered_with_its_original_id() {
     let service = service();
-    service.delivery().set(Peers::Rejecting);
+    service.delivery.set(Peers::Rejecting);
     register(&service, "alice", PASSWORD);
     let letters = service.dead_letters(10).unwrap().letters;
     let ids: Vec<String> = letters
         .iter()
-        .map(|l| l.entry.delivery.id().to_owned())
+        .map(|l| l.entry.effect.id().to_owned())
         .collect();
 
-    service.delivery().set(Peers::Up);
-    service.delivery().forget();
+    service.delivery.set(Peers::Up);
+    service.delivery.forget();
     for letter in &letters {
         assert!(service.replay_dead_letter(letter.number).unwrap().is_some());
         assert_eq!(
@@ -183,10 +183,10 @@ fn a_replayed_dead_letter_is_delivered_with_its_original_id() {
         );
     }
     assert_eq!(service.dead_letters(10).unwrap().waiting, 0);
-    assert_eq!(outbox_keys(service.store()).len(), 2);
+    assert_eq!(outbox_keys(&service.store).len(), 2);
     let report = service.flush_outbox().unwrap();
     assert_eq!((report.delivered, report.pending), (2, 0));
-    let mut delivered = service.delivery().delivered_ids();
+    let mut delivered = service.delivery.delivered_ids();
     delivered.sort();
     let mut expected = ids;
     expected.sort();
@@ -195,16 +195,16 @@ fn a_replayed_dead_letter_is_delivered_with_its_original_id() {
 
 #[test]
 fn a_dead_letter_that_cannot_be_written_keeps_its_entry() {
-    let service = service_on(FlakyStore::default());
-    service.delivery().set(Peers::Rejecting);
+    let service = service();
+    service.delivery.set(Peers::Rejecting);
     service
-        .store()
-        .fail(Op::Increment, "outbox:dead:seq", usize::MAX);
+        .store
+        .fail_when(|call| call.op == Op::Increment && call.touches("outbox:dead:seq"));
     register(&service, "alice", PASSWORD);
-    assert_eq!(outbox_keys(&service.store().inner).len(), 2, "kept");
+    assert_eq!(outbox_keys(&service.store).len(), 2, "kept");
     assert!(
         service
-            .delivery()
+            .delivery
             .notes()
             .iter()
             .any(|n| n.starts_with("outbox_dead_letter_failed"))
@@ -213,39 +213,41 @@ fn a_dead_letter_that_cannot_be_written_keeps_its_entry() {
 
 #[test]
 fn a_failed_delete_keeps_the_entry_for_another_harmless_delivery() {
-    let service = service_on(FlakyStore::default());
-    service.store().fail(Op::Delete, "outbox:entry:", 1);
+    let service = service();
+    service.store.fail_when(once(|call| {
+        matches!(call.op, Op::Delete | Op::DeleteMany) && call.touches("outbox:entry:")
+    }));
     register(&service, "alice", PASSWORD);
-    assert_eq!(outbox_keys(&service.store().inner).len(), 2);
-    service.clock().advance(10);
+    assert_eq!(outbox_keys(&service.store).len(), 2);
+    service.clock.advance_seconds(10);
     let report = service.flush_outbox().unwrap();
     assert_eq!((report.delivered, report.pending), (2, 0));
-    assert!(outbox_keys(&service.store().inner).is_empty());
+    assert!(outbox_keys(&service.store).is_empty());
 }
 
 #[test]
 fn back_off_is_per_target_and_ends_with_the_first_success() {
     let service = service();
-    service.delivery().set_target("analytics", Peers::Down);
+    service.delivery.set_target("analytics", Peers::Down);
     register(&service, "alice", PASSWORD);
     // The welcome went out; the event is kept, and analytics backs off.
-    assert_eq!(outbox_keys(service.store()).len(), 1);
+    assert_eq!(outbox_keys(&service.store).len(), 1);
     assert!(
         service
-            .store()
+            .store
             .get("outbox:target:analytics")
             .unwrap()
             .is_some()
     );
     assert!(
         service
-            .store()
+            .store
             .get("outbox:target:notification")
             .unwrap()
             .is_none()
     );
 
-    service.clock().advance(10);
+    service.clock.advance_seconds(10);
     sweep(&service);
     // Analytics still down: two events kept.
     let kept = pending_ids(&service);
@@ -254,47 +256,44 @@ fn back_off_is_per_target_and_ends_with_the_first_success() {
     // Analytics is back. The next request's own event reaches it, and
     // every other pending analytics entry is due at once, whatever the
     // back-off said.
-    service.clock().advance(6);
+    service.clock.advance_seconds(6);
     back_off(&service, "analytics");
     let state = service
-        .store()
+        .store
         .get("outbox:target:analytics")
         .unwrap()
         .unwrap();
     let retry_at = serde_json::from_slice::<serde_json::Value>(&state).unwrap()["retry_at_ms"]
         .as_i64()
         .unwrap();
-    assert!(
-        retry_at > service.clock().now().unix_millis(),
-        "backing off"
-    );
-    service.delivery().set(Peers::Up);
+    assert!(retry_at > service.clock.now().unix_millis(), "backing off");
+    service.delivery.set(Peers::Up);
     sweep(&service);
-    assert!(outbox_keys(service.store()).is_empty());
+    assert!(outbox_keys(&service.store).is_empty());
     assert!(
         service
-            .store()
+            .store
             .get("outbox:target:analytics")
             .unwrap()
             .is_none()
     );
-    let delivered = service.delivery().delivered_ids();
+    let delivered = service.delivery.delivered_ids();
     assert!(kept.iter().all(|id| delivered.contains(id)));
 }
 
 #[test]
 fn sweeps_skip_a_backing_off_target_but_not_the_others() {
     let service = service();
-    service.delivery().set(Peers::Down);
+    service.delivery.set(Peers::Down);
     register(&service, "alice", PASSWORD);
-    service.clock().advance(10);
+    service.clock.advance_seconds(10);
     back_off(&service, "analytics");
-    service.delivery().set_target("notification", Peers::Up);
-    service.delivery().forget();
+    service.delivery.set_target("notification", Peers::Up);
+    service.delivery.forget();
     sweep(&service);
     // The welcome (notification) was swept; the analytics event was not
     // tried, as analytics is backing off; the sweeper's own were.
-    let attempts = service.delivery().attempts();
+    let attempts = service.delivery.attempts();
     let swept: Vec<&str> = attempts
         .iter()
         .filter(|(_, round)| *round == Round::WithOwn)
@@ -317,54 +316,54 @@ fn entries_that_keep_failing_do_not_hold_back_the_others() {
     let service = service();
     // Twenty registrations whose deliveries fail for ever (a receiver
     // answering 500 to just these), then one that is fine.
-    service.delivery().set(Peers::Down);
+    service.delivery.set(Peers::Down);
     for i in 0..20 {
         register(&service, &format!("stuck{i}"), PASSWORD);
     }
     for id in pending_ids(&service) {
-        service.delivery().poison(&id);
+        service.delivery.poison(&id);
     }
     register(&service, "fine", PASSWORD);
     let fine: Vec<String> = pending_ids(&service)
         .into_iter()
-        .filter(|id| !service.delivery().attempted_ids()[..40].contains(id))
+        .filter(|id| !service.delivery.attempted_ids()[..40].contains(id))
         .collect();
     assert_eq!(fine.len(), 2);
-    service.delivery().set(Peers::Up);
+    service.delivery.set(Peers::Up);
     // Sweeps: each reads the front of the backlog and a random stretch
     // further on, and picks among the due entries from a random start.
     for _ in 0..60 {
-        service.clock().advance(40);
+        service.clock.advance_seconds(40);
         sweep(&service);
         if fine
             .iter()
-            .all(|id| service.delivery().delivered_ids().contains(id))
+            .all(|id| service.delivery.delivered_ids().contains(id))
         {
             break;
         }
     }
     assert!(
         fine.iter()
-            .all(|id| service.delivery().delivered_ids().contains(id)),
+            .all(|id| service.delivery.delivered_ids().contains(id)),
         "swept past the stuck ones"
     );
-    assert_eq!(outbox_keys(service.store()).len(), 40);
+    assert_eq!(outbox_keys(&service.store).len(), 40);
 }
 
 #[test]
 fn flush_delivers_everything_past_entries_that_keep_failing() {
     let service = service();
-    service.delivery().set(Peers::Down);
+    service.delivery.set(Peers::Down);
     for i in 0..40 {
         register(&service, &format!("stuck{i}"), PASSWORD);
     }
     for id in pending_ids(&service) {
-        service.delivery().poison(&id);
+        service.delivery.poison(&id);
     }
     for i in 0..30 {
         register(&service, &format!("later{i}"), PASSWORD);
     }
-    service.delivery().set(Peers::Up);
+    service.delivery.set(Peers::Up);
     let report = service.flush_outbox().unwrap();
     assert_eq!(report.delivered, 60);
     assert_eq!(report.pending, 80);
@@ -374,34 +373,34 @@ fn flush_delivers_everything_past_entries_that_keep_failing() {
 #[test]
 fn flush_delivers_every_pending_entry_whatever_its_age() {
     let service = service();
-    service.delivery().set(Peers::Down);
+    service.delivery.set(Peers::Down);
     for i in 0..150 {
         register(&service, &format!("user{i}"), PASSWORD);
     }
     let report = service.flush_outbox().unwrap();
     assert_eq!((report.delivered, report.pending), (0, 300));
 
-    service.delivery().set(Peers::Up);
+    service.delivery.set(Peers::Up);
     let report = service.flush_outbox().unwrap();
     assert_eq!((report.delivered, report.pending), (300, 0));
     assert!(report.complete);
-    assert!(outbox_keys(service.store()).is_empty());
+    assert!(outbox_keys(&service.store).is_empty());
     assert_eq!(service.flush_outbox().unwrap().delivered, 0);
 }
 
 #[test]
 fn an_unreachable_target_is_tried_once_per_flush() {
     let service = service();
-    service.delivery().set(Peers::Down);
+    service.delivery.set(Peers::Down);
     for i in 0..100 {
         register(&service, &format!("user{i}"), PASSWORD);
     }
-    service.delivery().set_target("notification", Peers::Up);
-    service.delivery().forget();
+    service.delivery.set_target("notification", Peers::Up);
+    service.delivery.forget();
     let report = service.flush_outbox().unwrap();
     assert_eq!(report.delivered, 100, "every notification");
     let analytics_tries = service
-        .delivery()
+        .delivery
         .attempts()
         .iter()
         .filter(|(d, _)| d.target() == "analytics")
@@ -421,16 +420,10 @@ fn flush_stops_at_its_budget_and_says_what_it_did_not_look_at() {
         },
         ..Settings::default()
     };
-    let service = AuthService::new(
-        InMemoryStore::sqlite_like(),
-        CountingHasher::default(),
-        ManualClock::default(),
-        FakeDelivery::default(),
-        settings,
-    );
-    service.delivery().set(Peers::Down);
+    let service = service_with(InMemoryStore::sqlite_like(), settings);
+    service.delivery.set(Peers::Down);
     register(&service, "alice", PASSWORD);
-    service.delivery().set(Peers::Up);
+    service.delivery.set(Peers::Up);
     let report = service.flush_outbox().unwrap();
     assert_eq!((report.delivered, report.pending), (0, 2));
     assert!(!report.complete);
@@ -439,72 +432,72 @@ fn flush_stops_at_its_budget_and_says_what_it_did_not_look_at() {
 #[test]
 fn requests_that_do_not_authenticate_do_no_background_work() {
     let service = service();
-    service.delivery().set(Peers::Down);
+    service.delivery.set(Peers::Down);
     register(&service, "alice", PASSWORD);
     let token = service.login("alice", PASSWORD).unwrap().token;
-    service.delivery().set(Peers::Up);
-    service.clock().advance(60);
-    service.delivery().forget();
-    let writes = service.store().writes();
+    service.delivery.set(Peers::Up);
+    service.clock.advance_seconds(60);
+    service.delivery.forget();
+    let writes = service.store.writes();
     for _ in 0..3 {
         assert!(service.me(&uuid::Uuid::new_v4().to_string()).is_err());
         assert!(service.me("not a token").is_err());
         assert!(service.me(&token).is_ok(), "nor does me");
         assert!(service.logout(&uuid::Uuid::new_v4().to_string()).is_err());
     }
-    assert_eq!(service.store().writes(), writes, "no writes");
-    assert!(service.delivery().attempts().is_empty(), "no deliveries");
+    assert_eq!(service.store.writes(), writes, "no writes");
+    assert!(service.delivery.attempts().is_empty(), "no deliveries");
     // A failed login delivers its own event and nothing else.
     let _ = service.login("alice", OTHER_PASSWORD);
-    let attempts = service.delivery().attempts();
+    let attempts = service.delivery.attempts();
     assert_eq!(attempts.len(), 1, "{attempts:?}");
-    assert_eq!(outbox_keys(service.store()).len(), 4, "the older ones wait");
+    assert_eq!(outbox_keys(&service.store).len(), 4, "the older ones wait");
 }
 
 #[test]
 fn gaps_left_by_lost_reservations_do_not_block_later_entries() {
-    let service = service_on(FlakyStore::default());
+    let service = service();
     // Reservations whose entries are never written: registrations whose
     // write failed.
     for name in ["lost1", "lost2"] {
-        service.store().fail_next_set_many();
+        service.store.fail_when(once(|call| call.op == Op::SetMany));
         assert!(service.register(registration(name, PASSWORD)).is_err());
     }
-    service.delivery().set(Peers::Down);
+    service.delivery.set(Peers::Down);
     register(&service, "alice", PASSWORD);
-    assert_eq!(outbox_keys(&service.store().inner).len(), 2);
+    assert_eq!(outbox_keys(&service.store).len(), 2);
 
-    service.delivery().set(Peers::Up);
-    service.clock().advance(10);
+    service.delivery.set(Peers::Up);
+    service.clock.advance_seconds(10);
     sweep(&service);
-    assert!(outbox_keys(&service.store().inner).is_empty());
+    assert!(outbox_keys(&service.store).is_empty());
 }
 
 #[test]
 fn the_low_water_mark_catches_up_once_gaps_are_old() {
-    let service = service_on(FlakyStore::default());
+    let service = service();
     for name in ["alice", "bob", "carol"] {
         register(&service, name, PASSWORD);
-        service.store().fail_next_set_many();
+        service.store.fail_when(once(|call| call.op == Op::SetMany));
         assert!(
             service
                 .register(registration(&format!("{name}2"), PASSWORD))
                 .is_err()
         );
     }
-    let mark = |service: &TestService<FlakyStore>| -> u64 {
-        let bytes = service.store().get("outbox:low").unwrap().unwrap();
+    let mark = |service: &Harness| -> u64 {
+        let bytes = service.store.get("outbox:low").unwrap().unwrap();
         serde_json::from_slice::<serde_json::Value>(&bytes).unwrap()["next"]
             .as_u64()
             .unwrap()
     };
-    let seq = service.store().counter("outbox:seq").unwrap() as u64;
+    let seq = service.store.counter("outbox:seq").unwrap() as u64;
     assert_eq!(seq, 12);
     assert!(mark(&service) <= seq);
     // Past the grace period twice over: every number reserved so far is
     // known to be settled or abandoned.
     for _ in 0..2 {
-        service.clock().advance(31);
+        service.clock.advance_seconds(31);
         sweep(&service);
     }
     assert!(mark(&service) > seq);
@@ -519,9 +512,9 @@ fn writes_per_endpoint() {
     // entry costs one delete more, whoever sweeps it.
     let count = |operation: &dyn Fn()| {
         service.flush_outbox().unwrap();
-        let before = service.store().writes();
+        let before = service.store.writes();
         operation();
-        service.store().writes() - before
+        service.store.writes() - before
     };
     // Reserve, claim, user with entries, delete the delivered entries.
     assert_eq!(
@@ -576,9 +569,9 @@ fn writes_per_endpoint() {
 fn deliveries_carry_what_the_receivers_need() {
     let service = service();
     let profile = register(&service, "alice", PASSWORD);
-    for delivery in service.delivery().delivered() {
+    for delivery in service.delivery.delivered() {
         match delivery {
-            Delivery::Event {
+            SideEffect::Event {
                 event_id,
                 user_id,
                 action,
@@ -590,7 +583,7 @@ fn deliveries_carry_what_the_receivers_need() {
                 assert_eq!(action, "register");
                 assert_eq!(timestamp, profile.created_at);
             }
-            Delivery::Notification {
+            SideEffect::Notification {
                 idempotency_key,
                 user_id,
                 message,

@@ -5,6 +5,7 @@ mod support;
 
 use auth_domain::{Email, RegisterError, UserRecord};
 use domain_core::KeyValueStore;
+use domain_core::kv::Op;
 use support::*;
 
 #[test]
@@ -25,7 +26,7 @@ fn registration_stores_a_hashed_password_and_returns_the_profile() {
     assert_eq!(profile.created_at.to_rfc3339(), "2027-01-15T08:00:00Z");
 
     let stored = service
-        .store()
+        .store
         .get("user:alice")
         .unwrap()
         .expect("a user record");
@@ -43,26 +44,20 @@ fn names_are_unique_case_insensitively() {
         Err(RegisterError::UsernameTaken)
     ));
     // A taken name is refused before any hashing work.
-    assert_eq!(
-        service
-            .hasher()
-            .hashes
-            .load(std::sync::atomic::Ordering::SeqCst),
-        1
-    );
+    assert_eq!(service.hasher.hashes(), 1);
 }
 
 #[test]
 fn a_failed_write_gives_the_name_back() {
-    let service = service_on(FlakyStore::default());
-    service.store().fail_next_set_many();
+    let service = service();
+    service.store.fail_when(once(|call| call.op == Op::SetMany));
     assert!(matches!(
         service.register(registration("alice", PASSWORD)),
         Err(RegisterError::Unexpected(_))
     ));
-    assert_eq!(service.store().get("user:alice").unwrap(), None);
+    assert_eq!(service.store.get("user:alice").unwrap(), None);
     // Nothing was staged for delivery: the state change never happened.
-    assert!(service.delivery().attempts().is_empty());
+    assert!(service.delivery.attempts().is_empty());
 
     let profile = service
         .register(registration("alice", OTHER_PASSWORD))
@@ -75,11 +70,11 @@ fn a_failed_write_gives_the_name_back() {
 fn registration_sends_a_register_event_and_a_welcome_notification() {
     let service = service();
     let profile = register(&service, "alice", PASSWORD);
-    let delivered = service.delivery().delivered();
-    assert_eq!(service.delivery().delivered_actions(), ["register"]);
+    let delivered = service.delivery.delivered();
+    assert_eq!(service.delivery.delivered_actions(), ["register"]);
     assert!(delivered.iter().any(|d| matches!(
         d,
-        auth_domain::Delivery::Notification { user_id, subject, .. }
+        auth_domain::SideEffect::Notification { user_id, subject, .. }
             if *user_id == profile.user_id && subject == "Welcome"
     )));
 }
@@ -95,12 +90,12 @@ fn welcome_and_sign_in_notifications_are_addressed_to_the_users_email_if_any() {
     service.login("bob", PASSWORD).unwrap();
 
     let addressed: Vec<(String, Option<String>)> = service
-        .delivery()
+        .delivery
         .delivered()
         .into_iter()
         .filter_map(|d| match d {
-            auth_domain::Delivery::Notification { subject, to, .. } => Some((subject, to)),
-            auth_domain::Delivery::Event { .. } => None,
+            auth_domain::SideEffect::Notification { subject, to, .. } => Some((subject, to)),
+            auth_domain::SideEffect::Event { .. } => None,
         })
         .collect();
     let alice = Some("alice@example.com".to_owned());

@@ -3,7 +3,8 @@
 mod support;
 
 use auth_domain::TokenError;
-use domain_core::sha256_hex;
+use domain_core::kv::InMemoryStore;
+use domain_core::{KeyValueStore, sha256_hex};
 use support::*;
 
 #[test]
@@ -23,9 +24,9 @@ fn a_login_token_identifies_its_user_until_it_expires() {
     assert_eq!(issued.expires_at.unix_seconds(), START_MS / 1000 + 3600);
     assert_eq!(service.me(&issued.token).unwrap(), profile);
 
-    service.clock().advance(3599);
+    service.clock.advance_seconds(3599);
     assert!(service.me(&issued.token).is_ok());
-    service.clock().advance(1);
+    service.clock.advance_seconds(1);
     assert!(matches!(
         service.me(&issued.token),
         Err(TokenError::Invalid)
@@ -73,7 +74,7 @@ fn only_the_token_digest_is_stored() {
     let service = service();
     register(&service, "alice", PASSWORD);
     let issued = service.login("alice", PASSWORD).unwrap();
-    let store = service.store();
+    let store = &service.store;
     assert!(
         store
             .keys()
@@ -81,9 +82,7 @@ fn only_the_token_digest_is_stored() {
     );
     for key in store.keys() {
         assert!(!key.contains(&issued.token), "{key}");
-        let value = domain_core::KeyValueStore::get(store, &key)
-            .unwrap()
-            .unwrap();
+        let value = store.get(&key).unwrap().unwrap();
         assert!(
             !String::from_utf8_lossy(&value).contains(&issued.token),
             "{key}"
@@ -93,20 +92,15 @@ fn only_the_token_digest_is_stored() {
 
 #[test]
 fn the_token_lifetime_comes_from_the_settings() {
-    let service = auth_domain::AuthService::new(
-        domain_core::kv::InMemoryStore::default(),
-        CountingHasher::default(),
-        ManualClock::default(),
-        FakeDelivery::default(),
-        auth_domain::Settings {
-            token_ttl_seconds: 60,
-            ..Default::default()
-        },
-    );
+    let settings = auth_domain::Settings {
+        token_ttl_seconds: 60,
+        ..Default::default()
+    };
+    let service = service_with(InMemoryStore::default(), settings);
     register(&service, "alice", PASSWORD);
     let issued = service.login("alice", PASSWORD).unwrap();
     assert_eq!(issued.expires_in, 60);
-    service.clock().advance(60);
+    service.clock.advance_seconds(60);
     assert!(matches!(
         service.me(&issued.token),
         Err(TokenError::Invalid)

@@ -1,7 +1,7 @@
 //! The delivery port over HTTP: events to analytics, notifications to the
 //! notification service, all of a round at once and within a short bound.
 
-use auth_domain::{Delivery, DeliveryOutcome, DeliveryPort, Round};
+use auth_domain::{DeliveryOutcome, DeliveryPort, Round, SideEffect};
 use serde_json::json;
 use spin_edge::caller::INTERNAL_KEY_HEADER;
 use spin_edge::config;
@@ -26,19 +26,15 @@ impl HttpDelivery {
         Self { context }
     }
 
-    fn request(&self, delivery: &Delivery, internal_key: &str) -> Result<OutboundRequest, String> {
-        self.request_on(delivery, internal_key, true)
-    }
-
     /// `by_email: false` sends an addressed notification on `log` instead.
     fn request_on(
         &self,
-        delivery: &Delivery,
+        effect: &SideEffect,
         internal_key: &str,
         by_email: bool,
     ) -> Result<OutboundRequest, String> {
-        let (base, path, body) = match delivery {
-            Delivery::Event {
+        let (base, path, body) = match effect {
+            SideEffect::Event {
                 event_id,
                 user_id,
                 action,
@@ -55,7 +51,7 @@ impl HttpDelivery {
                     "metadata": metadata,
                 }),
             ),
-            Delivery::Notification {
+            SideEffect::Notification {
                 user_id,
                 subject,
                 message,
@@ -80,9 +76,9 @@ impl HttpDelivery {
             OutboundRequest::post_json(format!("{base}{path}"), body.to_string().into_bytes())
                 .header(INTERNAL_KEY_HEADER, internal_key)
                 .header(request_id::HEADER, self.context.request_id.clone());
-        if let Delivery::Notification {
+        if let SideEffect::Notification {
             idempotency_key, ..
-        } = delivery
+        } = effect
         {
             request = request.header("idempotency-key", idempotency_key.clone());
         }
@@ -91,38 +87,38 @@ impl HttpDelivery {
 
     fn outcome(
         &self,
-        delivery: &Delivery,
+        effect: &SideEffect,
         result: Result<OutboundResponse, OutboundError>,
         internal_key: &str,
     ) -> DeliveryOutcome {
         if result
             .as_ref()
-            .is_ok_and(|response| email_is_off(delivery, response))
+            .is_ok_and(|response| email_is_off(effect, response))
         {
             // A server without an email provider would refuse this entry on
             // every sweep: send it on log now, under the same key.
             self.context.log(
                 "notification_email_unavailable",
-                json!({"delivery_id": delivery.id(), "sent_on": "log"}),
+                json!({"delivery_id": effect.id(), "sent_on": "log"}),
             );
             let on_log = self
-                .request_on(delivery, internal_key, false)
+                .request_on(effect, internal_key, false)
                 .map_err(OutboundError::Transport)
                 .and_then(|request| outbound::send(request, SWEEP_DEADLINE));
-            return self.settle(delivery, on_log);
+            return self.settle(effect, on_log);
         }
-        self.settle(delivery, result)
+        self.settle(effect, result)
     }
 
     fn settle(
         &self,
-        delivery: &Delivery,
+        effect: &SideEffect,
         result: Result<OutboundResponse, OutboundError>,
     ) -> DeliveryOutcome {
         let response = match result {
             Ok(response) => response,
             Err(error) => {
-                self.failed(delivery, &error.to_string());
+                self.failed(effect, &error.to_string());
                 return DeliveryOutcome::Failed { answered: false };
             }
         };
@@ -134,8 +130,8 @@ impl HttpDelivery {
                 self.context.log(
                     "delivery_dead_lettered",
                     json!({
-                        "target": delivery.target(),
-                        "delivery_id": delivery.id(),
+                        "target": effect.target(),
+                        "delivery_id": effect.id(),
                         "status": status,
                         "answer": answer,
                     }),
@@ -143,24 +139,24 @@ impl HttpDelivery {
                 DeliveryOutcome::Rejected { status, answer }
             }
             DeliveryOutcome::Failed { answered } => {
-                self.failed(delivery, &format!("status {}", response.status));
+                self.failed(effect, &format!("status {}", response.status));
                 DeliveryOutcome::Failed { answered }
             }
             DeliveryOutcome::Delivered => DeliveryOutcome::Delivered,
         }
     }
 
-    fn failed(&self, delivery: &Delivery, cause: &str) {
+    fn failed(&self, effect: &SideEffect, cause: &str) {
         self.context.log(
             "delivery_failed",
-            json!({"target": delivery.target(), "delivery_id": delivery.id(), "cause": cause, "kept": true}),
+            json!({"target": effect.target(), "delivery_id": effect.id(), "cause": cause, "kept": true}),
         );
     }
 }
 
 /// The notification service answered `503 channel_unavailable` to an email.
-fn email_is_off(delivery: &Delivery, response: &OutboundResponse) -> bool {
-    let addressed = matches!(delivery, Delivery::Notification { to: Some(_), .. });
+fn email_is_off(effect: &SideEffect, response: &OutboundResponse) -> bool {
+    let addressed = matches!(effect, SideEffect::Notification { to: Some(_), .. });
     addressed
         && response.status == 503
         && serde_json::from_slice::<serde_json::Value>(&response.body)
@@ -168,14 +164,14 @@ fn email_is_off(delivery: &Delivery, response: &OutboundResponse) -> bool {
 }
 
 impl DeliveryPort for HttpDelivery {
-    fn deliver(&self, deliveries: &[&Delivery], round: Round) -> Vec<DeliveryOutcome> {
+    fn deliver(&self, effects: &[&SideEffect], round: Round) -> Vec<DeliveryOutcome> {
         // A configuration problem keeps every entry: an operator can fix it.
         let Ok(internal_key) = config::required_variable("internal_api_key") else {
-            return vec![DeliveryOutcome::Failed { answered: false }; deliveries.len()];
+            return vec![DeliveryOutcome::Failed { answered: false }; effects.len()];
         };
-        let built: Vec<Result<OutboundRequest, String>> = deliveries
+        let built: Vec<Result<OutboundRequest, String>> = effects
             .iter()
-            .map(|delivery| self.request(delivery, &internal_key))
+            .map(|effect| self.request_on(effect, &internal_key, true))
             .collect();
         let ready: Vec<OutboundRequest> = built
             .iter()
@@ -186,16 +182,16 @@ impl DeliveryPort for HttpDelivery {
             Round::SweepOnly => SWEEP_DEADLINE,
         };
         let mut answers = outbound::send_all(ready, deadline).into_iter();
-        deliveries
+        effects
             .iter()
             .zip(built)
-            .map(|(delivery, request)| match request {
+            .map(|(effect, request)| match request {
                 Ok(_) => {
                     let answer = answers.next().expect("one answer per request sent");
-                    self.outcome(delivery, answer, &internal_key)
+                    self.outcome(effect, answer, &internal_key)
                 }
                 Err(cause) => {
-                    self.failed(delivery, &cause);
+                    self.failed(effect, &cause);
                     DeliveryOutcome::Failed { answered: false }
                 }
             })

@@ -1,31 +1,15 @@
-//! `POST /auth/outbox/flush`.
+//! `POST /auth/outbox/flush`, `GET /auth/outbox/dead-letters` and
+//! `POST /auth/outbox/dead-letters/{number}/replay`: for operators and the
+//! scheduled relay (internal key).
 
-use serde::Serialize;
-use spin_edge::ErrorResponse;
-use spin_edge::HttpResponse;
+use spin_edge::openapi::{InternalKeyErrors, UnexpectedError};
+use spin_edge::params::{path, query};
 use spin_edge::serve::{HandlerResult, RequestContext};
+use spin_edge::{ApiError, ErrorResponse, HttpResponse, require_internal_key};
 use spin_sdk::http::{Params, Request};
-use utoipa::ToSchema;
 
-use crate::service::auth_for_writes;
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct FlushResponse {
-    /// Entries delivered (or already known to their receiver) by this call.
-    delivered: u64,
-    /// Entries moved to the dead-letter list by this call: their receiver
-    /// answered `400` or `422`.
-    dead_lettered: u64,
-    /// Entries still waiting. Exact when `complete`; otherwise the entries
-    /// seen plus every sequence number not looked at (an upper bound).
-    pending: u64,
-    /// Whether the whole backlog was looked at within the time budget.
-    complete: bool,
-    /// Dead letters waiting for an operator (`GET /auth/outbox/dead-letters`).
-    dead_letters: u64,
-    /// Expired keys (throttle buckets, expired tokens) deleted by this call.
-    expired_deleted: u64,
-}
+use crate::service;
+use crate::wire::{DeadLettersResponse, FlushResponse, ReplayResponse};
 
 /// Delivers every pending analytics event and notification it can within
 /// about 10 seconds, whatever their age or back-off, then deletes expired
@@ -42,24 +26,74 @@ pub struct FlushResponse {
     security(("internal_key" = [])),
     responses(
         (status = 200, description = "What was delivered, dead-lettered and is left.", body = FlushResponse),
-        (status = 401, description = "`unauthorized`: missing or wrong `X-Internal-Key`.", body = ErrorResponse),
-        (status = 500, description = "`internal_error`.", body = ErrorResponse),
+        InternalKeyErrors,
+        UnexpectedError,
     )
 )]
 pub fn flush(context: &RequestContext, request: Request, _: Params) -> HandlerResult {
-    spin_edge::require_internal_key(&request)?;
-    let report = auth_for_writes(context)?
-        .flush_outbox()
-        .map_err(|cause| super::unexpected(context, cause))?;
-    Ok(HttpResponse::json(
-        200,
-        &FlushResponse {
-            delivered: report.delivered,
-            dead_lettered: report.dead_lettered,
-            pending: report.pending,
-            complete: report.complete,
-            dead_letters: report.dead_letters,
-            expired_deleted: report.expired_deleted,
-        },
-    ))
+    require_internal_key(&request)?;
+    let report = service::auth_for_writes(context)?.flush_outbox()?;
+    Ok(HttpResponse::json(200, &FlushResponse::from(report)))
+}
+
+/// Side effects whose receiver answered `400` or `422` (it can never
+/// accept them as they are), kept for an operator to read and replay.
+#[utoipa::path(
+    get,
+    path = "/auth/outbox/dead-letters",
+    tag = "operations",
+    security(("internal_key" = [])),
+    params(
+        ("limit" = Option<u32>, Query, minimum = 1, maximum = 100, description = "How many, 1–100; default 20."),
+    ),
+    responses(
+        (status = 200, description = "Newest first.", body = DeadLettersResponse),
+        (status = 422, description = "`validation_failed`: `limit` is not an integer from 1 to 100.", body = ErrorResponse),
+        InternalKeyErrors,
+        UnexpectedError,
+    )
+)]
+pub fn dead_letters(context: &RequestContext, request: Request, _: Params) -> HandlerResult {
+    require_internal_key(&request)?;
+    let limit = query(&request, "limit", |raw| {
+        raw.parse::<usize>()
+            .ok()
+            .filter(|limit| (1..=100).contains(limit))
+            .ok_or("must be an integer from 1 to 100")
+    })?;
+    let page = service::auth(context)?.dead_letters(limit.unwrap_or(20))?;
+    Ok(HttpResponse::json(200, &DeadLettersResponse::from(page)))
+}
+
+/// Puts a dead letter back into the outbox, with its original id, and
+/// removes it from the list; the next auth write or flush delivers it (fix
+/// the receiver's complaint first, or it comes back). Two replays of one
+/// dead letter at once may both queue it: the receiver deduplicates.
+#[utoipa::path(
+    post,
+    path = "/auth/outbox/dead-letters/{number}/replay",
+    tag = "operations",
+    security(("internal_key" = [])),
+    params(("number" = u64, Path, description = "The dead letter's number.")),
+    responses(
+        (status = 202, description = "Queued again.", body = ReplayResponse),
+        (status = 404, description = "`not_found`: no such dead letter (or already replayed).", body = ErrorResponse),
+        (status = 422, description = "`validation_failed`: `number` is not a whole number.", body = ErrorResponse),
+        InternalKeyErrors,
+        UnexpectedError,
+    )
+)]
+pub fn replay(context: &RequestContext, request: Request, params: Params) -> HandlerResult {
+    require_internal_key(&request)?;
+    let number = path(&params, "number", |raw| {
+        raw.parse::<u64>().map_err(|_| "must be a whole number")
+    })?;
+    let queued = service::auth(context)?
+        .replay_dead_letter(number)?
+        .ok_or_else(ApiError::not_found)?;
+    let replayed = ReplayResponse {
+        replayed: number,
+        outbox_seq: queued,
+    };
+    Ok(HttpResponse::json(202, &replayed))
 }

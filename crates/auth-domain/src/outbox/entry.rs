@@ -1,17 +1,18 @@
-//! One pending delivery as the outbox stores it.
+//! One pending side effect as the outbox stores it.
 
 use domain_core::Timestamp;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-/// Every delivery target, as [`Delivery::target`] names them.
+/// Every delivery target, as [`SideEffect::target`] names them.
 pub const TARGETS: [&str; 2] = ["analytics", "notification"];
 
-/// A side effect to deliver. Its id is fixed when it is staged, so every
-/// retry is recognisable as the same delivery.
+/// A side effect of an auth operation, to deliver to another service. Its
+/// id is fixed when it is staged, so every retry is recognisable as the
+/// same one.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
-pub enum Delivery {
+pub enum SideEffect {
     /// `POST {analytics_url}/analytics/events`.
     Event {
         event_id: String,
@@ -34,7 +35,7 @@ pub enum Delivery {
     },
 }
 
-impl Delivery {
+impl SideEffect {
     pub fn event(user_id: &str, action: &str, timestamp: Timestamp, metadata: Value) -> Self {
         Self::Event {
             event_id: uuid::Uuid::new_v4().to_string(),
@@ -98,5 +99,7 @@ pub struct OutboxEntry {
     /// No longer staged; entries stored by earlier versions may carry it.
     #[serde(default)]
     pub deferred: bool,
-    pub delivery: Delivery,
+    /// Stored as `delivery`, its name in entries written by earlier versions.
+    #[serde(rename = "delivery")]
+    pub effect: SideEffect,
 }

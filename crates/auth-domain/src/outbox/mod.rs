@@ -32,10 +32,10 @@ mod store;
 mod targets;
 
 pub use dead_letter::{DeadLetter, DeadLetterPage};
-pub use entry::{Delivery, OutboxEntry, TARGETS};
+pub use entry::{OutboxEntry, SideEffect};
 pub(crate) use store::{Outbox, Staged};
 
-/// What one delivery attempt came to.
+/// What one attempt to deliver a side effect came to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DeliveryOutcome {
     /// Accepted, or already known to the receiver.
@@ -73,12 +73,13 @@ pub enum Round {
     SweepOnly,
 }
 
-/// Where deliveries go: the analytics and notification services.
+/// Where side effects are delivered: the analytics and notification services.
 pub trait DeliveryPort {
-    /// Tries every delivery once, all at once, within a short bounded wait,
-    /// and returns one outcome per delivery, in order. Never blocks longer
-    /// than its deadline and never panics on a peer's answer.
-    fn deliver(&self, deliveries: &[&Delivery], round: Round) -> Vec<DeliveryOutcome>;
+    /// Tries to deliver every side effect once, all at once, within a short
+    /// bounded wait, and returns one outcome per side effect, in order.
+    /// Never blocks longer than its deadline and never panics on a peer's
+    /// answer.
+    fn deliver(&self, effects: &[&SideEffect], round: Round) -> Vec<DeliveryOutcome>;
 
     /// Reports a bookkeeping problem that does not fail the request (the
     /// store refused a delete, an entry was unreadable).

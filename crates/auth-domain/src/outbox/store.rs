@@ -6,7 +6,7 @@ use domain_core::kv::decode_counter;
 use domain_core::{Clock, KeyValueStore, StoreError, Timestamp};
 
 use super::dead_letter::{DeadLetter, DeadLetterPage, MAX_ANSWER_CHARS};
-use super::entry::{Delivery, OutboxEntry, TARGETS};
+use super::entry::{OutboxEntry, SideEffect, TARGETS};
 use super::low_mark::LowMark;
 use super::targets::{Health, HealthByTarget, TargetState};
 use super::{DeliveryOutcome, DeliveryPort, FlushReport, OutboxSettings, Round};
@@ -81,23 +81,23 @@ pub(crate) struct Outbox<'a, S, C, D> {
 }
 
 impl<S: KeyValueStore, C: Clock, D: DeliveryPort> Outbox<'_, S, C, D> {
-    /// Reserves sequence numbers for `deliveries` (one write) and builds
+    /// Reserves sequence numbers for `effects` (one write) and builds
     /// their entries; the caller writes them with its state change.
-    pub fn stage(&self, deliveries: Vec<Delivery>) -> Result<Staged, StoreError> {
-        if deliveries.is_empty() {
+    pub fn stage(&self, effects: Vec<SideEffect>) -> Result<Staged, StoreError> {
+        if effects.is_empty() {
             return Ok(Staged::default());
         }
-        let count = deliveries.len() as u64;
+        let count = effects.len() as u64;
         let last = self.store.increment(keys::OUTBOX_SEQ, count as i64)? as u64;
         let created_at = self.clock.now();
-        let entries = deliveries
+        let entries = effects
             .into_iter()
             .zip(last + 1 - count..)
-            .map(|(delivery, seq)| OutboxEntry {
+            .map(|(effect, seq)| OutboxEntry {
                 seq,
                 created_at,
                 deferred: false,
-                delivery,
+                effect,
             })
             .collect();
         Ok(Staged { entries })
@@ -140,7 +140,7 @@ impl<S: KeyValueStore, C: Clock, D: DeliveryPort> Outbox<'_, S, C, D> {
             |entry: &&OutboxEntry| !own_seqs.contains(&entry.seq) && self.ripe(entry, head.now);
         let due: Vec<&OutboxEntry> = present(&window)
             .filter(sweepable)
-            .filter(|entry| head.target(entry.delivery.target()).due(now_ms))
+            .filter(|entry| head.target(entry.effect.target()).due(now_ms))
             .collect();
         let mut batch = own_entries;
         batch.extend(rotated(&due, self.settings.sweep_batch));
@@ -157,7 +157,7 @@ impl<S: KeyValueStore, C: Clock, D: DeliveryPort> Outbox<'_, S, C, D> {
             let more: Vec<&OutboxEntry> = present(&window)
                 .filter(sweepable)
                 .filter(|entry| !settled.tried.contains(&entry.seq))
-                .filter(|entry| recovered.contains(&entry.delivery.target()))
+                .filter(|entry| recovered.contains(&entry.effect.target()))
                 .collect();
             let more = rotated(&more, self.settings.sweep_batch);
             self.deliver(&more, Round::SweepOnly, &mut settled);
@@ -215,7 +215,7 @@ impl<S: KeyValueStore, C: Clock, D: DeliveryPort> Outbox<'_, S, C, D> {
                     .collect();
                 let chunk: Vec<&OutboxEntry> = chunk
                     .iter()
-                    .filter(|entry| !unreachable.contains(&entry.delivery.target()))
+                    .filter(|entry| !unreachable.contains(&entry.effect.target()))
                     .copied()
                     .collect();
                 self.deliver(&chunk, Round::SweepOnly, &mut settled);
@@ -290,7 +290,7 @@ impl<S: KeyValueStore, C: Clock, D: DeliveryPort> Outbox<'_, S, C, D> {
         };
         let letter: DeadLetter = serde_json::from_slice(&bytes)
             .map_err(|error| StoreError::Unavailable(format!("{key} is unreadable: {error}")))?;
-        let staged = self.stage(vec![letter.entry.delivery])?;
+        let staged = self.stage(vec![letter.entry.effect])?;
         // Written before the letter goes: a failure in between leaves both,
         // and a second replay delivers the same id again, harmlessly.
         self.store.set_many(&staged.writes())?;
@@ -370,14 +370,14 @@ impl<S: KeyValueStore, C: Clock, D: DeliveryPort> Outbox<'_, S, C, D> {
         if batch.is_empty() {
             return;
         }
-        let deliveries: Vec<&Delivery> = batch.iter().map(|entry| &entry.delivery).collect();
-        let outcomes = self.delivery.deliver(&deliveries, round);
+        let effects: Vec<&SideEffect> = batch.iter().map(|entry| &entry.effect).collect();
+        let outcomes = self.delivery.deliver(&effects, round);
         let mut done = Vec::new();
         let mut delivered = 0;
         let mut dead_lettered = 0;
         for (entry, outcome) in batch.iter().zip(outcomes) {
             settled.tried.insert(entry.seq);
-            let health = settled.health.entry(entry.delivery.target()).or_default();
+            let health = settled.health.entry(entry.effect.target()).or_default();
             match outcome {
                 DeliveryOutcome::Delivered => {
                     health.worked = true;

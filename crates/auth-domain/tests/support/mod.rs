@@ -1,44 +1,32 @@
-//! Fakes for the service's ports, shared by the integration tests.
+//! The service over test doubles, shared by the integration tests: the
+//! in-memory store (failures injected with its fault rules), a manual clock,
+//! a cheap hasher that counts its work and a delivery port that records
+//! every attempt and answers as told.
 #![allow(dead_code)]
 
 use std::collections::{HashMap, HashSet};
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicBool, AtomicI64, AtomicUsize, Ordering};
+use std::ops::Deref;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use auth_domain::{
-    Argon2Hasher, AuthService, Delivery, DeliveryOutcome, DeliveryPort, HashingError, Password,
-    PasswordHasher, Registration, Round, Settings, UserProfile, Username,
+    Argon2Hasher, AuthService, DeliveryOutcome, DeliveryPort, HashingError, IssuedToken,
+    LoginError, Password, PasswordHasher, RegisterError, Registration, Round, Settings, SideEffect,
+    TokenError, UserProfile, Username,
 };
-use domain_core::kv::InMemoryStore;
-use domain_core::{Clock, KeyValueStore, StoreError, Timestamp};
+use domain_core::kv::{Call, InMemoryStore};
+use domain_core::{ManualClock, Timestamp};
 
-/// 2027-01-15T08:00:00Z.
+/// 2027-01-15T08:00:00Z, the start of a throttle bucket.
 pub const START_MS: i64 = 1_800_000_000_000;
 
-/// A clock the test moves by hand.
-pub struct ManualClock(AtomicI64);
-
-impl Default for ManualClock {
-    fn default() -> Self {
-        Self(AtomicI64::new(START_MS))
-    }
-}
-
-impl ManualClock {
-    pub fn advance(&self, seconds: i64) {
-        self.0.fetch_add(seconds * 1000, Ordering::SeqCst);
-    }
-}
-
-impl Clock for ManualClock {
-    fn now(&self) -> Timestamp {
-        Timestamp::from_unix_millis(self.0.load(Ordering::SeqCst))
-    }
-}
+pub const PASSWORD: &str = "vq9-Lx3!tRz7";
+pub const OTHER_PASSWORD: &str = "Kp4#mW8zQe2!";
 
 /// How the fake peers answer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum Peers {
+    #[default]
     Up,
     /// Not reachable (transport error, timeout).
     Down,
@@ -48,107 +36,100 @@ pub enum Peers {
     Rejecting,
 }
 
-/// Records every attempt; answers as [`Peers`] says (per target when set,
-/// and always failing for ids marked as poison).
-pub struct FakeDelivery {
-    peers: Mutex<Peers>,
-    per_target: Mutex<HashMap<&'static str, Peers>>,
-    poison: Mutex<HashSet<String>>,
-    attempts: Mutex<Vec<(Delivery, Round)>>,
-    delivered: Mutex<Vec<Delivery>>,
-    notes: Mutex<Vec<String>>,
+#[derive(Default)]
+struct Deliveries {
+    peers: Peers,
+    per_target: HashMap<&'static str, Peers>,
+    poison: HashSet<String>,
+    attempts: Vec<(SideEffect, Round)>,
+    delivered: Vec<SideEffect>,
+    notes: Vec<String>,
 }
 
-impl Default for FakeDelivery {
-    fn default() -> Self {
-        Self {
-            peers: Mutex::new(Peers::Up),
-            per_target: Mutex::default(),
-            poison: Mutex::default(),
-            attempts: Mutex::default(),
-            delivered: Mutex::default(),
-            notes: Mutex::default(),
-        }
-    }
-}
+/// Records every attempt; answers as [`Peers`] says (per target when set,
+/// and always failing for ids marked as poison). Clones share one record.
+#[derive(Clone, Default)]
+pub struct FakeDelivery(Arc<Mutex<Deliveries>>);
 
 impl FakeDelivery {
+    fn state(&self) -> MutexGuard<'_, Deliveries> {
+        self.0.lock().unwrap()
+    }
+
     pub fn set(&self, peers: Peers) {
-        *self.peers.lock().unwrap() = peers;
-        self.per_target.lock().unwrap().clear();
+        let mut state = self.state();
+        state.peers = peers;
+        state.per_target.clear();
     }
 
     /// `target` answers as `peers`, whatever [`set`](Self::set) says.
     pub fn set_target(&self, target: &'static str, peers: Peers) {
-        self.per_target.lock().unwrap().insert(target, peers);
+        self.state().per_target.insert(target, peers);
     }
 
-    /// Deliveries with this id always fail (the target answers 500).
+    /// Side effects with this id always fail (the target answers 500).
     pub fn poison(&self, id: &str) {
-        self.poison.lock().unwrap().insert(id.to_owned());
+        self.state().poison.insert(id.to_owned());
     }
 
-    pub fn attempts(&self) -> Vec<(Delivery, Round)> {
-        self.attempts.lock().unwrap().clone()
+    pub fn attempts(&self) -> Vec<(SideEffect, Round)> {
+        self.state().attempts.clone()
     }
 
     pub fn attempted_ids(&self) -> Vec<String> {
-        self.attempts()
+        let state = self.state();
+        state
+            .attempts
             .iter()
-            .map(|(d, _)| d.id().to_owned())
+            .map(|(e, _)| e.id().to_owned())
             .collect()
     }
 
-    pub fn delivered(&self) -> Vec<Delivery> {
-        self.delivered.lock().unwrap().clone()
+    pub fn delivered(&self) -> Vec<SideEffect> {
+        self.state().delivered.clone()
     }
 
     pub fn delivered_ids(&self) -> Vec<String> {
-        self.delivered().iter().map(|d| d.id().to_owned()).collect()
+        self.delivered().iter().map(|e| e.id().to_owned()).collect()
     }
 
     /// Actions of delivered events, in delivery order.
     pub fn delivered_actions(&self) -> Vec<String> {
         self.delivered()
-            .iter()
-            .filter_map(|delivery| match delivery {
-                Delivery::Event { action, .. } => Some(action.clone()),
-                Delivery::Notification { .. } => None,
+            .into_iter()
+            .filter_map(|effect| match effect {
+                SideEffect::Event { action, .. } => Some(action),
+                SideEffect::Notification { .. } => None,
             })
             .collect()
     }
 
     pub fn notes(&self) -> Vec<String> {
-        self.notes.lock().unwrap().clone()
+        self.state().notes.clone()
     }
 
     pub fn forget(&self) {
-        self.attempts.lock().unwrap().clear();
-        self.delivered.lock().unwrap().clear();
+        let mut state = self.state();
+        state.attempts.clear();
+        state.delivered.clear();
     }
 }
 
 impl DeliveryPort for FakeDelivery {
-    fn deliver(&self, deliveries: &[&Delivery], round: Round) -> Vec<DeliveryOutcome> {
-        let default = *self.peers.lock().unwrap();
-        let per_target = self.per_target.lock().unwrap().clone();
-        let poison = self.poison.lock().unwrap().clone();
-        let mut attempts = self.attempts.lock().unwrap();
-        let mut delivered = self.delivered.lock().unwrap();
-        deliveries
+    fn deliver(&self, effects: &[&SideEffect], round: Round) -> Vec<DeliveryOutcome> {
+        let mut state = self.state();
+        effects
             .iter()
-            .map(|delivery| {
-                attempts.push(((*delivery).clone(), round));
-                let peers = per_target
-                    .get(delivery.target())
-                    .copied()
-                    .unwrap_or(default);
-                if poison.contains(delivery.id()) && peers != Peers::Down {
+            .map(|&effect| {
+                state.attempts.push((effect.clone(), round));
+                let target = state.per_target.get(effect.target());
+                let peers = target.copied().unwrap_or(state.peers);
+                if state.poison.contains(effect.id()) && peers != Peers::Down {
                     return DeliveryOutcome::Failed { answered: true };
                 }
                 match peers {
                     Peers::Up => {
-                        delivered.push((*delivery).clone());
+                        state.delivered.push(effect.clone());
                         DeliveryOutcome::Delivered
                     }
                     Peers::Down => DeliveryOutcome::Failed { answered: false },
@@ -163,27 +144,26 @@ impl DeliveryPort for FakeDelivery {
     }
 
     fn note(&self, event: &str, detail: &str) {
-        self.notes
-            .lock()
-            .unwrap()
-            .push(format!("{event}: {detail}"));
+        self.state().notes.push(format!("{event}: {detail}"));
     }
 }
 
-/// Cheap argon2 that counts its verifications (dummy ones included).
+/// Cheap argon2 that counts its hashes and verifications (dummy ones
+/// included). Clones share the counts.
+#[derive(Clone)]
 pub struct CountingHasher {
     inner: Argon2Hasher,
-    pub hashes: AtomicUsize,
-    pub verifications: AtomicUsize,
+    hashes: Arc<AtomicUsize>,
+    verifications: Arc<AtomicUsize>,
 }
 
-impl Default for CountingHasher {
-    fn default() -> Self {
-        Self {
-            inner: Argon2Hasher::cheap_for_tests(),
-            hashes: AtomicUsize::new(0),
-            verifications: AtomicUsize::new(0),
-        }
+impl CountingHasher {
+    pub fn hashes(&self) -> usize {
+        self.hashes.load(Ordering::SeqCst)
+    }
+
+    pub fn verifications(&self) -> usize {
+        self.verifications.load(Ordering::SeqCst)
     }
 }
 
@@ -204,107 +184,90 @@ impl PasswordHasher for CountingHasher {
     }
 }
 
-/// Store operations a fault can be aimed at.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Op {
-    Get,
-    Set,
-    Delete,
-    Increment,
+pub type Service = AuthService<Arc<InMemoryStore>, CountingHasher, ManualClock, FakeDelivery>;
+
+/// The service, with a handle on each of its ports.
+pub struct Harness {
+    pub service: Service,
+    pub store: Arc<InMemoryStore>,
+    pub clock: ManualClock,
+    pub delivery: FakeDelivery,
+    pub hasher: CountingHasher,
 }
 
-/// An in-memory store that fails chosen operations on chosen keys: every
-/// operation of kind `op` touching a key that starts with `prefix` fails,
-/// `times` times (then works again).
-#[derive(Default)]
-pub struct FlakyStore {
-    pub inner: InMemoryStore,
-    faults: Mutex<Vec<(Op, String, usize)>>,
-    fail_next_set_many: AtomicBool,
-}
+impl Deref for Harness {
+    type Target = Service;
 
-impl FlakyStore {
-    pub fn fail_next_set_many(&self) {
-        self.fail_next_set_many.store(true, Ordering::SeqCst);
-    }
-
-    pub fn fail(&self, op: Op, prefix: &str, times: usize) {
-        self.faults
-            .lock()
-            .unwrap()
-            .push((op, prefix.to_owned(), times));
-    }
-
-    fn check(&self, op: Op, keys: &[&str]) -> Result<(), StoreError> {
-        let mut faults = self.faults.lock().unwrap();
-        for (fault_op, prefix, times) in faults.iter_mut() {
-            if *fault_op == op
-                && *times > 0
-                && keys.iter().any(|key| key.starts_with(prefix.as_str()))
-            {
-                *times -= 1;
-                return Err(StoreError::Unavailable(format!(
-                    "{op:?} on {prefix}* switched off by the test"
-                )));
-            }
-        }
-        Ok(())
+    fn deref(&self) -> &Service {
+        &self.service
     }
 }
 
-impl KeyValueStore for FlakyStore {
-    fn get(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
-        self.check(Op::Get, &[key])?;
-        self.inner.get(key)
+/// The operations that write, settled at once: as if the answer had just
+/// been sent.
+impl Harness {
+    pub fn register(&self, registration: Registration) -> Result<UserProfile, RegisterError> {
+        let (result, after) = self.service.register(registration);
+        self.service.settle(after);
+        result
     }
-    fn get_many(&self, keys: &[String]) -> Result<Vec<Option<Vec<u8>>>, StoreError> {
-        let refs: Vec<&str> = keys.iter().map(String::as_str).collect();
-        self.check(Op::Get, &refs)?;
-        self.inner.get_many(keys)
+
+    pub fn login(&self, username: &str, password: &str) -> Result<IssuedToken, LoginError> {
+        let (result, after) = self.service.login(username, password);
+        self.service.settle(after);
+        result
     }
-    fn set(&self, key: &str, value: &[u8]) -> Result<(), StoreError> {
-        self.check(Op::Set, &[key])?;
-        self.inner.set(key, value)
-    }
-    fn set_many(&self, entries: &[(String, Vec<u8>)]) -> Result<(), StoreError> {
-        if self.fail_next_set_many.swap(false, Ordering::SeqCst) {
-            return Err(StoreError::Unavailable(
-                "switched off by the test".to_owned(),
-            ));
-        }
-        let refs: Vec<&str> = entries.iter().map(|(key, _)| key.as_str()).collect();
-        self.check(Op::Set, &refs)?;
-        self.inner.set_many(entries)
-    }
-    fn delete(&self, key: &str) -> Result<(), StoreError> {
-        self.check(Op::Delete, &[key])?;
-        self.inner.delete(key)
-    }
-    fn delete_many(&self, keys: &[String]) -> Result<(), StoreError> {
-        let refs: Vec<&str> = keys.iter().map(String::as_str).collect();
-        self.check(Op::Delete, &refs)?;
-        self.inner.delete_many(keys)
-    }
-    fn increment(&self, key: &str, delta: i64) -> Result<i64, StoreError> {
-        self.check(Op::Increment, &[key])?;
-        self.inner.increment(key, delta)
+
+    pub fn logout(&self, token: &str) -> Result<(), TokenError> {
+        let (result, after) = self.service.logout(token);
+        self.service.settle(after);
+        result
     }
 }
 
-pub type TestService<S = InMemoryStore> = AuthService<S, CountingHasher, ManualClock, FakeDelivery>;
-
-pub fn service_on<S: KeyValueStore>(store: S) -> TestService<S> {
-    AuthService::new(
+pub fn service_with(store: InMemoryStore, settings: Settings) -> Harness {
+    let store = Arc::new(store);
+    let clock = ManualClock::at(Timestamp::from_unix_millis(START_MS));
+    let delivery = FakeDelivery::default();
+    let hasher = CountingHasher {
+        inner: Argon2Hasher::cheap_for_tests(),
+        hashes: Arc::default(),
+        verifications: Arc::default(),
+    };
+    let service = AuthService::new(
+        Arc::clone(&store),
+        hasher.clone(),
+        clock.clone(),
+        delivery.clone(),
+        settings,
+    );
+    Harness {
+        service,
         store,
-        CountingHasher::default(),
-        ManualClock::default(),
-        FakeDelivery::default(),
-        Settings::default(),
-    )
+        clock,
+        delivery,
+        hasher,
+    }
 }
 
-pub fn service() -> TestService {
+pub fn service_on(store: InMemoryStore) -> Harness {
+    service_with(store, Settings::default())
+}
+
+pub fn service() -> Harness {
     service_on(InMemoryStore::sqlite_like())
+}
+
+/// A fault rule that fails the first operation `rule` picks, and no other.
+pub fn once(
+    rule: impl Fn(&Call) -> bool + Send + 'static,
+) -> impl FnMut(&Call) -> bool + Send + 'static {
+    let mut spent = false;
+    move |call| {
+        let fails = !spent && rule(call);
+        spent |= fails;
+        fails
+    }
 }
 
 pub fn registration(username: &str, password: &str) -> Registration {
@@ -315,11 +278,7 @@ pub fn registration(username: &str, password: &str) -> Registration {
     }
 }
 
-pub fn register<S: KeyValueStore>(
-    service: &TestService<S>,
-    username: &str,
-    password: &str,
-) -> UserProfile {
+pub fn register(service: &Harness, username: &str, password: &str) -> UserProfile {
     service
         .register(registration(username, password))
         .expect("registered")
@@ -340,6 +299,3 @@ pub fn keys_starting(store: &InMemoryStore, prefix: &str) -> Vec<String> {
     keys.sort();
     keys
 }
-
-pub const PASSWORD: &str = "vq9-Lx3!tRz7";
-pub const OTHER_PASSWORD: &str = "Kp4#mW8zQe2!";

@@ -1,0 +1,154 @@
+//! The auth service's OpenAPI document, served at `GET /auth/openapi.json`.
+
+use spin_edge::ErrorResponse;
+use spin_edge::openapi::{SecuritySchemes, document_health, serve_document};
+use spin_edge::serve::{HandlerResult, RequestContext};
+use spin_sdk::http::{Params, Request};
+use utoipa::OpenApi;
+
+use crate::routes::{outbox, tokens, users};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Auth service",
+        description = "Registration, login with throttling, bearer tokens. Side effects \
+            (analytics events, notifications) are stored in the auth store before the answer, \
+            delivered after it at least once, each with a stable id; they never fail or slow \
+            a request. Only a receiver's `400`/`422` ends one unsent, into a dead-letter list \
+            operators can read and replay.",
+    ),
+    paths(
+        users::register,
+        tokens::login,
+        tokens::logout,
+        users::me,
+        outbox::flush,
+        outbox::dead_letters,
+        outbox::replay,
+        document,
+    ),
+    components(schemas(ErrorResponse)),
+    modifiers(&SecuritySchemes),
+    tags(
+        (name = "auth", description = "Accounts and bearer tokens."),
+        (name = "operations", description = "For operators and other services (`X-Internal-Key`)."),
+        (name = "health", description = "Liveness and the OpenAPI document."),
+    )
+)]
+struct ApiDoc;
+
+/// The whole document: the operations above and the health routes.
+fn api_doc() -> utoipa::openapi::OpenApi {
+    let mut document = ApiDoc::openapi();
+    document_health(&mut document, "auth");
+    document
+}
+
+/// This document.
+#[utoipa::path(
+    get,
+    path = "/auth/openapi.json",
+    tag = "health",
+    responses((status = 200, description = "The OpenAPI 3 document of the auth service."))
+)]
+pub fn document(_: &RequestContext, _: Request, _: Params) -> HandlerResult {
+    serve_document(&api_doc())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::{Value, json};
+
+    fn document() -> Value {
+        serde_json::from_str(&api_doc().to_json().unwrap()).unwrap()
+    }
+
+    fn statuses(doc: &Value, path: &str, method: &str) -> Vec<String> {
+        let responses = doc["paths"][path][method]["responses"]
+            .as_object()
+            .unwrap_or_else(|| panic!("{method} {path} is documented"));
+        let mut statuses: Vec<String> = responses.keys().cloned().collect();
+        statuses.sort();
+        statuses
+    }
+
+    #[test]
+    fn every_operation_lists_the_contracts_status_codes() {
+        let doc = document();
+        let expected: [(&str, &str, &[&str]); 10] = [
+            (
+                "/auth/register",
+                "post",
+                &["201", "400", "409", "413", "415", "422", "500"],
+            ),
+            (
+                "/auth/login",
+                "post",
+                &["200", "400", "401", "413", "415", "422", "429", "500"],
+            ),
+            ("/auth/logout", "post", &["204", "401", "500"]),
+            ("/auth/me", "get", &["200", "401", "500"]),
+            ("/auth/outbox/flush", "post", &["200", "401", "500"]),
+            (
+                "/auth/outbox/dead-letters",
+                "get",
+                &["200", "401", "422", "500"],
+            ),
+            (
+                "/auth/outbox/dead-letters/{number}/replay",
+                "post",
+                &["202", "401", "404", "422", "500"],
+            ),
+            ("/auth/health", "get", &["200", "503"]),
+            ("/auth/health/kv", "get", &["200", "401", "503"]),
+            ("/auth/openapi.json", "get", &["200"]),
+        ];
+        for (path, method, codes) in expected {
+            assert_eq!(statuses(&doc, path, method), *codes, "{method} {path}");
+        }
+        assert_eq!(doc["paths"].as_object().unwrap().len(), expected.len());
+    }
+
+    #[test]
+    fn request_bodies_are_the_types_handlers_read() {
+        let doc = document();
+        let schemas = &doc["components"]["schemas"];
+        let register = &schemas["RegisterRequest"];
+        assert_eq!(register["required"], json!(["username", "password"]));
+        assert_eq!(register["properties"]["username"]["type"], "string");
+        assert_eq!(register["properties"]["password"]["minLength"], 8);
+        assert_eq!(register["properties"]["email"]["maxLength"], 254);
+        let login = &schemas["LoginRequest"];
+        assert_eq!(login["required"], json!(["username", "password"]));
+        let body = &doc["paths"]["/auth/register"]["post"]["requestBody"];
+        assert_eq!(
+            body["content"]["application/json"]["schema"]["$ref"],
+            "#/components/schemas/RegisterRequest"
+        );
+        assert!(schemas["HealthReport"].is_object());
+    }
+
+    #[test]
+    fn credentials_are_declared_where_they_are_taken() {
+        let doc = document();
+        let schemes = &doc["components"]["securitySchemes"];
+        assert_eq!(schemes["bearer"]["scheme"], "bearer");
+        assert_eq!(schemes["internal_key"]["name"], "X-Internal-Key");
+        for (path, method, scheme) in [
+            ("/auth/me", "get", "bearer"),
+            ("/auth/logout", "post", "bearer"),
+            ("/auth/outbox/flush", "post", "internal_key"),
+            ("/auth/outbox/dead-letters", "get", "internal_key"),
+        ] {
+            assert_eq!(
+                doc["paths"][path][method]["security"],
+                json!([{ scheme: [] }]),
+                "{method} {path}"
+            );
+        }
+        let throttled = &doc["paths"]["/auth/login"]["post"]["responses"]["429"];
+        assert!(throttled["headers"]["Retry-After"].is_object());
+    }
+}
