@@ -79,6 +79,17 @@ pub enum CallerErrors {
     AuthUnavailable(ErrorResponse),
 }
 
+/// How an operation that takes only a user's bearer token refuses it.
+#[derive(IntoResponses)]
+pub enum BearerErrors {
+    #[response(
+        status = 401,
+        description = "`unauthorized`: missing, unknown, expired or revoked token.",
+        headers(("www-authenticate" = String, description = "`Bearer`."))
+    )]
+    Unauthorized(ErrorResponse),
+}
+
 /// How an operation that takes only the internal key refuses credentials.
 #[derive(IntoResponses)]
 pub enum InternalKeyErrors {

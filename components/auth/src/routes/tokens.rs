@@ -1,6 +1,6 @@
 //! `POST /auth/login` and `POST /auth/logout`.
 
-use spin_edge::openapi::{BodyErrors, UnexpectedError};
+use spin_edge::openapi::{BearerErrors, BodyErrors, UnexpectedError};
 use spin_edge::serve::{HandlerResult, RequestContext};
 use spin_edge::{ErrorResponse, HttpResponse, params};
 use spin_sdk::http::{Params, Request};
@@ -52,7 +52,7 @@ pub fn login(context: &RequestContext, request: Request, _: Params) -> HandlerRe
     security(("bearer" = [])),
     responses(
         (status = 204, description = "Logged out; the token is revoked."),
-        (status = 401, description = "`unauthorized`: missing, unknown, expired or revoked token (with `WWW-Authenticate: Bearer`).", body = ErrorResponse),
+        BearerErrors,
         UnexpectedError,
     )
 )]

@@ -1,6 +1,6 @@
 //! `POST /auth/register` and `GET /auth/me`.
 
-use spin_edge::openapi::{BodyErrors, UnexpectedError};
+use spin_edge::openapi::{BearerErrors, BodyErrors, UnexpectedError};
 use spin_edge::serve::{HandlerResult, RequestContext};
 use spin_edge::{ErrorResponse, HttpResponse, params};
 use spin_sdk::http::{Params, Request};
@@ -40,7 +40,7 @@ pub fn register(context: &RequestContext, request: Request, _: Params) -> Handle
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The token's user.", body = UserResponse),
-        (status = 401, description = "`unauthorized`: missing, unknown, expired or revoked token (with `WWW-Authenticate: Bearer`).", body = ErrorResponse),
+        BearerErrors,
         UnexpectedError,
     )
 )]
