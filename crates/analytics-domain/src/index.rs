@@ -10,11 +10,11 @@
 //! A name is in the index before any count of it exists, so no count is ever
 //! invisible to the metrics, and an action that has a counter is indexed.
 
-use crate::backend::Backend;
 use crate::error::{RecordError, Unexpected};
 use crate::event::Action;
 use crate::keys;
 use domain_core::KeyValueStore;
+use domain_core::kv::Backend;
 use domain_core::kv::decode_counter;
 use std::collections::BTreeSet;
 

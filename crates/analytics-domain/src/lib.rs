@@ -4,7 +4,6 @@
 //! number of events or users. See README.md for the store operations each
 //! use case performs.
 
-mod backend;
 mod client;
 mod counts;
 mod error;

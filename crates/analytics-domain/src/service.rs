@@ -19,7 +19,6 @@
 //! that a sequential repeat costs no write; on a Redis-like store the
 //! increment costs no more than that read would.
 
-use crate::backend::Backend;
 use crate::client::{self, ClientActions, USER_ACTION_SLOTS};
 use crate::counts::ActionCounts;
 use crate::error::{RecordError, Unexpected};
@@ -27,6 +26,7 @@ use crate::event::{Action, EventId};
 use crate::index::{self, MAX_ACTIONS};
 use crate::keys;
 use crate::sender::Sender;
+use domain_core::kv::Backend;
 use domain_core::kv::decode_counter;
 use domain_core::{Clock, KeyValueStore, Metadata, StoreError, Timestamp, UserId};
 
@@ -244,7 +244,7 @@ impl<S: KeyValueStore, C: Clock> Analytics<S, C> {
             keys::action_count(&event.action),
             keys::user_action_count(&event.user_id, &event.action),
         ];
-        if backend.keeps_total() {
+        if backend == Backend::RedisLike {
             counters.push(keys::TOTAL_COUNT.to_owned());
         }
         let mut raised = Vec::with_capacity(counters.len());
@@ -272,7 +272,7 @@ impl<S: KeyValueStore, C: Clock> Analytics<S, C> {
 
     /// Events recorded so far, the backend's cheapest way.
     fn total(&self, backend: Backend) -> Result<u64, Unexpected> {
-        if backend.keeps_total() {
+        if backend == Backend::RedisLike {
             return Ok(u64::try_from(self.store.counter(keys::TOTAL_COUNT)?).unwrap_or(0));
         }
         let slots = index::slots_from(self.store.get(keys::ACTION_SLOTS)?.as_deref())?;

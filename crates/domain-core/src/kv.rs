@@ -1,8 +1,10 @@
 //! The key-value port every service stores through, the counter encodings of
 //! Spin's two store backends, and an in-memory store for native tests.
 
+mod backend;
 mod memory;
 
+pub use backend::Backend;
 pub use memory::{Call, CounterEncoding, InMemoryStore, Op};
 use std::rc::Rc;
 use std::sync::Arc;

@@ -9,6 +9,7 @@ use crate::error::StorageError;
 use crate::fields::{Limit, NotificationId};
 use crate::keys;
 use crate::notification::NotificationRecord;
+use domain_core::kv::{Backend, decode_counter};
 use domain_core::{KeyValueStore, UserId};
 use serde::{Deserialize, Serialize};
 
@@ -65,14 +66,21 @@ pub fn load<S: KeyValueStore>(
         .transpose()
 }
 
-/// The user's newest `limit` notifications, newest first: three reads.
+/// The user's newest `limit` notifications, newest first: three reads
+/// (one per key on Redis, which cannot read a batch; the sequence counter's
+/// encoding tells which store this is).
 pub fn recent<S: KeyValueStore>(
     store: &S,
     user_id: &UserId,
     limit: Limit,
 ) -> Result<Vec<NotificationRecord>, StorageError> {
     let user = keys::user(user_id);
-    let newest = sequence(store.counter(&keys::user_sequence(&user))?);
+    let sequence_key = keys::user_sequence(&user);
+    let Some(counter) = store.get(&sequence_key)? else {
+        return Ok(Vec::new());
+    };
+    let backend = Backend::of_counter(&counter);
+    let newest = sequence(decode_counter(&sequence_key, &counter)?);
     let wanted = newest.min(INDEX_SLOTS).min(limit.get() as u64);
     let sequence_numbers: Vec<u64> = (0..wanted).map(|back| newest - back).collect();
     let slot_keys: Vec<String> = sequence_numbers
@@ -83,7 +91,7 @@ pub fn recent<S: KeyValueStore>(
     let mut record_keys = Vec::with_capacity(slot_keys.len());
     for ((key, value), seq) in slot_keys
         .iter()
-        .zip(store.get_many(&slot_keys)?)
+        .zip(backend.read_many(store, &slot_keys)?)
         .zip(&sequence_numbers)
     {
         // Empty: a concurrent notify has counted but not yet written.
@@ -96,7 +104,10 @@ pub fn recent<S: KeyValueStore>(
     }
 
     let mut records = Vec::with_capacity(record_keys.len());
-    for (key, value) in record_keys.iter().zip(store.get_many(&record_keys)?) {
+    for (key, value) in record_keys
+        .iter()
+        .zip(backend.read_many(store, &record_keys)?)
+    {
         if let Some(bytes) = value {
             records.push(decode(key, &bytes)?);
         }

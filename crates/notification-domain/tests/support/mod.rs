@@ -94,8 +94,13 @@ pub struct Fixture {
 
 impl Fixture {
     pub fn new() -> Self {
+        Self::on(InMemoryStore::default())
+    }
+
+    /// A fixture over `store`, which is made to interleave.
+    pub fn on(store: InMemoryStore) -> Self {
         Self {
-            store: Arc::new(InMemoryStore::default().interleaved()),
+            store: Arc::new(store.interleaved()),
             channels: TestChannels::default(),
             clock: ManualClock::at(Timestamp::from_unix_seconds(1_800_000_000)),
             pause: CountedPause::default(),

@@ -1,4 +1,4 @@
-//! Which of Spin's two store backends holds the counters, told by how they
+//! Which of Spin's two store backends a store is, told by how its counters
 //! are encoded, and what that means for reading and counting cheaply.
 //!
 //! Spin's SQLite store keeps a counter as 8 bytes little-endian, reads many
@@ -10,11 +10,10 @@
 //! backend never changes, so every request over one store makes the same
 //! choice and the keys each choice maintains stay complete.
 
-use domain_core::kv::is_decimal_counter;
-use domain_core::{KeyValueStore, StoreError};
+use super::{KeyValueStore, StoreError, is_decimal_counter};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Backend {
+pub enum Backend {
     /// Batched reads, costly writes: the overall total is summed on read.
     SqliteLike,
     /// A round trip per key, cheap writes: the overall total is a counter.
@@ -24,7 +23,7 @@ pub(crate) enum Backend {
 impl Backend {
     /// The backend that wrote `counter` (the raw bytes of a key only ever
     /// touched by `increment`).
-    pub(crate) fn of_counter(counter: &[u8]) -> Self {
+    pub fn of_counter(counter: &[u8]) -> Self {
         if is_decimal_counter(counter) {
             Self::RedisLike
         } else {
@@ -32,14 +31,9 @@ impl Backend {
         }
     }
 
-    /// Whether each event also raises the overall total counter.
-    pub(crate) fn keeps_total(self) -> bool {
-        self == Self::RedisLike
-    }
-
     /// Several keys in the fewest round trips this backend allows: one
     /// `get_many`, or one `get` each where a batch would only be refused.
-    pub(crate) fn read_many(
+    pub fn read_many(
         self,
         store: &impl KeyValueStore,
         keys: &[String],
@@ -54,7 +48,7 @@ impl Backend {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use domain_core::kv::InMemoryStore;
+    use crate::kv::InMemoryStore;
 
     #[test]
     fn each_backend_is_told_by_its_counter_encoding() {
