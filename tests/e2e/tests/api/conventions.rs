@@ -198,6 +198,48 @@ async fn bytes_that_are_not_json_get_400() {
     }
 }
 
+/// The components keep a small stack (`.cargo/config.toml`): JSON nested as
+/// deep as the parser allows (128 levels) is read, deeper JSON is refused
+/// as `400`, and neither crashes the component.
+#[tokio::test(flavor = "multi_thread")]
+async fn deeply_nested_json_is_read_or_refused_never_a_crash() {
+    let app = spawn_app().await;
+    let mut nested = json!(1);
+    for _ in 0..120 {
+        nested = json!([nested]);
+    }
+    for (path, cred, mut body) in body_endpoints(&app) {
+        // Metadata where a service keeps it (and reads it back), else a field it ignores.
+        let field = if path.starts_with("/auth/") {
+            "extra"
+        } else {
+            "metadata"
+        };
+        body[field] = json!({ "deep": nested.clone() });
+        let r = app.post_json(path, &body, cred).await;
+        // Read: created, accepted, or (login of a name nobody registered) refused.
+        assert!(
+            matches!(r.status, 200..=202 | 401),
+            "{path} with 121 nested levels: {} {}",
+            r.status,
+            r.text
+        );
+        let too_deep = format!(
+            "{{\"{field}\": {}1{}}}",
+            "[".repeat(30_000),
+            "]".repeat(30_000)
+        );
+        let r = app
+            .send(
+                app.with(app.post(path), cred)
+                    .header("Content-Type", "application/json")
+                    .body(too_deep),
+            )
+            .await;
+        r.assert_error(400, "invalid_json");
+    }
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn json_that_is_not_an_object_gets_422() {
     let app = spawn_app().await;
