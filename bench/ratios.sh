@@ -18,6 +18,9 @@
 #   SLICES      alternating slices per side (default 3)
 #   CONNECTIONS connections for throughput runs (default 32)
 #   SKIP_BUILD  1: use what is already built
+#   ROWS        only these rows, comma-separated keys (health, me, notification,
+#               metrics, user-metrics, list, bearer, events, notify, login,
+#               register; see bench/measure.py); default: all
 #   APP_URL, APP_KEY  measure an app that is already running there (with that
 #               internal key) instead of starting one; the floors still run
 #               here, on the store kind named (bench/run.sh does this)
@@ -30,7 +33,7 @@ case $stores in
 sqlite | redis) ;;
 both) stores="sqlite redis" ;;
 *)
-    sed -n '2,23p' "$0" >&2
+    sed -n '2,26p' "$0" >&2
     exit 2
     ;;
 esac
