@@ -174,7 +174,19 @@ impl Routes {
             .unwrap_or_default()
             .to_owned();
 
-        let mut response = match body::read_capped(&incoming, MAX_BODY_BYTES) {
+        // A GET or HEAD that declares no body (neither header) has none in
+        // HTTP/1.1: reading it would be host calls that return nothing.
+        let bodiless = matches!(method, Method::Get | Method::Head)
+            && !headers.iter().any(|(name, _)| {
+                name.eq_ignore_ascii_case("content-length")
+                    || name.eq_ignore_ascii_case("transfer-encoding")
+            });
+        let body = if bodiless {
+            Ok(Vec::new())
+        } else {
+            body::read_capped(&incoming, MAX_BODY_BYTES)
+        };
+        let mut response = match body {
             Ok(bytes) => {
                 let mut request = Request::builder()
                     .method(method.clone())
@@ -184,7 +196,7 @@ impl Routes {
                     .build();
                 // Handlers read the settled id from the request, like any header.
                 request.set_header(request_id::HEADER, request_id.as_str());
-                self.into_router(&context).handle(request)
+                self.into_router(&method, &context).handle(request)
             }
             Err(BodyError::TooLarge) => {
                 into_response(Err(ApiError::payload_too_large(MAX_BODY_BYTES)), &context)
@@ -224,33 +236,59 @@ impl Routes {
         context.run_deferred();
     }
 
-    fn into_router(self, context: &RequestContext) -> Router {
+    /// A router with the routes of `method` only: the router is built for
+    /// every request, and each route it holds costs time to add and to
+    /// match. A request none of them takes goes to [`unrouted`].
+    fn into_router(self, method: &Method, context: &RequestContext) -> Router {
         let mut router = Router::new();
-        let mut methods_by_path: BTreeMap<&'static str, Vec<String>> = BTreeMap::new();
-        for (method, path, handler) in self.routes {
-            methods_by_path
-                .entry(path)
-                .or_default()
-                .push(method.to_string());
+        let mut elsewhere = Vec::new();
+        for (route_method, path, handler) in self.routes {
+            if route_method != *method {
+                elsewhere.push((route_method, path));
+                continue;
+            }
             let context = context.clone();
-            router.add(path, method, move |request: Request, params: Params| {
-                into_response(handler(&context, request, params), &context)
-            });
-        }
-        for (path, methods) in methods_by_path {
-            let context = context.clone();
-            let allowed: Vec<&str> = methods.iter().map(String::as_str).collect();
-            let error = ApiError::method_not_allowed(&allowed);
-            router.any(path, move |_: Request, _: Params| {
-                into_response(Err(error.clone()), &context)
-            });
+            router.add(
+                path,
+                route_method,
+                move |request: Request, params: Params| {
+                    into_response(handler(&context, request, params), &context)
+                },
+            );
         }
         let context = context.clone();
-        router.any("/*", move |_: Request, _: Params| {
-            into_response(Err(ApiError::not_found()), &context)
+        router.any_async("/*", move |request: Request, _: Params| {
+            let unrouted = unrouted(elsewhere.clone(), &context);
+            async move { unrouted.handle_async(request).await }
         });
         router
     }
+}
+
+/// The router for a request no route of its method takes: `405` with
+/// `Allow` on the paths other methods serve, `404` on the rest.
+fn unrouted(elsewhere: Vec<(Method, &'static str)>, context: &RequestContext) -> Router {
+    let mut methods_by_path: BTreeMap<&'static str, Vec<String>> = BTreeMap::new();
+    for (method, path) in elsewhere {
+        methods_by_path
+            .entry(path)
+            .or_default()
+            .push(method.to_string());
+    }
+    let mut router = Router::new();
+    for (path, methods) in methods_by_path {
+        let context = context.clone();
+        let allowed: Vec<&str> = methods.iter().map(String::as_str).collect();
+        let error = ApiError::method_not_allowed(&allowed);
+        router.any(path, move |_: Request, _: Params| {
+            into_response(Err(error.clone()), &context)
+        });
+    }
+    let context = context.clone();
+    router.any("/*", move |_: Request, _: Params| {
+        into_response(Err(ApiError::not_found()), &context)
+    });
+    router
 }
 
 /// Paths are `&'static str` for the router; the two health paths are made
