@@ -97,6 +97,7 @@ mod service;
 mod throttle;
 mod username;
 
+pub use common_passwords::{CommonPasswords, TableUnavailable};
 pub use email::Email;
 pub use error::{LoginError, RegisterError, TokenError, Unexpected};
 pub use hashing::{Argon2Hasher, HashingError, PasswordHasher};
@@ -104,7 +105,7 @@ pub use outbox::{
     DeadLetter, DeadLetterPage, DeliveryOutcome, DeliveryPort, FlushReport, OutboxEntry,
     OutboxSettings, Round, SideEffect,
 };
-pub use password::Password;
+pub use password::{Password, PasswordError};
 pub use records::{IssuedToken, UserProfile, UserRecord};
 pub use service::{AfterResponse, AuthService, Registration, Settings};
 pub use username::Username;

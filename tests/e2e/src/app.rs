@@ -331,12 +331,18 @@ async fn start_with(settings: Settings) -> TestApp {
         if !runs_here || settings.from_registry.is_some() {
             continue;
         }
-        let wasm = root.join(format!("target/wasm32-wasip2/release/{id}.wasm"));
-        assert!(
-            wasm.exists(),
-            "{} is missing: build the components first with `spin build` (or ./scripts/test.sh)",
-            wasm.display()
-        );
+        let mut built = vec![root.join(format!("target/wasm32-wasip2/release/{id}.wasm"))];
+        if id == "auth" {
+            // Mounted into auth (spin.toml `files`); auth's build writes it.
+            built.push(root.join("target/wasm32-wasip2/release/common-passwords.bin"));
+        }
+        for file in built {
+            assert!(
+                file.exists(),
+                "{} is missing: build the components first with `spin build` (or ./scripts/test.sh)",
+                file.display()
+            );
+        }
     }
     let runtime_config = write_runtime_config(&settings);
     let mut variables = vec![(
