@@ -475,7 +475,9 @@ impl TestApp {
     }
 
     /// Every `(key, value)` of the store `label` (local apps only), read
-    /// from its SQLite file or from the Redis server the app started.
+    /// from its SQLite file or from the Redis server the app started. None
+    /// when the SQLite file does not exist: Spin creates it when a
+    /// component first opens the store.
     pub fn stored_entries(&self, label: &str) -> Vec<(String, Vec<u8>)> {
         let settings = self.settings.as_ref().expect("stores of a local app");
         if settings.redis_url.is_some() {
@@ -491,6 +493,9 @@ impl TestApp {
             return redis.entries(db as u32);
         }
         let path = settings.state.path().join(format!("{label}.db"));
+        if !path.exists() {
+            return Vec::new();
+        }
         let db = rusqlite::Connection::open_with_flags(
             &path,
             rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,

@@ -45,6 +45,22 @@ pub fn spin_toml_copy(dir: &Path, name: &str, mut edit: impl FnMut(&str) -> Line
     path
 }
 
+/// Writes into `dir` a copy of spin.toml that mounts no files: the auth
+/// component without its common-password table.
+pub fn manifest_without_mounted_files(dir: &Path) -> PathBuf {
+    let mut dropped = 0;
+    let path = spin_toml_copy(dir, "spin.no-files.toml", |line| {
+        if line.starts_with(FILES) {
+            dropped += 1;
+            Line::Drop
+        } else {
+            Line::Keep
+        }
+    });
+    assert!(dropped > 0, "spin.toml mounts no files");
+    path
+}
+
 /// Copies the files a `files = [{ source = "…", … }]` line mounts from
 /// `root` to the same relative paths under `dir`.
 fn copy_mounted_files(line: &str, root: &Path, dir: &Path) {
