@@ -25,6 +25,15 @@ analytics_port=${ANALYTICS_PORT:-3002}
 notification_port=${NOTIFICATION_PORT:-3003}
 runtime_config=${RUNTIME_CONFIG:-runtime-config.toml}
 
+# What spin.toml runs, all written by `spin build`: the components and the
+# common-password table the auth component mounts.
+for built in auth.wasm analytics.wasm notification.wasm common-passwords.bin; do
+    [[ -f target/wasm32-wasip2/release/$built ]] || {
+        echo "target/wasm32-wasip2/release/$built is missing: run spin build first" >&2
+        exit 1
+    }
+done
+
 auth_url="http://$bind:$auth_port"
 analytics_url="http://$bind:$analytics_port"
 notification_url="http://$bind:$notification_port"

@@ -32,7 +32,9 @@ pub struct RegisterRequest {
 impl FromFields for RegisterRequest {
     fn from_fields(fields: &mut FieldReader) -> Option<Self> {
         let username = fields.required_with("username", |raw: String| Username::parse(raw));
-        let password = fields.required_with("password", |raw: String| Password::parse(raw));
+        // A password that could not be checked (the common-password table
+        // is missing) makes the body a 500, whatever else it breaks.
+        let password = fields.required_checked("password", |raw: String| Password::parse(raw));
         let email = fields.optional_with("email", |raw: String| Email::parse(raw));
         Some(Self {
             username: username?,

@@ -11,7 +11,7 @@
 //! |---|---|---|---|
 //! | `user:{username}` | JSON [`UserRecord`]: id, name, email, created_at, argon2id PHC | register | never |
 //! | `claim:user:{username}` | counter; the registration that increments it to 1 owns the name | register | never |
-//! | `token:{sha256 hex of token}` | JSON token record: user, expiry, revocation | login, logout | after expiry |
+//! | `token:{sha256 hex of token}` | JSON token record: user (with the profile `me` answers), expiry, revocation | login, logout | after expiry |
 //! | `token:{digest}:logout` | counter; the logout that increments it to 1 records the event | logout | after expiry |
 //! | `login:claims:{username}:{bucket}` | counter: password checks claimed in a 15-minute bucket | every login attempt not locked | after 30–45 min |
 //! | `login:reset:{username}:{bucket}` | decimal: the claim number of the bucket's last success | successful login | after 30–45 min |
@@ -97,6 +97,7 @@ mod service;
 mod throttle;
 mod username;
 
+pub use common_passwords::{CommonPasswords, TableUnavailable};
 pub use email::Email;
 pub use error::{LoginError, RegisterError, TokenError, Unexpected};
 pub use hashing::{Argon2Hasher, HashingError, PasswordHasher};
@@ -104,7 +105,7 @@ pub use outbox::{
     DeadLetter, DeadLetterPage, DeliveryOutcome, DeliveryPort, FlushReport, OutboxEntry,
     OutboxSettings, Round, SideEffect,
 };
-pub use password::Password;
+pub use password::{Password, PasswordError};
 pub use records::{IssuedToken, UserProfile, UserRecord};
 pub use service::{AfterResponse, AuthService, Registration, Settings};
 pub use username::Username;

@@ -43,6 +43,20 @@ pub(crate) struct TokenRecord {
     pub expires_at: Timestamp,
     #[serde(default)]
     pub revoked_at: Option<Timestamp>,
+    /// The rest of the user's profile, copied at login so that `me` (which
+    /// the other services call for every bearer request) reads this one
+    /// key. No request changes or removes a user, so the copy stays the
+    /// user's profile. Absent in tokens issued before it was added: `me`
+    /// then reads the user.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub profile: Option<TokenProfile>,
+}
+
+/// The part of a [`UserProfile`] a token record does not already hold.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct TokenProfile {
+    pub email: Option<String>,
+    pub created_at: Timestamp,
 }
 
 impl TokenRecord {

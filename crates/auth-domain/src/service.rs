@@ -19,7 +19,7 @@ use crate::outbox::{
 };
 use crate::password::Password;
 use crate::pseudonym::pseudonymous_user_id;
-use crate::records::{IssuedToken, TokenRecord, UserProfile, UserRecord};
+use crate::records::{IssuedToken, TokenProfile, TokenRecord, UserProfile, UserRecord};
 use crate::throttle::{self, Admission, ThrottleView};
 use crate::username::Username;
 
@@ -281,6 +281,10 @@ where
             issued_at: now,
             expires_at,
             revoked_at: None,
+            profile: Some(TokenProfile {
+                email: user.email.clone(),
+                created_at: user.created_at,
+            }),
         };
         let outbox = self.outbox().stage(vec![
             SideEffect::event(
@@ -366,9 +370,19 @@ where
 
     /// The user a bearer token belongs to, if it is known, unexpired and not
     /// revoked. Reads only: the other services call it for every bearer
-    /// request, and a random token must cost nothing but reads.
+    /// request, and a random token must cost nothing but reads. One read
+    /// (the token record holds the profile), two for tokens issued before
+    /// it did.
     pub fn me(&self, token: &str) -> Result<UserProfile, TokenError> {
         let (_, record) = self.valid_token(token)?;
+        if let Some(profile) = record.profile {
+            return Ok(UserProfile {
+                user_id: record.user_id,
+                username: record.username,
+                email: profile.email,
+                created_at: profile.created_at,
+            });
+        }
         let username = Username::parse(&record.username)
             .map_err(|error| Unexpected::corrupt(&keys::token(&sha256_hex(token)), error))?;
         let key = keys::user(&username);

@@ -3,7 +3,7 @@
 mod support;
 
 use auth_domain::TokenError;
-use domain_core::kv::InMemoryStore;
+use domain_core::kv::{InMemoryStore, Op};
 use domain_core::{KeyValueStore, sha256_hex};
 use support::*;
 
@@ -105,4 +105,56 @@ fn the_token_lifetime_comes_from_the_settings() {
         service.me(&issued.token),
         Err(TokenError::Invalid)
     ));
+}
+
+#[test]
+fn me_reads_the_token_record_only() {
+    let service = service();
+    let profile = register(&service, "alice", PASSWORD);
+    let issued = service.login("alice", PASSWORD).unwrap();
+    service.store.take_calls();
+    service.store.fail_when(|call| call.touches("user:"));
+    assert_eq!(service.me(&issued.token).unwrap(), profile);
+    let calls = service.store.take_calls();
+    assert_eq!(calls.len(), 1, "{calls:?}");
+    assert_eq!(calls[0].op, Op::Get);
+    assert_eq!(
+        calls[0].keys,
+        [format!("token:{}", sha256_hex(&issued.token))]
+    );
+}
+
+#[test]
+fn tokens_issued_without_the_profile_still_identify_their_user() {
+    let service = service();
+    let profile = register(&service, "alice", PASSWORD);
+    let issued = service.login("alice", PASSWORD).unwrap();
+    // A record as logins wrote it before the profile was copied into it.
+    let key = format!("token:{}", sha256_hex(&issued.token));
+    let store = &service.store;
+    let mut record: serde_json::Value =
+        serde_json::from_slice(&store.get(&key).unwrap().unwrap()).unwrap();
+    assert!(record.as_object_mut().unwrap().remove("profile").is_some());
+    store
+        .set(&key, &serde_json::to_vec(&record).unwrap())
+        .unwrap();
+
+    assert_eq!(service.me(&issued.token).unwrap(), profile);
+    service.logout(&issued.token).unwrap();
+    assert!(matches!(
+        service.me(&issued.token),
+        Err(TokenError::Invalid)
+    ));
+}
+
+#[test]
+fn the_profile_a_token_answers_with_is_the_users_email_included() {
+    let service = service();
+    let mut registration = registration("bob", PASSWORD);
+    registration.email = Some(auth_domain::Email::parse("bob@example.com").unwrap());
+    let profile = service.register(registration).unwrap();
+    assert_eq!(profile.email.as_deref(), Some("bob@example.com"));
+    let issued = service.login("bob", PASSWORD).unwrap();
+    service.store.fail_when(|call| call.touches("user:"));
+    assert_eq!(service.me(&issued.token).unwrap(), profile);
 }

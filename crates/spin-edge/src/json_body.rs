@@ -4,6 +4,7 @@
 //! Unknown fields are ignored.
 
 use crate::error::{ApiError, FieldError};
+use domain_core::{DomainError, Failure};
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 use std::fmt::Display;
@@ -60,6 +61,9 @@ pub fn read_fields<T: FromFields>(mut fields: FieldReader) -> Result<T, ApiError
 pub struct FieldReader {
     object: Map<String, Value>,
     errors: Vec<FieldError>,
+    /// A check that failed for another reason than the value (the first):
+    /// the answer, whatever the fields break.
+    failed: Option<ApiError>,
 }
 
 impl FieldReader {
@@ -67,6 +71,7 @@ impl FieldReader {
         Self {
             object,
             errors: Vec::new(),
+            failed: None,
         }
     }
 
@@ -92,6 +97,35 @@ impl FieldReader {
                 None
             }
             None => None,
+        }
+    }
+
+    /// A required field parsed by a check that can fail for another reason
+    /// than the value (it reads a file, say). A failure of kind
+    /// [`Failure::Invalid`] is the field's detail, like any bad field; any
+    /// other kind is the answer to the whole body (a `500` for
+    /// [`Failure::Unexpected`], its cause logged), whatever else the body
+    /// breaks: a value that could not be checked is never accepted.
+    pub fn required_checked<R, T, E>(
+        &mut self,
+        name: &str,
+        check: impl FnOnce(R) -> Result<T, E>,
+    ) -> Option<T>
+    where
+        R: DeserializeOwned,
+        E: DomainError,
+    {
+        let raw = self.required::<R>(name)?;
+        match check(raw) {
+            Ok(value) => Some(value),
+            Err(error) if matches!(error.failure(), Failure::Invalid { .. }) => {
+                self.reject(name, &error.to_string());
+                None
+            }
+            Err(error) => {
+                self.failed.get_or_insert_with(|| ApiError::from(error));
+                None
+            }
         }
     }
 
@@ -135,8 +169,12 @@ impl FieldReader {
         self.errors.push(FieldError::new(name, message));
     }
 
+    /// The answer of a check that could not be made, if there was one; else
     /// `422 validation_failed` listing every bad field, if there was one.
     pub fn finish(self) -> Result<(), ApiError> {
+        if let Some(error) = self.failed {
+            return Err(error);
+        }
         if self.errors.is_empty() {
             Ok(())
         } else {
@@ -249,6 +287,63 @@ mod tests {
             body.finish().unwrap_err().details[0].message,
             "must be over 5"
         );
+    }
+
+    /// A check that also fails when its list is out of reach.
+    #[derive(Debug, thiserror::Error)]
+    enum ListCheck {
+        #[error("is on the list")]
+        Listed,
+        #[error("the list is out of reach")]
+        Unreachable,
+    }
+
+    impl DomainError for ListCheck {
+        fn failure(&self) -> Failure {
+            match self {
+                Self::Listed => Failure::Invalid { field: "word" },
+                Self::Unreachable => Failure::Unexpected,
+            }
+        }
+    }
+
+    fn check_word(word: String) -> Result<String, ListCheck> {
+        match word.as_str() {
+            "listed" => Err(ListCheck::Listed),
+            "unreachable" => Err(ListCheck::Unreachable),
+            _ => Ok(word),
+        }
+    }
+
+    #[test]
+    fn a_checked_field_that_breaks_its_rule_is_a_detail_like_any_other() {
+        let mut body = reader(r#"{"word": "listed", "n": "x"}"#);
+        assert_eq!(body.required_checked("word", check_word), None);
+        assert_eq!(body.required::<u8>("n"), None);
+        let error = body.finish().unwrap_err();
+        assert_eq!((error.status, error.code), (422, "validation_failed"));
+        let fields: Vec<_> = error.details.iter().map(|d| d.field.as_str()).collect();
+        assert_eq!(fields, ["word", "n"]);
+        assert_eq!(error.details[0].message, "is on the list");
+
+        let mut body = reader(r#"{"word": "fine"}"#);
+        assert_eq!(
+            body.required_checked("word", check_word).as_deref(),
+            Some("fine")
+        );
+        assert!(body.finish().is_ok());
+    }
+
+    #[test]
+    fn a_field_that_could_not_be_checked_makes_the_body_a_500() {
+        // Whatever else is wrong with the body: the value was not checked.
+        let mut body = reader(r#"{"word": "unreachable", "n": "x"}"#);
+        assert_eq!(body.required_checked("word", check_word), None);
+        assert_eq!(body.required::<u8>("n"), None);
+        let error = body.finish().unwrap_err();
+        assert_eq!((error.status, error.code), (500, "internal_error"));
+        assert_eq!(error.cause(), Some("the list is out of reach"));
+        assert!(error.details.is_empty());
     }
 
     #[derive(Debug)]

@@ -360,6 +360,69 @@ pub fn key_value_store_labels(spin_toml: &str) -> Result<BTreeSet<String>, Error
     Ok(labels)
 }
 
+/// A file a component of a Spin manifest mounts (`files`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MountedFile {
+    pub component: String,
+    /// The file in the app's directory, as spin.toml names it.
+    pub source: String,
+    /// Where the component sees it.
+    pub destination: String,
+}
+
+/// Every `{ source, destination }` entry of the components' `files`; an
+/// entry of another form (a glob string) is an error, as this check does
+/// not expand it.
+pub fn mounted_files(spin_toml: &str) -> Result<Vec<MountedFile>, Error> {
+    let manifest: toml::Table =
+        toml::from_str(spin_toml).map_err(|e| err(format!("spin.toml does not parse: {e}")))?;
+    let mut mounted = Vec::new();
+    let Some(components) = manifest.get("component").and_then(toml::Value::as_table) else {
+        return Ok(mounted);
+    };
+    for (component, decl) in components {
+        let Some(files) = decl.get("files").and_then(toml::Value::as_array) else {
+            continue;
+        };
+        for entry in files {
+            let field = |name: &str| {
+                entry
+                    .get(name)
+                    .and_then(toml::Value::as_str)
+                    .map(str::to_owned)
+                    .ok_or_else(|| {
+                        err(format!(
+                            "spin.toml: component {component} mounts {entry}, not {{ source, destination }}"
+                        ))
+                    })
+            };
+            mounted.push(MountedFile {
+                component: component.clone(),
+                source: field("source")?,
+                destination: field("destination")?,
+            });
+        }
+    }
+    Ok(mounted)
+}
+
+/// The `source` of a component of a Spin manifest: its `.wasm` file.
+pub fn component_source(spin_toml: &str, component: &str) -> Result<String, Error> {
+    let manifest: toml::Table =
+        toml::from_str(spin_toml).map_err(|e| err(format!("spin.toml does not parse: {e}")))?;
+    manifest
+        .get("component")
+        .and_then(|c| c.get(component))
+        .and_then(|decl| decl.get("source"))
+        .and_then(toml::Value::as_str)
+        .map(str::to_owned)
+        .ok_or_else(|| {
+            err(format!(
+                "spin.toml: component {component} has no source path"
+            ))
+        })
+}
+
 /// The component ids a Spin manifest declares.
 pub fn component_ids(spin_toml: &str) -> Result<BTreeSet<String>, Error> {
     let manifest: toml::Table =

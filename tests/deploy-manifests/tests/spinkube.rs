@@ -7,8 +7,9 @@ use std::path::Path;
 use deploy_manifests::crd::CrdError;
 use deploy_manifests::{
     AppVariable, Document, SpinAppSchema, VariableSource, app_variables, chaining_problems,
-    documents_under, key_value_store_labels, runtime_config_store_labels, secret_string_data,
-    spinapp_variables, spinkube_dir, variable_problems, workspace_root,
+    component_source, documents_under, key_value_store_labels, mounted_files,
+    runtime_config_store_labels, secret_string_data, spinapp_variables, spinkube_dir,
+    variable_problems, workspace_root,
 };
 use serde_json::{Value, json};
 
@@ -226,6 +227,41 @@ fn per_service_spinapps_cover_every_service_once() {
     }
     seen.sort();
     assert_eq!(seen, ["analytics", "auth", "docs", "notification"]);
+}
+
+/// The SpinApps run the image `spin registry push` makes of spin.toml, and
+/// a SpinApp has no field for files: what a component mounts must travel
+/// in that image. The push packs the files spin.toml names, and Spin takes
+/// them only from within the app's directory.
+#[test]
+fn every_mounted_file_travels_in_the_image() {
+    let spin_toml = spin_toml();
+    let files = mounted_files(&spin_toml).unwrap_or_else(|e| panic!("{e}"));
+    for file in &files {
+        let source = Path::new(&file.source);
+        assert!(
+            source.is_relative()
+                && source
+                    .components()
+                    .all(|part| matches!(part, std::path::Component::Normal(_))),
+            "{file:?}: not a path within the app's directory"
+        );
+    }
+    // The auth component reads its common-password table there
+    // (crates/auth-domain/src/common_passwords.rs), and auth's build writes
+    // it beside auth.wasm.
+    let auth_wasm = component_source(&spin_toml, "auth").unwrap_or_else(|e| panic!("{e}"));
+    let table = files
+        .iter()
+        .find(|file| file.component == "auth" && file.destination == "/common-passwords.bin")
+        .unwrap_or_else(|| panic!("auth does not mount /common-passwords.bin: {files:?}"));
+    assert_eq!(
+        Path::new(&table.source),
+        Path::new(&auth_wasm)
+            .with_file_name("common-passwords.bin")
+            .as_path(),
+        "the table auth mounts is the one its build writes beside {auth_wasm}"
+    );
 }
 
 #[test]

@@ -331,12 +331,18 @@ async fn start_with(settings: Settings) -> TestApp {
         if !runs_here || settings.from_registry.is_some() {
             continue;
         }
-        let wasm = root.join(format!("target/wasm32-wasip2/release/{id}.wasm"));
-        assert!(
-            wasm.exists(),
-            "{} is missing: build the components first with `spin build` (or ./scripts/test.sh)",
-            wasm.display()
-        );
+        let mut built = vec![root.join(format!("target/wasm32-wasip2/release/{id}.wasm"))];
+        if id == "auth" {
+            // Mounted into auth (spin.toml `files`); auth's build writes it.
+            built.push(root.join("target/wasm32-wasip2/release/common-passwords.bin"));
+        }
+        for file in built {
+            assert!(
+                file.exists(),
+                "{} is missing: build the components first with `spin build` (or ./scripts/test.sh)",
+                file.display()
+            );
+        }
     }
     let runtime_config = write_runtime_config(&settings);
     let mut variables = vec![(
@@ -469,7 +475,9 @@ impl TestApp {
     }
 
     /// Every `(key, value)` of the store `label` (local apps only), read
-    /// from its SQLite file or from the Redis server the app started.
+    /// from its SQLite file or from the Redis server the app started. None
+    /// when the SQLite file does not exist: Spin creates it when a
+    /// component first opens the store.
     pub fn stored_entries(&self, label: &str) -> Vec<(String, Vec<u8>)> {
         let settings = self.settings.as_ref().expect("stores of a local app");
         if settings.redis_url.is_some() {
@@ -485,6 +493,9 @@ impl TestApp {
             return redis.entries(db as u32);
         }
         let path = settings.state.path().join(format!("{label}.db"));
+        if !path.exists() {
+            return Vec::new();
+        }
         let db = rusqlite::Connection::open_with_flags(
             &path,
             rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,

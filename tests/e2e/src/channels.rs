@@ -3,6 +3,7 @@
 //! at them, and a copy of spin.toml with a provider replaced.
 
 use crate::app::{AppBuilder, repo_root};
+use crate::manifest::{Line, spin_toml_copy};
 use crate::peers::WebhookServer;
 use std::path::{Path, PathBuf};
 
@@ -43,41 +44,20 @@ pub fn test_provider_wasm() -> PathBuf {
 
 /// Writes into `dir` a copy of the repository's spin.toml whose `email`
 /// dependency is `provider`: the way an operator brings their own provider.
-/// Relative paths become absolute so the copy runs from anywhere.
+/// It runs from anywhere (see [`spin_toml_copy`]).
 pub fn manifest_with_email_provider(dir: &Path, provider: &Path) -> PathBuf {
-    let root = repo_root();
-    let original =
-        std::fs::read_to_string(root.join("spin.toml")).expect("read the repository's spin.toml");
     let mut replaced = 0;
-    let mut text = String::new();
-    for line in original.lines() {
-        let line = if line.starts_with("\"seed:email/channel@") {
+    let path = spin_toml_copy(dir, "spin.swapped.toml", |line| {
+        if line.starts_with("\"seed:email/channel@") {
             replaced += 1;
-            format!(
+            Line::Replace(format!(
                 "\"seed:email/channel@0.1.0\" = {{ path = \"{}\" }}",
                 provider.display()
-            )
+            ))
         } else {
-            absolute_paths(line, &root)
-        };
-        text.push_str(&line);
-        text.push('\n');
-    }
-    assert_eq!(replaced, 1, "spin.toml names one email provider dependency");
-    let path = dir.join("spin.swapped.toml");
-    std::fs::write(&path, text).expect("write the manifest copy");
-    path
-}
-
-/// `source = "target/…"` and `path = "target/…"` relative to `root`.
-fn absolute_paths(line: &str, root: &Path) -> String {
-    let mut out = line.to_owned();
-    for key in ["source = \"", "path = \""] {
-        if let Some(start) = out.find(key).map(|i| i + key.len())
-            && !out[start..].starts_with('/')
-        {
-            out.insert_str(start, &format!("{}/", root.display()));
+            Line::Keep
         }
-    }
-    out
+    });
+    assert_eq!(replaced, 1, "spin.toml names one email provider dependency");
+    path
 }

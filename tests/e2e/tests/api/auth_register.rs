@@ -217,6 +217,64 @@ async fn common_passwords_are_refused() {
     }
 }
 
+/// A deployment whose auth component lacks the common-password table (a
+/// manifest that does not mount it) lets no password through unchecked:
+/// register is a 500 and writes nothing, whatever else the body breaks.
+/// Rules that need no table still answer, and the rest of auth works.
+#[tokio::test(flavor = "multi_thread")]
+async fn without_the_common_password_table_register_is_a_500_and_writes_nothing() {
+    if skip_external("runs a modified spin.toml") {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("temp dir");
+    let manifest = manifest_without_mounted_files(dir.path());
+    let Some(app) = app()
+        .manifest(&manifest)
+        .spawn_local("runs a modified spin.toml")
+        .await
+    else {
+        return;
+    };
+    let names: Vec<String> = (0..3).map(|_| unique_username("nt")).collect();
+    for (name, password) in names.iter().zip([strong_password(), "password".to_owned()]) {
+        let r = app.register(name, &password).await;
+        r.assert_error(500, "internal_error");
+        assert!(!r.text.contains("common-passwords"), "{}", r.text);
+    }
+    let r = app
+        .post_json(
+            "/auth/register",
+            &json!({"username": "x", "password": strong_password(), "email": "no-at-sign"}),
+            Cred::None,
+        )
+        .await;
+    r.assert_error(500, "internal_error");
+    assert_eq!(
+        app.stored_entries("auth"),
+        Vec::new(),
+        "a register that could not check its password wrote to the store"
+    );
+    let log = app.stderr("auth");
+    assert!(
+        log.contains("unexpected_error") && log.contains("common-password table"),
+        "the cause is logged: {log}"
+    );
+
+    // No table needed: the other rules, login, me, health.
+    let r = app.register(&names[2], "short").await;
+    r.assert_invalid(&["password"]);
+    app.login(&names[0], &strong_password())
+        .await
+        .assert_error(401, "invalid_credentials");
+    app.me(&uuid::Uuid::new_v4().to_string())
+        .await
+        .assert_unauthorized_bearer();
+    app.get_with("/auth/health", Cred::None)
+        .await
+        .assert_status(200);
+    app.shutdown().await;
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn passwords_are_never_truncated() {
     let app = spawn_app().await;
