@@ -5,7 +5,7 @@
 use spin_sdk::http::{OutgoingBody, OutgoingResponse, Response, ResponseOutparam};
 
 /// WASI caps one blocking write at 4096 bytes.
-const WRITE_CHUNK: usize = 4096;
+pub(crate) const WRITE_CHUNK: usize = 4096;
 
 /// Sends `response`; on error, says what failed (the client may have gone).
 ///

@@ -54,7 +54,7 @@ impl SpinChannels {
                     "reason": missing,
                     "request_id": self.request_id,
                 });
-                eprintln!("{line}");
+                spin_edge::log::emit(&line.to_string());
                 None
             }
         }
