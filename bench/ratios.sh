@@ -13,8 +13,8 @@
 #
 # Environment (all optional):
 #   SPIN        the spin binary (default: spin on PATH)
-#   DURATION    seconds of load per side (endpoint, floor) of each of the 15
-#               rows, in 3 alternating slices (default 9: ~5 minutes a store)
+#   DURATION    seconds of load per side (endpoint, floor) of each of the 18
+#               rows, in 3 alternating slices (default 9: ~6 minutes a store)
 #   SLICES      alternating slices per side (default 3)
 #   CONNECTIONS connections for throughput runs (default 32)
 #   SKIP_BUILD  1: use what is already built
