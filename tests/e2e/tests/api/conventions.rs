@@ -114,6 +114,23 @@ async fn a_body_over_64_kib_gets_413() {
     assert_eq!(r.status, 201, "a 64 KiB body: {}", r.text);
 }
 
+/// A GET that declares a body is read like any other, within the limit; only
+/// one that declares none (no Content-Length, no Transfer-Encoding) is not.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_get_that_declares_a_body_over_64_kib_gets_413() {
+    let app = spawn_app().await;
+    let r = app
+        .send(
+            app.get("/analytics/metrics/actions")
+                .body(vec![b' '; 100 * 1024]),
+        )
+        .await;
+    assert_eq!(r.status, 413, "a GET with 100 KiB: {}", r.text);
+    r.assert_error(413, "payload_too_large");
+    let r = app.send(app.get("/analytics/metrics/actions")).await;
+    assert_eq!(r.status, 200, "a GET without a body: {}", r.text);
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_chunked_body_over_64_kib_gets_413() {
     let app = spawn_app().await;
