@@ -3,9 +3,11 @@
 //! crate keeps them small: read settings, make one bounded HTTP call, and
 //! classify the answer the way the notification service expects.
 
+mod answer_body;
 mod api;
 mod settings;
 
+pub use answer_body::Members;
 pub use api::{Answer, Api};
 pub use settings::Settings;
 pub use spin_edge::outbound::OutboundResponse;

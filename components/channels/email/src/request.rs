@@ -1,7 +1,7 @@
 //! The request body and the receipt, apart from the transport so they are
 //! tested natively.
 
-use provider_kit::OutboundResponse;
+use provider_kit::{Members, OutboundResponse};
 use serde_json::json;
 
 /// Used when the notification has no subject: mail APIs require one.
@@ -27,13 +27,11 @@ pub fn receipt(response: &OutboundResponse) -> String {
     if let Some(id) = response.header("x-message-id").filter(|id| !id.is_empty()) {
         return id.to_owned();
     }
-    let body_id = serde_json::from_slice::<serde_json::Value>(&response.body)
-        .ok()
-        .and_then(|body| {
-            ["id", "message_id", "messageId"]
-                .iter()
-                .find_map(|name| body.get(name).and_then(|v| v.as_str()).map(str::to_owned))
-        });
+    let body_id = Members::parse(&response.body).and_then(|body| {
+        ["id", "message_id", "messageId"]
+            .iter()
+            .find_map(|name| body.text(name))
+    });
     body_id.unwrap_or_else(|| format!("accepted ({})", response.status))
 }
 
@@ -87,6 +85,10 @@ mod tests {
     fn the_receipt_is_the_message_id_header_then_a_body_id() {
         assert_eq!(receipt(&response(&[("x-message-id", "sg-1")], "")), "sg-1");
         assert_eq!(receipt(&response(&[], r#"{"id":"re-2"}"#)), "re-2");
+        assert_eq!(
+            receipt(&response(&[], r#"{"id":7,"messageId":"re-3"}"#)),
+            "re-3"
+        );
         assert_eq!(receipt(&response(&[], "")), "accepted (202)");
     }
 }

@@ -1,7 +1,7 @@
 //! The request body and the receipt, apart from the transport so they are
 //! tested natively.
 
-use provider_kit::OutboundResponse;
+use provider_kit::{Members, OutboundResponse};
 use serde_json::json;
 
 /// E.164: `+`, then 2 to 15 digits, the first not 0. The notification
@@ -22,17 +22,13 @@ pub fn message(from: &str, to: &str, text: &str) -> Vec<u8> {
 /// Telnyx answers `{"data": {"id": …}}`; other gateways a top-level `id`
 /// or `sid`. Without any, the status says at least that it was taken.
 pub fn receipt(response: &OutboundResponse) -> String {
-    let body = serde_json::from_slice::<serde_json::Value>(&response.body).ok();
-    let found = body.as_ref().and_then(|body| {
-        [
-            body.pointer("/data/id"),
-            body.get("id"),
-            body.get("sid"),
-            body.get("message_id"),
-        ]
-        .into_iter()
-        .flatten()
-        .find_map(|v| v.as_str().map(str::to_owned))
+    let found = Members::parse(&response.body).and_then(|body| {
+        let data_id = body.object("data").and_then(|data| data.text("id"));
+        data_id.or_else(|| {
+            ["id", "sid", "message_id"]
+                .iter()
+                .find_map(|name| body.text(name))
+        })
     });
     found.unwrap_or_else(|| format!("accepted ({})", response.status))
 }
@@ -79,6 +75,10 @@ mod tests {
     fn the_receipt_is_the_gateways_message_id() {
         assert_eq!(receipt(&response(r#"{"data":{"id":"tx-1"}}"#)), "tx-1");
         assert_eq!(receipt(&response(r#"{"sid":"SM2"}"#)), "SM2");
+        assert_eq!(
+            receipt(&response(r#"{"data":{"id":5},"id":"tx-3"}"#)),
+            "tx-3"
+        );
         assert_eq!(receipt(&response("not json")), "accepted (200)");
     }
 }

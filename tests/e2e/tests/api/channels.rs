@@ -214,9 +214,10 @@ async fn rejections_are_stored_failed_at_once_and_unavailability_is_retried() {
     app.shutdown().await;
 }
 
-/// A stand-in email API that answers `202` naming the message in
-/// `X-Message-Id`, as SendGrid does; its `scheme://host:port`.
-async fn email_api_naming_the_message(message_id: &'static str) -> String {
+/// A stand-in provider API that answers every request `202` with
+/// `extra_head` (header lines, each ending in CRLF) and `body`; its
+/// `scheme://host:port`.
+async fn api_answering(extra_head: String, body: String) -> String {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
@@ -243,7 +244,8 @@ async fn email_api_naming_the_message(message_id: &'static str) -> String {
                 }
             }
             let reply = format!(
-                "HTTP/1.1 202 Accepted\r\nx-message-id: {message_id}\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
+                "HTTP/1.1 202 Accepted\r\n{extra_head}content-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                body.len()
             );
             let _ = stream.write_all(reply.as_bytes()).await;
         }
@@ -251,32 +253,60 @@ async fn email_api_naming_the_message(message_id: &'static str) -> String {
     origin
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn the_email_apis_message_id_header_is_the_receipt() {
-    let origin = email_api_naming_the_message("sg-message-42").await;
-    let Some(app) = app()
+/// The app with the email and SMS providers pointed at `origin`.
+fn with_both_apis_at(origin: &str) -> AppBuilder {
+    app()
         .variable("email_api_url", format!("{origin}{EMAIL_API_PATH}"))
-        .variable("email_api_origin", origin.as_str())
+        .variable("email_api_origin", origin)
         .variable("email_api_key", secret("email"))
         .variable("email_from", EMAIL_FROM)
-        .spawn_local("points the email provider at a local stand-in API")
-        .await
-    else {
-        return;
-    };
+        .variable("sms_api_url", format!("{origin}{SMS_API_PATH}"))
+        .variable("sms_api_origin", origin)
+        .variable("sms_api_key", secret("sms"))
+        .variable("sms_from", SMS_FROM)
+}
+
+/// Sends on `channel` to `to`; the stored notification's receipt.
+async fn receipt_of(app: &TestApp, channel: &str, to: &str) -> serde_json::Value {
     let r = app
-        .notify(&json!({"user_id": user(), "channel": "email", "to": address(), "message": "m"}))
+        .notify(&json!({"user_id": user(), "channel": channel, "to": to, "message": "m"}))
         .await;
     r.assert_status(202);
     assert_eq!(r.json["status"], "delivered", "{}", r.text);
     let record = app
         .notification(&r.str_field("notification_id"), Cred::Internal)
         .await;
-    assert_eq!(
-        record.json["provider_receipt"], "sg-message-42",
-        "{}",
-        record.text
-    );
+    record.json["provider_receipt"].clone()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_email_apis_message_id_header_is_the_receipt() {
+    let origin = api_answering("x-message-id: sg-message-42\r\n".into(), String::new()).await;
+    let Some(app) = with_both_apis_at(&origin)
+        .spawn_local("points the providers at a local stand-in API")
+        .await
+    else {
+        return;
+    };
+    assert_eq!(receipt_of(&app, "email", &address()).await, "sg-message-42");
+    app.shutdown().await;
+}
+
+/// Providers keep a small stack (their `build.rs`); an answer nested as deep
+/// as serde_json reads beside the id must not overflow it.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_receipt_beside_an_answer_nested_deep_is_read() {
+    let deep = format!("{}1{}", "[".repeat(120), "]".repeat(120));
+    let body = format!(r#"{{"meta":{deep},"id":"m-deep","data":{{"more":{deep},"id":"d-deep"}}}}"#);
+    let origin = api_answering(String::new(), body).await;
+    let Some(app) = with_both_apis_at(&origin)
+        .spawn_local("points the providers at a local stand-in API")
+        .await
+    else {
+        return;
+    };
+    assert_eq!(receipt_of(&app, "email", &address()).await, "m-deep");
+    assert_eq!(receipt_of(&app, "sms", "+15551234567").await, "d-deep");
     app.shutdown().await;
 }
 
