@@ -17,8 +17,9 @@ type ProviderDelivery = ProviderChannel<Imported, MonotonicPause>;
 pub struct SpinChannels {
     request_id: String,
     log: log::StdoutLog,
-    webhook: Option<WebhookChannel<webhook::SpinWebhook, MonotonicPause>>,
-    // Asked lazily: only a notification on that channel calls into its provider.
+    // Each looked up lazily (a variable read, a call into a provider): only
+    // a notification on that channel needs it, and reads need none.
+    webhook: OnceCell<Option<WebhookChannel<webhook::SpinWebhook, MonotonicPause>>>,
     email: OnceCell<Option<ProviderDelivery>>,
     sms: OnceCell<Option<ProviderDelivery>>,
 }
@@ -28,19 +29,24 @@ impl SpinChannels {
     /// email and SMS when their provider says it is configured.
     /// Outbound calls carry `request_id`.
     pub fn configured(request_id: &str) -> Self {
-        let webhook = spin_edge::config::variable("webhook_url")
-            .map(|url| url.trim().to_owned())
-            .filter(|url| !url.is_empty())
-            .map(|url| {
-                WebhookChannel::new(webhook::SpinWebhook::new(url, request_id), MonotonicPause)
-            });
         Self {
             request_id: request_id.to_owned(),
             log: log::StdoutLog::new(request_id),
-            webhook,
+            webhook: OnceCell::new(),
             email: OnceCell::new(),
             sms: OnceCell::new(),
         }
+    }
+
+    fn webhook(&self) -> Option<WebhookChannel<webhook::SpinWebhook, MonotonicPause>> {
+        let url = spin_edge::config::variable("webhook_url")?;
+        let url = url.trim();
+        (!url.is_empty()).then(|| {
+            WebhookChannel::new(
+                webhook::SpinWebhook::new(url.to_owned(), &self.request_id),
+                MonotonicPause,
+            )
+        })
     }
 
     fn provider(&self, kind: ChannelKind, imported: Imported) -> Option<ProviderDelivery> {
@@ -65,7 +71,11 @@ impl Channels for SpinChannels {
     fn channel(&self, kind: ChannelKind) -> Option<&dyn Deliver> {
         match kind {
             ChannelKind::Log => Some(&self.log),
-            ChannelKind::Webhook => self.webhook.as_ref().map(|w| w as &dyn Deliver),
+            ChannelKind::Webhook => self
+                .webhook
+                .get_or_init(|| self.webhook())
+                .as_ref()
+                .map(|w| w as &dyn Deliver),
             ChannelKind::Email => self
                 .email
                 .get_or_init(|| self.provider(kind, Imported::Email))
