@@ -5,6 +5,8 @@
 --   WRK_HEADERS   extra headers, "Name: value" lines separated by "\n"
 --   WRK_REGISTER  when set, a register body with a username no other request
 --                 uses: "<WRK_REGISTER>-<thread>-<n>", password WRK_PASSWORD
+--   WRK_LOGIN     when set, login bodies for these comma-separated usernames
+--                 in turn, password WRK_PASSWORD
 --   WRK_OUT       where done() writes the summary as JSON
 
 -- thread_no is set per thread by setup() (a global in that thread's state).
@@ -29,14 +31,27 @@ function init(args)
   end
 end
 
--- Only defined for register: a static request is cheaper for wrk to send.
+-- Only defined for register and login: a static request is cheaper for wrk
+-- to send.
+local password = os.getenv("WRK_PASSWORD") or "bench-password-staple"
 local prefix = os.getenv("WRK_REGISTER")
+local logins = {}
+for name in string.gmatch(os.getenv("WRK_LOGIN") or "", "[^,]+") do
+  logins[#logins + 1] = name
+end
 if prefix and prefix ~= "" then
-  local password = os.getenv("WRK_PASSWORD") or "bench-password-staple"
   function request()
     counter = counter + 1
     local body = string.format('{"username":"%s-%d-%d","password":"%s"}',
       prefix, thread_no, counter, password)
+    return wrk.format(nil, nil, nil, body)
+  end
+elseif #logins > 0 then
+  function request()
+    -- Threads start at different users, so they do not move in step.
+    counter = counter + 1
+    local name = logins[(counter + thread_no * 3) % #logins + 1]
+    local body = string.format('{"username":"%s","password":"%s"}', name, password)
     return wrk.format(nil, nil, nil, body)
   end
 end
