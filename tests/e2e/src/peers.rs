@@ -154,7 +154,15 @@ pub struct WebhookServer {
 
 impl WebhookServer {
     pub async fn start(statuses: Vec<u16>) -> WebhookServer {
+        Self::answering(statuses, "", "{}").await
+    }
+
+    /// Like [`WebhookServer::start`], with `extra_head` (header lines, each
+    /// ending in CRLF) and `body` in every answer: a stand-in for an API
+    /// whose answer says something.
+    pub async fn answering(statuses: Vec<u16>, extra_head: &str, body: &str) -> WebhookServer {
         assert!(!statuses.is_empty());
+        let answer = Arc::new((extra_head.to_owned(), body.to_owned()));
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("addr");
         let requests = Arc::new(Mutex::new(Vec::new()));
@@ -163,8 +171,9 @@ impl WebhookServer {
             while let Ok((stream, _)) = listener.accept().await {
                 let seen = seen.clone();
                 let statuses = statuses.clone();
+                let answer = answer.clone();
                 tokio::spawn(async move {
-                    let _ = serve(stream, seen, statuses).await;
+                    let _ = serve(stream, seen, statuses, &answer).await;
                 });
             }
         });
@@ -199,6 +208,7 @@ async fn serve(
     mut stream: TcpStream,
     seen: Arc<Mutex<Vec<RecordedRequest>>>,
     statuses: Vec<u16>,
+    (extra_head, body): &(String, String),
 ) -> std::io::Result<()> {
     let mut buf = Vec::new();
     let Some(request) = read_request(&mut stream, &mut buf).await? else {
@@ -210,7 +220,8 @@ async fn serve(
         statuses[(seen.len() - 1).min(statuses.len() - 1)]
     };
     let reply = format!(
-        "HTTP/1.1 {status} Status\r\ncontent-type: application/json\r\ncontent-length: 2\r\nconnection: close\r\n\r\n{{}}"
+        "HTTP/1.1 {status} Status\r\n{extra_head}content-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+        body.len()
     );
     stream.write_all(reply.as_bytes()).await?;
     stream.flush().await

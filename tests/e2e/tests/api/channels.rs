@@ -214,45 +214,6 @@ async fn rejections_are_stored_failed_at_once_and_unavailability_is_retried() {
     app.shutdown().await;
 }
 
-/// A stand-in provider API that answers every request `202` with
-/// `extra_head` (header lines, each ending in CRLF) and `body`; its
-/// `scheme://host:port`.
-async fn api_answering(extra_head: String, body: String) -> String {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let origin = format!("http://{}", listener.local_addr().expect("addr"));
-    tokio::spawn(async move {
-        while let Ok((mut stream, _)) = listener.accept().await {
-            // Read the head and the declared body, then answer.
-            let mut seen = Vec::new();
-            let mut chunk = [0u8; 4096];
-            while let Ok(n @ 1..) = stream.read(&mut chunk).await {
-                seen.extend_from_slice(&chunk[..n]);
-                let text = String::from_utf8_lossy(&seen).to_lowercase();
-                let Some(end) = text.find("\r\n\r\n") else {
-                    continue;
-                };
-                let length = text
-                    .lines()
-                    .find_map(|line| line.strip_prefix("content-length:"))
-                    .and_then(|value| value.trim().parse::<usize>().ok())
-                    .unwrap_or(0);
-                if seen.len() >= end + 4 + length {
-                    break;
-                }
-            }
-            let reply = format!(
-                "HTTP/1.1 202 Accepted\r\n{extra_head}content-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
-                body.len()
-            );
-            let _ = stream.write_all(reply.as_bytes()).await;
-        }
-    });
-    origin
-}
-
 /// The app with the email and SMS providers pointed at `origin`.
 fn with_both_apis_at(origin: &str) -> AppBuilder {
     app()
@@ -281,8 +242,8 @@ async fn receipt_of(app: &TestApp, channel: &str, to: &str) -> serde_json::Value
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_email_apis_message_id_header_is_the_receipt() {
-    let origin = api_answering("x-message-id: sg-message-42\r\n".into(), String::new()).await;
-    let Some(app) = with_both_apis_at(&origin)
+    let api = WebhookServer::answering(vec![202], "x-message-id: sg-message-42\r\n", "").await;
+    let Some(app) = with_both_apis_at(&api.origin())
         .spawn_local("points the providers at a local stand-in API")
         .await
     else {
@@ -298,8 +259,8 @@ async fn the_email_apis_message_id_header_is_the_receipt() {
 async fn a_receipt_beside_an_answer_nested_deep_is_read() {
     let deep = format!("{}1{}", "[".repeat(120), "]".repeat(120));
     let body = format!(r#"{{"meta":{deep},"id":"m-deep","data":{{"more":{deep},"id":"d-deep"}}}}"#);
-    let origin = api_answering(String::new(), body).await;
-    let Some(app) = with_both_apis_at(&origin)
+    let api = WebhookServer::answering(vec![202], "", &body).await;
+    let Some(app) = with_both_apis_at(&api.origin())
         .spawn_local("points the providers at a local stand-in API")
         .await
     else {
