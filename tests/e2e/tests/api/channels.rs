@@ -214,8 +214,9 @@ async fn rejections_are_stored_failed_at_once_and_unavailability_is_retried() {
     app.shutdown().await;
 }
 
-/// The app with the email and SMS providers pointed at `origin`.
-fn with_both_apis_at(origin: &str) -> AppBuilder {
+/// The app with the email and SMS providers pointed at the stand-in API
+/// at `origin`; `None` where the suite cannot run a modified app.
+async fn spawn_with_both_apis_at(origin: &str) -> Option<TestApp> {
     app()
         .variable("email_api_url", format!("{origin}{EMAIL_API_PATH}"))
         .variable("email_api_origin", origin)
@@ -225,6 +226,8 @@ fn with_both_apis_at(origin: &str) -> AppBuilder {
         .variable("sms_api_origin", origin)
         .variable("sms_api_key", secret("sms"))
         .variable("sms_from", SMS_FROM)
+        .spawn_local("points the providers at a local stand-in API")
+        .await
 }
 
 /// Sends on `channel` to `to`; the stored notification's receipt.
@@ -243,10 +246,7 @@ async fn receipt_of(app: &TestApp, channel: &str, to: &str) -> serde_json::Value
 #[tokio::test(flavor = "multi_thread")]
 async fn the_email_apis_message_id_header_is_the_receipt() {
     let api = WebhookServer::answering(vec![202], "x-message-id: sg-message-42\r\n", "").await;
-    let Some(app) = with_both_apis_at(&api.origin())
-        .spawn_local("points the providers at a local stand-in API")
-        .await
-    else {
+    let Some(app) = spawn_with_both_apis_at(&api.origin()).await else {
         return;
     };
     assert_eq!(receipt_of(&app, "email", &address()).await, "sg-message-42");
@@ -260,10 +260,7 @@ async fn a_receipt_beside_an_answer_nested_deep_is_read() {
     let deep = format!("{}1{}", "[".repeat(120), "]".repeat(120));
     let body = format!(r#"{{"meta":{deep},"id":"m-deep","data":{{"more":{deep},"id":"d-deep"}}}}"#);
     let api = WebhookServer::answering(vec![202], "", &body).await;
-    let Some(app) = with_both_apis_at(&api.origin())
-        .spawn_local("points the providers at a local stand-in API")
-        .await
-    else {
+    let Some(app) = spawn_with_both_apis_at(&api.origin()).await else {
         return;
     };
     assert_eq!(receipt_of(&app, "email", &address()).await, "m-deep");
