@@ -216,7 +216,11 @@ async fn refused_for_good_goes_to_the_dead_letters_and_can_be_replayed() {
         .await
         .assert_error(401, "unauthorized");
 
-    // The receiver is fixed; the replay delivers the same event id.
+    // The receiver is fixed; the replay delivers the same event id. The
+    // flush above may have raced the register's own delivery round (which
+    // writes the dead letter before it drops the entry) and sent the event
+    // once more: delivery is at least once, so only what follows is counted.
+    let sent_before_replay = analytics.requests().len();
     analytics.answer(|_| 202);
     let r = app.send(app.with(app.post(&replay), Cred::Internal)).await;
     r.assert_status(202);
@@ -231,7 +235,12 @@ async fn refused_for_good_goes_to_the_dead_letters_and_can_be_replayed() {
         .iter()
         .map(|r| r.json()["event_id"].as_str().unwrap_or("").to_string())
         .collect();
-    assert_eq!(sent, [event_id.clone(), event_id], "the same id, twice");
+    assert_eq!(
+        sent.len(),
+        sent_before_replay + 1,
+        "one delivery per replay"
+    );
+    assert!(sent.iter().all(|id| *id == event_id), "one id: {sent:?}");
 }
 
 #[tokio::test(flavor = "multi_thread")]
