@@ -2,11 +2,11 @@
 //!
 //! Providers run on a 16 KiB stack (`components/channels/small-stack.rs`):
 //! every notification request instantiates them, and Spin clears each
-//! instance's memory after it, so a small memory is a faster request. Parsing an answer into a
-//! `serde_json::Value` recurses once per nesting level, and an answer nested
-//! as deep as the parser allows would overflow that stack. Here every member
-//! stays raw text (serde_json skips it without recursion) and only the
-//! members asked for are read.
+//! instance's memory after it, so a small memory is a faster request.
+//! Parsing an answer into a `serde_json::Value` recurses once per nesting
+//! level, and an answer nested as deep as the parser allows would overflow
+//! that stack. Here every member stays raw text (serde_json skips it without
+//! recursion) and only the members asked for are read.
 
 use serde_json::value::RawValue;
 use std::collections::BTreeMap;

@@ -253,8 +253,9 @@ async fn the_email_apis_message_id_header_is_the_receipt() {
     app.shutdown().await;
 }
 
-/// Providers keep a small stack (their `build.rs`); an answer nested as deep
-/// as serde_json reads beside the id must not overflow it.
+/// Providers keep a small stack (`components/channels/small-stack.rs`); an
+/// answer nested as deep as serde_json reads beside the id must not
+/// overflow it.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_receipt_beside_an_answer_nested_deep_is_read() {
     let deep = format!("{}1{}", "[".repeat(120), "]".repeat(120));
