@@ -5,6 +5,7 @@
 
 mod support;
 
+use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use auth_domain::{OutboxSettings, Round, Settings, SideEffect};
@@ -270,15 +271,78 @@ fn back_off_is_per_target_and_ends_with_the_first_success() {
     service.delivery.set(Peers::Up);
     sweep(&service);
     assert!(outbox_keys(&service.store).is_empty());
-    assert!(
-        service
-            .store
-            .get("outbox:target:analytics")
-            .unwrap()
-            .is_none()
-    );
     let delivered = service.delivery.delivered_ids();
     assert!(kept.iter().all(|id| delivered.contains(id)));
+    // The back-off is over; what is left is the one look at the backlog
+    // due once entries that failed just before are ripe.
+    let state = target_state(&service, "analytics").expect("a recheck is due");
+    assert_eq!(
+        (state["failures"].as_i64(), state["retry_at_ms"].as_i64()),
+        (Some(0), Some(0))
+    );
+    service.clock.advance_seconds(5);
+    sweep(&service);
+    assert_eq!(target_state(&service, "analytics"), None);
+}
+
+fn target_state(service: &Harness, target: &str) -> Option<serde_json::Value> {
+    service
+        .store
+        .get(&format!("outbox:target:{target}"))
+        .unwrap()
+        .map(|bytes| serde_json::from_slice(&bytes).unwrap())
+}
+
+/// Counts the store calls that read outbox entries (a sweep reading the
+/// backlog), without failing any.
+fn backlog_reads(service: &Harness) -> Arc<AtomicUsize> {
+    let reads = Arc::new(AtomicUsize::new(0));
+    let counted = reads.clone();
+    service.store.fail_when(move |call| {
+        if matches!(call.op, Op::Get | Op::GetMany) && call.touches("outbox:entry:") {
+            counted.fetch_add(1, Ordering::SeqCst);
+        }
+        false
+    });
+    reads
+}
+
+#[test]
+fn while_all_is_well_one_request_in_a_few_reads_the_backlog() {
+    let service = service();
+    // The first round ever reads it (the mark has no checkpoint yet).
+    register(&service, "warmup", PASSWORD);
+    let reads = backlog_reads(&service);
+    let mut reading = 0;
+    for n in 0..8 {
+        let before = reads.load(Ordering::SeqCst);
+        register(&service, &format!("user{n}"), PASSWORD);
+        reading += usize::from(reads.load(Ordering::SeqCst) > before);
+    }
+    // Sixteen entry numbers, two of them multiples of eight.
+    assert_eq!(reading, 2);
+    assert!(outbox_keys(&service.store).is_empty());
+}
+
+#[test]
+fn an_entry_its_request_never_delivered_is_swept_within_a_few_requests() {
+    let service = service();
+    register(&service, "warmup", PASSWORD);
+    // The request stops after its write, before delivering (its instance
+    // was stopped): nothing failed, so no target backs off.
+    let (written, never_settled) = service.service.register(registration("ghost", PASSWORD));
+    written.unwrap();
+    drop(never_settled);
+    let ghost = pending_ids(&service);
+    assert_eq!(ghost.len(), 2);
+
+    service.clock.advance_seconds(10);
+    for _ in 0..4 {
+        sweep(&service);
+    }
+    assert!(outbox_keys(&service.store).is_empty());
+    let delivered = service.delivery.delivered_ids();
+    assert!(ghost.iter().all(|id| delivered.contains(id)));
 }
 
 #[test]

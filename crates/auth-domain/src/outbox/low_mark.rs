@@ -22,3 +22,11 @@ impl Default for LowMark {
         }
     }
 }
+
+impl LowMark {
+    /// Whether numbers missing up to the checkpoint are old enough to pass
+    /// over (and the checkpoint due for renewal).
+    pub fn checkpoint_aged(&self, now_ms: i64, grace_ms: i64) -> bool {
+        now_ms - self.checkpoint_at_ms >= grace_ms
+    }
+}

@@ -7,7 +7,9 @@
 //! Each entry has a sequence number from the atomic counter `outbox:seq`.
 //! The low-water mark `outbox:low` says below which number every entry is
 //! settled, so a sweep reads a small window of keys from there instead of
-//! listing the store. A number whose entry is missing was either settled
+//! listing the store; and only when it may find something there (a target
+//! backing off or just recovered, the mark due to move, or one request in
+//! a few: [`OutboxSettings::scan_every`]). A number whose entry is missing was either settled
 //! (deleted) or reserved by a request that never wrote it; a reservation may
 //! also still be on its way, so missing numbers are passed over only once
 //! they are older than a grace period, known from a checkpoint of the
@@ -95,6 +97,15 @@ pub trait DeliveryPort {
 pub struct OutboxSettings {
     /// Sequence numbers a request's sweep reads past the low-water mark.
     pub scan_window: u64,
+    /// A request reads that window when one of its own entries is numbered
+    /// a multiple of this (a login, with two entries, one time in four at
+    /// 8), and whenever a target is backing off or the low-water mark is
+    /// due to move; otherwise its sweep reads only the outbox's head and
+    /// delivers its own entries. Pending entries behind a healthy target
+    /// are rare (a request that died before delivering, a failure another
+    /// round's success cleared), and on Redis every number read is a round
+    /// trip. 1: every request reads it.
+    pub scan_every: u64,
     /// Older entries a request delivers along with its own, at most (and as
     /// many again for a target that just recovered).
     pub sweep_batch: usize,
@@ -115,6 +126,7 @@ impl Default for OutboxSettings {
     fn default() -> Self {
         Self {
             scan_window: 32,
+            scan_every: 8,
             sweep_batch: 8,
             settle_after_seconds: 5,
             gap_grace_seconds: 30,

@@ -103,10 +103,11 @@ impl<S: KeyValueStore, C: Clock, D: DeliveryPort> Outbox<'_, S, C, D> {
         Ok(Staged { entries })
     }
 
-    /// Delivers the request's own entries. With `sweep`, also a few older
-    /// pending ones whose target is not backing off (and, when a target
-    /// that was backing off just worked, as many more of its entries), then
-    /// updates the targets' back-off and the low-water mark. Never fails:
+    /// Delivers the request's own entries. With `sweep`, also, when it
+    /// reads the backlog ([`Self::worth_scanning`]), a few older pending
+    /// ones whose target is not backing off (and, when a target that was
+    /// backing off just worked, as many more of its entries), then updates
+    /// the targets' back-off and the low-water mark. Never fails:
     /// what is not delivered stays for later, and bookkeeping trouble is
     /// reported to the port.
     pub fn settle(&self, own: &Staged, sweep: bool) {
@@ -124,12 +125,17 @@ impl<S: KeyValueStore, C: Clock, D: DeliveryPort> Outbox<'_, S, C, D> {
         let scanned = self
             .head()
             .and_then(|head| {
-                let (front, further) = self.sweep_windows(&head)?;
-                Ok((head, front, further))
+                let scanning = self.worth_scanning(&head, own);
+                let (front, further) = if scanning {
+                    self.sweep_windows(&head)?
+                } else {
+                    (Vec::new(), Vec::new())
+                };
+                Ok((head, scanning, front, further))
             })
             .map_err(|error| self.delivery.note("outbox_read_failed", &error.to_string()))
             .ok();
-        let Some((head, front, further)) = scanned else {
+        let Some((head, scanning, front, further)) = scanned else {
             self.deliver(&own_entries, round, &mut settled);
             return;
         };
@@ -162,8 +168,25 @@ impl<S: KeyValueStore, C: Clock, D: DeliveryPort> Outbox<'_, S, C, D> {
             let more = rotated(&more, self.settings.sweep_batch);
             self.deliver(&more, Round::SweepOnly, &mut settled);
         }
-        self.update_targets(&head, &settled.health);
+        self.update_targets(&head, &settled.health, scanning);
         self.advance(&head, &front, &settled, &own_seqs, false);
+    }
+
+    /// Whether this request's sweep reads the backlog (see
+    /// [`OutboxSettings::scan_every`]); without that it still delivers its
+    /// own entries and keeps the targets' back-off.
+    fn worth_scanning(&self, head: &Head, own: &Staged) -> bool {
+        let every = self.settings.scan_every.max(1);
+        let now_ms = head.now.unix_millis();
+        let for_a_target = head
+            .targets
+            .iter()
+            .any(|(_, state)| state.wants_scan(now_ms));
+        let mark_due = head
+            .low
+            .checkpoint_aged(now_ms, self.settings.gap_grace_seconds * 1000);
+        let its_turn = own.entries.iter().any(|entry| entry.seq % every == 0);
+        own.is_empty() || for_a_target || mark_due || its_turn
     }
 
     /// What a sweep reads: the numbers right after the low-water mark
@@ -225,7 +248,7 @@ impl<S: KeyValueStore, C: Clock, D: DeliveryPort> Outbox<'_, S, C, D> {
                 }
             }
         }
-        self.update_targets(&head, &settled.health);
+        self.update_targets(&head, &settled.health, true);
         self.advance(&head, &window, &settled, &HashSet::new(), true);
         let seen_pending = present(&window)
             .filter(|entry| !settled.seqs.contains(&entry.seq))
@@ -450,28 +473,28 @@ impl<S: KeyValueStore, C: Clock, D: DeliveryPort> Outbox<'_, S, C, D> {
         }
     }
 
-    /// A target that worked loses its back-off; one that only failed gets a
-    /// longer one, written only once its current back-off has run out (so
-    /// a failing target costs one write per back-off, not per request).
-    fn update_targets(&self, head: &Head, health: &HealthByTarget) {
+    /// A target that worked loses its back-off (and has the backlog read
+    /// once more when what failed before is ripe); one that only failed
+    /// gets a longer one, written only once its current back-off has run
+    /// out (so a failing target costs one write per back-off, not per
+    /// request). Nothing is written while all is well.
+    fn update_targets(&self, head: &Head, health: &HealthByTarget, scanned: bool) {
         let now_ms = head.now.unix_millis();
+        let ripe_after_ms = self.settings.settle_after_seconds * 1000;
         for target in TARGETS {
-            let Some(health) = health.get(target) else {
+            let state = head.target(target);
+            let round = health.get(target).copied().unwrap_or_default();
+            let Some(next) =
+                state.after_round(round.worked, round.failed, scanned, now_ms, ripe_after_ms)
+            else {
                 continue;
             };
-            let state = head.target(target);
             let key = keys::outbox_target(target);
-            let result = if health.worked {
-                if state.failures == 0 {
-                    continue;
-                }
+            let result = if next == TargetState::default() {
                 self.store.delete(&key)
-            } else if health.failed && state.due(now_ms) {
-                let next = state.after_failure(now_ms);
+            } else {
                 self.store
                     .set(&key, &serde_json::to_vec(&next).expect("states serialize"))
-            } else {
-                continue;
             };
             if let Err(error) = result {
                 self.delivery
@@ -493,7 +516,7 @@ impl<S: KeyValueStore, C: Clock, D: DeliveryPort> Outbox<'_, S, C, D> {
         let now_ms = head.now.unix_millis();
         let low = &head.low;
         let grace_ms = self.settings.gap_grace_seconds * 1000;
-        let checkpoint_aged = now_ms - low.checkpoint_at_ms >= grace_ms;
+        let checkpoint_aged = low.checkpoint_aged(now_ms, grace_ms);
         let mut next = low.next;
         let mut passed_pending = false;
         for (seq, entry) in window {
