@@ -7,13 +7,13 @@
 //! Each entry has a sequence number from the atomic counter `outbox:seq`.
 //! The low-water mark `outbox:low` says below which number every entry is
 //! settled, so a sweep reads a small window of keys from there instead of
-//! listing the store; and only when it may find something there (a target
+//! listing the store, and only when it may find something there (a target
 //! backing off or just recovered, the mark due to move, or one request in
-//! a few: [`OutboxSettings::scan_every`]). A number whose entry is missing was either settled
-//! (deleted) or reserved by a request that never wrote it; a reservation may
-//! also still be on its way, so missing numbers are passed over only once
-//! they are older than a grace period, known from a checkpoint of the
-//! counter kept in the mark.
+//! a few: [`OutboxSettings::scan_every`]). A number whose entry is missing
+//! was either settled (deleted) or reserved by a request that never wrote
+//! it; a reservation may also still be on its way, so missing numbers are
+//! passed over only once they are older than a grace period, known from a
+//! checkpoint of the counter kept in the mark.
 //!
 //! An entry ends only when its receiver accepts it or answers `400`/`422`
 //! (it can never succeed); the latter moves it to a dead-letter list an
