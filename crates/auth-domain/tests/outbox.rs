@@ -325,6 +325,20 @@ fn while_all_is_well_one_request_in_a_few_reads_the_backlog() {
 }
 
 #[test]
+fn when_requests_are_far_apart_the_next_one_sweeps_what_was_left() {
+    let service = service();
+    register(&service, "warmup", PASSWORD);
+    let (written, never_settled) = service.service.register(registration("ghost", PASSWORD));
+    written.unwrap();
+    drop(never_settled);
+    // Past the mark's grace period: its first sweep reads the backlog,
+    // whoever's turn it is.
+    service.clock.advance_seconds(31);
+    sweep(&service);
+    assert!(outbox_keys(&service.store).is_empty());
+}
+
+#[test]
 fn an_entry_its_request_never_delivered_is_swept_within_a_few_requests() {
     let service = service();
     register(&service, "warmup", PASSWORD);
