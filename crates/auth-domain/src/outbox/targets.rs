@@ -43,7 +43,7 @@ impl TargetState {
 
     /// The back-off ends; the backlog is read again once what failed
     /// before now is ripe.
-    pub fn recovered(now_ms: i64, ripe_after_ms: i64) -> Self {
+    fn recovered(now_ms: i64, ripe_after_ms: i64) -> Self {
         Self {
             recheck_at_ms: now_ms + ripe_after_ms,
             ..Self::default()
