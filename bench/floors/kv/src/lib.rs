@@ -1,9 +1,10 @@
 //! Floors of the store-bound endpoints, through the same `wasi:keyvalue`
-//! bindings the app uses (spin-sdk's raw `store` and `atomics`):
+//! bindings the app uses (spin-sdk's raw `store`, `atomics` and `batch`):
 //!
-//! - `GET /floor/read?n=N`: N plain `get`s, one after the other (default 1),
-//!   of keys written by `/floor/seed`: what a read endpoint doing N store
-//!   calls cannot beat.
+//! - `GET /floor/read?n=N&batch=K,L`: N plain `get`s, one after the other
+//!   (default 1), then one `get-many` of K keys, one of L, and so on (none
+//!   by default), of keys written by `/floor/seed`: what a read endpoint
+//!   making the same store calls cannot beat.
 //! - `POST /floor/incr3`: three atomic increments, the first on a key never
 //!   used before: the write floor of one exact, idempotent event (the
 //!   event-id claim, the action's count, the user's count).
@@ -41,7 +42,13 @@ fn handle(request: Request) -> anyhow::Result<impl IntoResponse> {
                     .map_err(|e| anyhow::anyhow!("get: {e:?}"))?;
                 found += usize::from(value.is_some());
             }
-            format!("read {n} keys, {found} found\n")
+            for size in batch_sizes(request.query()) {
+                let keys: Vec<String> = (0..size).map(read_key).collect();
+                let values = batch::get_many(&bucket, &keys)
+                    .map_err(|e| anyhow::anyhow!("get-many: {e:?}"))?;
+                found += values.iter().filter(|(_, value)| value.is_some()).count();
+            }
+            format!("read {n} keys and the batches, {found} found\n")
         }
         (Method::Post, "/floor/incr3") => {
             let claim = format!("floor:claim:{:016x}", unique());
@@ -105,6 +112,22 @@ fn count(query: &str) -> usize {
         .and_then(|n| n.parse().ok())
         .unwrap_or(1)
         .clamp(1, MAX_READS)
+}
+
+/// `batch=K,L,…` from the query string: the key count of each `get-many`,
+/// each at most [`MAX_READS`]; none when absent.
+fn batch_sizes(query: &str) -> Vec<usize> {
+    query
+        .split('&')
+        .find_map(|pair| pair.strip_prefix("batch="))
+        .map(|sizes| {
+            sizes
+                .split(',')
+                .filter_map(|size| size.parse::<usize>().ok())
+                .map(|size| size.clamp(1, MAX_READS))
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 /// A number no other request gets (in practice): std seeds its hash keys from

@@ -10,7 +10,8 @@ use spin_sdk::http_component;
 
 #[http_component]
 async fn handle(_request: Request) -> anyhow::Result<impl IntoResponse> {
-    let probe: Response = spin_sdk::http::send(Request::get("http://kv.spin.internal/floor/write")).await?;
+    let probe: Response =
+        spin_sdk::http::send(Request::get("http://kv.spin.internal/floor/write")).await?;
     Ok(Response::builder()
         .status(*probe.status())
         .header("content-type", "text/plain")
