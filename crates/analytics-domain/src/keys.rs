@@ -37,7 +37,14 @@ pub(crate) fn action_count(action: &Action) -> String {
 /// Counter: events of `action` for `user`. The action comes first and cannot
 /// contain `/`; the user is a fixed-length digest: no two pairs share a key.
 pub(crate) fn user_action_count(user: &UserId, action: &Action) -> String {
-    format!("count:user:{action}/{}", user.key_digest())
+    user_action_counts(user)(action)
+}
+
+/// [`user_action_count`] for many actions of one user: the digest, a hash,
+/// is made once instead of once per action.
+pub(crate) fn user_action_counts(user: &UserId) -> impl Fn(&Action) -> String {
+    let digest = user.key_digest();
+    move |action| format!("count:user:{action}/{digest}")
 }
 
 #[cfg(test)]

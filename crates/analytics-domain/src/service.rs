@@ -138,9 +138,9 @@ impl<S: KeyValueStore, C: Clock> Analytics<S, C> {
     pub fn user_counts(&self, user: &UserId) -> Result<ActionCounts, Unexpected> {
         match self.indexed_actions()? {
             None => Ok(ActionCounts::default()),
-            Some((backend, actions)) => self.counts_of(backend, &actions, |action| {
-                keys::user_action_count(user, action)
-            }),
+            Some((backend, actions)) => {
+                self.counts_of(backend, &actions, keys::user_action_counts(user))
+            }
         }
     }
 
