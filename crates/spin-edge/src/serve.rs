@@ -165,10 +165,10 @@ impl Routes {
             ),
         };
         let method = incoming.method();
-        let uri = incoming.uri();
-        let path = incoming
-            .path_with_query()
-            .unwrap_or_default()
+        // The path and query are all that routing and handlers read; the
+        // scheme and authority would be two more host calls.
+        let path_with_query = incoming.path_with_query().unwrap_or_default();
+        let path = path_with_query
             .split('?')
             .next()
             .unwrap_or_default()
@@ -190,7 +190,7 @@ impl Routes {
             Ok(bytes) => {
                 let mut request = Request::builder()
                     .method(method.clone())
-                    .uri(uri)
+                    .uri(path_with_query)
                     .headers(headers)
                     .body(bytes)
                     .build();
