@@ -5,6 +5,7 @@
 //! the interfaces of the project's own `wit/` as Spin component
 //! dependencies. Unstable parts of Spin's world (the WASIp3 release
 //! candidates that only Spin 4.0 serves) are not counted as provided.
+//! Also how much heap a component's instance starts with.
 
 use std::path::{Path, PathBuf};
 
@@ -33,6 +34,43 @@ pub fn component_imports(bytes: &[u8]) -> Result<Vec<String>, String> {
         }
     }
     Ok(imports)
+}
+
+/// Bytes of linear memory a component's instance starts with beyond the
+/// end of its data (the stack lies below the data): the heap a request can
+/// use before it grows the memory, which Spin undoes after every request at
+/// the price of two `mprotect`s and a TLB flush. Read from the core module
+/// that defines the memory; the others (shims) define none.
+pub fn initial_heap_room(bytes: &[u8]) -> Result<u64, String> {
+    let mut initial_bytes = 0u64;
+    let mut data_end = 0u64;
+    for payload in wasmparser::Parser::new(0).parse_all(bytes) {
+        match payload.map_err(|e| e.to_string())? {
+            wasmparser::Payload::MemorySection(section) => {
+                for memory in section {
+                    let memory = memory.map_err(|e| e.to_string())?;
+                    initial_bytes = initial_bytes.max(memory.initial * 65536);
+                }
+            }
+            wasmparser::Payload::DataSection(section) => {
+                for data in section {
+                    let data = data.map_err(|e| e.to_string())?;
+                    if let wasmparser::DataKind::Active { offset_expr, .. } = data.kind {
+                        let start = match offset_expr.get_operators_reader().read() {
+                            Ok(wasmparser::Operator::I32Const { value }) => u64::from(value as u32),
+                            other => return Err(format!("data offset not a constant: {other:?}")),
+                        };
+                        data_end = data_end.max(start + data.data.len() as u64);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    if initial_bytes == 0 {
+        return Err("no core module defines a memory".to_owned());
+    }
+    Ok(initial_bytes.saturating_sub(data_end))
 }
 
 /// The interfaces of the stable parts of `world` in the WIT at `dir`.

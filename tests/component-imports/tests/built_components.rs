@@ -5,7 +5,8 @@
 //! -p test-channel-provider` (or `spin build`).
 
 use component_imports::{
-    component_imports, defined_interfaces, spin_sdk_wit, unprovided, world_imports,
+    component_imports, defined_interfaces, initial_heap_room, spin_sdk_wit, unprovided,
+    world_imports,
 };
 use std::path::PathBuf;
 
@@ -56,4 +57,24 @@ fn every_import_is_provided_by_spin_or_by_our_wit() {
         "imports no host of ours provides:\n{}",
         problems.join("\n")
     );
+}
+
+/// The services start with room for a request's heap, so that a request
+/// does not grow the memory (analytics' three pages once left 5 KiB, and a
+/// user's metrics grew it on every request; their `build.rs` set four).
+#[test]
+fn the_services_start_with_room_for_a_requests_heap() {
+    const MIN_ROOM: u64 = 32 * 1024;
+    let root = root();
+    for name in ["auth", "analytics", "notification"] {
+        let path = root.join(format!("target/wasm32-wasip2/release/{name}.wasm"));
+        let bytes = std::fs::read(&path)
+            .unwrap_or_else(|e| panic!("{}: {e}; build the components first", path.display()));
+        let room = initial_heap_room(&bytes).unwrap_or_else(|e| panic!("{name}: {e}"));
+        println!(
+            "{name}: {} KiB of heap before the memory grows",
+            room / 1024
+        );
+        assert!(room >= MIN_ROOM, "{name} starts with {room} bytes of heap");
+    }
 }
