@@ -24,7 +24,7 @@ pub use notification::{
     Delivery, DeliveryStatus, Notification, NotificationRecord, NotifyRequest, Receipt,
 };
 pub use pause::Pause;
-pub use provider::{Attempt, Provider, ProviderChannel};
+pub use provider::{Attempt, Provider, ProviderChannel, ProviderMessage, Readiness};
 pub use records::INDEX_SLOTS;
 pub use service::{NotificationService, Notified};
 pub use webhook::{TransportFailure, WebhookChannel, WebhookTransport};

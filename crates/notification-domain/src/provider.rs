@@ -1,15 +1,21 @@
 //! Channels supplied by provider components (email, SMS): the provider
 //! makes one attempt and classifies it; this policy decides what to do with
 //! the answer, with the same retries and back-off as the webhook channel.
-//! A provider is a port, so the policy tests natively.
+//! A provider is a port, so the policy tests natively. The types the port
+//! speaks serialize, so that the providers can live in a component of their
+//! own and be asked over a chained call.
+
+use serde::{Deserialize, Serialize};
 
 use crate::channel::Deliver;
 use crate::notification::{Delivery, Notification};
 use crate::pause::Pause;
 use crate::retry::{Try, with_retries};
 
-/// How one provider attempt went.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// How one provider attempt went: as JSON,
+/// `{"outcome": "delivered", "detail": "<receipt>"}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "outcome", content = "detail", rename_all = "snake_case")]
 pub enum Attempt {
     /// Accepted; the provider's receipt (e.g. its message id).
     Delivered(String),
@@ -17,6 +23,45 @@ pub enum Attempt {
     Rejected(String),
     /// Not delivered this time: retried while attempts remain.
     Unavailable(String),
+}
+
+/// Whether a provider can attempt deliveries at all: as JSON,
+/// `{"readiness": "ready"}` or
+/// `{"readiness": "unconfigured", "detail": "<what is missing>"}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "readiness", content = "detail", rename_all = "snake_case")]
+pub enum Readiness {
+    Ready,
+    /// What is missing, by name (never a secret): for the operator's log.
+    Unconfigured(String),
+}
+
+/// A notification as a provider sees it (the WIT `message` record). Every
+/// field is already validated.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProviderMessage {
+    pub id: String,
+    pub user_id: String,
+    pub to: String,
+    pub subject: Option<String>,
+    pub body: String,
+}
+
+impl ProviderMessage {
+    pub fn of(notification: &Notification) -> Self {
+        Self {
+            id: notification.notification_id.to_string(),
+            user_id: notification.user_id.as_str().to_owned(),
+            // The domain builds email and SMS notifications only with a recipient.
+            to: notification
+                .to
+                .as_ref()
+                .map(|to| to.as_str().to_owned())
+                .unwrap_or_default(),
+            subject: notification.subject.as_ref().map(|s| s.as_str().to_owned()),
+            body: notification.message.as_str().to_owned(),
+        }
+    }
 }
 
 /// One delivery attempt through a provider. Implementations bound their own
@@ -95,6 +140,41 @@ mod tests {
         let delivery = ProviderChannel::new(&provider, &waits).deliver(&email());
         let made = scripted - provider.0.borrow().len();
         (delivery, made, waits.0.into_inner())
+    }
+
+    #[test]
+    fn outcomes_and_readiness_have_one_json_shape() {
+        let delivered = serde_json::to_value(Attempt::Delivered("msg-1".into())).unwrap();
+        assert_eq!(
+            delivered,
+            serde_json::json!({"outcome": "delivered", "detail": "msg-1"})
+        );
+        let unconfigured = serde_json::to_value(Readiness::Unconfigured("email_api_url".into()));
+        assert_eq!(
+            unconfigured.unwrap(),
+            serde_json::json!({"readiness": "unconfigured", "detail": "email_api_url"})
+        );
+        for attempt in [
+            Attempt::Delivered("r".into()),
+            Attempt::Rejected("bad address".into()),
+            Attempt::Unavailable("busy".into()),
+        ] {
+            let text = serde_json::to_string(&attempt).unwrap();
+            assert_eq!(serde_json::from_str::<Attempt>(&text).unwrap(), attempt);
+        }
+        let ready: Readiness = serde_json::from_str(r#"{"readiness":"ready"}"#).unwrap();
+        assert_eq!(ready, Readiness::Ready);
+    }
+
+    #[test]
+    fn the_message_carries_the_validated_fields() {
+        let notification = email();
+        let message = ProviderMessage::of(&notification);
+        assert_eq!(message.id, notification.notification_id.to_string());
+        assert_eq!(message.user_id, "u1");
+        assert_eq!(message.to, "a@example.com");
+        assert_eq!(message.subject, None);
+        assert_eq!(message.body, "hello");
     }
 
     #[test]
