@@ -27,7 +27,7 @@ runtime_config=${RUNTIME_CONFIG:-runtime-config.toml}
 
 # What spin.toml runs, all written by `spin build`: the components and the
 # common-password table the auth component mounts.
-for built in auth.wasm analytics.wasm notification.wasm common-passwords.bin; do
+for built in auth.wasm analytics.wasm notification.wasm channels.wasm common-passwords.bin; do
     [[ -f target/wasm32-wasip2/release/$built ]] || {
         echo "target/wasm32-wasip2/release/$built is missing: run spin build first" >&2
         exit 1
@@ -47,10 +47,15 @@ stop() {
 }
 trap stop EXIT INT TERM
 
-start() {
-    local component=$1 port=$2
+start() { # SERVICE PORT [COMPONENT...] -- [spin up options]
+    local component=$1 port=$2 ids=(--component-id "$1")
     shift 2
-    OTEL_SERVICE_NAME="seed-$component" "${host[@]}" up --from spin.toml --component-id "$component" \
+    while (($#)) && [[ $1 != -- ]]; do
+        ids+=(--component-id "$1")
+        shift
+    done
+    shift
+    OTEL_SERVICE_NAME="seed-$component" "${host[@]}" up --from spin.toml "${ids[@]}" \
         --listen "$bind:$port" \
         --runtime-config-file "$runtime_config" \
         --variable "internal_api_key=$INTERNAL_API_KEY" \
@@ -58,11 +63,12 @@ start() {
     pids+=("$!")
 }
 
-start auth "$auth_port" \
+start auth "$auth_port" -- \
     --variable "analytics_url=$analytics_url" \
     --variable "notification_url=$notification_url"
-start analytics "$analytics_port" --variable "auth_url=$auth_url"
-start notification "$notification_port" --variable "auth_url=$auth_url"
+start analytics "$analytics_port" -- --variable "auth_url=$auth_url"
+# With the component of the email and sms providers, which it chains to.
+start notification "$notification_port" channels -- --variable "auth_url=$auth_url"
 
 echo "auth:         $auth_url/auth/health"
 echo "analytics:    $analytics_url/analytics/health"

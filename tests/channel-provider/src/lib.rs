@@ -1,9 +1,10 @@
 //! A stand-in email provider. It imports nothing from Spin (no variables,
 //! no outbound HTTP): it "delivers" by writing one JSON line to standard
-//! output, which Spin files under the notification component's logs, and
+//! output, which Spin files under the channels component's logs, and
 //! answers a receipt that names it. Addresses at `rejected.test` are
-//! refused for good and those at `unavailable.test` are never reachable,
-//! so a test can drive every outcome through it.
+//! refused for good, those at `unavailable.test` are never reachable, and
+//! at `trap.test` the provider traps, so a test can drive every outcome
+//! through it.
 
 mod bindings {
     wit_bindgen::generate!({
@@ -34,6 +35,8 @@ impl Guest for TestProvider {
         println!("{line}");
         if message.to.ends_with("@rejected.test") {
             Outcome::Rejected("the test provider refuses rejected.test".to_owned())
+        } else if message.to.ends_with("@trap.test") {
+            panic!("the test provider traps on trap.test");
         } else if message.to.ends_with("@unavailable.test") {
             Outcome::Unavailable("the test provider cannot reach unavailable.test".to_owned())
         } else {

@@ -1,7 +1,7 @@
 //! Every component the app ships (and the test provider) imports only what
 //! Spin 3.6+/4.x or the project's own `wit/` provides. Build them first:
 //! `cargo build --release --target wasm32-wasip2 -p auth -p analytics
-//! -p notification -p docs -p email-provider -p sms-provider
+//! -p notification -p channels -p docs -p email-provider -p sms-provider
 //! -p test-channel-provider` (or `spin build`).
 
 use component_imports::{
@@ -10,10 +10,11 @@ use component_imports::{
 };
 use std::path::PathBuf;
 
-const COMPONENTS: [&str; 7] = [
+const COMPONENTS: [&str; 8] = [
     "auth",
     "analytics",
     "notification",
+    "channels",
     "docs",
     "email_provider",
     "sms_provider",

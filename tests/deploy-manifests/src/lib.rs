@@ -472,6 +472,27 @@ pub fn component_variable_refs(
     Ok(names)
 }
 
+/// The components a component chains to by a fixed host: entries of its
+/// `allowed_outbound_hosts` such as `http://channels.spin.internal`, with
+/// no variable in them.
+pub fn fixed_chaining_targets(spin_toml: &str, component: &str) -> Result<Vec<String>, Error> {
+    let manifest: toml::Table =
+        toml::from_str(spin_toml).map_err(|e| err(format!("spin.toml does not parse: {e}")))?;
+    let hosts = manifest
+        .get("component")
+        .and_then(|c| c.get(component))
+        .and_then(|c| c.get("allowed_outbound_hosts"))
+        .and_then(toml::Value::as_array);
+    Ok(hosts
+        .into_iter()
+        .flatten()
+        .filter_map(toml::Value::as_str)
+        .filter(|host| !host.contains("{{"))
+        .filter_map(service_chaining_target)
+        .map(str::to_owned)
+        .collect())
+}
+
 /// The component a `http://<id>.spin.internal…` URL chains to, if any.
 pub fn service_chaining_target(url: &str) -> Option<&str> {
     let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
@@ -482,8 +503,10 @@ pub fn service_chaining_target(url: &str) -> Option<&str> {
 /// For a selective deployment (`spec.components`): every application
 /// variable whose default chains to a component the SpinApp does not run
 /// (`http://<id>.spin.internal`) must be set to a real URL, because service
-/// chaining does not cross selective deployments (spin-operator#357).
-/// Also reports selected components that `spin.toml` does not declare.
+/// chaining does not cross selective deployments (spin-operator#357), and a
+/// component that chains to another by a fixed host (a private route) must
+/// run beside it. Also reports selected components that `spin.toml` does
+/// not declare.
 pub fn chaining_problems(manifest: &Value, spin_toml: &str) -> Result<Vec<String>, Error> {
     let Some(selected) = manifest
         .pointer("/spec/components")
@@ -500,6 +523,14 @@ pub fn chaining_problems(manifest: &Value, spin_toml: &str) -> Result<Vec<String
         if !known.contains(*component) {
             problems.push(format!("component {component} is not in spin.toml"));
             continue;
+        }
+        for target in fixed_chaining_targets(spin_toml, component)? {
+            if !selected.contains(&target.as_str()) {
+                problems.push(format!(
+                    "{component} chains to {target} on its private route, but {target} \
+                     does not run in this SpinApp: select it too"
+                ));
+            }
         }
         for name in component_variable_refs(spin_toml, component)? {
             let Some(default) = declared

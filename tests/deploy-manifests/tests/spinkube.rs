@@ -226,7 +226,10 @@ fn per_service_spinapps_cover_every_service_once() {
         }
     }
     seen.sort();
-    assert_eq!(seen, ["analytics", "auth", "docs", "notification"]);
+    assert_eq!(
+        seen,
+        ["analytics", "auth", "channels", "docs", "notification"]
+    );
 }
 
 /// The SpinApps run the image `spin registry push` makes of spin.toml, and
@@ -470,6 +473,30 @@ fn a_selective_deployment_left_on_service_chaining_is_reported() {
     let problems = chaining_problems(&auth, &spin_toml()).unwrap();
     assert!(
         problems.iter().any(|p| p.contains("analytics_url")),
+        "{problems:#?}"
+    );
+}
+
+#[test]
+fn a_selective_deployment_without_the_channels_component_is_reported() {
+    let mut notification = spinapps()
+        .into_iter()
+        .find(|d| d.value["metadata"]["name"] == "seed-notification")
+        .expect("deploy/spinkube/split has the seed-notification SpinApp")
+        .value;
+    assert_eq!(
+        chaining_problems(&notification, &spin_toml()).unwrap(),
+        Vec::<String>::new()
+    );
+    notification["spec"]["components"]
+        .as_array_mut()
+        .unwrap()
+        .retain(|c| c != "channels");
+    let problems = chaining_problems(&notification, &spin_toml()).unwrap();
+    assert!(
+        problems
+            .iter()
+            .any(|p| p.contains("notification chains to channels")),
         "{problems:#?}"
     );
 }

@@ -325,7 +325,7 @@ fn redis_server_part(url: &str) -> String {
 
 async fn start_with(settings: Settings) -> TestApp {
     let root = repo_root();
-    for id in ["auth", "analytics", "notification", "docs"] {
+    for id in ["auth", "analytics", "notification", "channels", "docs"] {
         let runs_here =
             settings.components.is_empty() || settings.components.iter().any(|c| c == id);
         if !runs_here || settings.from_registry.is_some() {
@@ -433,7 +433,7 @@ impl TestApp {
     /// Everything every component wrote (local apps only).
     pub fn all_output(&self) -> String {
         let mut all = String::new();
-        for id in ["auth", "analytics", "notification", "docs"] {
+        for id in ["auth", "analytics", "notification", "channels", "docs"] {
             all.push_str(&self.stdout(id));
             all.push_str(&self.stderr(id));
         }

@@ -1,5 +1,6 @@
 //! The channels this host offers. `log` and `webhook` are built in; `email`
-//! and `sms` are provider components behind the interfaces of `wit/`. A new
+//! and `sms` are provider components behind the interfaces of `wit/`, in
+//! the `channels` component. A new
 //! channel is one more adapter here behind `Deliver`; the route handlers
 //! never name a channel.
 
@@ -9,16 +10,17 @@ mod webhook;
 
 use crate::service::MonotonicPause;
 use notification_domain::{ChannelKind, Channels, Deliver, ProviderChannel, WebhookChannel};
-use provider::Imported;
+use provider::ChannelsComponent;
 use std::cell::OnceCell;
 
-type ProviderDelivery = ProviderChannel<Imported, MonotonicPause>;
+type ProviderDelivery = ProviderChannel<ChannelsComponent, MonotonicPause>;
 
 pub struct SpinChannels {
     request_id: String,
     log: log::StdoutLog,
-    // Each looked up lazily (a variable read, a call into a provider): only
-    // a notification on that channel needs it, and reads need none.
+    // Each looked up lazily (a variable read, a call to the channels
+    // component): only a notification on that channel needs it, and reads
+    // need none.
     webhook: OnceCell<Option<WebhookChannel<webhook::SpinWebhook, MonotonicPause>>>,
     email: OnceCell<Option<ProviderDelivery>>,
     sms: OnceCell<Option<ProviderDelivery>>,
@@ -49,9 +51,10 @@ impl SpinChannels {
         })
     }
 
-    fn provider(&self, kind: ChannelKind, imported: Imported) -> Option<ProviderDelivery> {
-        match imported.readiness() {
-            Ok(()) => Some(ProviderChannel::new(imported, MonotonicPause)),
+    fn provider(&self, kind: ChannelKind) -> Option<ProviderDelivery> {
+        let provider = ChannelsComponent::new(kind, &self.request_id);
+        match provider.readiness() {
+            Ok(()) => Some(ProviderChannel::new(provider, MonotonicPause)),
             Err(missing) => {
                 // The operator learns why; the client gets channel_unavailable.
                 let line = serde_json::json!({
@@ -78,12 +81,12 @@ impl Channels for SpinChannels {
                 .map(|w| w as &dyn Deliver),
             ChannelKind::Email => self
                 .email
-                .get_or_init(|| self.provider(kind, Imported::Email))
+                .get_or_init(|| self.provider(kind))
                 .as_ref()
                 .map(|c| c as &dyn Deliver),
             ChannelKind::Sms => self
                 .sms
-                .get_or_init(|| self.provider(kind, Imported::Sms))
+                .get_or_init(|| self.provider(kind))
                 .as_ref()
                 .map(|c| c as &dyn Deliver),
         }

@@ -1,104 +1,82 @@
-//! The email and SMS channels: the interfaces of `wit/` imported from
-//! provider components that Spin links in as component dependencies
-//! (`[component.notification.dependencies]` in spin.toml). The provider
-//! makes one attempt; retries and back-off stay in the domain.
+//! The email and SMS channels: the providers live in the `channels`
+//! component (its own instance, with only the channel settings), asked over
+//! a chained call to its private route. The provider makes one attempt;
+//! retries and back-off stay in the domain.
 
-use notification_domain::{Attempt, Notification, Provider};
+use notification_domain::{
+    Attempt, ChannelKind, Notification, Provider, ProviderMessage, Readiness,
+};
+use serde::de::DeserializeOwned;
+use spin_edge::outbound::{self, Deadline, OutboundRequest, plain_words};
+use spin_edge::request_id;
+use std::time::Duration;
 
-mod bindings {
-    wit_bindgen::generate!({
-        path: "../../wit",
-        world: "seed:notification/channels",
-        generate_all,
-    });
+/// The channels component's private route: only this app's components
+/// reach it, so it is not a variable and takes no key.
+const CHANNELS: &str = "http://channels.spin.internal";
+
+/// A readiness answer is the provider reading its settings.
+const READINESS_DEADLINE: Deadline =
+    Deadline::within(Duration::from_secs(1), Duration::from_secs(2));
+/// One attempt: the provider bounds its own API call at 5 s.
+const ATTEMPT_DEADLINE: Deadline = Deadline::within(Duration::from_secs(1), Duration::from_secs(6));
+
+/// The provider of one channel, in the channels component.
+pub struct ChannelsComponent {
+    channel: &'static str,
+    request_id: String,
 }
 
-use bindings::seed::email::channel as email;
-use bindings::seed::sms::channel as sms;
-
-/// Which imported interface to call.
-#[derive(Debug, Clone, Copy)]
-pub enum Imported {
-    Email,
-    Sms,
-}
-
-impl Imported {
-    /// `Err(what is missing)` when the provider is not configured.
-    pub fn readiness(self) -> Result<(), String> {
-        // The two interfaces declare the same types, each its own copy.
-        match self {
-            Self::Email => match email::ready() {
-                email::Readiness::Ready => Ok(()),
-                email::Readiness::Unconfigured(missing) => Err(missing),
-            },
-            Self::Sms => match sms::ready() {
-                sms::Readiness::Ready => Ok(()),
-                sms::Readiness::Unconfigured(missing) => Err(missing),
-            },
-        }
-    }
-}
-
-impl Provider for Imported {
-    fn attempt(&self, notification: &Notification) -> Attempt {
-        let fields = Fields::of(notification);
-        match self {
-            Self::Email => match email::send(&fields.into()) {
-                email::Outcome::Delivered(receipt) => Attempt::Delivered(receipt),
-                email::Outcome::Rejected(reason) => Attempt::Rejected(reason),
-                email::Outcome::Unavailable(reason) => Attempt::Unavailable(reason),
-            },
-            Self::Sms => match sms::send(&fields.into()) {
-                sms::Outcome::Delivered(receipt) => Attempt::Delivered(receipt),
-                sms::Outcome::Rejected(reason) => Attempt::Rejected(reason),
-                sms::Outcome::Unavailable(reason) => Attempt::Unavailable(reason),
-            },
-        }
-    }
-}
-
-/// The WIT `message` record's fields, once for both interfaces.
-struct Fields {
-    id: String,
-    user_id: String,
-    to: String,
-    subject: Option<String>,
-    body: String,
-}
-
-impl Fields {
-    fn of(notification: &Notification) -> Self {
+impl ChannelsComponent {
+    pub fn new(kind: ChannelKind, request_id: &str) -> Self {
         Self {
-            id: notification.notification_id.to_string(),
-            user_id: notification.user_id.as_str().to_owned(),
-            // The domain builds email and SMS notifications only with a recipient.
-            to: notification
-                .to
-                .as_ref()
-                .map(|to| to.as_str().to_owned())
-                .unwrap_or_default(),
-            subject: notification.subject.as_ref().map(|s| s.as_str().to_owned()),
-            body: notification.message.as_str().to_owned(),
+            channel: kind.as_str(),
+            request_id: request_id.to_owned(),
         }
+    }
+
+    /// `Err(why)` when the provider is not configured, or cannot be asked.
+    pub fn readiness(&self) -> Result<(), String> {
+        let request = OutboundRequest::get(format!("{CHANNELS}/{}/readiness", self.channel));
+        match self.call::<Readiness>(request, READINESS_DEADLINE)? {
+            Readiness::Ready => Ok(()),
+            Readiness::Unconfigured(missing) => Err(missing),
+        }
+    }
+
+    fn call<T: DeserializeOwned>(
+        &self,
+        request: OutboundRequest,
+        deadline: Deadline,
+    ) -> Result<T, String> {
+        let request = request.header(request_id::HEADER, self.request_id.clone());
+        let response = outbound::send(request, deadline).map_err(|error| {
+            format!(
+                "the {} provider did not answer: {}",
+                self.channel,
+                plain_words(&error.to_string())
+            )
+        })?;
+        if response.status != 200 {
+            // A provider that traps fails its instance: Spin answers 500.
+            return Err(format!(
+                "the {} provider failed (status {})",
+                self.channel, response.status
+            ));
+        }
+        serde_json::from_slice(&response.body)
+            .map_err(|_| format!("the {} provider answered nonsense", self.channel))
     }
 }
 
-macro_rules! into_message {
-    ($interface:ident) => {
-        impl From<Fields> for $interface::Message {
-            fn from(f: Fields) -> Self {
-                Self {
-                    id: f.id,
-                    user_id: f.user_id,
-                    to: f.to,
-                    subject: f.subject,
-                    body: f.body,
-                }
-            }
-        }
-    };
+impl Provider for ChannelsComponent {
+    fn attempt(&self, notification: &Notification) -> Attempt {
+        let body =
+            serde_json::to_vec(&ProviderMessage::of(notification)).expect("a message serializes");
+        let request = OutboundRequest::post_json(format!("{CHANNELS}/{}/send", self.channel), body);
+        // Not knowing how the attempt went is worth another one: the
+        // notification's id travels with it, for providers to deduplicate.
+        self.call(request, ATTEMPT_DEADLINE)
+            .unwrap_or_else(Attempt::Unavailable)
+    }
 }
-
-into_message!(email);
-into_message!(sms);

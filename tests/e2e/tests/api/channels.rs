@@ -396,6 +396,24 @@ async fn a_provider_swapped_in_through_spin_toml_delivers_instead() {
         3
     );
 
+    // A provider that traps takes down its own instance only: each attempt
+    // is unavailable, and the notification is stored as failed.
+    let trapped = app
+        .notify(&json!({"user_id": user, "channel": "email", "to": "x@trap.test", "message": "m"}))
+        .await;
+    trapped.assert_status(202);
+    assert_eq!(trapped.json["status"], "failed", "{}", trapped.text);
+    assert_eq!(trapped.json["attempts"], 3, "{}", trapped.text);
+    assert_eq!(
+        trapped.json["error"], "the email provider failed (status 500)",
+        "{}",
+        trapped.text
+    );
+    let trapped_id = trapped.str_field("notification_id");
+    assert_eq!(provider_lines(&app, &trapped_id).len(), 3);
+    let stored = app.notification(&trapped_id, Cred::Internal).await;
+    assert_eq!(stored.json["status"], "failed", "{}", stored.text);
+
     // Only the email dependency was replaced: SMS is still the default
     // provider, unconfigured here.
     app.notify(&json!({"user_id": user, "channel": "sms", "to": "+15551234567", "message": "m"}))
@@ -406,7 +424,7 @@ async fn a_provider_swapped_in_through_spin_toml_delivers_instead() {
 
 /// The test provider's lines about notification `id`.
 fn provider_lines(app: &TestApp, id: &str) -> Vec<Value> {
-    app.stdout("notification")
+    app.stdout("channels")
         .lines()
         .filter_map(|line| serde_json::from_str::<Value>(line).ok())
         .filter(|line| line["event"] == "test_provider_send" && line["id"] == id)

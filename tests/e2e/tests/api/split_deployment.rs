@@ -21,7 +21,7 @@ async fn services_in_separate_instances_work_together() {
         .await
         .unwrap();
     let notification = app()
-        .components(&["notification"])
+        .components(&["notification", "channels"])
         .internal_key(key.clone())
         .variable("auth_url", auth_url.clone())
         .spawn_local("splits the services")

@@ -260,10 +260,15 @@ async fn split_over_three_processes_one_login_is_still_one_trace() {
     let key = format!("ik-{}", random_suffix());
     let auth_addr: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().unwrap();
     let auth_url = format!("http://{auth_addr}");
+    // Notification runs with the channels component it chains to.
     let instance = |service: &str| {
+        let components: &[&str] = match service {
+            "notification" => &["notification", "channels"],
+            _ => &[service],
+        };
         traced(&receiver)
             .env("OTEL_SERVICE_NAME", format!("seed-{service}"))
-            .components(&[service])
+            .components(components)
             .internal_key(key.clone())
     };
     let analytics = instance("analytics")
