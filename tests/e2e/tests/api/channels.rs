@@ -1,5 +1,6 @@
 //! The email and SMS channels: provider components plugged into the
-//! notification component through Spin component dependencies. The default
+//! channels component through Spin component dependencies, which the
+//! notification component calls. The default
 //! providers call local HTTP servers standing in for an email API and an
 //! SMS gateway; a second provider component is swapped in through a copy
 //! of spin.toml.
@@ -17,6 +18,15 @@ fn user() -> String {
 /// `to` the way a test can tell apart; random so that runs never collide.
 fn address() -> String {
     format!("ada.{}@example.com", random_suffix())
+}
+
+/// A notification answered `202` and stored as failed after `attempts`,
+/// with `error` as the reason.
+fn assert_failed(reply: &Reply, attempts: u64, error: &str) {
+    reply.assert_status(202);
+    assert_eq!(reply.json["status"], "failed", "{}", reply.text);
+    assert_eq!(reply.json["attempts"], attempts, "{}", reply.text);
+    assert_eq!(reply.json["error"], error, "{}", reply.text);
 }
 
 /// No secret anywhere the contract forbids: answers, stored records, logs.
@@ -154,14 +164,7 @@ async fn rejections_are_stored_failed_at_once_and_unavailability_is_retried() {
     let rejected = app
         .notify(&json!({"user_id": user, "channel": "email", "to": address(), "message": "one"}))
         .await;
-    rejected.assert_status(202);
-    assert_eq!(rejected.json["status"], "failed", "{}", rejected.text);
-    assert_eq!(rejected.json["attempts"], 1, "{}", rejected.text);
-    assert_eq!(
-        rejected.json["error"], "the email API refused the message (400)",
-        "{}",
-        rejected.text
-    );
+    assert_failed(&rejected, 1, "the email API refused the message (400)");
     assert_eq!(email_api.requests().len(), 1, "a rejection is not retried");
     let stored = app
         .notification(&rejected.str_field("notification_id"), Cred::Internal)
@@ -191,14 +194,7 @@ async fn rejections_are_stored_failed_at_once_and_unavailability_is_retried() {
             &json!({"user_id": user, "channel": "sms", "to": "+447911123456", "message": "three"}),
         )
         .await;
-    down.assert_status(202);
-    assert_eq!(down.json["status"], "failed", "{}", down.text);
-    assert_eq!(down.json["attempts"], 3, "{}", down.text);
-    assert_eq!(
-        down.json["error"], "the SMS gateway answered 503",
-        "{}",
-        down.text
-    );
+    assert_failed(&down, 3, "the SMS gateway answered 503");
     assert_eq!(sms_api.requests().len(), 3, "three attempts in all");
     let stored = app
         .notification(&down.str_field("notification_id"), Cred::Internal)
@@ -285,14 +281,7 @@ async fn an_api_that_refuses_connections_is_retried_and_named_in_plain_words() {
     let r = app
         .notify(&json!({"user_id": user(), "channel": "sms", "to": "+15551234567", "message": "m"}))
         .await;
-    r.assert_status(202);
-    assert_eq!(r.json["status"], "failed", "{}", r.text);
-    assert_eq!(r.json["attempts"], 3, "{}", r.text);
-    assert_eq!(
-        r.json["error"], "the SMS gateway call failed: connection refused",
-        "{}",
-        r.text
-    );
+    assert_failed(&r, 3, "the SMS gateway call failed: connection refused");
     app.shutdown().await;
 }
 
@@ -379,13 +368,7 @@ async fn a_provider_swapped_in_through_spin_toml_delivers_instead() {
             &json!({"user_id": user, "channel": "email", "to": "x@rejected.test", "message": "m"}),
         )
         .await;
-    assert_eq!(refused.json["status"], "failed", "{}", refused.text);
-    assert_eq!(refused.json["attempts"], 1, "{}", refused.text);
-    assert_eq!(
-        refused.json["error"], "the test provider refuses rejected.test",
-        "{}",
-        refused.text
-    );
+    assert_failed(&refused, 1, "the test provider refuses rejected.test");
     let away = app
         .notify(&json!({"user_id": user, "channel": "email", "to": "x@unavailable.test", "message": "m"}))
         .await;
@@ -401,14 +384,7 @@ async fn a_provider_swapped_in_through_spin_toml_delivers_instead() {
     let trapped = app
         .notify(&json!({"user_id": user, "channel": "email", "to": "x@trap.test", "message": "m"}))
         .await;
-    trapped.assert_status(202);
-    assert_eq!(trapped.json["status"], "failed", "{}", trapped.text);
-    assert_eq!(trapped.json["attempts"], 3, "{}", trapped.text);
-    assert_eq!(
-        trapped.json["error"], "the email provider failed (status 500)",
-        "{}",
-        trapped.text
-    );
+    assert_failed(&trapped, 3, "the email provider failed (status 500)");
     let trapped_id = trapped.str_field("notification_id");
     assert_eq!(provider_lines(&app, &trapped_id).len(), 3);
     let stored = app.notification(&trapped_id, Cred::Internal).await;
