@@ -1,8 +1,7 @@
 //! The channels this host offers. `log` and `webhook` are built in; `email`
 //! and `sms` are provider components behind the interfaces of `wit/`, in
-//! the `channels` component. A new
-//! channel is one more adapter here behind `Deliver`; the route handlers
-//! never name a channel.
+//! the `channels` component. A new channel is one more adapter here behind
+//! `Deliver`; the route handlers never name a channel.
 
 mod log;
 mod provider;
