@@ -7,13 +7,15 @@ use std::fs;
 
 use deploy_manifests::workspace_root;
 
-fn components() -> toml::Table {
+fn manifest() -> toml::Table {
     let text = fs::read_to_string(workspace_root().join("spin.toml")).expect("spin.toml");
-    let manifest: toml::Table = toml::from_str(&text).expect("spin.toml parses");
+    toml::from_str(&text).expect("spin.toml parses")
+}
+
+fn components(manifest: &toml::Table) -> &toml::Table {
     manifest["component"]
         .as_table()
         .expect("[component.*] tables")
-        .clone()
 }
 
 fn strings(value: Option<&toml::Value>) -> Vec<String> {
@@ -30,7 +32,8 @@ fn strings(value: Option<&toml::Value>) -> Vec<String> {
 
 #[test]
 fn only_the_channels_component_has_dependencies_and_it_holds_only_channel_settings() {
-    let components = components();
+    let manifest = manifest();
+    let components = components(&manifest);
     let with_dependencies: Vec<&String> = components
         .iter()
         .filter(|(_, component)| component.get("dependencies").is_some())
@@ -75,8 +78,7 @@ fn only_the_channels_component_has_dependencies_and_it_holds_only_channel_settin
 
 #[test]
 fn the_channels_component_is_reachable_only_from_inside_the_app() {
-    let text = fs::read_to_string(workspace_root().join("spin.toml")).expect("spin.toml");
-    let manifest: toml::Table = toml::from_str(&text).expect("spin.toml parses");
+    let manifest = manifest();
     let triggers = manifest["trigger"]["http"]
         .as_array()
         .expect("[[trigger.http]]");
@@ -93,7 +95,7 @@ fn the_channels_component_is_reachable_only_from_inside_the_app() {
         routes[0]
     );
     // And the component that calls it holds none of the providers' settings.
-    let notification = &components()["notification"];
+    let notification = &components(&manifest)["notification"];
     let variables = notification["variables"].as_table().expect("variables");
     assert!(
         variables

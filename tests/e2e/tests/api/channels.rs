@@ -327,6 +327,26 @@ async fn unconfigured_channels_are_unavailable_and_recipients_are_validated_per_
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn the_channels_component_answers_nobody_outside_the_app() {
+    let Some(app) = app().spawn_local("reaches the app's own listener").await else {
+        return;
+    };
+    for path in [
+        "/email/readiness",
+        "/sms/readiness",
+        "/channels/email/readiness",
+    ] {
+        let r = app.get_with(path, Cred::Internal).await;
+        assert_eq!(r.status, 404, "{path}: {}", r.text);
+    }
+    let message = json!({"id": "x", "user_id": "u", "to": address(), "subject": null, "body": "m"});
+    let r = app.post_json("/email/send", &message, Cred::Internal).await;
+    assert_eq!(r.status, 404, "{}", r.text);
+    assert_eq!(app.stderr("channels"), "", "no request reached it");
+    app.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn a_provider_swapped_in_through_spin_toml_delivers_instead() {
     if skip_external("runs a modified spin.toml") {
         return;
