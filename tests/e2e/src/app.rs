@@ -603,8 +603,12 @@ impl TestApp {
 
     /// `POST /analytics/events` with the internal key.
     pub async fn post_event(&self, body: &Value) -> Reply {
-        self.post_json("/analytics/events", body, Cred::Internal)
-            .await
+        self.post_event_as(body, Cred::Internal).await
+    }
+
+    /// `POST /analytics/events` with `cred`.
+    pub async fn post_event_as(&self, body: &Value, cred: Cred<'_>) -> Reply {
+        self.post_json("/analytics/events", body, cred).await
     }
 
     /// `GET /analytics/metrics/actions`; asserts `200`.

@@ -27,7 +27,7 @@ async fn a_bearer_token_cannot_record_the_systems_actions() {
             json!({"action": action}),
             json!({"action": action, "user_id": mallory.user_id}),
         ] {
-            app.post_json("/analytics/events", &body, Cred::Bearer(&token))
+            app.post_event_as(&body, Cred::Bearer(&token))
                 .await
                 .assert_error(403, "reserved_action");
         }
@@ -40,16 +40,10 @@ async fn a_bearer_token_cannot_record_the_systems_actions() {
 
     // The internal key still records them, and the user's other actions work.
     let body = json!({"action": "logout", "user_id": mallory.user_id});
-    app.post_json("/analytics/events", &body, Cred::Internal)
+    app.post_event(&body).await.assert_status(202);
+    app.post_event_as(&json!({"action": "e2e.page"}), Cred::Bearer(&token))
         .await
         .assert_status(202);
-    app.post_json(
-        "/analytics/events",
-        &json!({"action": "e2e.page"}),
-        Cred::Bearer(&token),
-    )
-    .await
-    .assert_status(202);
     let after = app.user_metrics(&mallory.user_id).await;
     assert_eq!(after["actions"]["logout"], 1, "{after}");
     assert_eq!(after["actions"]["e2e.page"], 1, "{after}");
@@ -64,68 +58,40 @@ async fn a_user_introduces_a_few_new_action_names_and_then_only_known_ones() {
         .map(|_| unique_action("e2e.flood"))
         .collect();
     for name in &names {
-        app.post_json(
-            "/analytics/events",
-            &json!({"action": name}),
-            Cred::Bearer(&token),
-        )
-        .await
-        .assert_status(202);
+        app.post_event_as(&json!({"action": name}), Cred::Bearer(&token))
+            .await
+            .assert_status(202);
     }
     let one_more = unique_action("e2e.flood");
     for _ in 0..3 {
-        app.post_json(
-            "/analytics/events",
-            &json!({"action": one_more}),
-            Cred::Bearer(&token),
-        )
-        .await
-        .assert_error(403, "action_quota_exceeded");
+        app.post_event_as(&json!({"action": one_more}), Cred::Bearer(&token))
+            .await
+            .assert_error(403, "action_quota_exceeded");
     }
     let global = app.metrics_actions().await;
     assert!(global["actions"].get(&one_more).is_none(), "{global}");
 
     // Known names still count for her: her own, and others'.
-    app.post_json(
-        "/analytics/events",
-        &json!({"action": names[0]}),
-        Cred::Bearer(&token),
-    )
-    .await
-    .assert_status(202);
+    app.post_event_as(&json!({"action": names[0]}), Cred::Bearer(&token))
+        .await
+        .assert_status(202);
     // Another user introduces new names of its own.
     let bob = app.register_user().await;
     let bobs_token = app.login_token(&bob).await;
     let bobs_name = unique_action("e2e.bob");
-    app.post_json(
-        "/analytics/events",
-        &json!({"action": bobs_name}),
-        Cred::Bearer(&bobs_token),
-    )
-    .await
-    .assert_status(202);
-    app.post_json(
-        "/analytics/events",
-        &json!({"action": bobs_name}),
-        Cred::Bearer(&token),
-    )
-    .await
-    .assert_status(202);
+    app.post_event_as(&json!({"action": bobs_name}), Cred::Bearer(&bobs_token))
+        .await
+        .assert_status(202);
+    app.post_event_as(&json!({"action": bobs_name}), Cred::Bearer(&token))
+        .await
+        .assert_status(202);
     // The internal key introduces the name she could not; then it is known.
-    app.post_json(
-        "/analytics/events",
-        &json!({"action": one_more, "user_id": mallory.user_id}),
-        Cred::Internal,
-    )
-    .await
-    .assert_status(202);
-    app.post_json(
-        "/analytics/events",
-        &json!({"action": one_more}),
-        Cred::Bearer(&token),
-    )
-    .await
-    .assert_status(202);
+    app.post_event(&json!({"action": one_more, "user_id": mallory.user_id}))
+        .await
+        .assert_status(202);
+    app.post_event_as(&json!({"action": one_more}), Cred::Bearer(&token))
+        .await
+        .assert_status(202);
 
     let mine = app.user_metrics(&mallory.user_id).await;
     assert_eq!(mine["actions"][&names[0]], 2, "{mine}");
@@ -145,36 +111,20 @@ async fn with_client_actions_set_a_user_records_only_those() {
     let alice = app.register_user().await;
     let token = app.login_token(&alice).await;
     for action in ["e2e.view", "e2e.search"] {
-        app.post_json(
-            "/analytics/events",
-            &json!({"action": action}),
-            Cred::Bearer(&token),
-        )
+        app.post_event_as(&json!({"action": action}), Cred::Bearer(&token))
+            .await
+            .assert_status(202);
+    }
+    app.post_event_as(&json!({"action": "e2e.other"}), Cred::Bearer(&token))
+        .await
+        .assert_error(403, "action_not_allowed");
+    app.post_event_as(&json!({"action": "login"}), Cred::Bearer(&token))
+        .await
+        .assert_error(403, "reserved_action");
+    // The internal key is not bound by the list.
+    app.post_event(&json!({"action": "e2e.other", "user_id": alice.user_id}))
         .await
         .assert_status(202);
-    }
-    app.post_json(
-        "/analytics/events",
-        &json!({"action": "e2e.other"}),
-        Cred::Bearer(&token),
-    )
-    .await
-    .assert_error(403, "action_not_allowed");
-    app.post_json(
-        "/analytics/events",
-        &json!({"action": "login"}),
-        Cred::Bearer(&token),
-    )
-    .await
-    .assert_error(403, "reserved_action");
-    // The internal key is not bound by the list.
-    app.post_json(
-        "/analytics/events",
-        &json!({"action": "e2e.other", "user_id": alice.user_id}),
-        Cred::Internal,
-    )
-    .await
-    .assert_status(202);
     let mine = app.user_metrics(&alice.user_id).await;
     assert_eq!(mine["actions"]["e2e.view"], 1, "{mine}");
     assert_eq!(mine["actions"]["e2e.other"], 1, "{mine}");
@@ -192,27 +142,19 @@ async fn event_ids_are_scoped_to_their_user(app: &TestApp) {
     let id = uuid::Uuid::new_v4().to_string();
     let body = json!({"event_id": id, "action": action});
 
-    app.post_json("/analytics/events", &body, Cred::Bearer(&alices))
+    app.post_event_as(&body, Cred::Bearer(&alices))
         .await
         .assert_status(202);
-    let second = app
-        .post_json("/analytics/events", &body, Cred::Bearer(&bobs))
-        .await;
+    let second = app.post_event_as(&body, Cred::Bearer(&bobs)).await;
     second.assert_status(202);
     assert_eq!(second.json["status"], "recorded", "{}", second.text);
     let carol = format!("ext-{}", random_suffix());
-    app.post_json(
-        "/analytics/events",
-        &json!({"event_id": id, "action": action, "user_id": carol}),
-        Cred::Internal,
-    )
-    .await
-    .assert_status(202);
+    app.post_event(&json!({"event_id": id, "action": action, "user_id": carol}))
+        .await
+        .assert_status(202);
 
     for token in [&alices, &bobs] {
-        let again = app
-            .post_json("/analytics/events", &body, Cred::Bearer(token))
-            .await;
+        let again = app.post_event_as(&body, Cred::Bearer(token)).await;
         again.assert_status(200);
         assert_eq!(again.json["status"], "duplicate", "{}", again.text);
     }
@@ -244,13 +186,9 @@ async fn on_redis_the_same_rules_hold_and_totals_agree() {
     event_ids_are_scoped_to_their_user(&app).await;
     let user = app.register_user().await;
     let token = app.login_token(&user).await;
-    app.post_json(
-        "/analytics/events",
-        &json!({"action": "login"}),
-        Cred::Bearer(&token),
-    )
-    .await
-    .assert_error(403, "reserved_action");
+    app.post_event_as(&json!({"action": "login"}), Cred::Bearer(&token))
+        .await
+        .assert_error(403, "reserved_action");
     // Auth's own events may still be arriving; once they are all in, the
     // counter and the sum agree.
     let app = &app;
@@ -261,9 +199,7 @@ async fn on_redis_the_same_rules_hold_and_totals_agree() {
         || {
             let body = json!({"action": "e2e.redis.total", "user_id": user_id});
             async move {
-                let recorded = app
-                    .post_json("/analytics/events", &body, Cred::Internal)
-                    .await;
+                let recorded = app.post_event(&body).await;
                 recorded.assert_status(202);
                 let global = app.metrics_actions().await;
                 if recorded.json["total_events"] == global["total"] {
@@ -298,10 +234,7 @@ async fn a_store_error_after_the_claim_does_not_lose_the_event() {
     let action = unique_action("e2e.undo");
     let body = |id: &str| json!({"event_id": id, "user_id": user, "action": action});
     let app = &app;
-    let post = |body: Value| async move {
-        app.post_json("/analytics/events", &body, Cred::Internal)
-            .await
-    };
+    let post = |body: Value| async move { app.post_event(&body).await };
     post(body(&uuid::Uuid::new_v4().to_string()))
         .await
         .assert_status(202);

@@ -169,25 +169,21 @@ async fn events_need_credentials() {
     let app = spawn_app().await;
     let user = ext_user();
     let body = json!({"user_id": user, "action": "e2e.cred"});
-    app.post_json("/analytics/events", &body, Cred::None)
+    app.post_event_as(&body, Cred::None)
         .await
         .assert_unauthorized_bearer();
-    app.post_json("/analytics/events", &body, Cred::Key("wrong-key"))
+    app.post_event_as(&body, Cred::Key("wrong-key"))
         .await
         .assert_error(401, "unauthorized");
     let almost = format!("{}x", app.internal_key);
-    app.post_json("/analytics/events", &body, Cred::Key(&almost))
+    app.post_event_as(&body, Cred::Key(&almost))
         .await
         .assert_error(401, "unauthorized");
-    app.post_json("/analytics/events", &body, Cred::Bearer("garbage"))
+    app.post_event_as(&body, Cred::Bearer("garbage"))
         .await
         .assert_unauthorized_bearer();
     let r = app
-        .post_json(
-            "/analytics/events",
-            &body,
-            Cred::Bearer(&uuid::Uuid::new_v4().to_string()),
-        )
+        .post_event_as(&body, Cred::Bearer(&uuid::Uuid::new_v4().to_string()))
         .await;
     r.assert_unauthorized_bearer();
     assert!(
@@ -207,24 +203,18 @@ async fn a_bearer_token_records_for_its_own_user_only() {
     let action = unique_action("e2e.own");
 
     let r = app
-        .post_json(
-            "/analytics/events",
-            &json!({"action": action}),
-            Cred::Bearer(&token),
-        )
+        .post_event_as(&json!({"action": action}), Cred::Bearer(&token))
         .await;
     r.assert_status(202);
     let r = app
-        .post_json(
-            "/analytics/events",
+        .post_event_as(
             &json!({"action": action, "user_id": alice.user_id}),
             Cred::Bearer(&token),
         )
         .await;
     r.assert_status(202);
     let r = app
-        .post_json(
-            "/analytics/events",
+        .post_event_as(
             &json!({"action": action, "user_id": bob.user_id}),
             Cred::Bearer(&token),
         )

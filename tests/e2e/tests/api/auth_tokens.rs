@@ -71,8 +71,7 @@ async fn logout_revokes_only_that_token_everywhere() {
     let other = app.login_token(&user).await;
 
     // The token works on every service before logout.
-    app.post_json(
-        "/analytics/events",
+    app.post_event_as(
         &json!({"action": "e2e.before_logout"}),
         Cred::Bearer(&token),
     )
@@ -92,13 +91,9 @@ async fn logout_revokes_only_that_token_everywhere() {
 
     app.me(&token).await.assert_unauthorized_bearer();
     app.logout(&token).await.assert_unauthorized_bearer();
-    app.post_json(
-        "/analytics/events",
-        &json!({"action": "e2e.after_logout"}),
-        Cred::Bearer(&token),
-    )
-    .await
-    .assert_error(401, "unauthorized");
+    app.post_event_as(&json!({"action": "e2e.after_logout"}), Cred::Bearer(&token))
+        .await
+        .assert_error(401, "unauthorized");
     app.user_metrics_as(&user.user_id, Cred::Bearer(&token))
         .await
         .assert_error(401, "unauthorized");
@@ -156,13 +151,9 @@ async fn tokens_expire_after_token_ttl_seconds() {
 
     tokio::time::sleep(Duration::from_millis(3500)).await;
     app.me(&token).await.assert_unauthorized_bearer();
-    app.post_json(
-        "/analytics/events",
-        &json!({"action": "e2e.expired"}),
-        Cred::Bearer(&token),
-    )
-    .await
-    .assert_error(401, "unauthorized");
+    app.post_event_as(&json!({"action": "e2e.expired"}), Cred::Bearer(&token))
+        .await
+        .assert_error(401, "unauthorized");
     app.notifications(&user.user_id, Cred::Bearer(&token), "")
         .await
         .assert_error(401, "unauthorized");

@@ -512,13 +512,9 @@ async fn passwords_and_tokens_never_reach_the_logs() {
         .assert_status(401);
     let token = app.login_token(&user).await;
     app.me(&token).await.assert_status(200);
-    app.post_json(
-        "/analytics/events",
-        &json!({"action": "e2e.secret"}),
-        Cred::Bearer(&token),
-    )
-    .await
-    .assert_status(202);
+    app.post_event_as(&json!({"action": "e2e.secret"}), Cred::Bearer(&token))
+        .await
+        .assert_status(202);
     app.notifications(&user.user_id, Cred::Bearer(&token), "")
         .await
         .assert_status(200);

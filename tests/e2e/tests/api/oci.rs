@@ -40,13 +40,9 @@ async fn smoke(app: &TestApp) {
     me.assert_status(200);
     assert_eq!(me.json["user_id"], user.user_id.as_str(), "{}", me.text);
     let action = unique_action("oci");
-    app.post_json(
-        "/analytics/events",
-        &json!({"action": action}),
-        Cred::Bearer(&token),
-    )
-    .await
-    .assert_status(202);
+    app.post_event_as(&json!({"action": action}), Cred::Bearer(&token))
+        .await
+        .assert_status(202);
     app.wait_for_user_actions(
         &user.user_id,
         &[("register", 1), ("login", 1), (action.as_str(), 1)],

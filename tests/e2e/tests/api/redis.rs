@@ -31,10 +31,10 @@ async fn the_app_runs_on_redis() {
     app.me(&token).await.assert_status(200);
     let id = uuid::Uuid::new_v4().to_string();
     let event = json!({"event_id": id, "action": "e2e.redis"});
-    app.post_json("/analytics/events", &event, Cred::Bearer(&token))
+    app.post_event_as(&event, Cred::Bearer(&token))
         .await
         .assert_status(202);
-    app.post_json("/analytics/events", &event, Cred::Bearer(&token))
+    app.post_event_as(&event, Cred::Bearer(&token))
         .await
         .assert_status(200);
     app.wait_for_user_actions(

@@ -77,11 +77,7 @@ async fn services_in_separate_instances_work_together() {
 
     // Bearer tokens are checked against the auth instance over HTTP.
     let r = analytics
-        .post_json(
-            "/analytics/events",
-            &json!({"action": "e2e.split"}),
-            Cred::Bearer(&token),
-        )
+        .post_event_as(&json!({"action": "e2e.split"}), Cred::Bearer(&token))
         .await;
     r.assert_status(202);
     analytics
@@ -97,11 +93,7 @@ async fn services_in_separate_instances_work_together() {
 
     auth.logout(&token).await.assert_status(204);
     analytics
-        .post_json(
-            "/analytics/events",
-            &json!({"action": "e2e.split"}),
-            Cred::Bearer(&token),
-        )
+        .post_event_as(&json!({"action": "e2e.split"}), Cred::Bearer(&token))
         .await
         .assert_error(401, "unauthorized");
     notification

@@ -335,8 +335,7 @@ async fn no_secret_reaches_the_exported_telemetry() {
     let token = app.login_token(&user).await;
     app.me(&token).await.assert_status(200);
     let event_secret = format!("event-meta-{}", random_suffix());
-    app.post_json(
-        "/analytics/events",
+    app.post_event_as(
         &json!({"action": unique_action("traced"), "metadata": {"note": event_secret}}),
         Cred::Bearer(&token),
     )
