@@ -1,7 +1,6 @@
 //! Password hashing: argon2id PHC strings at no less than OWASP's minimum
 //! (m = 19 MiB, t = 2, p = 1).
 
-use argon2::password_hash::rand_core::OsRng;
 use argon2::password_hash::{PasswordHash, SaltString};
 use argon2::{Algorithm, Argon2, Params, PasswordHasher as _, PasswordVerifier, Version};
 
@@ -76,11 +75,18 @@ fn argon2id(params: &Params) -> Argon2<'static> {
 }
 
 fn hash_with(params: &Params, secret: &[u8]) -> Result<String, HashingError> {
-    let salt = SaltString::generate(&mut OsRng);
+    let salt = fresh_salt()?;
     argon2id(params)
         .hash_password(secret, &salt)
         .map(|hash| hash.to_string())
         .map_err(|error| HashingError(error.to_string()))
+}
+
+/// 16 random bytes, the length argon2's own `SaltString::generate` uses.
+fn fresh_salt() -> Result<SaltString, HashingError> {
+    let mut bytes = [0u8; 16];
+    getrandom::fill(&mut bytes).map_err(|error| HashingError(error.to_string()))?;
+    SaltString::encode_b64(&bytes).map_err(|error| HashingError(error.to_string()))
 }
 
 impl PasswordHasher for Argon2Hasher {
@@ -140,6 +146,8 @@ mod tests {
         let second = hasher.hash(&secret).unwrap();
         assert!(first.starts_with("$argon2id$v=19$"), "{first}");
         assert_ne!(first, second, "every hash has its own salt");
+        let salt = PasswordHash::new(&first).unwrap().salt.unwrap();
+        assert_eq!(salt.as_str().len(), 22, "16 bytes, unpadded base64: {salt}");
         assert!(!first.contains("Zq7-xk2!first"));
         assert_eq!(hasher.verify("Zq7-xk2!first", &first), Ok(true));
         assert_eq!(hasher.verify("Zq7-xk2!firsT", &first), Ok(false));

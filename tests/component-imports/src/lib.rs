@@ -5,7 +5,8 @@
 //! the interfaces of the project's own `wit/` as Spin component
 //! dependencies. Unstable parts of Spin's world (the WASIp3 release
 //! candidates that only Spin 4.0 serves) are not counted as provided.
-//! Also how much heap a component's instance starts with.
+//! Also how much heap a component's instance starts with, and whether its
+//! code still calls WASI preview 1.
 
 use std::path::{Path, PathBuf};
 
@@ -31,6 +32,24 @@ pub fn component_imports(bytes: &[u8]) -> Result<Vec<String>, String> {
                 }
             }
             _ => {}
+        }
+    }
+    Ok(imports)
+}
+
+/// The WASI preview 1 functions the core modules in `bytes` import. Any
+/// such import makes `wit-component` embed the preview 1 adapter, one more
+/// core instance (and its state) for Spin to set up on every request.
+pub fn preview1_imports(bytes: &[u8]) -> Result<Vec<String>, String> {
+    let mut imports = Vec::new();
+    for payload in wasmparser::Parser::new(0).parse_all(bytes) {
+        if let wasmparser::Payload::ImportSection(section) = payload.map_err(|e| e.to_string())? {
+            for import in section.into_imports() {
+                let import = import.map_err(|e| e.to_string())?;
+                if import.module == "wasi_snapshot_preview1" {
+                    imports.push(import.name.to_owned());
+                }
+            }
         }
     }
     Ok(imports)

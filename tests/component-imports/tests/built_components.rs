@@ -5,8 +5,8 @@
 //! -p test-channel-provider` (or `spin build`).
 
 use component_imports::{
-    component_imports, defined_interfaces, initial_heap_room, spin_sdk_wit, unprovided,
-    world_imports,
+    component_imports, defined_interfaces, initial_heap_room, preview1_imports, spin_sdk_wit,
+    unprovided, world_imports,
 };
 use std::path::PathBuf;
 
@@ -56,6 +56,30 @@ fn every_import_is_provided_by_spin_or_by_our_wit() {
     assert!(
         problems.is_empty(),
         "imports no host of ours provides:\n{}",
+        problems.join("\n")
+    );
+}
+
+/// No component carries the WASI preview 1 adapter: each instance would
+/// set it up for every request, whether or not the request calls it
+/// (auth once did, for argon2's salts through getrandom 0.2: about 12 µs
+/// of CPU a request, measured in bench/).
+#[test]
+fn no_component_calls_wasi_preview_1() {
+    let root = root();
+    let mut problems = Vec::new();
+    for name in COMPONENTS {
+        let path = root.join(format!("target/wasm32-wasip2/release/{name}.wasm"));
+        let bytes = std::fs::read(&path)
+            .unwrap_or_else(|e| panic!("{}: {e}; build the components first", path.display()));
+        let imports = preview1_imports(&bytes).unwrap_or_else(|e| panic!("{name}: {e}"));
+        if !imports.is_empty() {
+            problems.push(format!("{name}: {}", imports.join(", ")));
+        }
+    }
+    assert!(
+        problems.is_empty(),
+        "components calling WASI preview 1 (cargo tree -i getrandom@0.2 shows who):\n{}",
         problems.join("\n")
     );
 }
