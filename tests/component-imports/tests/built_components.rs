@@ -62,7 +62,7 @@ fn every_import_is_provided_by_spin_or_by_our_wit() {
 
 /// No component carries the WASI preview 1 adapter: each instance would
 /// set it up for every request, whether or not the request calls it
-/// (auth once did, for argon2's salts through getrandom 0.2: about 12 µs
+/// (auth once did, for argon2's salts through getrandom 0.2: about 10 µs
 /// of CPU a request, measured in bench/).
 #[test]
 fn no_component_calls_wasi_preview_1() {
