@@ -25,6 +25,13 @@ fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
+/// The release build of component `name`.
+fn built(name: &str) -> Vec<u8> {
+    let path = root().join(format!("target/wasm32-wasip2/release/{name}.wasm"));
+    std::fs::read(&path)
+        .unwrap_or_else(|e| panic!("{}: {e}; build the components first", path.display()))
+}
+
 #[test]
 fn every_import_is_provided_by_spin_or_by_our_wit() {
     let root = root();
@@ -41,9 +48,7 @@ fn every_import_is_provided_by_spin_or_by_our_wit() {
 
     let mut problems = Vec::new();
     for name in COMPONENTS {
-        let path = root.join(format!("target/wasm32-wasip2/release/{name}.wasm"));
-        let bytes = std::fs::read(&path)
-            .unwrap_or_else(|e| panic!("{}: {e}; build the components first", path.display()));
+        let bytes = built(name);
         let imports = component_imports(&bytes).unwrap_or_else(|e| panic!("{name}: {e}"));
         println!("{name}:");
         for import in &imports {
@@ -66,12 +71,9 @@ fn every_import_is_provided_by_spin_or_by_our_wit() {
 /// of CPU a request, measured in bench/).
 #[test]
 fn no_component_calls_wasi_preview_1() {
-    let root = root();
     let mut problems = Vec::new();
     for name in COMPONENTS {
-        let path = root.join(format!("target/wasm32-wasip2/release/{name}.wasm"));
-        let bytes = std::fs::read(&path)
-            .unwrap_or_else(|e| panic!("{}: {e}; build the components first", path.display()));
+        let bytes = built(name);
         let imports = preview1_imports(&bytes).unwrap_or_else(|e| panic!("{name}: {e}"));
         if !imports.is_empty() {
             problems.push(format!("{name}: {}", imports.join(", ")));
@@ -90,11 +92,8 @@ fn no_component_calls_wasi_preview_1() {
 #[test]
 fn the_services_start_with_room_for_a_requests_heap() {
     const MIN_ROOM: u64 = 32 * 1024;
-    let root = root();
     for name in ["auth", "analytics", "notification"] {
-        let path = root.join(format!("target/wasm32-wasip2/release/{name}.wasm"));
-        let bytes = std::fs::read(&path)
-            .unwrap_or_else(|e| panic!("{}: {e}; build the components first", path.display()));
+        let bytes = built(name);
         let room = initial_heap_room(&bytes).unwrap_or_else(|e| panic!("{name}: {e}"));
         println!(
             "{name}: {} KiB of heap before the memory grows",
