@@ -9,7 +9,9 @@ on the same kind of store as the app; bench/ratios.sh starts both on real
 Spin and calls this. Setup creates a user, a token, an event and five
 notifications; then, with wrk (bench/wrk.lua), each endpoint and its floor
 run in alternating slices, so that whatever else loads the machine falls on
-both alike. Writes results.json and results.md to DIR.
+both alike. Then it flushes auth's outbox and checks that analytics counted
+every event, login and registration answered with success (and no more than
+wrk may have missed). Writes results.json and results.md to DIR.
 A benchmark, not a test: the goals are printed beside the ratios, nothing
 fails on them.
 
@@ -108,6 +110,23 @@ def floor_name(calls):
         sizes = ", ".join(str(keys) for keys in batches) if len(set(batches)) > 1 else str(batches[0])
         name += f" + {len(batches)} get-many of {sizes}"
     return name
+
+
+def flush_outbox(app, internal):
+    """Delivers what auth still holds, so that analytics has every event."""
+    for _ in range(10):
+        answer = call("POST", f"{app}/auth/outbox/flush", None, internal)
+        if answer["complete"] and not answer["pending"]:
+            return
+    raise SystemExit(f"the outbox still holds entries after ten flushes: {answer}")
+
+
+def audit(action, before, after, succeeded, unseen):
+    """Whether `action`'s count grew by every successful answer and by no
+    more than the requests whose answers wrk did not see."""
+    counted = after - before
+    return {"action": action, "counted": counted, "succeeded": succeeded, "unseen": unseen,
+            "ok": succeeded <= counted <= succeeded + unseen}
 
 
 def main():
@@ -215,12 +234,19 @@ def main():
 
         if errors:
             log(f"  {errors} errors (non-2xx or socket) in {slices[0]['name']}")
+        refused = sum(r["errors"]["status"] for r in slices)
+        # Throughput counts answers in 2xx/3xx only: a refusal costs less
+        # than the work measured and would flatter the endpoint.
+        succeeded = requests - refused
         return {"name": slices[0]["name"], "connections": slices[0]["connections"], "requests": requests,
-                # Throughput counts answers in 2xx/3xx only: a refusal costs
-                # less than the work measured and would flatter the endpoint.
-                "rps": (requests - sum(r["errors"]["status"] for r in slices)) / seconds, "p50_ms": quantile(0.5), "p99_ms": quantile(0.99),
+                "succeeded": succeeded, "rps": succeeded / seconds,
+                "p50_ms": quantile(0.5), "p99_ms": quantile(0.99),
                 "errors": errors, "runs": [r["file"] for r in slices],
-                "load_before": [r["load_before"] for r in slices]}
+                "load_before": [r["load_before"] for r in slices],
+                # Requests the app may have served without wrk seeing the
+                # answer: one per connection when a slice stops, and every
+                # socket error or timeout.
+                "unseen": slices[0]["connections"] * len(slices) + errors - refused}
 
     # ROWS=me,metrics runs only the rows of those keys (health, me, notification, metrics,
     # user-metrics, list, bearer, events, notify, login, register), to iterate faster.
@@ -319,6 +345,26 @@ def main():
                  body={}, register=f"b{run_id}c{clients}s"),
             hash_floor, metric=metric, goal=goal, note="a new username each")
 
+    # ------------------------------------------------------------ audit
+    #
+    # The guarantees under the load just measured: after the outbox is
+    # flushed, every event, login and registration answered with success is
+    # counted once in analytics, give or take the requests wrk did not see
+    # answered (see `pooled`).
+    audits = []
+    if rows:
+        flush_outbox(app, internal)
+        after = call("GET", f"{app}/analytics/metrics/actions")["actions"]
+        for action, endpoint in (("bench.event", "POST /analytics/events"),
+                                 ("login", "POST /auth/login"), ("register", "POST /auth/register")):
+            served = [r["measured"] for r in rows if r["endpoint"] == endpoint]
+            if served:
+                audits.append(audit(action, metrics["actions"].get(action, 0), after.get(action, 0),
+                                    sum(s["succeeded"] for s in served), sum(s["unseen"] for s in served)))
+        for a in audits:
+            log(f"audit {a['action']}: {a['counted']} counted for {a['succeeded']} answered "
+                f"(+ up to {a['unseen']} unseen): {'ok' if a['ok'] else 'NOT OK'}")
+
     # ------------------------------------------------------------ report
     report = {
         "machine": {
@@ -338,6 +384,7 @@ def main():
         "floor_reads": reads,
         "hello": hello,
         "rows": rows,
+        "audit": audits,
         "runs": runs,
     }
     (args.out / "results.json").write_text(json.dumps(report, indent=2) + "\n")
@@ -382,6 +429,11 @@ def render(report):
         note = r["note"] + (f"; {r['errors']} errors" if r["errors"] else "")
         lines.append(f"| `{r['endpoint']}` | {r['connections']} | {value} | {r['floor']} | {floor} "
                      f"| {ratio} | {goal} | {note} |")
+    if report["audit"]:
+        lines += ["", "Counted in analytics after the run (the outbox flushed), against the successful answers:", ""]
+        for a in report["audit"]:
+            lines.append(f"- `{a['action']}`: {a['counted']:,} counted, {a['succeeded']:,} answered, "
+                         f"up to {a['unseen']:,} unseen: {'✓' if a['ok'] else '✗'}")
     loads = [run["load_before"] for run in report["runs"]]
     lines += ["", f"Load average before the first run: {loads[0]}; before the last: {loads[-1]}.", ""]
     return "\n".join(lines)
