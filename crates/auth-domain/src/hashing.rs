@@ -26,6 +26,18 @@ pub trait PasswordHasher {
 #[error("password hashing failed: {0}")]
 pub struct HashingError(String);
 
+impl From<argon2::password_hash::Error> for HashingError {
+    fn from(error: argon2::password_hash::Error) -> Self {
+        Self(error.to_string())
+    }
+}
+
+impl From<getrandom::Error> for HashingError {
+    fn from(error: getrandom::Error) -> Self {
+        Self(error.to_string())
+    }
+}
+
 /// OWASP's minimum for argon2id: 19 MiB, two passes, one lane.
 const PRODUCTION_MEMORY_KIB: u32 = 19 * 1024;
 const PRODUCTION_PASSES: u32 = 2;
@@ -76,17 +88,14 @@ fn argon2id(params: &Params) -> Argon2<'static> {
 
 fn hash_with(params: &Params, secret: &[u8]) -> Result<String, HashingError> {
     let salt = fresh_salt()?;
-    argon2id(params)
-        .hash_password(secret, &salt)
-        .map(|hash| hash.to_string())
-        .map_err(|error| HashingError(error.to_string()))
+    Ok(argon2id(params).hash_password(secret, &salt)?.to_string())
 }
 
 /// 16 random bytes, the length argon2's own `SaltString::generate` uses.
 fn fresh_salt() -> Result<SaltString, HashingError> {
     let mut bytes = [0u8; 16];
-    getrandom::fill(&mut bytes).map_err(|error| HashingError(error.to_string()))?;
-    SaltString::encode_b64(&bytes).map_err(|error| HashingError(error.to_string()))
+    getrandom::fill(&mut bytes)?;
+    Ok(SaltString::encode_b64(&bytes)?)
 }
 
 impl PasswordHasher for Argon2Hasher {
@@ -95,13 +104,13 @@ impl PasswordHasher for Argon2Hasher {
     }
 
     fn verify(&self, password: &str, phc: &str) -> Result<bool, HashingError> {
-        let parsed = PasswordHash::new(phc).map_err(|error| HashingError(error.to_string()))?;
+        let parsed = PasswordHash::new(phc)?;
         // The stored hash names its own parameters; verifying with them keeps
         // old hashes working if the production parameters ever grow.
         match argon2id(&self.params).verify_password(password.as_bytes(), &parsed) {
             Ok(()) => Ok(true),
             Err(argon2::password_hash::Error::Password) => Ok(false),
-            Err(error) => Err(HashingError(error.to_string())),
+            Err(error) => Err(error.into()),
         }
     }
 
