@@ -139,10 +139,16 @@ async fn a_peer_refusing_a_mismatched_key_keeps_the_entries() {
     let report = flush(&auth).await;
     assert!(report["pending"].as_u64() >= Some(1), "{report}");
     assert_eq!(report["dead_letters"], 0, "{report}");
-    assert!(
-        wrong.stderr("analytics").contains("401") || wrong.stdout("analytics").contains("401"),
-        "analytics saw the wrong key"
-    );
+    let log = wrong.stderr("analytics");
+    let refused = log
+        .lines()
+        .filter_map(|line| serde_json::from_str::<Value>(line).ok())
+        .any(|line| {
+            line["event"] == "request"
+                && line["path"] == "/analytics/events"
+                && line["status"] == 401
+        });
+    assert!(refused, "analytics refused the wrong key with 401:\n{log}");
 
     // The operator fixes the key; the kept event arrives.
     wrong.shutdown().await;
