@@ -5,8 +5,7 @@ use e2e::reqwest::Method;
 use e2e::*;
 
 /// The JSON-body endpoints, with credentials that pass and a valid body.
-fn body_endpoints(app: &TestApp) -> Vec<(&'static str, Cred<'_>, Value)> {
-    let _ = app;
+fn body_endpoints() -> Vec<(&'static str, Cred<'static>, Value)> {
     vec![
         (
             "/auth/register",
@@ -34,7 +33,7 @@ fn body_endpoints(app: &TestApp) -> Vec<(&'static str, Cred<'_>, Value)> {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_body_that_is_not_json_gets_415() {
     let app = spawn_app().await;
-    for (path, cred, body) in body_endpoints(&app) {
+    for (path, cred, body) in body_endpoints() {
         let raw = body.to_string();
         for ct in [
             Some("text/plain"),
@@ -85,7 +84,7 @@ async fn json_with_parameters_is_accepted() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_body_over_64_kib_gets_413() {
     let app = spawn_app().await;
-    for (path, cred, _) in body_endpoints(&app) {
+    for (path, cred, _) in body_endpoints() {
         for size in [64 * 1024 + 1, 200 * 1024, 2 * 1024 * 1024] {
             let body = padded(json!({}), size);
             let r = app
@@ -134,7 +133,7 @@ async fn a_get_that_declares_a_body_over_64_kib_gets_413() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_chunked_body_over_64_kib_gets_413() {
     let app = spawn_app().await;
-    for (path, cred, _) in body_endpoints(&app) {
+    for (path, cred, _) in body_endpoints() {
         // No Content-Length: the size shows only while reading.
         let body = padded(json!({}), 100 * 1024).into_bytes();
         let chunks: Vec<Result<Vec<u8>, std::io::Error>> =
@@ -186,7 +185,7 @@ fn padded(mut base: Value, size: usize) -> String {
 #[tokio::test(flavor = "multi_thread")]
 async fn bytes_that_are_not_json_get_400() {
     let app = spawn_app().await;
-    for (path, cred, _) in body_endpoints(&app) {
+    for (path, cred, _) in body_endpoints() {
         for raw in [
             "{\"username\":",
             "not json",
@@ -225,7 +224,7 @@ async fn deeply_nested_json_is_read_or_refused_never_a_crash() {
     for _ in 0..120 {
         nested = json!([nested]);
     }
-    for (path, cred, mut body) in body_endpoints(&app) {
+    for (path, cred, mut body) in body_endpoints() {
         // Metadata where a service keeps it (and reads it back), else a field it ignores.
         let field = if path.starts_with("/auth/") {
             "extra"
@@ -260,7 +259,7 @@ async fn deeply_nested_json_is_read_or_refused_never_a_crash() {
 #[tokio::test(flavor = "multi_thread")]
 async fn json_that_is_not_an_object_gets_422() {
     let app = spawn_app().await;
-    for (path, cred, _) in body_endpoints(&app) {
+    for (path, cred, _) in body_endpoints() {
         for body in [json!([]), json!("s"), json!(1), json!(null)] {
             let r = app.post_json(path, &body, cred).await;
             assert_eq!(r.status, 422, "{path} with {body}: {}", r.text);
