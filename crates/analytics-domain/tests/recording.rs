@@ -249,7 +249,10 @@ fn a_crash_between_claim_and_counts_undercounts_and_never_double_counts() {
 fn a_crash_before_the_claim_lets_the_retry_record() {
     let store = InMemoryStore::default();
     let id = EventId::generate();
-    assert!(record_dying_after(&store, 1, event(Some(id), "u", "fresh.action")).is_err());
+    assert!(matches!(
+        record_dying_after(&store, 1, event(Some(id), "u", "fresh.action")),
+        Err(RecordError::Unexpected(_))
+    ));
     let retry = service(&store)
         .record(&Sender::Service, event(Some(id), "u", "fresh.action"))
         .unwrap();

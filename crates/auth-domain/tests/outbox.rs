@@ -8,7 +8,7 @@ mod support;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use auth_domain::{OutboxSettings, Round, Settings, SideEffect};
+use auth_domain::{OutboxSettings, RegisterError, Round, Settings, SideEffect, TokenError};
 use domain_core::kv::{InMemoryStore, Op};
 use domain_core::{Clock, KeyValueStore};
 use support::*;
@@ -523,10 +523,14 @@ fn requests_that_do_not_authenticate_do_no_background_work() {
     service.delivery.forget();
     let writes = service.store.writes();
     for _ in 0..3 {
-        assert!(service.me(&uuid::Uuid::new_v4().to_string()).is_err());
-        assert!(service.me("not a token").is_err());
+        let unknown = uuid::Uuid::new_v4().to_string();
+        assert!(matches!(service.me(&unknown), Err(TokenError::Invalid)));
+        assert!(matches!(
+            service.me("not a token"),
+            Err(TokenError::Invalid)
+        ));
         assert!(service.me(&token).is_ok(), "nor does me");
-        assert!(service.logout(&uuid::Uuid::new_v4().to_string()).is_err());
+        assert!(matches!(service.logout(&unknown), Err(TokenError::Invalid)));
     }
     assert_eq!(service.store.writes(), writes, "no writes");
     assert!(service.delivery.attempts().is_empty(), "no deliveries");
@@ -544,7 +548,10 @@ fn gaps_left_by_lost_reservations_do_not_block_later_entries() {
     // write failed.
     for name in ["lost1", "lost2"] {
         service.store.fail_when(once(|call| call.op == Op::SetMany));
-        assert!(service.register(registration(name, PASSWORD)).is_err());
+        assert!(matches!(
+            service.register(registration(name, PASSWORD)),
+            Err(RegisterError::Unexpected(_))
+        ));
     }
     service.delivery.set(Peers::Down);
     register(&service, "alice", PASSWORD);
@@ -562,11 +569,10 @@ fn the_low_water_mark_catches_up_once_gaps_are_old() {
     for name in ["alice", "bob", "carol"] {
         register(&service, name, PASSWORD);
         service.store.fail_when(once(|call| call.op == Op::SetMany));
-        assert!(
-            service
-                .register(registration(&format!("{name}2"), PASSWORD))
-                .is_err()
-        );
+        assert!(matches!(
+            service.register(registration(&format!("{name}2"), PASSWORD)),
+            Err(RegisterError::Unexpected(_))
+        ));
     }
     let mark = |service: &Harness| -> u64 {
         let bytes = service.store.get("outbox:low").unwrap().unwrap();

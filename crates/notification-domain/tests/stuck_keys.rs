@@ -45,7 +45,10 @@ fn a_claim_left_without_a_state_is_taken_over_after_its_lease() {
     // stays claimed with no state at all.
     fixture.fail_once(Op::Set, ":state");
     fixture.fail_once(Op::Delete, ":claim");
-    assert!(service.notify(request("u", "m"), Some(&key("k"))).is_err());
+    assert!(matches!(
+        service.notify(request("u", "m"), Some(&key("k"))),
+        Err(NotifyError::Storage(_))
+    ));
 
     assert_eq!(
         service.notify(request("u", "m"), Some(&key("k"))),
@@ -100,7 +103,10 @@ fn a_takeover_whose_state_write_fails_can_be_retried() {
     let service = fixture.service();
     fixture.fail_once(Op::Set, ":state");
     fixture.fail_once(Op::Delete, ":claim");
-    assert!(service.notify(request("u", "m"), Some(&key("k"))).is_err());
+    assert!(matches!(
+        service.notify(request("u", "m"), Some(&key("k"))),
+        Err(NotifyError::Storage(_))
+    ));
     assert_eq!(
         service.notify(request("u", "m"), Some(&key("k"))),
         Err(NotifyError::InProgress)
