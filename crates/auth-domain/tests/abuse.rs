@@ -82,7 +82,7 @@ fn refusals_do_not_lengthen_the_lock() {
     let service = service();
     register(&service, "alice", PASSWORD);
     for _ in 0..5 {
-        let _ = service.login("alice", OTHER_PASSWORD);
+        fail_login(&service, "alice");
     }
     for _ in 0..14 {
         service.clock.advance_seconds(60);
@@ -99,9 +99,9 @@ fn refusals_do_not_lengthen_the_lock() {
 fn unknown_names_fail_with_a_login_failed_event_under_a_pseudonym() {
     let service = service();
     let alice = register(&service, "alice", PASSWORD);
-    let _ = service.login("alice", OTHER_PASSWORD);
-    let _ = service.login("Nobody", OTHER_PASSWORD);
-    let _ = service.login("nobody", OTHER_PASSWORD);
+    fail_login(&service, "alice");
+    fail_login(&service, "Nobody");
+    fail_login(&service, "nobody");
     let events = failed_events(&service);
     assert_eq!(events.len(), 3);
     assert_eq!(events[0].0, alice.user_id);
@@ -121,7 +121,7 @@ fn failed_logins_for_ever_new_names_leave_no_lasting_keys() {
     service.flush_outbox().unwrap();
     let baseline: Vec<String> = service.store.keys();
     for i in 0..50 {
-        let _ = service.login(&format!("visitor{i}"), OTHER_PASSWORD);
+        fail_login(&service, &format!("visitor{i}"));
     }
     assert!(!keys_starting(&service.store, "login:").is_empty());
     // Half an hour later the buckets are out of view; a flush collects them.

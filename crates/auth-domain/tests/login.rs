@@ -23,7 +23,7 @@ fn unknown_user_and_wrong_password_fail_alike() {
     // And both names have been tried in this throttle bucket (the first
     // attempt of a bucket registers its keys for expiry: one write more,
     // for any name).
-    let _ = service.login("nobody", OTHER_PASSWORD);
+    fail_login(&service, "nobody");
     service.delivery.forget();
 
     let measure = |username: &str| {
@@ -96,7 +96,7 @@ fn throttled_attempts_do_not_extend_the_lock_or_verify() {
     let service = service();
     register(&service, "alice", PASSWORD);
     for _ in 0..5 {
-        let _ = service.login("alice", OTHER_PASSWORD);
+        fail_login(&service, "alice");
     }
     let verifications = service.hasher.verifications();
     for _ in 0..10 {
@@ -134,7 +134,7 @@ fn failures_spread_over_more_than_fifteen_minutes_do_not_throttle() {
     let service = service();
     register(&service, "alice", PASSWORD);
     for _ in 0..5 {
-        let _ = service.login("alice", OTHER_PASSWORD);
+        fail_login(&service, "alice");
         service.clock.advance_seconds(240);
     }
     // Five failures over 16 minutes.
@@ -173,8 +173,8 @@ fn names_no_user_can_have_are_refused_without_store_work() {
 fn login_outcomes_become_events_and_an_alert() {
     let service = service();
     register(&service, "alice", PASSWORD);
-    let _ = service.login("alice", OTHER_PASSWORD);
-    let _ = service.login("nobody", OTHER_PASSWORD);
+    fail_login(&service, "alice");
+    fail_login(&service, "nobody");
     service.login("alice", PASSWORD).unwrap();
     let actions = service.delivery.delivered_actions();
     assert_eq!(

@@ -535,7 +535,7 @@ fn requests_that_do_not_authenticate_do_no_background_work() {
     assert_eq!(service.store.writes(), writes, "no writes");
     assert!(service.delivery.attempts().is_empty(), "no deliveries");
     // A failed login delivers its own event and nothing else.
-    let _ = service.login("alice", OTHER_PASSWORD);
+    fail_login(&service, "alice");
     let attempts = service.delivery.attempts();
     assert_eq!(attempts.len(), 1, "{attempts:?}");
     assert_eq!(outbox_keys(&service.store).len(), 4, "the older ones wait");
@@ -645,7 +645,7 @@ fn writes_per_endpoint() {
     // Claim the logout, reserve, revoked token with entry, delete.
     assert_eq!(count(&|| service.logout(&token).unwrap()), 4, "logout");
     for _ in 0..5 {
-        let _ = service.login("alice", OTHER_PASSWORD);
+        fail_login(&service, "alice");
     }
     assert_eq!(
         count(&|| drop(service.login("alice", PASSWORD))),

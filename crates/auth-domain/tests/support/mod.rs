@@ -284,6 +284,16 @@ pub fn register(service: &Harness, username: &str, password: &str) -> UserProfil
         .expect("registered")
 }
 
+/// A login with a wrong password, refused as one (not throttled, not an
+/// error): the failures that the throttle and the outbox tests build on.
+pub fn fail_login(service: &Harness, username: &str) {
+    let outcome = service.login(username, OTHER_PASSWORD);
+    assert!(
+        matches!(outcome, Err(LoginError::InvalidCredentials)),
+        "{username} with a wrong password: {outcome:?}"
+    );
+}
+
 /// Keys of outbox entries now in the store.
 pub fn outbox_keys(store: &InMemoryStore) -> Vec<String> {
     keys_starting(store, "outbox:entry:")
