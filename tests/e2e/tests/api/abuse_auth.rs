@@ -40,7 +40,9 @@ async fn forty_parallel_guesses_check_exactly_five_passwords() {
                     .header("retry-after")
                     .and_then(|v| v.parse().ok())
                     .expect("Retry-After in seconds");
-                assert!((1..=900).contains(&retry), "{retry}");
+                // 15 minutes from the newest failure, or from now while
+                // attempts are still being checked.
+                assert!((870..=900).contains(&retry), "{retry}");
                 refused += 1;
             }
             other => panic!("unexpected {other}: {}", r.text),
@@ -137,7 +139,8 @@ async fn a_peer_refusing_a_mismatched_key_keeps_the_entries() {
     // Analytics answers 401 (not our key): the event is kept, not dropped
     // and not dead-lettered.
     let report = flush(&auth).await;
-    assert!(report["pending"].as_u64() >= Some(1), "{report}");
+    // The event stays; the welcome went to the notification peer.
+    assert_eq!(report["pending"], 1, "{report}");
     assert_eq!(report["dead_letters"], 0, "{report}");
     let log = wrong.stderr("analytics");
     let refused = log

@@ -22,8 +22,10 @@ async fn login_returns_a_bearer_token() {
     }
     let expires_at = assert_rfc3339_utc(&r.str_field("expires_at"));
     let off = (expires_at - Utc::now()).num_seconds() - expires_in;
+    // A local app shares this clock; a deployment may not, quite.
+    let tolerance = if app.is_local() { 3 } else { 600 };
     assert!(
-        off.abs() < 600,
+        off.abs() <= tolerance,
         "expires_at {expires_at} vs expires_in {expires_in}"
     );
 
@@ -127,9 +129,10 @@ async fn five_failures_throttle_even_the_right_password() {
             .unwrap_or_else(|| panic!("429 without Retry-After ({what})"))
             .parse()
             .unwrap_or_else(|_| panic!("Retry-After is not seconds ({what})"));
+        // The lock ends 15 minutes after the newest failure, a moment ago.
         assert!(
-            (1..=900).contains(&retry),
-            "Retry-After {retry} ({what}) must be within the 15-minute window"
+            (870..=900).contains(&retry),
+            "Retry-After {retry} ({what}): 15 minutes from the last failure"
         );
         assert!(r.json.get("token").is_none());
     }

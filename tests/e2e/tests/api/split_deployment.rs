@@ -88,8 +88,11 @@ async fn services_in_separate_instances_work_together() {
         .notifications(&user.user_id, Cred::Bearer(&token), "")
         .await;
     own.assert_status(200);
-    let welcome = own.json["notifications"][1].to_string().to_lowercase();
-    assert!(welcome.contains("welcome"), "{welcome}");
+    assert_eq!(
+        own.json["notifications"][1]["subject"], "Welcome",
+        "{}",
+        own.text
+    );
 
     auth.logout(&token).await.assert_status(204);
     analytics
