@@ -189,27 +189,42 @@ fn writes_per_event_are_three_and_a_new_action_costs_two_more_once() {
         step();
         store.writes() - before
     };
+    let record_new = |submission: Submission, expected_total: u64| {
+        let recording = analytics.record(&Sender::Service, submission).unwrap();
+        assert!(
+            matches!(
+                recording,
+                Recording::Recorded { total_events, .. } if total_events == expected_total
+            ),
+            "{recording:?}"
+        );
+    };
     let id = EventId::generate();
     // Claim, action counter, user counter; plus slot and name for a new action.
-    assert_eq!(
-        writes(&|| drop(analytics.record(&Sender::Service, event(Some(id), "u", "login")))),
-        5
-    );
-    assert_eq!(
-        writes(&|| drop(analytics.record(&Sender::Service, fresh("u", "login")))),
-        3
-    );
-    assert_eq!(
-        writes(&|| drop(analytics.record(&Sender::Service, fresh("v", "login")))),
-        3
-    );
+    assert_eq!(writes(&|| record_new(event(Some(id), "u", "login"), 1)), 5);
+    assert_eq!(writes(&|| record_new(fresh("u", "login"), 2)), 3);
+    assert_eq!(writes(&|| record_new(fresh("v", "login"), 3)), 3);
     // A repeat is answered from a read.
     assert_eq!(
-        writes(&|| drop(analytics.record(&Sender::Service, event(Some(id), "u", "login")))),
+        writes(&|| assert_eq!(
+            analytics
+                .record(&Sender::Service, event(Some(id), "u", "login"))
+                .unwrap(),
+            Recording::Duplicate {
+                event_id: id,
+                total_events: 3
+            }
+        )),
         0
     );
-    assert_eq!(writes(&|| drop(analytics.action_counts())), 0);
-    assert_eq!(writes(&|| drop(analytics.user_counts(&user("u")))), 0);
+    assert_eq!(
+        writes(&|| assert_eq!(analytics.action_counts().unwrap().total, 3)),
+        0
+    );
+    assert_eq!(
+        writes(&|| assert_eq!(analytics.user_counts(&user("u")).unwrap().total, 2)),
+        0
+    );
 }
 
 /// The residual window: an instance that dies after claiming an event but
@@ -251,7 +266,9 @@ fn a_crash_before_the_claim_lets_the_retry_record() {
     let id = EventId::generate();
     assert!(matches!(
         record_dying_after(&store, 1, event(Some(id), "u", "fresh.action")),
-        Err(RecordError::Unexpected(_))
+        Err(RecordError::Unexpected(Unexpected::Store(
+            StoreError::Unavailable(_)
+        )))
     ));
     let retry = service(&store)
         .record(&Sender::Service, event(Some(id), "u", "fresh.action"))

@@ -320,7 +320,12 @@ mod tests {
         let view = view(4, &[0, 1, 2, 3], None);
         assert_eq!(view.locked(at(4)), None);
         assert_eq!(view.admit(5, at(4)), Admission::Check { claim: 5 });
-        assert!(matches!(view.admit(6, at(4)), Admission::Refused { .. }));
+        assert_eq!(
+            view.admit(6, at(4)),
+            Admission::Refused {
+                retry_after_seconds: 899
+            }
+        );
     }
 
     #[test]
@@ -347,10 +352,12 @@ mod tests {
         // plus one in this bucket: two more may be checked.
         assert_eq!(spread.admit(2, at(1200)), Admission::Check { claim: 2 });
         assert_eq!(spread.admit(3, at(1200)), Admission::Check { claim: 3 });
-        assert!(matches!(
+        assert_eq!(
             spread.admit(4, at(1200)),
-            Admission::Refused { .. }
-        ));
+            Admission::Refused {
+                retry_after_seconds: 660
+            }
+        );
     }
 
     #[test]
@@ -370,7 +377,12 @@ mod tests {
     fn unknown_claims_of_the_previous_bucket_count_until_it_is_out_of_view() {
         let mut view = view(950, &[], None);
         view.previous.claims = 5;
-        assert!(matches!(view.admit(1, at(950)), Admission::Refused { .. }));
+        assert_eq!(
+            view.admit(1, at(950)),
+            Admission::Refused {
+                retry_after_seconds: 900
+            }
+        );
     }
 
     #[test]
@@ -378,10 +390,15 @@ mod tests {
         let reset = view(5, &[0, 1, 2, 3], Some(4));
         assert_eq!(reset.admit(5, at(5)), Admission::Check { claim: 5 });
         assert_eq!(reset.admit(9, at(5)), Admission::Check { claim: 9 });
-        assert!(matches!(reset.admit(10, at(5)), Admission::Refused { .. }));
+        assert_eq!(
+            reset.admit(10, at(5)),
+            Admission::Refused {
+                retry_after_seconds: 900
+            }
+        );
         // A success in this bucket forgives the previous bucket entirely.
         let mut across = view(910, &[850, 860, 870, 880, 890], None);
-        assert!(across.locked(at(910)).is_some());
+        assert_eq!(across.locked(at(910)), Some(880));
         across.current.reset = Some(1);
         across.current.claims = 1;
         assert_eq!(across.locked(at(910)), None);

@@ -84,12 +84,17 @@ fn refusals_do_not_lengthen_the_lock() {
     for _ in 0..5 {
         fail_login(&service, "alice");
     }
-    for _ in 0..14 {
+    for minutes in 1..=14 {
         service.clock.advance_seconds(60);
-        assert!(matches!(
-            service.login("alice", PASSWORD),
-            Err(LoginError::TooManyAttempts { .. })
-        ));
+        let outcome = service.login("alice", PASSWORD);
+        assert!(
+            matches!(
+                outcome,
+                Err(LoginError::TooManyAttempts { retry_after_seconds })
+                    if retry_after_seconds == 900 - 60 * minutes
+            ),
+            "{outcome:?}"
+        );
     }
     service.clock.advance_seconds(60);
     assert!(service.login("alice", PASSWORD).is_ok());
@@ -127,7 +132,9 @@ fn failed_logins_for_ever_new_names_leave_no_lasting_keys() {
     // Half an hour later the buckets are out of view; a flush collects them.
     service.clock.advance_seconds(45 * 60);
     let report = service.flush_outbox().unwrap();
-    assert!(report.expired_deleted >= 50, "{report:?}");
+    // Each name's bucket lists seven keys, written or not: its claims,
+    // its reset and its five failure-mark slots.
+    assert_eq!(report.expired_deleted, 50 * 7, "{report:?}");
     assert!(keys_starting(&service.store, "login:").is_empty());
     assert!(keys_starting(&service.store, "expire:entry:").is_empty());
     assert!(keys_starting(&service.store, "expire:count:").is_empty());
@@ -171,6 +178,12 @@ fn a_token_outlives_its_throttle_keys_but_not_its_expiry() {
     service.clock.advance_seconds(45 * 60);
     service.flush_outbox().unwrap();
     assert!(service.me(&token).is_ok(), "still valid after 45 minutes");
+    // It expires an hour in, in the fourth bucket after the login's; its
+    // keys are due two buckets later and collected once that bucket has
+    // passed. Two hours in, that is certain.
+    service.clock.advance_seconds(75 * 60);
+    service.flush_outbox().unwrap();
+    assert!(keys_starting(&service.store, "token:").is_empty());
 }
 
 #[test]
@@ -262,9 +275,10 @@ fn a_failure_mark_that_cannot_be_written_is_an_error_not_a_free_attempt() {
             .iter()
             .all(|r| matches!(r, Err(LoginError::Unexpected(_))))
     );
-    assert!(
-        results[5..]
-            .iter()
-            .all(|r| matches!(r, Err(LoginError::TooManyAttempts { .. })))
-    );
+    assert!(results[5..].iter().all(|r| matches!(
+        r,
+        Err(LoginError::TooManyAttempts {
+            retry_after_seconds: 900
+        })
+    )));
 }

@@ -99,9 +99,12 @@ fn throttled_attempts_do_not_extend_the_lock_or_verify() {
         fail_login(&service, "alice");
     }
     let verifications = service.hasher.verifications();
-    for _ in 0..10 {
+    for minutes in 1..=10 {
         service.clock.advance_seconds(60);
-        assert!(throttled(service.login("alice", OTHER_PASSWORD)).is_some());
+        assert_eq!(
+            throttled(service.login("alice", OTHER_PASSWORD)),
+            Some(900 - 60 * minutes)
+        );
     }
     assert_eq!(service.hasher.verifications(), verifications);
     service.clock.advance_seconds(300);

@@ -262,10 +262,12 @@ mod tests {
     fn email_and_sms_need_a_recipient_and_the_others_refuse_one() {
         let to =
             |channel, text: Option<&str>| Recipient::for_channel(channel, text.map(str::to_owned));
-        assert!(to(ChannelKind::Email, None).is_err());
-        assert!(to(ChannelKind::Sms, None).is_err());
-        assert!(to(ChannelKind::Log, Some("a@example.com")).is_err());
-        assert!(to(ChannelKind::Webhook, Some("+15551234567")).is_err());
+        let required = Err(Invalid("is required for the email and sms channels"));
+        assert_eq!(to(ChannelKind::Email, None), required);
+        assert_eq!(to(ChannelKind::Sms, None), required);
+        let refused = Err(Invalid("only the email and sms channels take a recipient"));
+        assert_eq!(to(ChannelKind::Log, Some("a@example.com")), refused);
+        assert_eq!(to(ChannelKind::Webhook, Some("+15551234567")), refused);
         assert_eq!(to(ChannelKind::Log, None), Ok(None));
         assert_eq!(
             to(ChannelKind::Email, Some("a@example.com"))
@@ -275,8 +277,16 @@ mod tests {
             "a@example.com"
         );
         // Each channel checks its own kind of address.
-        assert!(to(ChannelKind::Email, Some("+15551234567")).is_err());
-        assert!(to(ChannelKind::Sms, Some("a@example.com")).is_err());
+        assert_eq!(
+            to(ChannelKind::Email, Some("+15551234567")),
+            Err(Invalid(
+                "must be an email address (at most 254 characters, one @)"
+            ))
+        );
+        assert_eq!(
+            to(ChannelKind::Sms, Some("a@example.com")),
+            Err(Invalid("must be an E.164 phone number, e.g. +15551234567"))
+        );
     }
 
     #[test]

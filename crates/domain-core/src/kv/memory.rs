@@ -328,9 +328,15 @@ mod tests {
     fn a_failing_store_refuses_everything() {
         let store = InMemoryStore::default();
         store.set_failing(true);
-        assert!(store.get("k").is_err());
-        assert!(store.set("k", b"v").is_err());
-        assert!(store.increment("k", 1).is_err());
+        assert!(matches!(store.get("k"), Err(StoreError::Unavailable(_))));
+        assert!(matches!(
+            store.set("k", b"v"),
+            Err(StoreError::Unavailable(_))
+        ));
+        assert!(matches!(
+            store.increment("k", 1),
+            Err(StoreError::Unavailable(_))
+        ));
         store.set_failing(false);
         assert_eq!(store.get("k"), Ok(None));
     }
@@ -349,13 +355,19 @@ mod tests {
         store.fail_when(|call| call.op == Op::Get && call.touches("secret:"));
         assert!(store.set("a", b"1").is_ok());
         assert!(store.increment("b", 1).is_ok());
-        assert!(store.delete("a").is_err(), "the third write fails");
+        assert!(
+            matches!(store.delete("a"), Err(StoreError::Unavailable(_))),
+            "the third write fails"
+        );
         assert_eq!(
             store.get("a"),
             Ok(Some(b"1".to_vec())),
             "and changed nothing"
         );
-        assert!(store.get("secret:x").is_err());
+        assert!(matches!(
+            store.get("secret:x"),
+            Err(StoreError::Unavailable(_))
+        ));
         store.clear_faults();
         assert!(store.delete("a").is_ok());
     }
