@@ -33,7 +33,7 @@ pub use manifest::{Line, manifest_without_mounted_files, spin_toml_copy};
 pub use peers::{
     HangingPeer, RecordedRequest, TricklingPeer, WebhookServer, closed_port_url, free_port,
 };
-pub use raw::{RawReply, partial_request};
+pub use raw::{RawReply, partial_request, still_waiting};
 pub use redis::{RedisServer, redis_server};
 pub use registry::{Registry, push, registry, registry_with_the_app};
 pub use reply::{Reply, assert_rfc3339_utc, assert_uuid, assert_uuid_v4, detail_fields};

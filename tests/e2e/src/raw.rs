@@ -4,7 +4,7 @@
 //! direct writes into a Redis database, to leave a store in the state a
 //! crashed request would.
 
-use std::io::{BufRead as _, BufReader, Read as _, Write as _};
+use std::io::{BufRead as _, BufReader, ErrorKind, Read as _, Write as _};
 use std::net::{SocketAddr, TcpStream};
 use std::time::Duration;
 
@@ -20,12 +20,28 @@ pub struct RawReply {
 /// then `body_part` on a fresh connection to `addr`, never finishing the
 /// request, and reads the answer (waiting at most `wait`).
 pub fn partial_request(addr: SocketAddr, head: &str, body_part: &[u8], wait: Duration) -> RawReply {
+    read_reply(send_partial(addr, head, body_part, wait))
+}
+
+/// Sends the same unfinished request and says whether the server is still
+/// waiting for the rest after `wait`: no byte of an answer, and the
+/// connection still open.
+pub fn still_waiting(addr: SocketAddr, head: &str, body_part: &[u8], wait: Duration) -> bool {
+    let mut stream = send_partial(addr, head, body_part, wait);
+    match stream.read(&mut [0; 1]) {
+        Err(e) => matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut),
+        Ok(0) => false, // closed without an answer
+        Ok(_) => false, // the first byte of an answer
+    }
+}
+
+fn send_partial(addr: SocketAddr, head: &str, body_part: &[u8], wait: Duration) -> TcpStream {
     let mut stream = TcpStream::connect_timeout(&addr, Duration::from_secs(5)).expect("connect");
     stream.set_read_timeout(Some(wait)).expect("read timeout");
     stream.write_all(head.as_bytes()).expect("send the head");
     // The server may answer and close before taking all of this: fine.
     let _ = stream.write_all(body_part);
-    read_reply(stream)
+    stream
 }
 
 fn read_reply(stream: TcpStream) -> RawReply {

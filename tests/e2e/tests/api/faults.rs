@@ -66,14 +66,14 @@ async fn a_chunked_body_is_cut_off_one_byte_past_64_kib() {
     let mut sent = format!("{:x}\r\n", 64 * 1024).into_bytes();
     sent.extend(vec![b' '; 64 * 1024]);
     sent.extend(b"\r\n");
-    let waited = tokio::task::spawn_blocking(move || {
-        std::panic::catch_unwind(|| partial_request(addr, head, &sent, Duration::from_secs(2)))
+    let waiting = tokio::task::spawn_blocking(move || {
+        still_waiting(addr, head, &sent, Duration::from_secs(2))
     })
     .await
     .unwrap();
     assert!(
-        waited.is_err(),
-        "a body of exactly 64 KiB was refused before it ended: {waited:?}"
+        waiting,
+        "a body of exactly 64 KiB was answered or dropped before it ended"
     );
 }
 
