@@ -210,8 +210,13 @@ async fn one_login_is_one_trace_across_the_three_services() {
     let fragments: Vec<&str> = records
         .iter()
         // Spin 4 marks component output with `component_id`, 3.6 does not:
-        // look at every record.
-        .filter(|r| r.body.trim().is_empty())
+        // look at every record. A line cut in two leaves an empty record,
+        // or a part of a line that names its request but is no JSON.
+        .filter(|r| {
+            let body = r.body.trim();
+            body.is_empty()
+                || (body.contains("\"request_id\"") && serde_json::from_str::<Value>(body).is_err())
+        })
         .map(|r| r.body.as_str())
         .collect();
     assert!(
