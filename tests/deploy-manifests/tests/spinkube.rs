@@ -112,34 +112,32 @@ fn every_spinapp_sets_the_application_variables_correctly() {
 fn main_spinapp_is_deployed_the_way_the_readme_says() {
     let app = main_spinapp();
     let spec = &app["spec"];
+    // The values deploy/spinkube/README.md gives (its table, steps 2 and 4).
     assert_eq!(spec["executor"], "containerd-shim-spin");
-    let replicas = spec["replicas"].as_i64().expect("replicas is set");
-    assert!(replicas >= 2, "at least 2 replicas, got {replicas}");
+    assert_eq!(spec["replicas"], 2, "the README promises 2 replicas");
     assert_ne!(
         spec["enableAutoscaling"],
         Value::Bool(true),
         "fixed replicas and autoscaling exclude each other"
     );
-    let image = spec["image"].as_str().expect("image is set");
-    assert!(image.contains("/seed-services:"), "image {image:?}");
-    let secret = spec["runtimeConfig"]["loadFromSecret"]
-        .as_str()
-        .expect("runtimeConfig.loadFromSecret is set");
-    assert!(!secret.is_empty());
+    assert_eq!(spec["image"], "ghcr.io/OWNER/seed-services:0.1.0");
     // loadFromSecret wins over every other runtimeConfig field: none may be set.
-    let runtime_config = spec["runtimeConfig"].as_object().unwrap();
     assert_eq!(
-        runtime_config.keys().collect::<Vec<_>>(),
-        ["loadFromSecret"],
+        spec["runtimeConfig"],
+        json!({ "loadFromSecret": "seed-services-runtime-config" }),
         "the operator ignores other runtimeConfig fields when loadFromSecret is set"
     );
     let internal_key = spinapp_variables(&app)
         .into_iter()
         .find(|(name, _)| name == "internal_api_key")
         .map(|(_, source)| source);
-    assert!(
-        matches!(internal_key, Some(VariableSource::Secret { .. })),
-        "internal_api_key comes from a Secret, got {internal_key:?}"
+    assert_eq!(
+        internal_key,
+        Some(VariableSource::Secret {
+            name: "seed-services-internal-key".to_owned(),
+            key: "internal_api_key".to_owned(),
+        }),
+        "internal_api_key comes from the Secret the README creates"
     );
     // A selective deployment breaks service chaining (spin-operator#357).
     assert!(
@@ -316,11 +314,21 @@ fn referenced_secrets_have_example_manifests_with_placeholders() {
                     secret.label()
                 );
             }
-            assert!(
-                config.contains("type = \"redis\""),
-                "{}: replicas share state only through Redis stores",
-                secret.label()
-            );
+            let parsed: toml::Table = toml::from_str(config)
+                .unwrap_or_else(|e| panic!("{}: runtime config: {e}", secret.label()));
+            let stores = parsed
+                .get("key_value_store")
+                .and_then(toml::Value::as_table)
+                .unwrap_or_else(|| panic!("{}: no [key_value_store]", secret.label()));
+            assert!(!stores.is_empty(), "{}: no store", secret.label());
+            for (label, store) in stores {
+                assert_eq!(
+                    store.get("type").and_then(toml::Value::as_str),
+                    Some("redis"),
+                    "{}: store {label}: replicas share state only through Redis stores",
+                    secret.label()
+                );
+            }
         }
     }
 }
@@ -341,13 +349,11 @@ fn repository_redis_runtime_config_declares_every_store() {
 // ------------------------------------------------------------ negative tests
 // The checks above are worth something only if they fail on a bad manifest.
 
-fn assert_rejected(manifest: &Value, expected: &str) {
+/// `manifest` is refused for exactly the `expected` violations: each
+/// mutation below breaks one rule, and nothing else.
+fn assert_rejected(manifest: &Value, expected: &[&str]) {
     let Some(schema) = schema() else { return };
-    let violations = schema.violations(manifest);
-    assert!(
-        violations.iter().any(|v| v.contains(expected)),
-        "expected a violation mentioning {expected:?}, got {violations:#?}"
-    );
+    assert_eq!(schema.violations(manifest), expected);
 }
 
 #[test]
@@ -360,28 +366,34 @@ fn the_real_manifest_is_accepted_so_the_mutations_below_are_meaningful() {
 fn a_wrong_typed_field_is_rejected() {
     let mut app = main_spinapp();
     app["spec"]["replicas"] = json!("two");
-    assert_rejected(&app, "/spec/replicas");
+    assert_rejected(&app, &[r#"/spec/replicas: "two" is not of type "integer""#]);
 }
 
 #[test]
 fn a_missing_required_field_is_rejected() {
     let mut app = main_spinapp();
     app["spec"].as_object_mut().unwrap().remove("image");
-    assert_rejected(&app, "image");
+    assert_rejected(&app, &[r#"/spec: "image" is a required property"#]);
 }
 
 #[test]
 fn a_probe_without_a_path_is_rejected() {
     let mut app = main_spinapp();
-    app["spec"]["checks"]["readiness"]["httpGet"] = json!({ "port": 80 });
-    assert_rejected(&app, "/spec/checks/readiness/httpGet");
+    app["spec"]["checks"]["readiness"]["httpGet"] = json!({});
+    assert_rejected(
+        &app,
+        &[r#"/spec/checks/readiness/httpGet: "path" is a required property"#],
+    );
 }
 
 #[test]
 fn a_secret_reference_without_a_key_is_rejected() {
     let mut app = main_spinapp();
     app["spec"]["variables"][0]["valueFrom"]["secretKeyRef"] = json!({ "name": "x" });
-    assert_rejected(&app, "/spec/variables/0/valueFrom/secretKeyRef");
+    assert_rejected(
+        &app,
+        &[r#"/spec/variables/0/valueFrom/secretKeyRef: "key" is a required property"#],
+    );
 }
 
 #[test]
@@ -390,28 +402,44 @@ fn a_misspelt_field_is_rejected_not_silently_pruned() {
     let spec = app["spec"].as_object_mut().unwrap();
     let runtime_config = spec.remove("runtimeConfig").unwrap();
     spec.insert("runtimeconfig".into(), runtime_config);
-    assert_rejected(&app, "/spec/runtimeconfig: unknown field");
+    assert_rejected(
+        &app,
+        &["/spec/runtimeconfig: unknown field (not in the CRD schema)"],
+    );
 }
 
 #[test]
 fn an_out_of_range_int32_is_rejected() {
     let mut app = main_spinapp();
     app["spec"]["replicas"] = json!(4_294_967_296_i64);
-    assert_rejected(&app, "not a 32-bit integer");
+    assert_rejected(
+        &app,
+        &["/spec/replicas: 4294967296 is not a 32-bit integer"],
+    );
 }
 
 #[test]
 fn a_wrong_api_version_is_rejected() {
     let mut app = main_spinapp();
     app["apiVersion"] = json!("core.spinoperator.dev/v1");
-    assert_rejected(&app, "/apiVersion");
+    assert_rejected(
+        &app,
+        &[
+            r#"/apiVersion: is "core.spinoperator.dev/v1", the CRD serves "core.spinkube.dev/v1alpha1""#,
+        ],
+    );
 }
 
 #[test]
 fn a_bad_object_name_is_rejected() {
     let mut app = main_spinapp();
     app["metadata"]["name"] = json!("Seed_Services");
-    assert_rejected(&app, "/metadata/name");
+    assert_rejected(
+        &app,
+        &[
+            r#"/metadata/name: "Seed_Services" is not a DNS-1035 label (lower-case letters, digits and '-', at most 63)"#,
+        ],
+    );
 }
 
 #[test]

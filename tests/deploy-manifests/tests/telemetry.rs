@@ -4,7 +4,7 @@
 //! configuration receives OTLP/HTTP and strips URLs before exporting.
 
 use deploy_manifests::{Document, documents_under, parse_yaml_documents, spinkube_dir};
-use serde_json::Value;
+use serde_json::{Value, json};
 
 fn documents() -> Vec<Document> {
     documents_under(&spinkube_dir().join("telemetry")).unwrap_or_else(|e| panic!("{e}"))
@@ -109,9 +109,10 @@ fn the_traced_spinapp_exports_to_the_collector_defined_beside_it() {
     let http = config["receivers"]["otlp"]["protocols"]["http"]["endpoint"]
         .as_str()
         .expect("an OTLP/HTTP receiver");
-    assert!(
-        http.ends_with(&format!(":{container_port}")),
-        "the receiver listens on {http}, the container port is {container_port}"
+    assert_eq!(
+        http,
+        format!("0.0.0.0:{container_port}"),
+        "the receiver listens on all interfaces, on the container port"
     );
 
     for signal in ["traces", "logs"] {
@@ -124,21 +125,23 @@ fn the_traced_spinapp_exports_to_the_collector_defined_beside_it() {
         );
     }
     // Spin exports inbound url.query and outbound url.full verbatim: the
-    // traces pipeline must rewrite both before any exporter sees them.
-    let processors: Vec<&str> = config["service"]["pipelines"]["traces"]["processors"]
-        .as_array()
-        .expect("trace processors")
-        .iter()
-        .filter_map(Value::as_str)
-        .collect();
-    let statements: String = processors
-        .iter()
-        .map(|p| config["processors"][*p].to_string())
-        .collect();
-    for attribute in ["url.full", "url.query"] {
-        assert!(
-            statements.contains(attribute),
-            "no trace processor rewrites {attribute}: {processors:?}"
-        );
-    }
+    // traces pipeline must rewrite both before any exporter sees them, and
+    // batch only what is already redacted.
+    assert_eq!(
+        config["service"]["pipelines"]["traces"]["processors"],
+        json!(["transform/redact-urls", "batch"])
+    );
+    assert_eq!(
+        config["processors"]["transform/redact-urls"],
+        json!({
+            "trace_statements": [{
+                "context": "span",
+                "statements": [
+                    r#"replace_pattern(attributes["url.full"], "^([a-z]+://[^/?#]+).*$", "$$1")"#,
+                    r#"delete_key(attributes, "url.query")"#,
+                ],
+            }],
+        }),
+        "the redaction changed: keep only scheme://host[:port] of url.full, drop url.query"
+    );
 }
