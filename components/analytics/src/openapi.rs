@@ -103,6 +103,18 @@ mod tests {
             listed.sort();
             assert_eq!(listed, *codes, "{method} {path}");
         }
+        // No path or method beyond the contract's: one method per path.
+        let paths = doc["paths"].as_object().unwrap();
+        assert_eq!(
+            paths.len(),
+            expected.len(),
+            "{:?}",
+            paths.keys().collect::<Vec<_>>()
+        );
+        for (path, method, _) in expected {
+            let item = paths[path].as_object().unwrap();
+            assert_eq!(item.keys().collect::<Vec<_>>(), [method], "{path}");
+        }
     }
 
     #[test]

@@ -100,6 +100,18 @@ mod tests {
         for (path, method, codes) in expected {
             assert_eq!(statuses(&doc, path, method), *codes, "{method} {path}");
         }
+        // No path or method beyond the contract's: one method per path.
+        let paths = doc["paths"].as_object().unwrap();
+        assert_eq!(
+            paths.len(),
+            expected.len(),
+            "{:?}",
+            paths.keys().collect::<Vec<_>>()
+        );
+        for (path, method, _) in expected {
+            let item = paths[path].as_object().unwrap();
+            assert_eq!(item.keys().collect::<Vec<_>>(), [method], "{path}");
+        }
     }
 
     #[test]

@@ -309,8 +309,8 @@ mod tests {
             vec![("retry-after".to_owned(), "42".to_owned())]
         );
         assert_eq!(
-            ApiError::unauthorized_bearer().headers[0].0,
-            "www-authenticate"
+            ApiError::unauthorized_bearer().headers,
+            vec![("www-authenticate".to_owned(), "Bearer".to_owned())]
         );
     }
 }

@@ -208,9 +208,9 @@ mod tests {
         let body = vec![b' '; MAX_BODY_BYTES + 1];
         let error = JsonIntake::object(Some("text/plain"), &body).unwrap_err();
         assert_eq!((error.status, error.code), (413, "payload_too_large"));
-        assert!(
-            JsonIntake::object(JSON, &vec![b' '; MAX_BODY_BYTES]).is_err_and(|e| e.status == 400)
-        );
+        // At the limit the body is read, and whitespace is no JSON.
+        let error = JsonIntake::object(JSON, &vec![b' '; MAX_BODY_BYTES]).unwrap_err();
+        assert_eq!((error.status, error.code), (400, "invalid_json"));
     }
 
     #[test]
@@ -261,10 +261,20 @@ mod tests {
         assert_eq!(body.required::<u32>("age"), None);
         assert_eq!(body.required::<String>("missing"), None);
         let error = body.finish().unwrap_err();
-        let fields: Vec<_> = error.details.iter().map(|d| d.field.as_str()).collect();
-        assert_eq!(fields, ["name", "age", "missing"]);
-        assert_eq!(error.details[2].message, "is required");
-        assert!(!error.details[0].message.contains("line"));
+        let details: Vec<_> = error
+            .details
+            .iter()
+            .map(|d| (d.field.as_str(), d.message.as_str()))
+            .collect();
+        // serde's messages, without their " at line 1 column …" suffix.
+        assert_eq!(
+            details,
+            [
+                ("name", "invalid type: integer `5`, expected a string"),
+                ("age", "invalid type: string \"x\", expected u32"),
+                ("missing", "is required"),
+            ]
+        );
     }
 
     #[test]

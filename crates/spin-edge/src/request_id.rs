@@ -60,12 +60,12 @@ mod tests {
             Some("has space"),
             Some("semi;colon"),
             Some("é"),
+            Some(&"x".repeat(129)),
         ] {
             let id = RequestId::from_header(header);
-            let parsed = uuid::Uuid::parse_str(id.as_str()).expect("a uuid");
-            assert_eq!(parsed.get_version_num(), 4);
+            let parsed = uuid::Uuid::parse_str(id.as_str())
+                .unwrap_or_else(|e| panic!("{header:?} gave {id}, not a uuid: {e}"));
+            assert_eq!(parsed.get_version_num(), 4, "{header:?}");
         }
-        let too_long = "x".repeat(129);
-        assert_ne!(RequestId::from_header(Some(&too_long)).as_str(), too_long);
     }
 }

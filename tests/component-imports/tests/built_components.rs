@@ -50,12 +50,22 @@ fn every_import_is_provided_by_spin_or_by_our_wit() {
     for name in COMPONENTS {
         let bytes = built(name);
         let imports = component_imports(&bytes).unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert!(!imports.is_empty(), "{name}: no imports were read");
         println!("{name}:");
         for import in &imports {
             println!("  {import}");
         }
         for import in unprovided(&imports, &provided) {
             problems.push(format!("{name} imports {import}"));
+        }
+        // The providers' interfaces, which only our wit/ provides.
+        if name == "channels" {
+            for channel in ["seed:email/channel@0.1.0", "seed:sms/channel@0.1.0"] {
+                assert!(
+                    imports.iter().any(|i| i == channel),
+                    "channels does not import {channel}: {imports:?}"
+                );
+            }
         }
     }
     assert!(
@@ -71,6 +81,23 @@ fn every_import_is_provided_by_spin_or_by_our_wit() {
 /// of CPU a request, measured in bench/).
 #[test]
 fn no_component_calls_wasi_preview_1() {
+    // A positive control, so that a reader that finds nothing cannot pass:
+    // `(module (import "wasi_snapshot_preview1" "proc_exit" (func (param i32))))`
+    // in bytes: the header, a type section with that one function type,
+    // then an import section with that one import.
+    let mut module = b"\0asm\x01\0\0\0\x01\x05\x01\x60\x01\x7f\x00".to_vec();
+    let import = [
+        &[1, 22][..],
+        b"wasi_snapshot_preview1",
+        &[9],
+        b"proc_exit",
+        &[0, 0],
+    ]
+    .concat();
+    module.extend([2, import.len() as u8]);
+    module.extend(import);
+    assert_eq!(preview1_imports(&module).unwrap(), ["proc_exit"]);
+
     let mut problems = Vec::new();
     for name in COMPONENTS {
         let bytes = built(name);
