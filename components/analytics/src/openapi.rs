@@ -103,17 +103,11 @@ mod tests {
             listed.sort();
             assert_eq!(listed, *codes, "{method} {path}");
         }
-        // No path or method beyond the contract's: one method per path.
+        // Nothing beyond them: no other path, no other method.
         let paths = doc["paths"].as_object().unwrap();
-        assert_eq!(
-            paths.len(),
-            expected.len(),
-            "{:?}",
-            paths.keys().collect::<Vec<_>>()
-        );
+        assert_eq!(paths.len(), expected.len());
         for (path, method, _) in expected {
-            let item = paths[path].as_object().unwrap();
-            assert_eq!(item.keys().collect::<Vec<_>>(), [method], "{path}");
+            assert_eq!(paths[path].as_object().unwrap().len(), 1, "{method} {path}");
         }
     }
 

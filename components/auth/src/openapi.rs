@@ -108,7 +108,12 @@ mod tests {
         for (path, method, codes) in expected {
             assert_eq!(statuses(&doc, path, method), *codes, "{method} {path}");
         }
-        assert_eq!(doc["paths"].as_object().unwrap().len(), expected.len());
+        // Nothing beyond them: no other path, no other method.
+        let paths = doc["paths"].as_object().unwrap();
+        assert_eq!(paths.len(), expected.len());
+        for (path, method, _) in expected {
+            assert_eq!(paths[path].as_object().unwrap().len(), 1, "{method} {path}");
+        }
     }
 
     #[test]
