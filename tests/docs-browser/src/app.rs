@@ -74,11 +74,7 @@ impl App {
 
     /// The component's log lines (its stderr) that are JSON objects.
     pub fn log_lines(&self, component: &str) -> Vec<serde_json::Value> {
-        self.running()
-            .stderr(component)
-            .lines()
-            .filter_map(|line| serde_json::from_str(line).ok())
-            .collect()
+        e2e::json_lines(&self.running().stderr(component)).collect()
     }
 
     pub async fn shutdown(mut self) {

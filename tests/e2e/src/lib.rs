@@ -40,7 +40,8 @@ pub use reply::{Reply, assert_rfc3339_utc, assert_uuid, assert_uuid_v4, detail_f
 pub use scripted_peer::ScriptedPeer;
 pub use spin::{SpinProcess, SpinUp, spin_binary};
 pub use util::{
-    eventually, random_suffix, skip_external, strong_password, unique_action, unique_username,
+    eventually, json_lines, random_suffix, skip_external, strong_password, unique_action,
+    unique_username,
 };
 
 pub use reqwest;

@@ -28,11 +28,10 @@ pub fn partial_request(addr: SocketAddr, head: &str, body_part: &[u8], wait: Dur
 /// connection still open.
 pub fn still_waiting(addr: SocketAddr, head: &str, body_part: &[u8], wait: Duration) -> bool {
     let mut stream = send_partial(addr, head, body_part, wait);
-    match stream.read(&mut [0; 1]) {
-        Err(e) => matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut),
-        Ok(0) => false, // closed without an answer
-        Ok(_) => false, // the first byte of an answer
-    }
+    // Any byte read is an answer; zero bytes, a closed connection.
+    stream
+        .read(&mut [0; 1])
+        .is_err_and(|e| matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut))
 }
 
 fn send_partial(addr: SocketAddr, head: &str, body_part: &[u8], wait: Duration) -> TcpStream {

@@ -1,6 +1,15 @@
 use std::future::Future;
 use std::time::{Duration, Instant};
 
+/// The lines of a component's output that are JSON values (its log lines,
+/// a channel's deliveries), in order; anything else Spin or the component
+/// wrote is left out.
+pub fn json_lines(output: &str) -> impl Iterator<Item = serde_json::Value> + '_ {
+    output
+        .lines()
+        .filter_map(|line| serde_json::from_str(line).ok())
+}
+
 /// 12 random lower-case hex characters.
 pub fn random_suffix() -> String {
     uuid::Uuid::new_v4().simple().to_string()[..12].to_string()

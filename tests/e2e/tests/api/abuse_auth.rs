@@ -143,14 +143,9 @@ async fn a_peer_refusing_a_mismatched_key_keeps_the_entries() {
     assert_eq!(report["pending"], 1, "{report}");
     assert_eq!(report["dead_letters"], 0, "{report}");
     let log = wrong.stderr("analytics");
-    let refused = log
-        .lines()
-        .filter_map(|line| serde_json::from_str::<Value>(line).ok())
-        .any(|line| {
-            line["event"] == "request"
-                && line["path"] == "/analytics/events"
-                && line["status"] == 401
-        });
+    let refused = json_lines(&log).any(|line| {
+        line["event"] == "request" && line["path"] == "/analytics/events" && line["status"] == 401
+    });
     assert!(refused, "analytics refused the wrong key with 401:\n{log}");
 
     // The operator fixes the key; the kept event arrives.

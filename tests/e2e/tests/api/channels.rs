@@ -419,9 +419,7 @@ async fn a_provider_swapped_in_through_spin_toml_delivers_instead() {
 
 /// The test provider's lines about notification `id`.
 fn provider_lines(app: &TestApp, id: &str) -> Vec<Value> {
-    app.stdout("channels")
-        .lines()
-        .filter_map(|line| serde_json::from_str::<Value>(line).ok())
+    json_lines(&app.stdout("channels"))
         .filter(|line| line["event"] == "test_provider_send" && line["id"] == id)
         .collect()
 }

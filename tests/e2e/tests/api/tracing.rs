@@ -145,8 +145,7 @@ fn assert_login_shape(trace: &[Span], split: bool) -> &Span {
 
 /// The JSON line in `log` about `request_id` with this `event`.
 fn log_line(log: &str, request_id: &str, event: &str) -> Value {
-    log.lines()
-        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+    json_lines(log)
         .find(|v| v["request_id"] == request_id && v["event"] == event)
         .unwrap_or_else(|| panic!("no {event} line for {request_id} in:\n{log}"))
 }
