@@ -6,6 +6,7 @@ use crate::error::ErrorResponse;
 use crate::health_report::HealthReport;
 use crate::response::HttpResponse;
 use crate::serve::HandlerResult;
+use std::collections::BTreeMap;
 use utoipa::openapi::path::{HttpMethod, OperationBuilder};
 use utoipa::openapi::security::{
     ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme,
@@ -197,6 +198,45 @@ pub fn serve_document(document: &OpenApi) -> HandlerResult {
     })
 }
 
+/// Where `document` departs from the contract's operations, one line each
+/// (none: it documents exactly them). `expected` lists each operation as
+/// `(path, method, status codes)`, the codes in ascending order; an
+/// operation missing, one with other codes, and one the contract does not
+/// have each make a line. The services' tests check their documents with it.
+pub fn differences_from_contract(
+    document: &OpenApi,
+    expected: &[(&str, &str, &[&str])],
+) -> Vec<String> {
+    let json = serde_json::to_value(document).expect("an OpenAPI document serializes");
+    let mut documented = BTreeMap::new();
+    for (path, item) in json["paths"].as_object().into_iter().flatten() {
+        for (method, operation) in item.as_object().into_iter().flatten() {
+            let mut codes: Vec<String> = operation["responses"]
+                .as_object()
+                .map(|responses| responses.keys().cloned().collect())
+                .unwrap_or_default();
+            codes.sort();
+            documented.insert((path.clone(), method.clone()), codes);
+        }
+    }
+    let mut differences = Vec::new();
+    for &(path, method, codes) in expected {
+        match documented.remove(&(path.to_owned(), method.to_owned())) {
+            None => differences.push(format!("{method} {path}: not documented")),
+            Some(listed) if listed != codes => differences.push(format!(
+                "{method} {path}: documents {listed:?}, the contract {codes:?}"
+            )),
+            Some(_) => {}
+        }
+    }
+    differences.extend(
+        documented
+            .into_keys()
+            .map(|(path, method)| format!("{method} {path}: not in the contract")),
+    );
+    differences
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -218,5 +258,31 @@ mod tests {
         assert!(json["components"]["schemas"]["HealthReport"]["properties"]["checks"].is_object());
         let example = &health["responses"]["200"]["content"]["application/json"]["example"];
         assert_eq!(example["service"], "auth");
+    }
+
+    #[test]
+    fn a_document_is_compared_with_the_contract_operation_by_operation() {
+        let mut document = OpenApiBuilder::new().build();
+        document_health(&mut document, "auth");
+        let exact: [(&str, &str, &[&str]); 2] = [
+            ("/auth/health", "get", &["200", "503"]),
+            ("/auth/health/kv", "get", &["200", "401", "503"]),
+        ];
+        assert_eq!(
+            differences_from_contract(&document, &exact),
+            Vec::<String>::new()
+        );
+        let other: [(&str, &str, &[&str]); 2] = [
+            ("/auth/health", "get", &["200"]),
+            ("/auth/me", "get", &["200"]),
+        ];
+        assert_eq!(
+            differences_from_contract(&document, &other),
+            [
+                r#"get /auth/health: documents ["200", "503"], the contract ["200"]"#,
+                "get /auth/me: not documented",
+                "get /auth/health/kv: not in the contract",
+            ]
+        );
     }
 }
