@@ -86,11 +86,7 @@ impl ApiError {
     pub fn validation(details: Vec<FieldError>) -> Self {
         Self {
             details,
-            ..Self::new(
-                422,
-                "validation_failed",
-                "The request body breaks the schema.",
-            )
+            ..Self::new(422, "validation_failed", "The request breaks the schema.")
         }
     }
 
@@ -243,7 +239,7 @@ mod tests {
             json!({
                 "error": {
                     "code": "validation_failed",
-                    "message": "The request body breaks the schema.",
+                    "message": "The request breaks the schema.",
                     "details": [{"field": "password", "message": "too short"}]
                 },
                 "request_id": "req-1"
