@@ -69,7 +69,7 @@ fn fetch(to: &Path) -> Result<(), CrdError> {
 
 fn verify(path: &Path) -> Result<(), String> {
     let bytes = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    let digest = hex(&Sha256::digest(&bytes));
+    let digest = format!("{:x}", Sha256::digest(&bytes));
     if digest == CRD_SHA256 {
         Ok(())
     } else {
@@ -78,10 +78,6 @@ fn verify(path: &Path) -> Result<(), String> {
             path.display()
         ))
     }
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 impl std::fmt::Display for CrdError {
