@@ -1,4 +1,5 @@
 use e2e::*;
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn global_metrics_need_no_credentials_and_count_every_action() {
@@ -103,16 +104,15 @@ async fn user_metrics_are_for_the_user_or_the_internal_key() {
         .assert_unauthorized_bearer();
 }
 
-/// Percent-encode everything but unreserved characters (RFC 3986).
+/// Everything but the unreserved characters of RFC 3986.
+const NOT_UNRESERVED: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
 fn encode_segment(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
+    utf8_percent_encode(s, NOT_UNRESERVED).to_string()
 }
 
 #[tokio::test(flavor = "multi_thread")]
