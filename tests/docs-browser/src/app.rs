@@ -35,15 +35,8 @@ impl App {
             );
         }
         let state = tempfile::tempdir().expect("a temporary directory");
-        // Store paths pointed into the temporary directory: fresh stores.
-        let runtime_config = state.path().join("runtime-config.toml");
-        let text = std::fs::read_to_string(root.join("runtime-config.toml"))
-            .expect("read runtime-config.toml");
-        std::fs::write(
-            &runtime_config,
-            e2e::rewrite_runtime_config(&text, state.path(), None),
-        )
-        .expect("write runtime-config.toml");
+        // Fresh SQLite stores in the temporary directory.
+        let runtime_config = e2e::write_runtime_config(state.path(), None);
         let manifest = std::env::var_os("DOCS_BROWSER_MANIFEST")
             .map(PathBuf::from)
             .unwrap_or_else(|| root.join("spin.toml"));

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use crate::redis::{RedisServer, redis_server};
 use crate::reply::Reply;
+use crate::runtime_config::write_runtime_config;
 use crate::spin::{SpinProcess, SpinUp};
 use crate::util::{eventually, random_suffix, strong_password, unique_username};
 use reqwest::{Method, RequestBuilder};
@@ -254,75 +255,6 @@ fn http_client() -> reqwest::Client {
         .expect("http client")
 }
 
-/// Write the runtime config for `settings` into its state directory.
-fn write_runtime_config(settings: &Settings) -> PathBuf {
-    let root = repo_root();
-    let (source, out) = match &settings.redis_url {
-        None => ("runtime-config.toml", "runtime-config.toml"),
-        Some(_) => ("runtime-config.redis.toml", "runtime-config.redis.toml"),
-    };
-    let text = std::fs::read_to_string(root.join(source))
-        .unwrap_or_else(|e| panic!("reading {source}: {e}"));
-    let rewritten =
-        rewrite_runtime_config(&text, settings.state.path(), settings.redis_url.as_deref());
-    let path = settings.state.path().join(out);
-    std::fs::write(&path, rewritten).expect("write runtime config");
-    path
-}
-
-/// Point every SQLite `path` into `dir`, and every Redis `url` at
-/// `redis_base` with a distinct database number per store.
-pub fn rewrite_runtime_config(text: &str, dir: &Path, redis_base: Option<&str>) -> String {
-    let redis_base = redis_base.map(redis_server_part);
-    let mut out = String::new();
-    let mut paths = 0;
-    let mut urls = 0;
-    for line in text.lines() {
-        let trimmed = line.trim_start();
-        let key = trimmed.split('=').next().unwrap_or("").trim();
-        if key == "path" && trimmed.contains('=') {
-            let value = quoted_value(trimmed).expect("quoted path in runtime config");
-            let file = Path::new(&value)
-                .file_name()
-                .expect("file name in store path")
-                .to_string_lossy()
-                .to_string();
-            out.push_str(&format!(
-                "path = {:?}\n",
-                dir.join(file).to_string_lossy().to_string()
-            ));
-            paths += 1;
-        } else if key == "url" && trimmed.contains('=') && redis_base.is_some() {
-            let base = redis_base.as_deref().unwrap_or_default();
-            out.push_str(&format!("url = \"{base}/{urls}\"\n"));
-            urls += 1;
-        } else {
-            out.push_str(line);
-            out.push('\n');
-        }
-    }
-    match redis_base {
-        None => assert!(paths >= 3, "expected a path per store in:\n{text}"),
-        Some(_) => assert!(urls >= 3, "expected a url per store in:\n{text}"),
-    }
-    out
-}
-
-fn quoted_value(line: &str) -> Option<String> {
-    let start = line.find('"')? + 1;
-    let end = start + line[start..].find('"')?;
-    Some(line[start..end].to_string())
-}
-
-/// `redis://host:port` from `redis://host:port[/db]`.
-fn redis_server_part(url: &str) -> String {
-    let scheme_end = url.find("://").map(|i| i + 3).unwrap_or(0);
-    match url[scheme_end..].find('/') {
-        Some(i) => url[..scheme_end + i].to_string(),
-        None => url.to_string(),
-    }
-}
-
 async fn start_with(settings: Settings) -> TestApp {
     let root = repo_root();
     for id in ["auth", "analytics", "notification", "channels", "docs"] {
@@ -344,7 +276,7 @@ async fn start_with(settings: Settings) -> TestApp {
             );
         }
     }
-    let runtime_config = write_runtime_config(&settings);
+    let runtime_config = write_runtime_config(settings.state.path(), settings.redis_url.as_deref());
     let mut variables = vec![(
         "internal_api_key".to_string(),
         settings.internal_key.clone(),
@@ -761,32 +693,4 @@ pub fn actions_of(metrics: &Value) -> Vec<(String, u64)> {
         .unwrap_or_default();
     v.sort();
     v
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn rewrites_sqlite_paths() {
-        let text = "[key_value_store.auth]\ntype = \"spin\"\npath = \".spin/auth.db\"\n\
-                    [key_value_store.analytics]\ntype = \"spin\"\npath = \".spin/analytics.db\"\n\
-                    [key_value_store.notification]\ntype = \"spin\"\npath = \".spin/notification.db\"\n";
-        let out = rewrite_runtime_config(text, Path::new("/tmp/x"), None);
-        assert!(out.contains("path = \"/tmp/x/auth.db\""), "{out}");
-        assert!(out.contains("path = \"/tmp/x/notification.db\""), "{out}");
-        assert!(!out.contains(".spin/"), "{out}");
-    }
-
-    #[test]
-    fn rewrites_redis_urls_with_distinct_databases() {
-        let text = "[key_value_store.auth]\ntype = \"redis\"\nurl = \"redis://127.0.0.1:6379/0\"\n\
-                    [key_value_store.analytics]\ntype = \"redis\"\nurl = \"redis://127.0.0.1:6379/1\"\n\
-                    [key_value_store.notification]\ntype = \"redis\"\nurl = \"redis://127.0.0.1:6379/2\"\n";
-        let out =
-            rewrite_runtime_config(text, Path::new("/tmp/x"), Some("redis://127.0.0.1:7000/"));
-        assert!(out.contains("url = \"redis://127.0.0.1:7000/0\""), "{out}");
-        assert!(out.contains("url = \"redis://127.0.0.1:7000/1\""), "{out}");
-        assert!(out.contains("url = \"redis://127.0.0.1:7000/2\""), "{out}");
-    }
 }

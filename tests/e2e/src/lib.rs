@@ -17,13 +17,14 @@ mod raw;
 mod redis;
 mod registry;
 mod reply;
+mod runtime_config;
 mod scripted_peer;
 mod spin;
 mod util;
 
 pub use app::{
     AppBuilder, Cred, StateDir, TestApp, TestUser, actions_of, app, external_deployment, repo_root,
-    rewrite_runtime_config, spawn_app,
+    spawn_app,
 };
 pub use channels::{
     EMAIL_API_PATH, EMAIL_FROM, SMS_API_PATH, SMS_FROM, manifest_with_email_provider,
@@ -37,6 +38,7 @@ pub use raw::{RawReply, partial_request, still_waiting};
 pub use redis::{RedisServer, redis_server};
 pub use registry::{Registry, push, registry, registry_with_the_app};
 pub use reply::{Reply, assert_rfc3339_utc, assert_uuid, assert_uuid_v4, detail_fields};
+pub use runtime_config::write_runtime_config;
 pub use scripted_peer::ScriptedPeer;
 pub use spin::{SpinProcess, SpinUp, spin_binary};
 pub use util::{
