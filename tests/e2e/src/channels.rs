@@ -3,7 +3,7 @@
 //! at them, and a copy of spin.toml with a provider replaced.
 
 use crate::app::{AppBuilder, repo_root};
-use crate::manifest::{Line, spin_toml_copy};
+use crate::manifest::{components, spin_toml_copy};
 use crate::peers::WebhookServer;
 use std::path::{Path, PathBuf};
 
@@ -46,18 +46,14 @@ pub fn test_provider_wasm() -> PathBuf {
 /// dependency is `provider`: the way an operator brings their own provider.
 /// It runs from anywhere (see [`spin_toml_copy`]).
 pub fn manifest_with_email_provider(dir: &Path, provider: &Path) -> PathBuf {
-    let mut replaced = 0;
-    let path = spin_toml_copy(dir, "spin.swapped.toml", |line| {
-        if line.starts_with("\"seed:email/channel@") {
-            replaced += 1;
-            Line::Replace(format!(
-                "\"seed:email/channel@0.1.0\" = {{ path = \"{}\" }}",
-                provider.display()
-            ))
-        } else {
-            Line::Keep
-        }
-    });
-    assert_eq!(replaced, 1, "spin.toml names one email provider dependency");
-    path
+    spin_toml_copy(dir, "spin.swapped.toml", |manifest| {
+        let email = components(manifest)
+            .get_mut("channels")
+            .and_then(|channels| channels.get_mut("dependencies"))
+            .and_then(|dependencies| dependencies.get_mut("seed:email/channel@0.1.0"))
+            .and_then(toml::Value::as_table_mut)
+            .expect("spin.toml names the channels component's email provider");
+        email.clear();
+        email.insert("path".to_owned(), provider.display().to_string().into());
+    })
 }

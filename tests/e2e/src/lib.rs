@@ -30,7 +30,7 @@ pub use channels::{
     EMAIL_API_PATH, EMAIL_FROM, SMS_API_PATH, SMS_FROM, manifest_with_email_provider,
     test_provider_wasm, with_email_api, with_sms_api,
 };
-pub use manifest::{Line, manifest_without_mounted_files, spin_toml_copy};
+pub use manifest::{manifest_without_mounted_files, spin_toml_copy};
 pub use peers::{
     HangingPeer, RecordedRequest, TricklingPeer, WebhookServer, closed_port_url, free_port,
 };
