@@ -1,8 +1,7 @@
 //! A throw-away `redis-server` for the scenarios that run the app on the
 //! Redis runtime config, with the real ways a store fails: stopped, paused.
 
-use std::io::{Read as _, Write as _};
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::net::{SocketAddr, TcpListener};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -71,7 +70,7 @@ impl RedisServer {
         self.child = Some(child);
         let deadline = Instant::now() + Duration::from_secs(10);
         loop {
-            if self.command("PING").as_deref() == Some("+PONG") {
+            if self.ping() {
                 return Ok(());
             }
             if let Some(Ok(Some(status))) = self.child.as_mut().map(|c| c.try_wait()) {
@@ -86,65 +85,49 @@ impl RedisServer {
         }
     }
 
-    /// Sends one inline command and returns the first reply line.
-    pub fn command(&self, line: &str) -> Option<String> {
-        let mut s = TcpStream::connect_timeout(&self.addr, Duration::from_millis(200)).ok()?;
-        s.set_read_timeout(Some(Duration::from_secs(2))).ok()?;
-        s.write_all(format!("{line}\r\n").as_bytes()).ok()?;
-        let mut buf = [0u8; 512];
-        let n = s.read(&mut buf).ok()?;
-        let reply = String::from_utf8_lossy(&buf[..n]);
-        reply.lines().next().map(str::to_owned)
+    /// Whether the server answers `PING` now.
+    fn ping(&self) -> bool {
+        self.connection(0, Duration::from_millis(200))
+            .and_then(|mut connection| redis::cmd("PING").query::<String>(&mut connection))
+            .is_ok()
     }
 
     /// Every `(key, value)` of database `db` whose value is a string (the
     /// way Spin's Redis store keeps entries).
     pub fn entries(&self, db: u32) -> Vec<(String, Vec<u8>)> {
         let mut connection = self.connect(db);
-        let Reply::Array(keys) = connection.call(&[b"KEYS", b"*"]) else {
-            panic!("KEYS did not answer an array");
-        };
+        let keys: Vec<Vec<u8>> = redis::cmd("KEYS")
+            .arg("*")
+            .query(&mut connection)
+            .expect("KEYS");
         keys.into_iter()
-            .filter_map(|key| match key {
-                Reply::Bulk(Some(key)) => Some(key),
-                _ => None,
-            })
-            .filter_map(|key| match connection.call(&[b"GET", &key]) {
-                Reply::Bulk(Some(value)) => {
-                    Some((String::from_utf8_lossy(&key).into_owned(), value))
-                }
-                _ => None,
+            .filter_map(|key| {
+                let value: Option<Vec<u8>> =
+                    redis::cmd("GET").arg(&key).query(&mut connection).ok()?;
+                Some((String::from_utf8_lossy(&key).into_owned(), value?))
             })
             .collect()
     }
 
-    /// Runs one command in database `db`; the reply as text: a status or
-    /// integer line as sent (`+OK`, `:1`), a string's value, or `$-1` for
-    /// none.
-    pub fn run_in_db(&self, db: u32, args: &[&str]) -> String {
-        let args: Vec<&[u8]> = args.iter().map(|a| a.as_bytes()).collect();
-        match self.connect(db).call(&args) {
-            Reply::Line(line) => line,
-            Reply::Bulk(Some(value)) => String::from_utf8_lossy(&value).into_owned(),
-            Reply::Bulk(None) => "$-1".to_owned(),
-            Reply::Array(_) => panic!("{args:?} answered an array"),
-        }
+    /// Runs one command in database `db`, its reply converted to `T`.
+    pub fn run_in_db<T: redis::FromRedisValue>(&self, db: u32, args: &[&str]) -> T {
+        let (name, args) = args.split_first().expect("a command");
+        redis::cmd(name)
+            .arg(args)
+            .query(&mut self.connect(db))
+            .unwrap_or_else(|e| panic!("{name} {args:?} in database {db}: {e}"))
     }
 
-    fn connect(&self, db: u32) -> Connection {
-        let stream =
-            TcpStream::connect_timeout(&self.addr, Duration::from_secs(1)).expect("connect");
-        stream
-            .set_read_timeout(Some(Duration::from_secs(5)))
-            .expect("timeout");
-        let mut connection = Connection {
-            reader: std::io::BufReader::new(stream.try_clone().expect("clone")),
-            stream,
-        };
-        match connection.call(&[b"SELECT", db.to_string().as_bytes()]) {
-            Reply::Line(ok) if ok == "+OK" => connection,
-            _ => panic!("SELECT {db} failed"),
-        }
+    fn connect(&self, db: u32) -> redis::Connection {
+        self.connection(db, Duration::from_secs(1))
+            .unwrap_or_else(|e| panic!("connect to database {db}: {e}"))
+    }
+
+    fn connection(&self, db: u32, timeout: Duration) -> redis::RedisResult<redis::Connection> {
+        let client = redis::Client::open(format!("{}/{db}", self.url()))?;
+        let connection = client.get_connection_with_timeout(timeout)?;
+        connection.set_read_timeout(Some(Duration::from_secs(5)))?;
+        Ok(connection)
     }
 
     /// `redis://127.0.0.1:<port>` (append `/<db>` to pick a database).
@@ -174,60 +157,8 @@ impl RedisServer {
     /// Makes the server stop answering clients for `duration` while keeping
     /// their connections open (`CLIENT PAUSE … ALL`).
     pub fn pause(&self, duration: Duration) {
-        let reply = self.command(&format!("CLIENT PAUSE {} ALL", duration.as_millis()));
-        assert_eq!(reply.as_deref(), Some("+OK"), "CLIENT PAUSE failed");
-    }
-}
-
-/// One connection, commands sent in RESP's array form.
-struct Connection {
-    stream: TcpStream,
-    reader: std::io::BufReader<TcpStream>,
-}
-
-impl Connection {
-    fn call(&mut self, args: &[&[u8]]) -> Reply {
-        let mut out = format!("*{}\r\n", args.len()).into_bytes();
-        for arg in args {
-            out.extend(format!("${}\r\n", arg.len()).as_bytes());
-            out.extend(*arg);
-            out.extend(b"\r\n");
-        }
-        self.stream.write_all(&out).expect("send");
-        read_reply(&mut self.reader)
-    }
-}
-
-/// The parts of RESP the suite reads.
-enum Reply {
-    /// A status or integer reply, as sent (`+OK`, `:1`).
-    Line(String),
-    Bulk(Option<Vec<u8>>),
-    Array(Vec<Reply>),
-}
-
-fn read_reply(reader: &mut impl std::io::BufRead) -> Reply {
-    let mut line = String::new();
-    reader.read_line(&mut line).expect("a reply line");
-    let line = line.trim_end();
-    let (kind, rest) = line.split_at(1);
-    match kind {
-        "$" => {
-            let len: i64 = rest.parse().expect("bulk length");
-            if len < 0 {
-                return Reply::Bulk(None);
-            }
-            let mut value = vec![0; len as usize + 2];
-            reader.read_exact(&mut value).expect("bulk value");
-            value.truncate(len as usize);
-            Reply::Bulk(Some(value))
-        }
-        "*" => {
-            let len: i64 = rest.parse().expect("array length");
-            Reply::Array((0..len.max(0)).map(|_| read_reply(reader)).collect())
-        }
-        "-" => panic!("redis error: {rest}"),
-        _ => Reply::Line(line.to_owned()),
+        let millis = duration.as_millis().to_string();
+        self.run_in_db::<()>(0, &["CLIENT", "PAUSE", &millis, "ALL"]);
     }
 }
 

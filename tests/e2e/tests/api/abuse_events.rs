@@ -254,7 +254,7 @@ async fn a_store_error_after_the_claim_does_not_lose_the_event() {
     let action_counter = format!("count:action:{action}");
     assert_eq!(value_of(&action_counter).as_deref(), Some("1"));
 
-    redis.run_in_db(ANALYTICS_DB, &["SET", &user_counter, "not-a-number"]);
+    redis.run_in_db::<()>(ANALYTICS_DB, &["SET", &user_counter, "not-a-number"]);
     assert_eq!(value_of(&user_counter).as_deref(), Some("not-a-number"));
     let id = uuid::Uuid::new_v4().to_string();
     post(body(&id)).await.assert_error(500, "internal_error");
@@ -275,7 +275,7 @@ async fn a_store_error_after_the_claim_does_not_lose_the_event() {
         "the log says what became of the event"
     );
 
-    redis.run_in_db(ANALYTICS_DB, &["SET", &user_counter, "1"]);
+    redis.run_in_db::<()>(ANALYTICS_DB, &["SET", &user_counter, "1"]);
     let retry = post(body(&id)).await;
     retry.assert_status(202);
     assert_eq!(retry.json["status"], "recorded", "{}", retry.text);

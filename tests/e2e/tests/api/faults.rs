@@ -165,8 +165,8 @@ async fn a_key_claimed_by_a_request_that_died_before_writing_its_state_is_taken_
     // A request claimed the key and crashed before writing its state.
     let claim = idempotency_entry(&key, "claim");
     assert_eq!(
-        redis.run_in_db(NOTIFICATION_DB, &["INCRBY", &claim, "1"]),
-        ":1"
+        redis.run_in_db::<i64>(NOTIFICATION_DB, &["INCRBY", &claim, "1"]),
+        1
     );
 
     // Within the lease a repeat waits, then says the key is in progress.
@@ -175,13 +175,12 @@ async fn a_key_claimed_by_a_request_that_died_before_writing_its_state_is_taken_
         .assert_error(409, "idempotency_in_progress");
     let unstarted = idempotency_entry(&key, "unstarted");
     let seen: i64 = redis
-        .run_in_db(NOTIFICATION_DB, &["GET", &unstarted])
-        .parse()
+        .run_in_db::<Option<i64>>(NOTIFICATION_DB, &["GET", &unstarted])
         .expect("the repeat recorded when it found the key without a state");
 
     // The 60 s lease passes (moved back rather than waited for).
     let long_ago = (seen - 61_000).to_string();
-    redis.run_in_db(NOTIFICATION_DB, &["SET", &unstarted, &long_ago]);
+    redis.run_in_db::<()>(NOTIFICATION_DB, &["SET", &unstarted, &long_ago]);
     let taken = app.notify_with_key(&key, &body).await;
     taken.assert_status(202);
     let id = taken.str_field("notification_id");
