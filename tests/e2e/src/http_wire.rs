@@ -14,26 +14,37 @@ pub async fn read_request(
     stream: &mut TcpStream,
     buf: &mut Vec<u8>,
 ) -> std::io::Result<Option<RecordedRequest>> {
-    let head_end = loop {
-        if let Some(i) = find(buf, b"\r\n\r\n") {
-            break i;
+    let (head_len, method, path, headers) = loop {
+        let mut slots = [httparse::EMPTY_HEADER; 64];
+        let mut head = httparse::Request::new(&mut slots);
+        match head.parse(buf) {
+            Ok(httparse::Status::Complete(len)) => {
+                let headers = head
+                    .headers
+                    .iter()
+                    .map(|h| {
+                        let value = String::from_utf8_lossy(h.value).into_owned();
+                        (h.name.to_owned(), value)
+                    })
+                    .collect::<Vec<_>>();
+                let method = head.method.unwrap_or_default().to_owned();
+                break (
+                    len,
+                    method,
+                    head.path.unwrap_or_default().to_owned(),
+                    headers,
+                );
+            }
+            Ok(httparse::Status::Partial) => {}
+            Err(e) => {
+                return Err(std::io::Error::new(std::io::ErrorKind::InvalidData, e));
+            }
         }
         if !read_more(stream, buf).await? {
             return Ok(None);
         }
     };
-    let head = String::from_utf8_lossy(&buf[..head_end]).to_string();
-    buf.drain(..head_end + 4);
-    let mut lines = head.split("\r\n");
-    let mut first = lines.next().unwrap_or("").split(' ');
-    let method = first.next().unwrap_or("").to_string();
-    let path = first.next().unwrap_or("").to_string();
-    let headers: Vec<(String, String)> = lines
-        .filter_map(|l| {
-            let (k, v) = l.split_once(':')?;
-            Some((k.trim().to_string(), v.trim().to_string()))
-        })
-        .collect();
+    buf.drain(..head_len);
     let mut request = RecordedRequest {
         method,
         path,
@@ -61,16 +72,20 @@ pub async fn read_request(
 async fn read_chunked(stream: &mut TcpStream, buf: &mut Vec<u8>) -> std::io::Result<Vec<u8>> {
     let mut body = Vec::new();
     loop {
-        let line_end = loop {
-            if let Some(i) = find(buf, b"\r\n") {
-                break i;
+        let (line_len, size) = loop {
+            match httparse::parse_chunk_size(buf) {
+                Ok(httparse::Status::Complete((len, size))) => break (len, size),
+                Ok(httparse::Status::Partial) => read_more_or_fail(stream, buf).await?,
+                Err(_) => {
+                    return Err(std::io::Error::new(
+                        std::io::ErrorKind::InvalidData,
+                        "a bad chunk size line",
+                    ));
+                }
             }
-            read_more_or_fail(stream, buf).await?;
         };
-        let size_line = String::from_utf8_lossy(&buf[..line_end]).to_string();
-        let size = usize::from_str_radix(size_line.split(';').next().unwrap_or("0").trim(), 16)
-            .unwrap_or(0);
-        buf.drain(..line_end + 2);
+        let size = usize::try_from(size).expect("a chunk that fits in memory");
+        buf.drain(..line_len);
         if size == 0 {
             // Trailers, if any, end with an empty line.
             loop {
