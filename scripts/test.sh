@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Every check and every test, from a fresh machine with rustup and Spin:
-# formatting, lints, the components built by `spin build`, native unit
-# tests, the end-to-end suite on real `spin up` (Spin 4.x on SQLite and on
-# Redis, then the Spin 3.6 line that SpinKube's v0.24 shim embeds), the
-# OCI round trip, the SpinKube manifests and the docs page in a browser.
+# formatting, lints (the benchmark floors' too), the components built by
+# `spin build`, native unit tests, the end-to-end suite on real `spin up`
+# (Spin 4.x on SQLite and on Redis, then the Spin 3.6 line that SpinKube's
+# v0.24 shim embeds), the OCI round trip, the SpinKube manifests and the
+# docs page in a browser.
 #
 # Spin binaries: `SPIN` (else `spin` on PATH) must be Spin 4.x; `SPIN_3_6`
 # (else `spin-3.6.3` on PATH) the 3.6 line. Missing, the script stops with
@@ -47,6 +48,11 @@ echo "Spin: $("$spin4" --version) and $("$spin36" --version)"
 
 cargo fmt --all --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
+# The benchmark floors, a workspace of their own that builds on crates/:
+# kept compiling and lint-clean with the code they measure.
+cargo fmt --manifest-path bench/floors/Cargo.toml --all --check
+cargo clippy --manifest-path bench/floors/Cargo.toml --target wasm32-wasip2 --locked \
+  --all-targets -- -D warnings
 # Each component's build command from spin.toml, then the provider the
 # tests swap in for the default email provider.
 "$spin4" build
