@@ -14,43 +14,15 @@ pub async fn read_request(
     stream: &mut TcpStream,
     buf: &mut Vec<u8>,
 ) -> std::io::Result<Option<RecordedRequest>> {
-    let (head_len, method, path, headers) = loop {
-        let mut slots = [httparse::EMPTY_HEADER; 64];
-        let mut head = httparse::Request::new(&mut slots);
-        match head.parse(buf) {
-            Ok(httparse::Status::Complete(len)) => {
-                let headers = head
-                    .headers
-                    .iter()
-                    .map(|h| {
-                        let value = String::from_utf8_lossy(h.value).into_owned();
-                        (h.name.to_owned(), value)
-                    })
-                    .collect::<Vec<_>>();
-                let method = head.method.unwrap_or_default().to_owned();
-                break (
-                    len,
-                    method,
-                    head.path.unwrap_or_default().to_owned(),
-                    headers,
-                );
-            }
-            Ok(httparse::Status::Partial) => {}
-            Err(e) => {
-                return Err(std::io::Error::new(std::io::ErrorKind::InvalidData, e));
-            }
+    let (head_len, mut request) = loop {
+        if let Some(parsed) = parse_head(buf)? {
+            break parsed;
         }
         if !read_more(stream, buf).await? {
             return Ok(None);
         }
     };
     buf.drain(..head_len);
-    let mut request = RecordedRequest {
-        method,
-        path,
-        headers,
-        body: Vec::new(),
-    };
     request.body = if request
         .header("transfer-encoding")
         .is_some_and(|v| v.to_ascii_lowercase().contains("chunked"))
@@ -67,6 +39,35 @@ pub async fn read_request(
         buf.drain(..len).collect()
     };
     Ok(Some(request))
+}
+
+/// The request head at the start of `buf`, as a request without its body
+/// yet, and the head's length; `None` while the head is incomplete.
+fn parse_head(buf: &[u8]) -> std::io::Result<Option<(usize, RecordedRequest)>> {
+    let mut slots = [httparse::EMPTY_HEADER; 64];
+    let mut head = httparse::Request::new(&mut slots);
+    let len = match head.parse(buf) {
+        Ok(httparse::Status::Complete(len)) => len,
+        Ok(httparse::Status::Partial) => return Ok(None),
+        Err(e) => return Err(std::io::Error::new(std::io::ErrorKind::InvalidData, e)),
+    };
+    let headers = head
+        .headers
+        .iter()
+        .map(|h| {
+            (
+                h.name.to_owned(),
+                String::from_utf8_lossy(h.value).into_owned(),
+            )
+        })
+        .collect();
+    let request = RecordedRequest {
+        method: head.method.unwrap_or_default().to_owned(),
+        path: head.path.unwrap_or_default().to_owned(),
+        headers,
+        body: Vec::new(),
+    };
+    Ok(Some((len, request)))
 }
 
 async fn read_chunked(stream: &mut TcpStream, buf: &mut Vec<u8>) -> std::io::Result<Vec<u8>> {
@@ -128,4 +129,31 @@ async fn read_more_or_fail(stream: &mut TcpStream, buf: &mut Vec<u8>) -> std::io
 
 fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
     haystack.windows(needle.len()).position(|w| w == needle)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_whole_head_is_read_with_its_length() {
+        let wire = b"POST /hook?x=1 HTTP/1.1\r\nHost: a\r\nX-Sig: v1\r\n\r\nbody";
+        let (len, request) = parse_head(wire).unwrap().expect("a whole head");
+        assert_eq!(&wire[len..], b"body");
+        assert_eq!(
+            (request.method.as_str(), request.path.as_str()),
+            ("POST", "/hook?x=1")
+        );
+        assert_eq!(request.header("x-sig"), Some("v1"));
+    }
+
+    #[test]
+    fn a_partial_head_waits_and_a_broken_one_is_an_error() {
+        assert!(
+            parse_head(b"POST /hook HTTP/1.1\r\nHost:")
+                .unwrap()
+                .is_none()
+        );
+        assert!(parse_head(b"POST /hook HTTP/1.1\r\nno colon here\r\n\r\n").is_err());
+    }
 }
