@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use crate::redis::{RedisServer, redis_server};
 use crate::reply::Reply;
-use crate::runtime_config::write_runtime_config;
+use crate::runtime_config::{StoreLocation, store_location, write_runtime_config};
 use crate::spin::{SpinProcess, SpinUp};
 use crate::util::{eventually, random_suffix, strong_password, unique_username};
 use reqwest::{Method, RequestBuilder};
@@ -412,19 +412,17 @@ impl TestApp {
     /// component first opens the store.
     pub fn stored_entries(&self, label: &str) -> Vec<(String, Vec<u8>)> {
         let settings = self.settings.as_ref().expect("stores of a local app");
-        if settings.redis_url.is_some() {
-            let redis = settings
-                .own_redis
-                .as_ref()
-                .expect("stored_entries reads Redis stores the app started itself");
-            // The runtime config gives the stores databases in this order.
-            let db = ["auth", "analytics", "notification"]
-                .iter()
-                .position(|l| *l == label)
-                .unwrap_or_else(|| panic!("no store {label}"));
-            return redis.entries(db as u32);
-        }
-        let path = settings.state.path().join(format!("{label}.db"));
+        let redis_url = settings.redis_url.as_deref();
+        let path = match store_location(settings.state.path(), redis_url, label) {
+            StoreLocation::File(path) => path,
+            StoreLocation::RedisDatabase(db) => {
+                return settings
+                    .own_redis
+                    .as_ref()
+                    .expect("stored_entries reads Redis stores the app started itself")
+                    .entries(db);
+            }
+        };
         if !path.exists() {
             return Vec::new();
         }

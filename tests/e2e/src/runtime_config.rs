@@ -12,16 +12,55 @@ use crate::app::repo_root;
 /// with `redis_url` the one for Redis stores, pointed at `dir` or at that
 /// server; returns its path.
 pub fn write_runtime_config(dir: &Path, redis_url: Option<&str>) -> PathBuf {
-    let name = match redis_url {
-        None => "runtime-config.toml",
-        Some(_) => "runtime-config.redis.toml",
-    };
+    let name = config_name(redis_url);
     let text = std::fs::read_to_string(repo_root().join(name))
         .unwrap_or_else(|e| panic!("reading {name}: {e}"));
     let path = dir.join(name);
     std::fs::write(&path, rewrite_runtime_config(&text, dir, redis_url))
         .expect("write runtime config");
     path
+}
+
+fn config_name(redis_url: Option<&str>) -> &'static str {
+    match redis_url {
+        None => "runtime-config.toml",
+        Some(_) => "runtime-config.redis.toml",
+    }
+}
+
+/// Where an app keeps one of its stores.
+#[derive(Debug, PartialEq)]
+pub enum StoreLocation {
+    File(PathBuf),
+    RedisDatabase(u32),
+}
+
+/// Where the runtime config [`write_runtime_config`] wrote into `dir` (with
+/// the same `redis_url`) keeps the store `label`.
+pub fn store_location(dir: &Path, redis_url: Option<&str>, label: &str) -> StoreLocation {
+    let path = dir.join(config_name(redis_url));
+    let text = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
+    location_in(&text, label)
+}
+
+fn location_in(text: &str, label: &str) -> StoreLocation {
+    let config: toml::Table = toml::from_str(text).expect("the runtime config parses");
+    let store = config
+        .get("key_value_store")
+        .and_then(|stores| stores.get(label))
+        .unwrap_or_else(|| panic!("no store {label} in the runtime config"));
+    let setting = |key: &str| store.get(key).and_then(toml::Value::as_str);
+    if let Some(path) = setting("path") {
+        return StoreLocation::File(PathBuf::from(path));
+    }
+    let url = setting("url").unwrap_or_else(|| panic!("store {label} has no path or url"));
+    let url = Url::parse(url).expect("a store's Redis URL");
+    let database = url.path().trim_start_matches('/');
+    StoreLocation::RedisDatabase(match database {
+        "" => 0,
+        number => number.parse().expect("a Redis database number"),
+    })
 }
 
 /// Puts every SQLite store's file (its name kept) into `dir`, and every
@@ -102,5 +141,23 @@ mod tests {
         assert_eq!(url("auth"), "redis://127.0.0.1:7000/0");
         assert_eq!(url("analytics"), "redis://127.0.0.1:7000/1");
         assert_eq!(url("notification"), "redis://127.0.0.1:7000/2");
+        assert_eq!(
+            location_in(&out, "analytics"),
+            StoreLocation::RedisDatabase(1)
+        );
+    }
+
+    #[test]
+    fn finds_a_store_file_and_a_redis_database_without_a_number() {
+        let text = "[key_value_store.auth]\ntype = \"spin\"\npath = \"/tmp/x/auth.db\"\n\
+                    [key_value_store.analytics]\ntype = \"redis\"\nurl = \"redis://127.0.0.1:6379\"\n";
+        assert_eq!(
+            location_in(text, "auth"),
+            StoreLocation::File(PathBuf::from("/tmp/x/auth.db"))
+        );
+        assert_eq!(
+            location_in(text, "analytics"),
+            StoreLocation::RedisDatabase(0)
+        );
     }
 }
