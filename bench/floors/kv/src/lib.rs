@@ -18,14 +18,11 @@
 
 use std::hash::{BuildHasher, Hasher};
 
+use bench_floor_keys::{MAX_READS, STORE, read_key};
 use spin_sdk::http::{IntoResponse, Method, Request, Response};
 use spin_sdk::http_component;
 use spin_sdk::wit::wasi::keyvalue::{atomics, batch, store};
 
-/// The store label, declared in bench/floors/spin.toml.
-const STORE: &str = "floor";
-/// Reads per request are bounded so a typo cannot make a request unbounded.
-const MAX_READS: usize = 64;
 /// About the size of the app's token and user records.
 const VALUE_BYTES: usize = 200;
 
@@ -98,10 +95,6 @@ fn handle(request: Request) -> anyhow::Result<impl IntoResponse> {
         .header("content-type", "text/plain")
         .body(answer)
         .build())
-}
-
-fn read_key(i: usize) -> String {
-    format!("floor:value:{i}")
 }
 
 /// `n=` from the query string, 1 when absent, at most [`MAX_READS`].

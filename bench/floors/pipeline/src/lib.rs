@@ -9,6 +9,7 @@
 //! that floor is the contract's pipeline, which every endpoint pays, and
 //! how much is the endpoint's own work.
 
+use bench_floor_keys::{MAX_READS, STORE, read_key};
 use domain_core::KeyValueStore;
 use spin_edge::serve::{HandlerResult, RequestContext};
 use spin_edge::{ApiError, HttpResponse, Routes, Service, SpinStore, params};
@@ -18,9 +19,6 @@ const SERVICE: Service = Service {
     name: "floor",
     version: env!("CARGO_PKG_VERSION"),
 };
-/// The `kv` floor's store label and keys (bench/floors/spin.toml).
-const STORE: &str = "floor";
-const MAX_READS: usize = 64;
 
 #[spin_sdk::http_component]
 fn handle(request: IncomingRequest, response: ResponseOutparam) {
@@ -41,10 +39,15 @@ fn read(_: &RequestContext, request: Request, _: Params) -> HandlerResult {
     let store = SpinStore::open(STORE).map_err(ApiError::unexpected)?;
     let mut found = 0;
     for i in 0..gets {
-        found += usize::from(store.get(&key(i)).map_err(ApiError::unexpected)?.is_some());
+        found += usize::from(
+            store
+                .get(&read_key(i))
+                .map_err(ApiError::unexpected)?
+                .is_some(),
+        );
     }
     for size in batches {
-        let keys: Vec<String> = (0..size).map(key).collect();
+        let keys: Vec<String> = (0..size).map(read_key).collect();
         let values = store.get_many(&keys).map_err(ApiError::unexpected)?;
         found += values.iter().filter(|value| value.is_some()).count();
     }
@@ -59,9 +62,4 @@ fn parse_count(text: &str) -> Result<usize, String> {
         Ok(count @ 1..=MAX_READS) => Ok(count),
         _ => Err(format!("must be a whole number from 1 to {MAX_READS}")),
     }
-}
-
-/// The keys `/floor/seed` writes.
-fn key(i: usize) -> String {
-    format!("floor:value:{i}")
 }
