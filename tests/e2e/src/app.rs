@@ -406,22 +406,28 @@ impl TestApp {
             .expect("an app on a Redis server of its own")
     }
 
+    /// The database of that server holding the store `label`, as the
+    /// app's runtime config says.
+    pub fn redis_database(&self, label: &str) -> u32 {
+        match self.store_location(label) {
+            StoreLocation::RedisDatabase(db) => db,
+            StoreLocation::File(path) => panic!("store {label} is a file: {}", path.display()),
+        }
+    }
+
+    fn store_location(&self, label: &str) -> StoreLocation {
+        let settings = self.settings.as_ref().expect("stores of a local app");
+        store_location(settings.state.path(), settings.redis_url.as_deref(), label)
+    }
+
     /// Every `(key, value)` of the store `label` (local apps only), read
     /// from its SQLite file or from the Redis server the app started. None
     /// when the SQLite file does not exist: Spin creates it when a
     /// component first opens the store.
     pub fn stored_entries(&self, label: &str) -> Vec<(String, Vec<u8>)> {
-        let settings = self.settings.as_ref().expect("stores of a local app");
-        let redis_url = settings.redis_url.as_deref();
-        let path = match store_location(settings.state.path(), redis_url, label) {
+        let path = match self.store_location(label) {
             StoreLocation::File(path) => path,
-            StoreLocation::RedisDatabase(db) => {
-                return settings
-                    .own_redis
-                    .as_ref()
-                    .expect("stored_entries reads Redis stores the app started itself")
-                    .entries(db);
-            }
+            StoreLocation::RedisDatabase(db) => return self.redis().entries(db),
         };
         if !path.exists() {
             return Vec::new();

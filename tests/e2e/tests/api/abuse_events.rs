@@ -228,8 +228,7 @@ async fn a_store_error_after_the_claim_does_not_lose_the_event() {
         return;
     };
     let redis = app.redis();
-    // The analytics store is the second of the runtime config's databases.
-    const ANALYTICS_DB: u32 = 1;
+    let analytics_db = app.redis_database("analytics");
     let user = format!("ext-{}", random_suffix());
     let action = unique_action("e2e.undo");
     let body = |id: &str| json!({"event_id": id, "user_id": user, "action": action});
@@ -240,13 +239,13 @@ async fn a_store_error_after_the_claim_does_not_lose_the_event() {
         .assert_status(202);
     let value_of = |key: &str| {
         redis
-            .entries(ANALYTICS_DB)
+            .entries(analytics_db)
             .into_iter()
             .find(|(k, _)| k == key)
             .map(|(_, v)| String::from_utf8_lossy(&v).into_owned())
     };
     let user_counter = redis
-        .entries(ANALYTICS_DB)
+        .entries(analytics_db)
         .into_iter()
         .map(|(key, _)| key)
         .find(|key| key.starts_with(&format!("count:user:{action}/")))
@@ -254,7 +253,7 @@ async fn a_store_error_after_the_claim_does_not_lose_the_event() {
     let action_counter = format!("count:action:{action}");
     assert_eq!(value_of(&action_counter).as_deref(), Some("1"));
 
-    redis.run_in_db::<()>(ANALYTICS_DB, &["SET", &user_counter, "not-a-number"]);
+    redis.run_in_db::<()>(analytics_db, &["SET", &user_counter, "not-a-number"]);
     assert_eq!(value_of(&user_counter).as_deref(), Some("not-a-number"));
     let id = uuid::Uuid::new_v4().to_string();
     post(body(&id)).await.assert_error(500, "internal_error");
@@ -265,7 +264,7 @@ async fn a_store_error_after_the_claim_does_not_lose_the_event() {
     );
     assert!(
         !redis
-            .entries(ANALYTICS_DB)
+            .entries(analytics_db)
             .iter()
             .any(|(key, _)| key.starts_with("event:") && key.ends_with(&id)),
         "the claim was released"
@@ -275,7 +274,7 @@ async fn a_store_error_after_the_claim_does_not_lose_the_event() {
         "the log says what became of the event"
     );
 
-    redis.run_in_db::<()>(ANALYTICS_DB, &["SET", &user_counter, "1"]);
+    redis.run_in_db::<()>(analytics_db, &["SET", &user_counter, "1"]);
     let retry = post(body(&id)).await;
     retry.assert_status(202);
     assert_eq!(retry.json["status"], "recorded", "{}", retry.text);

@@ -145,10 +145,6 @@ fn idempotency_entry(key: &str, part: &str) -> String {
     format!("idem:{digest}:{part}")
 }
 
-/// The notification store's Redis database (the third store in the
-/// runtime config).
-const NOTIFICATION_DB: u32 = 2;
-
 #[tokio::test(flavor = "multi_thread")]
 async fn a_key_claimed_by_a_request_that_died_before_writing_its_state_is_taken_over() {
     let Some(app) = app()
@@ -159,13 +155,14 @@ async fn a_key_claimed_by_a_request_that_died_before_writing_its_state_is_taken_
         return;
     };
     let redis = app.redis();
+    let notification_db = app.redis_database("notification");
     let key = format!("stuck-{}", random_suffix());
     let user = format!("ext-{}", random_suffix());
     let body = json!({"user_id": user, "message": "stuck key"});
     // A request claimed the key and crashed before writing its state.
     let claim = idempotency_entry(&key, "claim");
     assert_eq!(
-        redis.run_in_db::<i64>(NOTIFICATION_DB, &["INCRBY", &claim, "1"]),
+        redis.run_in_db::<i64>(notification_db, &["INCRBY", &claim, "1"]),
         1
     );
 
@@ -175,12 +172,12 @@ async fn a_key_claimed_by_a_request_that_died_before_writing_its_state_is_taken_
         .assert_error(409, "idempotency_in_progress");
     let unstarted = idempotency_entry(&key, "unstarted");
     let seen: i64 = redis
-        .run_in_db::<Option<i64>>(NOTIFICATION_DB, &["GET", &unstarted])
+        .run_in_db::<Option<i64>>(notification_db, &["GET", &unstarted])
         .expect("the repeat recorded when it found the key without a state");
 
     // The 60 s lease passes (moved back rather than waited for).
     let long_ago = (seen - 61_000).to_string();
-    redis.run_in_db::<()>(NOTIFICATION_DB, &["SET", &unstarted, &long_ago]);
+    redis.run_in_db::<()>(notification_db, &["SET", &unstarted, &long_ago]);
     let taken = app.notify_with_key(&key, &body).await;
     taken.assert_status(202);
     let id = taken.str_field("notification_id");
