@@ -3,6 +3,8 @@
 
     python3 bench/measure.py --app URL --key INTERNAL_KEY --floors URL \
         --store sqlite|redis --out DIR [--duration 9] [--slices 3] [--connections 32]
+    python3 bench/measure.py combine DIR...   # one table of several runs
+    python3 bench/measure.py render DIR...    # results.md again from results.json
 
 The app and the floors (bench/floors/spin.toml) must already run, the floors
 on the same kind of store as the app; bench/ratios.sh starts both on real
@@ -120,6 +122,37 @@ def flush_outbox(app, internal):
         if answer["complete"] and not answer["pending"]:
             return 0
     return answer["pending"]
+
+
+def slice_value(raw, metric):
+    """One slice's throughput (answers in 2xx/3xx per second) or p50 (ms)."""
+    if metric == "rps":
+        return (raw["requests"] - raw["errors"]["status"]) / (raw["duration_us"] / 1e6)
+    return raw["latency_us"]["percentiles"][49] / 1000
+
+
+def pair_ratios(row, runs):
+    """The ratio within each pair of neighbouring slices (endpoint i, floor i).
+
+    A pair ran within seconds, so its ratio is free of the machine's drift
+    over the row; their spread says how far the row's ratio can be trusted.
+    `runs` are the report's slices; older reports have what this needs.
+    """
+    if row["metric"] == "none":
+        return []
+    by_file = {run["file"]: run for run in runs}
+    pairs = []
+    for endpoint, floor in zip(row["measured"]["runs"], row["floor_measured"]["runs"]):
+        value, floor_value = (slice_value(by_file[f], row["metric"]) for f in (endpoint, floor))
+        if floor_value:
+            pairs.append(value / floor_value)
+    return pairs
+
+
+def spread(pairs, metric="rps"):
+    """`0.74–0.77`, or `1.05–1.12×` for latency."""
+    unit = "×" if metric == "p50" else ""
+    return f"{min(pairs):.2f}–{max(pairs):.2f}{unit}" if pairs else ""
 
 
 def audit(action, before, after, succeeded, unseen, pending):
@@ -277,7 +310,9 @@ def main():
                      "value": value, "floor": floor_name, "floor_value": floor_value, "ratio": ratio,
                      "goal": goal, "met": met, "errors": result["errors"] + floor["errors"], "note": note,
                      "measured": result, "floor_measured": floor})
-        log(f"  {endpoint}: ratio {ratio if ratio is None else round(ratio, 2)}")
+        rows[-1]["pair_ratios"] = pair_ratios(rows[-1], runs)
+        log(f"  {endpoint}: ratio {ratio if ratio is None else round(ratio, 2)}, "
+            f"pairs {spread(rows[-1]['pair_ratios'], metric)}")
 
     def reads_floor(calls):
         return spec(f"floor: {floor_name(calls)}", f"{floors}/floor/read?{floor_query(calls)}")
@@ -417,10 +452,13 @@ def render(report):
         f"{report['notifications_listed']} notifications listed; floor reads {report['floor_reads']}",
         f"- floor hello (Spin alone): {hello['rps']:,.0f} req/s, p50 {hello['p50_ms']:.1f} ms",
         "",
-        "| endpoint | clients | measured | floor | floor measured | ratio | goal | note |",
-        "|---|---:|---:|---|---:|---:|---|---|",
+        "`pairs`: the ratio within each pair of neighbouring slices, lowest to highest.",
+        "",
+        "| endpoint | clients | measured | floor | floor measured | ratio | pairs | goal | note |",
+        "|---|---:|---:|---|---:|---:|---:|---|---|",
     ]
     for r in report["rows"]:
+        pairs = spread(pair_ratios(r, report["runs"]), r["metric"])
         if r["metric"] == "none":
             value = floor = ratio = "no answer in a slice"
             goal = ""
@@ -434,7 +472,7 @@ def render(report):
             goal += " ✓" if r["met"] else " ✗"
         note = r["note"] + (f"; {r['errors']} errors" if r["errors"] else "")
         lines.append(f"| `{r['endpoint']}` | {r['connections']} | {value} | {r['floor']} | {floor} "
-                     f"| {ratio} | {goal} | {note} |")
+                     f"| {ratio} | {pairs} | {goal} | {note} |")
     if report["audit"]:
         lines += ["", "Counted in analytics after the run (the outbox flushed), against the successful answers:", ""]
         for a in report["audit"]:
@@ -457,12 +495,13 @@ def combine(directories):
         cells = []
         for report in reports:
             r = report["rows"][index]
+            pairs = spread(pair_ratios(r, report["runs"]))
             if r["metric"] == "none":
                 cells += ["no answer in a slice", ""]
             elif r["metric"] == "rps":
-                cells += [f"{r['value']:,.0f} / {r['floor_value']:,.0f} req/s", f"{r['ratio']:.2f}"]
+                cells += [f"{r['value']:,.0f} / {r['floor_value']:,.0f} req/s", f"{r['ratio']:.2f} ({pairs})"]
             else:
-                cells += [f"p50 {r['value']:.0f} / {r['floor_value']:.0f} ms", f"{r['ratio']:.2f}×"]
+                cells += [f"p50 {r['value']:.0f} / {r['floor_value']:.0f} ms", f"{r['ratio']:.2f}× ({pairs})"]
         floors = list(dict.fromkeys(report["rows"][index]["floor"] for report in reports))
         goal = "" if first["goal"] is None else (
             f"≤ {first['goal']}×" if first["metric"] == "p50" else f"≥ {first['goal']}")
@@ -477,5 +516,14 @@ def combine(directories):
 if __name__ == "__main__":
     if sys.argv[1:2] == ["combine"]:
         print(combine(sys.argv[2:]), end="")
+    elif sys.argv[1:2] == ["render"]:
+        # results.md again from results.json, e.g. after the table changed,
+        # keeping the line bench/ratios.sh appends.
+        for directory in map(Path, sys.argv[2:]):
+            report = json.loads((directory / "results.json").read_text())
+            markdown = directory / "results.md"
+            appended = [line + "\n" for line in markdown.read_text().splitlines()
+                        if line.startswith("uptime after:")]
+            markdown.write_text(render(report) + "".join(appended))
     else:
         main()
