@@ -155,6 +155,54 @@ def spread(pairs, metric="rps"):
     return f"{min(pairs):.2f}–{max(pairs):.2f}{unit}" if pairs else ""
 
 
+def pool(slices):
+    """One side of a row: its slices' requests, answers and latency, pooled."""
+    requests = sum(r["requests"] for r in slices)
+    seconds = sum(r["duration_us"] for r in slices) / 1e6
+    errors = sum(sum(r["errors"].values()) for r in slices)
+    # Every slice's percentiles 1..99 stand for 1% of its requests each.
+    points = sorted((q, r["requests"]) for r in slices for q in r["latency_us"]["percentiles"])
+    total = sum(weight for _, weight in points) or 1
+
+    def quantile(fraction):
+        seen = 0
+        for value, weight in points:
+            seen += weight
+            if seen >= fraction * total:
+                return value / 1000
+        return points[-1][0] / 1000 if points else 0.0
+
+    refused = sum(r["errors"]["status"] for r in slices)
+    # Throughput counts answers in 2xx/3xx only: a refusal costs less
+    # than the work measured and would flatter the endpoint.
+    succeeded = requests - refused
+    return {"name": slices[0]["name"], "connections": slices[0]["connections"], "requests": requests,
+            "succeeded": succeeded, "rps": succeeded / seconds,
+            "p50_ms": quantile(0.5), "p99_ms": quantile(0.99),
+            "errors": errors, "runs": [r["file"] for r in slices],
+            "load_before": [r["load_before"] for r in slices],
+            # Requests the app may have served without wrk seeing the
+            # answer: one per connection when a slice stops, and every
+            # socket error or timeout.
+            "unseen": slices[0]["connections"] * len(slices) + errors - refused}
+
+
+def judge(result, floor, metric, goal):
+    """A row's value, its floor's, their ratio and whether it meets `goal`:
+    at least `goal` of the floor's throughput (`rps`), at most `goal` times
+    its p50 latency (`p50`). No ratio when a side got no answer at all, or
+    the floor nothing to divide by."""
+    key = "rps" if metric == "rps" else "p50_ms"
+    if not (result["requests"] and floor["requests"] and floor[key]):
+        return {"metric": "none", "value": None, "floor_value": None, "ratio": None, "goal": None,
+                "met": None}
+    value, floor_value = result[key], floor[key]
+    ratio = value / floor_value
+    met = None if goal is None else (ratio >= goal if metric == "rps" else ratio <= goal)
+    return {"metric": metric, "value": value, "floor_value": floor_value, "ratio": ratio, "goal": goal,
+            "met": met}
+
+
 def audit(action, before, after, succeeded, unseen, pending):
     """Whether `action`'s count grew by every successful answer and by no
     more than the requests whose answers wrk did not see, with nothing left
@@ -251,38 +299,6 @@ def main():
         runs.append(raw)
         return raw
 
-    def pooled(slices):
-        requests = sum(r["requests"] for r in slices)
-        seconds = sum(r["duration_us"] for r in slices) / 1e6
-        errors = sum(sum(r["errors"].values()) for r in slices)
-        # Every slice's percentiles 1..99 stand for 1% of its requests each.
-        points = sorted((q, r["requests"]) for r in slices for q in r["latency_us"]["percentiles"])
-        total = sum(weight for _, weight in points) or 1
-
-        def quantile(fraction):
-            seen = 0
-            for value, weight in points:
-                seen += weight
-                if seen >= fraction * total:
-                    return value / 1000
-            return points[-1][0] / 1000 if points else 0.0
-
-        if errors:
-            log(f"  {errors} errors (non-2xx or socket) in {slices[0]['name']}")
-        refused = sum(r["errors"]["status"] for r in slices)
-        # Throughput counts answers in 2xx/3xx only: a refusal costs less
-        # than the work measured and would flatter the endpoint.
-        succeeded = requests - refused
-        return {"name": slices[0]["name"], "connections": slices[0]["connections"], "requests": requests,
-                "succeeded": succeeded, "rps": succeeded / seconds,
-                "p50_ms": quantile(0.5), "p99_ms": quantile(0.99),
-                "errors": errors, "runs": [r["file"] for r in slices],
-                "load_before": [r["load_before"] for r in slices],
-                # Requests the app may have served without wrk seeing the
-                # answer: one per connection when a slice stops, and every
-                # socket error or timeout.
-                "unseen": slices[0]["connections"] * len(slices) + errors - refused}
-
     # ROWS=me,metrics runs only the rows of those keys (health, me, notification, metrics,
     # user-metrics, list, bearer, events, notify, login, register), to iterate faster.
     only = {key.strip() for key in os.environ.get("ROWS", "").split(",") if key.strip()}
@@ -293,31 +309,23 @@ def main():
         sides = {"floor": [], "endpoint": []}
         for side in order:
             sides[side].append(run(endpoint_spec if side == "endpoint" else floor_spec, slice_s, side))
-        result, floor = pooled(sides["endpoint"]), pooled(sides["floor"])
-        if not (result["requests"] and floor["requests"]):
-            # Nothing answered within a slice: no ratio to give.
-            metric, goal = "none", None
-            value = floor_value = ratio = met = None
-        elif metric == "rps":
-            value, floor_value = result["rps"], floor["rps"]
-            ratio = value / floor_value
-            met = None if goal is None else ratio >= goal
-        else:  # p50: how many times the floor's latency
-            value, floor_value = result["p50_ms"], floor["p50_ms"]
-            ratio = value / floor_value
-            met = None if goal is None else ratio <= goal
-        rows.append({"endpoint": endpoint, "connections": result["connections"], "metric": metric,
-                     "value": value, "floor": floor_name, "floor_value": floor_value, "ratio": ratio,
-                     "goal": goal, "met": met, "errors": result["errors"] + floor["errors"], "note": note,
+        result, floor = pool(sides["endpoint"]), pool(sides["floor"])
+        for side in (result, floor):
+            if side["errors"]:
+                log(f"  {side['errors']} errors (non-2xx or socket) in {side['name']}")
+        verdict = judge(result, floor, metric, goal)
+        rows.append({"endpoint": endpoint, "connections": result["connections"], **verdict,
+                     "floor": floor_name, "errors": result["errors"] + floor["errors"], "note": note,
                      "measured": result, "floor_measured": floor})
         rows[-1]["pair_ratios"] = pair_ratios(rows[-1], runs)
+        ratio = verdict["ratio"]
         log(f"  {endpoint}: ratio {ratio if ratio is None else round(ratio, 2)}, "
-            f"pairs {spread(rows[-1]['pair_ratios'], metric)}")
+            f"pairs {spread(rows[-1]['pair_ratios'], verdict['metric'])}")
 
     def reads_floor(calls):
         return spec(f"floor: {floor_name(calls)}", f"{floors}/floor/read?{floor_query(calls)}")
 
-    hello = pooled([run(spec("floor: hello", f"{floors}/floor/hello"), slice_s, "Spin alone")])
+    hello = pool([run(spec("floor: hello", f"{floors}/floor/hello"), slice_s, "Spin alone")])
 
     # Health must answer within 2 s while the store hangs, and a key-value
     # call cannot be bounded inside the instance making it: each check asks
@@ -390,7 +398,7 @@ def main():
     # The guarantees under the load just measured: after the outbox is
     # flushed, every event, login and registration answered with success is
     # counted once in analytics, give or take the requests wrk did not see
-    # answered (see `pooled`).
+    # answered (see `pool`).
     audits = []
     if rows:
         pending = flush_outbox(app, internal)

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Every check and every test, from a fresh machine with rustup and Spin:
 # formatting, lints (the benchmark floors' too), the components built by
-# `spin build`, native unit tests, the end-to-end suite on real `spin up`
+# `spin build`, native unit tests (the benchmark's arithmetic too), the end-to-end suite on real `spin up`
 # (Spin 4.x on SQLite and on Redis, then the Spin 3.6 line that SpinKube's
 # v0.24 shim embeds), the OCI round trip, the SpinKube manifests and the
 # docs page in a browser.
@@ -16,8 +16,10 @@ rustup target add wasm32-wasip2
 rustup component add rustfmt clippy
 
 # What the tests drive besides our own code: Redis for the shared-state
-# scenarios, an OCI registry for the SpinKube path, Chromium for /docs.
+# scenarios, an OCI registry for the SpinKube path, Chromium for /docs;
+# Python for the benchmark's own tests.
 missing=()
+command -v python3 >/dev/null || missing+=(python3)
 command -v redis-server >/dev/null || missing+=(redis-server)
 command -v docker-registry >/dev/null || missing+=(docker-registry)
 command -v chromium >/dev/null || missing+=(chromium)
@@ -62,6 +64,8 @@ export SPIN=$spin4
 # Native tests (the imports check among them, on the components just
 # built), then the end-to-end suite on Spin 4 with SQLite stores.
 cargo test --workspace --locked --exclude deploy-manifests
+# How bench/measure.py pools slices, pairs them and judges the goals and the counts.
+python3 -m unittest discover -s bench
 # Shown in full: the manifest checks say so when they could not fetch the CRD.
 cargo test --locked -p deploy-manifests -- --show-output
 echo "== end-to-end on $("$spin4" --version), Redis stores"
