@@ -124,13 +124,6 @@ def flush_outbox(app, internal):
     return answer["pending"]
 
 
-def slice_value(raw, metric):
-    """One slice's throughput (answers in 2xx/3xx per second) or p50 (ms)."""
-    if metric == "rps":
-        return (raw["requests"] - raw["errors"]["status"]) / (raw["duration_us"] / 1e6)
-    return raw["latency_us"]["percentiles"][49] / 1000
-
-
 def pair_ratios(row, runs):
     """The ratio within each pair of neighbouring slices (endpoint i, floor i).
 
@@ -141,9 +134,10 @@ def pair_ratios(row, runs):
     if row["metric"] == "none":
         return []
     by_file = {run["file"]: run for run in runs}
+    key = "rps" if row["metric"] == "rps" else "p50_ms"
     pairs = []
     for endpoint, floor in zip(row["measured"]["runs"], row["floor_measured"]["runs"]):
-        value, floor_value = (slice_value(by_file[f], row["metric"]) for f in (endpoint, floor))
+        value, floor_value = (pool([by_file[f]])[key] for f in (endpoint, floor))
         if floor_value:
             pairs.append(value / floor_value)
     return pairs

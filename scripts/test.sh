@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Every check and every test, from a fresh machine with rustup and Spin:
 # formatting, lints (the benchmark floors' too), the components built by
-# `spin build`, native unit tests (the benchmark's arithmetic too), the end-to-end suite on real `spin up`
-# (Spin 4.x on SQLite and on Redis, then the Spin 3.6 line that SpinKube's
-# v0.24 shim embeds), the OCI round trip, the SpinKube manifests and the
-# docs page in a browser.
+# `spin build`, native unit tests (the benchmark's arithmetic too), the
+# end-to-end suite on real `spin up` (Spin 4.x on SQLite and on Redis, then
+# the Spin 3.6 line that SpinKube's v0.24 shim embeds), the OCI round trip,
+# the SpinKube manifests and the docs page in a browser.
 #
 # Spin binaries: `SPIN` (else `spin` on PATH) must be Spin 4.x; `SPIN_3_6`
 # (else `spin-3.6.3` on PATH) the 3.6 line. Missing, the script stops with
