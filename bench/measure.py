@@ -475,12 +475,13 @@ def render(report):
         note = r["note"] + (f"; {r['errors']} errors" if r["errors"] else "")
         lines.append(f"| `{r['endpoint']}` | {r['connections']} | {value} | {r['floor']} | {floor} "
                      f"| {ratio} | {pairs} | {goal} | {note} |")
-    if report["audit"]:
+    # Older reports have no audit, or no count of what the outbox still held.
+    if report.get("audit"):
         lines += ["", "Counted in analytics after the run (the outbox flushed), against the successful answers:", ""]
         for a in report["audit"]:
             lines.append(f"- `{a['action']}`: {a['counted']:,} counted, {a['succeeded']:,} answered, "
                          f"up to {a['unseen']:,} unseen" + (f", {a['pending']:,} still in auth's outbox"
-                                                           if a["pending"] else "")
+                                                           if a.get("pending") else "")
                          + f": {'✓' if a['ok'] else '✗'}")
     loads = [run["load_before"] for run in report["runs"]]
     lines += ["", f"Load average before the first run: {loads[0]}; before the last: {loads[-1]}.", ""]

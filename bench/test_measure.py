@@ -116,6 +116,36 @@ class Audit(unittest.TestCase):
         self.assertFalse(measure.audit("login", 10, 110, 100, 32, 1)["ok"])
 
 
+class Render(unittest.TestCase):
+    def report(self, **extra):
+        runs = [wrk_slice("000", 1000, 1, 1000), wrk_slice("001", 800, 1, 1000)]
+        row = {"endpoint": "GET /auth/me", "connections": 32, "floor": "1 get", "note": "", "errors": 0,
+               **measure.judge(measure.pool(runs[1:]), measure.pool(runs[:1]), "rps", 0.9),
+               "measured": {"runs": ["001"]}, "floor_measured": {"runs": ["000"]}}
+        return {"machine": {"nproc": 2, "cpu": "cpu", "mem_kib": 1048576}, "store": "sqlite",
+                "duration_s": 1, "slices": 1, "connections": 32, "actions_in_index": 3,
+                "notifications_listed": 5, "floor_reads": {}, "hello": {"rps": 9000, "p50_ms": 3.0},
+                "rows": [row], "runs": runs, **extra}
+
+    def test_a_row_shows_its_ratio_pairs_and_verdict(self):
+        markdown = measure.render(self.report(audit=[]))
+        self.assertIn("| `GET /auth/me` | 32 | 800 req/s | 1 get | 1,000 req/s | 0.80 | 0.80–0.80 | ≥ 0.9 ✗ |",
+                      markdown)
+
+    def test_the_counts_check_is_shown_with_its_verdict(self):
+        audit = [measure.audit("login", 10, 109, 100, 32, 0)]
+        self.assertIn("- `login`: 99 counted, 100 answered, up to 32 unseen: ✗",
+                      measure.render(self.report(audit=audit)))
+
+    def test_a_report_from_before_the_counts_check_renders_without_it(self):
+        self.assertNotIn("Counted in analytics", measure.render(self.report()))
+
+    def test_a_counts_check_from_before_the_outbox_was_counted_renders(self):
+        audit = {"action": "login", "counted": 100, "succeeded": 100, "unseen": 32, "ok": True}
+        self.assertIn("- `login`: 100 counted, 100 answered, up to 32 unseen: ✓",
+                      measure.render(self.report(audit=[audit])))
+
+
 class ReadFloors(unittest.TestCase):
     def test_sqlite_reads_a_batch_in_one_call(self):
         calls = measure.read_floors("sqlite", actions=3, listed=5)
