@@ -63,7 +63,8 @@ spin_version=$("$spin" --version)
 if [[ ${SKIP_BUILD:-0} != 1 ]]; then
     rustup target list --installed | grep -qx wasm32-wasip2 || rustup target add wasm32-wasip2
     log "building the app and the floors"
-    [[ -n ${APP_URL:-} ]] || cargo build --release --target wasm32-wasip2 -p auth -p analytics -p notification -p docs
+    # Every component by its own build command in spin.toml.
+    [[ -n ${APP_URL:-} ]] || "$spin" build
     cargo build --manifest-path bench/floors/Cargo.toml --target wasm32-wasip2 --release
 fi
 
