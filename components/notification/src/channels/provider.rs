@@ -7,7 +7,7 @@ use notification_domain::{
     Attempt, ChannelKind, Notification, Provider, ProviderMessage, Readiness,
 };
 use serde::de::DeserializeOwned;
-use spin_edge::outbound::{self, Deadline, OutboundRequest, plain_words};
+use spin_edge::outbound::{self, Deadline, OutboundError, OutboundRequest, plain_words};
 use spin_edge::request_id;
 use std::time::Duration;
 
@@ -50,13 +50,8 @@ impl ChannelsComponent {
         deadline: Deadline,
     ) -> Result<T, String> {
         let request = request.header(request_id::HEADER, self.request_id.clone());
-        let response = outbound::send(request, deadline).map_err(|error| {
-            format!(
-                "the {} provider did not answer: {}",
-                self.channel,
-                plain_words(&error.to_string())
-            )
-        })?;
+        let response = outbound::send(request, deadline)
+            .map_err(|error| unreachable_reason(self.channel, &error))?;
         if response.status != 200 {
             // A provider that traps fails its instance: Spin answers 500.
             return Err(format!(
@@ -78,5 +73,55 @@ impl Provider for ChannelsComponent {
         // notification's id travels with it, for providers to deduplicate.
         self.call(request, ATTEMPT_DEADLINE)
             .unwrap_or_else(Attempt::Unavailable)
+    }
+}
+
+/// Why a channel's provider could not be asked, in words fit for the stored
+/// record and the response: the WASI error's name without its payload, and
+/// never the internal URL.
+fn unreachable_reason(channel: &str, error: &OutboundError) -> String {
+    match error {
+        OutboundError::TimedOut => format!("the {channel} provider did not answer in time"),
+        OutboundError::Transport(cause) => {
+            format!(
+                "the {channel} provider did not answer: {}",
+                plain_words(cause)
+            )
+        }
+        OutboundError::InvalidUrl(_) | OutboundError::Denied => {
+            format!("the {channel} provider cannot be reached")
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reasons_name_neither_the_route_nor_the_error_payload() {
+        let cases = [
+            (
+                OutboundError::Transport(
+                    "ErrorCode::DnsError(DnsErrorPayload { rcode: Some(\"secret-host\") })".into(),
+                ),
+                "the email provider did not answer: dns error",
+            ),
+            (
+                OutboundError::TimedOut,
+                "the email provider did not answer in time",
+            ),
+            (
+                OutboundError::InvalidUrl(format!("{CHANNELS}/email/send")),
+                "the email provider cannot be reached",
+            ),
+            (
+                OutboundError::Denied,
+                "the email provider cannot be reached",
+            ),
+        ];
+        for (error, reason) in cases {
+            assert_eq!(unreachable_reason("email", &error), reason, "{error:?}");
+        }
     }
 }
