@@ -2,7 +2,7 @@
 //!
 //! Store operations of `record` (see README.md for the costs):
 //! 1. read the action's counter: if it exists, the action is indexed, and
-//!    its encoding tells the backend (see `backend`);
+//!    its encoding tells the backend (see `domain_core::kv::Backend`);
 //! 2. only for an action never counted: read the index and, if the name is
 //!    missing, admit it (a user's quota) and take a slot for it (two writes,
 //!    once per action name, before anything counts it);

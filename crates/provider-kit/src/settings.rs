@@ -1,5 +1,5 @@
 //! A provider's settings: Spin variables of the component it is linked into
-//! (with `dependencies_inherit_configuration`, the notification component's).
+//! (with `dependencies_inherit_configuration`, the channels component's).
 
 /// Reads the named variables; empty values count as unset.
 pub struct Settings {

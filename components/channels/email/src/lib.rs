@@ -1,4 +1,4 @@
-//! The default email provider: exports `seed:notification/email@0.1.0` and
+//! The default email provider: exports `seed:email/channel@0.1.0` and
 //! makes one attempt per call through an HTTP email API, in the request
 //! shape of SendGrid's v3 `POST /v3/mail/send` (also accepted by
 //! MailChannels' send API and by SendGrid-compatible relays):

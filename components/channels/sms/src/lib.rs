@@ -1,4 +1,4 @@
-//! The default SMS provider: exports `seed:notification/sms@0.1.0` and
+//! The default SMS provider: exports `seed:sms/channel@0.1.0` and
 //! makes one attempt per call through an HTTP SMS gateway, in the request
 //! shape of Telnyx's `POST /v2/messages` (a JSON shape several gateways
 //! share): `Authorization: Bearer <sms_api_key>` and
