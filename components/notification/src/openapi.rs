@@ -14,7 +14,7 @@ use utoipa::OpenApi;
 #[openapi(
     info(
         title = "Notification service",
-        description = "Sends notifications through the `log`, `webhook`, `email` or `sms` channel, stores them, and lists each user's newest. `email` and `sms` are delivered by provider components implementing the WIT interfaces `seed:notification/email@0.1.0` and `seed:notification/sms@0.1.0` (the project's `wit/`), linked in as Spin component dependencies of the app's private `channels` component. Errors have the shape `{\"error\": {\"code\", \"message\", \"details\"}, \"request_id\"}`; unknown paths get `404 not_found`, known paths with another method `405 method_not_allowed` with `Allow`. Every response carries `X-Request-Id`."
+        description = "Sends notifications through the `log`, `webhook`, `email` or `sms` channel, stores them, and lists each user's newest. `email` and `sms` are delivered by provider components implementing the WIT interfaces `seed:email/channel@0.1.0` and `seed:sms/channel@0.1.0` (the project's `wit/`), linked in as Spin component dependencies of the app's private `channels` component. Errors have the shape `{\"error\": {\"code\", \"message\", \"details\"}, \"request_id\"}`; unknown paths get `404 not_found`, known paths with another method `405 method_not_allowed` with `Allow`. Every response carries `X-Request-Id`."
     ),
     paths(
         notifications::notify,
