@@ -16,6 +16,9 @@ use crate::outbound::HttpDelivery;
 pub const STORE: &str = "auth";
 
 const DEFAULT_TOKEN_TTL_SECONDS: i64 = 3600;
+/// A year. Far beyond any sensible session, and far inside what the clock's
+/// arithmetic can add to now: a larger value is taken for a slip.
+const MAX_TOKEN_TTL_SECONDS: i64 = 365 * 24 * 3600;
 
 pub type Auth = AuthService<SpinStore, Argon2Hasher, SystemClock, HttpDelivery>;
 
@@ -63,23 +66,27 @@ pub fn bearer(request: &Request) -> Result<&str, ApiError> {
     bearer_token(header(request, "authorization")).ok_or_else(ApiError::unauthorized_bearer)
 }
 
-/// `token_ttl_seconds`, a positive whole number; anything else is an
-/// operator's slip, logged, and the default applies.
+/// `token_ttl_seconds`, a whole number of seconds from 1 to a year;
+/// anything else is an operator's slip, logged, and the default applies.
 fn token_ttl_seconds(context: &RequestContext) -> i64 {
     let Some(raw) = config::variable("token_ttl_seconds").filter(|raw| !raw.trim().is_empty())
     else {
         return DEFAULT_TOKEN_TTL_SECONDS;
     };
-    match raw.trim().parse::<i64>() {
-        Ok(seconds) if seconds > 0 => seconds,
-        _ => {
-            context.log(
-                "config_invalid",
-                serde_json::json!({"variable": "token_ttl_seconds", "using": DEFAULT_TOKEN_TTL_SECONDS}),
-            );
-            DEFAULT_TOKEN_TTL_SECONDS
-        }
-    }
+    parse_token_ttl(&raw).unwrap_or_else(|| {
+        context.log(
+            "config_invalid",
+            serde_json::json!({"variable": "token_ttl_seconds", "using": DEFAULT_TOKEN_TTL_SECONDS}),
+        );
+        DEFAULT_TOKEN_TTL_SECONDS
+    })
+}
+
+fn parse_token_ttl(raw: &str) -> Option<i64> {
+    raw.trim()
+        .parse::<i64>()
+        .ok()
+        .filter(|seconds| (1..=MAX_TOKEN_TTL_SECONDS).contains(seconds))
 }
 
 /// The internal key keys the pseudonyms: secret, and the same on every
@@ -94,6 +101,26 @@ fn pseudonym_key(context: &RequestContext) -> Vec<u8> {
                 serde_json::json!({"variable": "internal_api_key", "effect": "pseudonyms are not keyed"}),
             );
             Vec::new()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn token_lifetimes_from_a_second_to_a_year_are_taken() {
+        assert_eq!(parse_token_ttl("1"), Some(1));
+        assert_eq!(parse_token_ttl(" 3600 "), Some(3600));
+        assert_eq!(parse_token_ttl("31536000"), Some(MAX_TOKEN_TTL_SECONDS));
+    }
+
+    #[test]
+    fn other_token_lifetimes_are_refused() {
+        // 10^13 s would overflow the clock's arithmetic at the first login.
+        for raw in ["0", "-5", "31536001", "10000000000000", "1h", "1.5", ""] {
+            assert_eq!(parse_token_ttl(raw), None, "{raw:?}");
         }
     }
 }
