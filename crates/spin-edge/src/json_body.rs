@@ -183,13 +183,24 @@ impl FieldReader {
     }
 }
 
-/// serde's message without its position suffix, which means nothing to a
-/// client once the value is out of the document.
+/// serde's message without the value it quotes (the field may be a
+/// password) and without its position, which means nothing to a client once
+/// the value is out of the document: `invalid type: integer, expected a string`.
 fn type_message(error: &serde_json::Error) -> String {
     let message = error.to_string();
-    match message.find(" at line ") {
-        Some(index) => message[..index].to_owned(),
-        None => message,
+    let message = message.split(" at line ").next().unwrap_or_default();
+    let (found, expected) = match message.split_once(", expected ") {
+        Some((found, expected)) => (found, Some(expected)),
+        None => (message, None),
+    };
+    let found = found
+        .split(['`', '"'])
+        .next()
+        .unwrap_or_default()
+        .trim_end();
+    match expected {
+        Some(expected) => format!("{found}, expected {expected}"),
+        None => found.to_owned(),
     }
 }
 
@@ -266,15 +277,28 @@ mod tests {
             .iter()
             .map(|d| (d.field.as_str(), d.message.as_str()))
             .collect();
-        // serde's messages, without their " at line 1 column …" suffix.
         assert_eq!(
             details,
             [
-                ("name", "invalid type: integer `5`, expected a string"),
-                ("age", "invalid type: string \"x\", expected u32"),
+                ("name", "invalid type: integer, expected a string"),
+                ("age", "invalid type: string, expected u32"),
                 ("missing", "is required"),
             ]
         );
+    }
+
+    #[test]
+    fn a_value_of_the_wrong_type_is_never_echoed() {
+        let mut body = reader(r#"{"password": 12345678901, "pin": "8642", "tags": [true]}"#);
+        assert_eq!(body.required::<String>("password"), None);
+        assert_eq!(body.required::<u32>("pin"), None);
+        assert_eq!(body.required::<Vec<String>>("tags"), None);
+        let error = body.finish().unwrap_err();
+        for detail in &error.details {
+            for secret in ["12345678901", "8642", "true"] {
+                assert!(!detail.message.contains(secret), "{detail:?}");
+            }
+        }
     }
 
     #[test]
