@@ -57,7 +57,8 @@
 //! A failed login for a well-formed name — known or not — writes at most
 //! seven throttle keys per name and 15-minute bucket plus one expiry entry,
 //! and its `login_failed` outbox entry until delivered; the throttle keys
-//! are deleted by the first flush 30–45 minutes after their bucket began.
+//! are deleted by the first flush 45 minutes after their bucket began, so
+//! 30–45 minutes after they were written.
 //! So with the scheduled relay running, what failed logins leave is bounded
 //! by about eight keys per distinct name tried in the last hour. Requests
 //! with unknown or malformed bearer tokens, malformed names and throttled
