@@ -52,7 +52,8 @@ pub fn outbox_target(target: &str) -> String {
 
 /// Counter: the last dead-letter number handed out.
 pub const DEAD_LETTER_SEQ: &str = "outbox:dead:seq";
-/// Counter: dead letters replayed so far (waiting = seq - replayed).
+/// Counter: dead-letter numbers no longer waiting, replayed or never
+/// written (waiting = seq - replayed).
 pub const DEAD_LETTER_REPLAYED: &str = "outbox:dead:replayed";
 
 pub fn dead_letter(number: u64) -> String {

@@ -220,6 +220,23 @@ fn a_dead_letter_that_cannot_be_written_keeps_its_entry() {
 }
 
 #[test]
+fn a_dead_letter_number_without_its_letter_is_not_counted_as_waiting() {
+    let service = service();
+    service.delivery.set(Peers::Rejecting);
+    service.store.fail_when(once(|call| {
+        call.op == Op::Set && call.touches("outbox:dead:0")
+    }));
+    register(&service, "alice", PASSWORD);
+    // One letter written; the other entry kept, and dead-lettered by the flush.
+    assert_eq!(outbox_keys(&service.store).len(), 1, "kept");
+    service.clock.advance_seconds(60);
+    let report = service.flush_outbox().unwrap();
+    let page = service.dead_letters(10).unwrap();
+    assert_eq!(page.letters.len(), 2);
+    assert_eq!((report.dead_letters, page.waiting), (2, 2));
+}
+
+#[test]
 fn a_failed_delete_keeps_the_entry_for_another_harmless_delivery() {
     let service = service();
     service.store.fail_when(once(|call| {

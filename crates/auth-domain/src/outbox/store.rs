@@ -433,30 +433,37 @@ impl<S: KeyValueStore, C: Clock, D: DeliveryPort> Outbox<'_, S, C, D> {
 
     /// Writes the dead letter; `false` (the entry stays) when that fails.
     fn dead_letter(&self, entry: &OutboxEntry, status: u16, answer: String) -> bool {
-        let written = self
-            .store
-            .increment(keys::DEAD_LETTER_SEQ, 1)
-            .and_then(|number| {
-                let letter = DeadLetter {
-                    number: number.max(0) as u64,
-                    status,
-                    answer: answer.chars().take(MAX_ANSWER_CHARS).collect(),
-                    dead_lettered_at: self.clock.now(),
-                    entry: entry.clone(),
-                };
-                self.store.set(
-                    &keys::dead_letter(letter.number),
-                    &serde_json::to_vec(&letter).expect("dead letters serialize"),
-                )
-            });
-        match written {
-            Ok(()) => true,
+        let number = match self.store.increment(keys::DEAD_LETTER_SEQ, 1) {
+            Ok(number) => number.max(0) as u64,
             Err(error) => {
                 self.delivery
                     .note("outbox_dead_letter_failed", &error.to_string());
-                false
+                return false;
             }
+        };
+        let letter = DeadLetter {
+            number,
+            status,
+            answer: answer.chars().take(MAX_ANSWER_CHARS).collect(),
+            dead_lettered_at: self.clock.now(),
+            entry: entry.clone(),
+        };
+        let written = self.store.set(
+            &keys::dead_letter(number),
+            &serde_json::to_vec(&letter).expect("dead letters serialize"),
+        );
+        let Err(error) = written else {
+            return true;
+        };
+        self.delivery
+            .note("outbox_dead_letter_failed", &error.to_string());
+        // The number is spent and no letter will ever have it: counted as
+        // no longer waiting, or the waiting count would stay one too high.
+        if let Err(error) = self.store.increment(keys::DEAD_LETTER_REPLAYED, 1) {
+            self.delivery
+                .note("outbox_dead_letter_uncounted", &error.to_string());
         }
+        false
     }
 
     fn delete(&self, keys: &[String]) -> bool {
