@@ -13,7 +13,10 @@
 //! was either settled (deleted) or reserved by a request that never wrote
 //! it; a reservation may also still be on its way, so missing numbers are
 //! passed over only once they are older than a grace period, known from a
-//! checkpoint of the counter kept in the mark.
+//! checkpoint of the counter kept in the mark. A request whose store
+//! stalled so long between reserving its numbers and writing their entries
+//! that a sweep may have passed over them gives its entries, if its own
+//! delivery fails, new numbers ahead of the mark once the write is done.
 //!
 //! An entry ends only when its receiver accepts it or answers `400`/`422`
 //! (it can never succeed); the latter moves it to a dead-letter list an

@@ -61,6 +61,9 @@ impl Head {
 
 type Window = Vec<(u64, Option<OutboxEntry>)>;
 
+/// How many times a late entry gets new numbers before it is left as it is.
+const LATE_RESCUES: usize = 3;
+
 /// What delivery rounds settled.
 #[derive(Debug, Default)]
 struct Settled {
@@ -88,8 +91,11 @@ impl<S: KeyValueStore, C: Clock, D: DeliveryPort> Outbox<'_, S, C, D> {
             return Ok(Staged::default());
         }
         let count = effects.len() as u64;
-        let last = self.store.increment(keys::OUTBOX_SEQ, count as i64)? as u64;
+        // Taken before the numbers are reserved, so that an entry's age
+        // never understates how long its numbers have been reserved (see
+        // `rescue_late`).
         let created_at = self.clock.now();
+        let last = self.store.increment(keys::OUTBOX_SEQ, count as i64)? as u64;
         let entries = effects
             .into_iter()
             .zip(last + 1 - count..)
@@ -111,6 +117,17 @@ impl<S: KeyValueStore, C: Clock, D: DeliveryPort> Outbox<'_, S, C, D> {
     /// what is not delivered stays for later, and bookkeeping trouble is
     /// reported to the port.
     pub fn settle(&self, own: &Staged, sweep: bool) {
+        let settled = self.delivery_rounds(own, sweep);
+        let pending: Vec<&OutboxEntry> = own
+            .entries
+            .iter()
+            .filter(|entry| !settled.seqs.contains(&entry.seq))
+            .collect();
+        self.rescue_late(pending);
+    }
+
+    /// The rounds of [`Self::settle`], and what they settled.
+    fn delivery_rounds(&self, own: &Staged, sweep: bool) -> Settled {
         let own_entries: Vec<&OutboxEntry> = own.entries.iter().collect();
         let round = if own_entries.is_empty() {
             Round::SweepOnly
@@ -120,7 +137,7 @@ impl<S: KeyValueStore, C: Clock, D: DeliveryPort> Outbox<'_, S, C, D> {
         let mut settled = Settled::default();
         if !sweep {
             self.deliver(&own_entries, round, &mut settled);
-            return;
+            return settled;
         }
         let scanned = self
             .head()
@@ -137,7 +154,7 @@ impl<S: KeyValueStore, C: Clock, D: DeliveryPort> Outbox<'_, S, C, D> {
             .ok();
         let Some((head, scanning, front, further)) = scanned else {
             self.deliver(&own_entries, round, &mut settled);
-            return;
+            return settled;
         };
         let window: Window = front.iter().chain(&further).cloned().collect();
         let own_seqs: HashSet<u64> = own.entries.iter().map(|entry| entry.seq).collect();
@@ -170,6 +187,49 @@ impl<S: KeyValueStore, C: Clock, D: DeliveryPort> Outbox<'_, S, C, D> {
         }
         self.update_targets(&head, &settled.health, scanning);
         self.advance(&head, &front, &settled, &own_seqs, false);
+        settled
+    }
+
+    /// Entries still pending whose writing ended long after their numbers
+    /// were reserved (the store stalled in between) may already lie behind
+    /// the low-water mark: a sweep passes a number whose entry has been
+    /// missing for the grace period, and no sweep looks behind the mark
+    /// again. They get new numbers, ahead of the mark, and the old copies
+    /// go. Half the grace period leaves room for clocks that disagree; the
+    /// copies keep their delivery ids, so a receiver that got the old one
+    /// counts nothing twice.
+    fn rescue_late(&self, pending: Vec<&OutboxEntry>) {
+        let mut late: Vec<OutboxEntry> = pending.into_iter().cloned().collect();
+        for _ in 0..LATE_RESCUES {
+            let now_ms = self.clock.now().unix_millis();
+            let late_ms = self.settings.gap_grace_seconds * 1000 / 2;
+            late.retain(|entry| now_ms - entry.created_at.unix_millis() >= late_ms);
+            if late.is_empty() {
+                return;
+            }
+            let effects = late.iter().map(|entry| entry.effect.clone()).collect();
+            let restaged = self
+                .stage(effects)
+                .and_then(|staged| self.store.set_many(&staged.writes()).map(|()| staged));
+            let copies = match restaged {
+                Ok(copies) => copies,
+                Err(error) => {
+                    self.delivery
+                        .note("outbox_late_entry_kept", &error.to_string());
+                    return;
+                }
+            };
+            let old: Vec<String> = late
+                .iter()
+                .map(|entry| keys::outbox_entry(entry.seq))
+                .collect();
+            self.delete(&old);
+            late = copies.entries;
+        }
+        self.delivery.note(
+            "outbox_late_entry_kept",
+            "the store stayed too slow to write its copy in time",
+        );
     }
 
     /// Whether this request's sweep reads the backlog (see
