@@ -2,7 +2,7 @@
 #![allow(dead_code)]
 
 use domain_core::kv::{InMemoryStore, Op};
-use domain_core::{ManualClock, Timestamp, UserId};
+use domain_core::{Clock, ManualClock, Timestamp, UserId};
 use notification_domain::{
     ChannelKind, Channels, Deliver, Delivery, Message, Notification, NotificationService, Notified,
     NotifyRequest, Pause, Receipt,
@@ -68,6 +68,45 @@ impl CountedPause {
 impl Pause for CountedPause {
     fn pause(&self, _: Duration) {
         self.0.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+/// A clock or a pause that runs a hook when first used, so that a test acts
+/// at that exact point of a request: a claimant first reads its clock right
+/// after its claim, a repeat first pauses between its first two looks.
+pub struct FirstUse<T> {
+    inner: T,
+    hook: Mutex<Option<Box<dyn FnOnce() + Send>>>,
+}
+
+impl<T> FirstUse<T> {
+    pub fn new(inner: T, hook: impl FnOnce() + Send + 'static) -> Self {
+        Self {
+            inner,
+            hook: Mutex::new(Some(Box::new(hook))),
+        }
+    }
+
+    fn fire(&self) {
+        // Taken out first: the hook may run a request that uses this again.
+        let hook = self.hook.lock().unwrap().take();
+        if let Some(hook) = hook {
+            hook();
+        }
+    }
+}
+
+impl<T: Clock> Clock for FirstUse<T> {
+    fn now(&self) -> Timestamp {
+        self.fire();
+        self.inner.now()
+    }
+}
+
+impl<T: Pause> Pause for FirstUse<T> {
+    fn pause(&self, duration: Duration) {
+        self.fire();
+        self.inner.pause(duration);
     }
 }
 
