@@ -40,6 +40,21 @@ fn a_repeat_gets_the_first_receipt_and_delivers_nothing() {
 }
 
 #[test]
+fn a_new_key_costs_one_read_and_four_writes() {
+    let fixture = Fixture::new();
+    fixture
+        .service()
+        .notify(request("u", "m"), Some(&key("new")))
+        .unwrap();
+    let ops: Vec<Op> = fixture.store.take_calls().iter().map(|c| c.op).collect();
+    assert_eq!(
+        ops,
+        [Op::Get, Op::Increment, Op::Set, Op::Increment, Op::SetMany],
+        "the state, the claim, the state in progress, the sequence, one batch"
+    );
+}
+
+#[test]
 fn different_keys_deliver_separately() {
     let fixture = Fixture::new();
     let service = fixture.service();
