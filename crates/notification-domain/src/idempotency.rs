@@ -6,11 +6,19 @@
 //! died mid-delivery, its claim expires after a lease and the next repeat
 //! takes over, again by increment, so exactly one taker wins.
 //!
+//! A key that is given back (its claimant could not write its state, or
+//! could not store its result) is not unclaimed but moves on to a new
+//! generation, named in its state: each generation has a claim counter of
+//! its own, which only requests that read that generation raise. So no
+//! request still at work on an earlier generation can win, or mark, a later
+//! one.
+//!
 //! A claim whose state was never written (the state write failed and so did
-//! the release, or the claimant died between its two writes) has no start
+//! the give-back, or the claimant died between its two writes) has no start
 //! time to lease from: the first repeat that finds it so records when it
-//! did, and the claim is taken over a lease after that, the same way. A key
-//! is never stuck: whatever failed, a repeat after the lease delivers.
+//! did, under the claim's generation, and the claim is taken over a lease
+//! after that, the same way. A key is never stuck: whatever failed, a repeat
+//! after the lease delivers.
 
 use crate::error::{NotifyError, StorageError};
 use crate::fields::IdempotencyKey;
@@ -35,8 +43,19 @@ pub const LEASE: Duration = Duration::from_secs(60);
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(tag = "state", rename_all = "snake_case")]
 enum State {
-    InProgress { since_ms: i64 },
-    Done { receipt: Receipt },
+    /// Open to claims in `generation`; a key never written is open in 0.
+    Free {
+        generation: u64,
+    },
+    InProgress {
+        since_ms: i64,
+        // States written before generations existed belong to the first.
+        #[serde(default)]
+        generation: u64,
+    },
+    Done {
+        receipt: Receipt,
+    },
 }
 
 pub(crate) enum Claim {
@@ -46,57 +65,91 @@ pub(crate) enum Claim {
     Done(Receipt),
 }
 
-/// One idempotency key's entries in the store.
+/// What the first read of a key found.
+pub(crate) enum Found {
+    /// Another request with the key already delivered.
+    Finished(Receipt),
+    /// No result yet: the ticket claims in the generation that was read.
+    Unfinished(Ticket),
+}
+
+/// One idempotency key's entries in the store, as one request sees them.
 pub(crate) struct Ticket {
     prefix: String,
+    /// The claim generation this request works in: the one it read first,
+    /// or the one it took over.
+    generation: u64,
 }
 
 impl Ticket {
-    pub fn new(key: &IdempotencyKey) -> Self {
-        Self {
+    /// Reads the key's state: one read.
+    pub fn find<S: KeyValueStore>(key: &IdempotencyKey, store: &S) -> Result<Found, StorageError> {
+        let mut ticket = Self {
             prefix: keys::idempotency(key),
-        }
-    }
-
-    /// The first request's receipt, if it has finished: one read.
-    pub fn finished<S: KeyValueStore>(&self, store: &S) -> Result<Option<Receipt>, StorageError> {
-        Ok(match self.state(store)? {
-            Some(State::Done { receipt }) => Some(receipt),
-            _ => None,
+            generation: 0,
+        };
+        Ok(match ticket.state(store)? {
+            State::Done { receipt } => Found::Finished(receipt),
+            State::Free { generation } | State::InProgress { generation, .. } => {
+                ticket.generation = generation;
+                Found::Unfinished(ticket)
+            }
         })
     }
 
     pub fn claim<S: KeyValueStore, K: Clock, P: Pause>(
-        &self,
+        &mut self,
         store: &S,
         clock: &K,
         pause: &P,
     ) -> Result<Claim, NotifyError> {
-        let claim = keys::idempotency_claim(&self.prefix);
+        let claim = keys::idempotency_claim(&self.prefix, self.generation);
         if store.increment(&claim, 1)? == 1 {
-            self.start_or_free(store, clock, &claim)?;
+            self.start(store, clock).inspect_err(|_| {
+                // Given back, a retry claims the key at once. If this fails
+                // too, the claim is one without a state, which a repeat
+                // takes over after the lease.
+                let _ = self.release(store);
+            })?;
             return Ok(Claim::Owner);
         }
         let lease_ms = i64::try_from(LEASE.as_millis()).unwrap_or(i64::MAX);
         for look in 0..=POLLS {
-            let abandoned_since = match self.state(store)? {
-                Some(State::Done { receipt }) => return Ok(Claim::Done(receipt)),
-                Some(State::InProgress { since_ms }) => {
-                    Some((keys::idempotency_takeover(&self.prefix, since_ms), since_ms))
-                }
-                // Right after the claim the owner has not written its state
-                // yet: only a state still missing at the next look counts.
-                None if look == 0 => None,
-                None => {
+            let abandoned = match self.state(store)? {
+                State::Done { receipt } => return Ok(Claim::Done(receipt)),
+                State::InProgress {
+                    since_ms,
+                    generation,
+                } => Some((
+                    keys::idempotency_takeover(&self.prefix, since_ms),
+                    since_ms,
+                    generation,
+                )),
+                // This request's generation, claimed but not started. Right
+                // after the claim the owner has not written its state yet:
+                // only a state still missing at the next look counts.
+                State::Free { generation } if generation == self.generation && look > 0 => {
                     let since_ms = self.unstarted_since(store, clock)?;
-                    Some((keys::idempotency_adoption(&self.prefix, since_ms), since_ms))
+                    Some((
+                        keys::idempotency_adoption(&self.prefix, since_ms),
+                        since_ms,
+                        generation,
+                    ))
                 }
+                // Either just claimed, or given back since this request
+                // claimed: whether anyone claimed the newer generation is
+                // unknown here, so it is not this request's to mark.
+                State::Free { .. } => None,
             };
-            if let Some((takeover, since_ms)) = abandoned_since
+            if let Some((takeover, since_ms, generation)) = abandoned
                 && clock.now().unix_millis().saturating_sub(since_ms) > lease_ms
                 && store.increment(&takeover, 1)? == 1
             {
-                self.start_or_free(store, clock, &takeover)?;
+                self.generation = generation;
+                self.start(store, clock).inspect_err(|_| {
+                    // Frees the takeover, so the next repeat can try again.
+                    let _ = store.delete(&takeover);
+                })?;
                 return Ok(Claim::Owner);
             }
             if look < POLLS {
@@ -106,31 +159,18 @@ impl Ticket {
         Err(NotifyError::InProgress)
     }
 
-    /// Writes the in-progress state for a claim just won through `counter`;
-    /// if that fails, frees `counter` again (best effort) so the key is not
-    /// left claimed without a state, then reports the failure.
-    fn start_or_free<S: KeyValueStore, K: Clock>(
-        &self,
-        store: &S,
-        clock: &K,
-        counter: &str,
-    ) -> Result<(), StorageError> {
-        self.start(store, clock).inspect_err(|_| {
-            // If this fails too, the claim is one without a state, which a
-            // repeat takes over after the lease.
-            let _ = store.delete(counter);
-        })
-    }
-
-    /// When the key was first found claimed without a state: recorded by
-    /// the first repeat to look (racing repeats may each record theirs; the
-    /// last write wins, which only delays the takeover by milliseconds).
+    /// When this request's generation was first found claimed without a
+    /// state: recorded by the first repeat to look (racing repeats may each
+    /// record theirs; the last write wins, which only delays the takeover by
+    /// milliseconds). Only requests of this generation write here and a
+    /// later generation reads a key of its own, so no claim inherits a time
+    /// recorded for another.
     fn unstarted_since<S: KeyValueStore, K: Clock>(
         &self,
         store: &S,
         clock: &K,
     ) -> Result<i64, StorageError> {
-        let key = keys::idempotency_unstarted(&self.prefix);
+        let key = keys::idempotency_unstarted(&self.prefix, self.generation);
         if let Some(bytes) = store.get(&key)? {
             return std::str::from_utf8(&bytes)
                 .ok()
@@ -145,42 +185,54 @@ impl Ticket {
     /// The entry that records `receipt` as the key's result; the owner
     /// stores it in the same transaction as the notification.
     pub fn done_entry(&self, receipt: &Receipt) -> (String, Vec<u8>) {
-        let state = State::Done {
-            receipt: receipt.clone(),
-        };
         (
             keys::idempotency_state(&self.prefix),
-            serde_json::to_vec(&state).expect("states always serialize"),
+            encode(&State::Done {
+                receipt: receipt.clone(),
+            }),
         )
     }
 
-    /// Frees the key after a failed delivery so that a retry can claim it.
-    /// The claim goes last: deleting it first could let a new owner's fresh
-    /// state be deleted after it was written, or a stale "unstarted" mark
-    /// let a repeat take over that new owner at once.
+    /// Gives the key back after a failed delivery so that a retry can claim
+    /// it: one write, which opens the next generation. Its claim counter has
+    /// never been raised and nothing was ever recorded under it, so the
+    /// next claimant starts clean, whatever requests of this generation
+    /// still do.
     pub fn release<S: KeyValueStore>(&self, store: &S) -> Result<(), StorageError> {
-        store.delete(&keys::idempotency_state(&self.prefix))?;
-        store.delete(&keys::idempotency_unstarted(&self.prefix))?;
-        store.delete(&keys::idempotency_claim(&self.prefix))?;
-        Ok(())
+        self.write(
+            store,
+            &State::Free {
+                generation: self.generation + 1,
+            },
+        )
     }
 
     fn start<S: KeyValueStore, K: Clock>(&self, store: &S, clock: &K) -> Result<(), StorageError> {
-        let state = State::InProgress {
-            since_ms: clock.now().unix_millis(),
-        };
-        store.set(
-            &keys::idempotency_state(&self.prefix),
-            &serde_json::to_vec(&state).expect("states always serialize"),
-        )?;
+        self.write(
+            store,
+            &State::InProgress {
+                since_ms: clock.now().unix_millis(),
+                generation: self.generation,
+            },
+        )
+    }
+
+    fn write<S: KeyValueStore>(&self, store: &S, state: &State) -> Result<(), StorageError> {
+        store.set(&keys::idempotency_state(&self.prefix), &encode(state))?;
         Ok(())
     }
 
-    fn state<S: KeyValueStore>(&self, store: &S) -> Result<Option<State>, StorageError> {
+    fn state<S: KeyValueStore>(&self, store: &S) -> Result<State, StorageError> {
         let key = keys::idempotency_state(&self.prefix);
-        store
-            .get(&key)?
-            .map(|bytes| serde_json::from_slice(&bytes).map_err(|e| StorageError::corrupt(&key, e)))
-            .transpose()
+        match store.get(&key)? {
+            None => Ok(State::Free { generation: 0 }),
+            Some(bytes) => {
+                serde_json::from_slice(&bytes).map_err(|e| StorageError::corrupt(&key, e))
+            }
+        }
     }
+}
+
+fn encode(state: &State) -> Vec<u8> {
+    serde_json::to_vec(state).expect("states always serialize")
 }

@@ -31,12 +31,17 @@ pub fn idempotency(key: &IdempotencyKey) -> String {
     format!("idem:{}", sha256_hex(key.as_str()))
 }
 
-/// `idem:<h>:claim`: counter; whoever raises it to 1 delivers.
-pub fn idempotency_claim(prefix: &str) -> String {
-    format!("{prefix}:claim")
+/// `idem:<h>:claim` (generation 0), `idem:<h>:claim:<g>`: counter; whoever
+/// raises it to 1 owns that generation of the key and delivers.
+pub fn idempotency_claim(prefix: &str, generation: u64) -> String {
+    match generation {
+        0 => format!("{prefix}:claim"),
+        g => format!("{prefix}:claim:{g}"),
+    }
 }
 
-/// `idem:<h>:state`: JSON, in progress (since when) or done (the receipt).
+/// `idem:<h>:state`: JSON: free (claims go to which generation), in progress
+/// (since when, in which generation) or done (the receipt).
 pub fn idempotency_state(prefix: &str) -> String {
     format!("{prefix}:state")
 }
@@ -47,11 +52,11 @@ pub fn idempotency_takeover(prefix: &str, since_millis: i64) -> String {
     format!("{prefix}:takeover:{since_millis}")
 }
 
-/// `idem:<h>:unstarted`: unix ms when a repeat first found the key claimed
-/// but without a state (the claimant failed or died between its two writes):
-/// the start of that claim's lease.
-pub fn idempotency_unstarted(prefix: &str) -> String {
-    format!("{prefix}:unstarted")
+/// `idem:<h>:unstarted:<g>`: unix ms when a repeat first found generation
+/// `g` claimed but without a state (the claimant failed or died between its
+/// two writes): the start of that claim's lease.
+pub fn idempotency_unstarted(prefix: &str, generation: u64) -> String {
+    format!("{prefix}:unstarted:{generation}")
 }
 
 /// `idem:<h>:adopt:<since>`: counter; whoever raises it to 1 takes over the
@@ -72,6 +77,6 @@ mod tests {
         assert_eq!(user, format!("user:{abc}"));
         assert_eq!(user_slot(&user, 7), format!("user:{abc}:slot:7"));
         let key = idempotency(&IdempotencyKey::parse("abc").unwrap());
-        assert_eq!(idempotency_claim(&key), format!("idem:{abc}:claim"));
+        assert_eq!(idempotency_claim(&key, 0), format!("idem:{abc}:claim"));
     }
 }

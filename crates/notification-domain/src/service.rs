@@ -4,7 +4,7 @@
 use crate::channel::{Channels, Deliver};
 use crate::error::{NotifyError, StorageError};
 use crate::fields::{IdempotencyKey, Limit, NotificationId};
-use crate::idempotency::{Claim, Ticket};
+use crate::idempotency::{Claim, Found, Ticket};
 use crate::notification::{Notification, NotificationRecord, NotifyRequest, Receipt};
 use crate::pause::Pause;
 use crate::records;
@@ -54,18 +54,19 @@ where
         request: NotifyRequest,
         idempotency_key: Option<&IdempotencyKey>,
     ) -> Result<Notified, NotifyError> {
-        let ticket = idempotency_key.map(Ticket::new);
         // A finished key answers from one read, before any write.
-        if let Some(ticket) = &ticket
-            && let Some(receipt) = ticket.finished(&self.store)?
-        {
-            return Ok(Notified::Repeated(receipt));
-        }
+        let ticket = match idempotency_key {
+            None => None,
+            Some(key) => match Ticket::find(key, &self.store)? {
+                Found::Finished(receipt) => return Ok(Notified::Repeated(receipt)),
+                Found::Unfinished(ticket) => Some(ticket),
+            },
+        };
         let channel = self
             .channels
             .channel(request.channel)
             .ok_or(NotifyError::ChannelUnavailable(request.channel))?;
-        let Some(ticket) = ticket else {
+        let Some(mut ticket) = ticket else {
             return Ok(Notified::Created(self.deliver(channel, request, None)?));
         };
         if let Claim::Done(receipt) = ticket.claim(&self.store, &self.clock, &self.pause)? {

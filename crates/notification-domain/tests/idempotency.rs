@@ -7,7 +7,7 @@ use domain_core::{Clock, KeyValueStore, UserId};
 use notification_domain::idempotency::{LEASE, POLLS};
 use notification_domain::{IdempotencyKey, NotificationService, Notified, NotifyError};
 use std::collections::HashSet;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, mpsc};
 use std::time::Duration;
 use support::*;
 
@@ -215,4 +215,115 @@ fn a_failed_save_frees_the_key_for_a_retry() {
         0,
         "the retry did not wait for a dead claim"
     );
+}
+
+/// How a key's first claimant gives the key back without a result.
+#[derive(Clone, Copy, Debug)]
+enum GiveBack {
+    /// Its in-progress state cannot be written: it delivers nothing.
+    StateWriteFails,
+    /// It delivers, then cannot store the result: the key is released.
+    SaveFails,
+}
+
+/// A repeat still waiting when the key is given back must leave nothing a
+/// later claim of the key inherits: long after, a new claimant that has
+/// claimed but not yet written its state is not taken over by a repeat that
+/// arrives at that moment, and the key is delivered once more, not twice.
+fn a_repeat_waiting_while_the_key_is_given_back_leaves_no_mark(give_back: GiveBack) {
+    let fixture = Fixture::new();
+    match give_back {
+        GiveBack::StateWriteFails => fixture.fail_once(Op::Set, ":state"),
+        GiveBack::SaveFails => fixture.fail_once(Op::SetMany, ":state"),
+    }
+
+    // The first claimant stops right after its claim until told to go on.
+    let (claimed_tx, claimed_rx) = mpsc::channel();
+    let (go_tx, go_rx) = mpsc::channel();
+    let first = NotificationService::new(
+        Arc::clone(&fixture.store),
+        fixture.channels.clone(),
+        FirstUse::new(fixture.clock.clone(), move || {
+            claimed_tx.send(()).unwrap();
+            go_rx.recv().unwrap();
+        }),
+        CountedPause::default(),
+    );
+    let first = std::thread::spawn(move || first.notify(request("u", "m"), Some(&key("back"))));
+    claimed_rx.recv().unwrap();
+
+    // A repeat lets it finish, and give the key back, during its first wait.
+    let first_outcome = Arc::new(Mutex::new(None));
+    let slot = Arc::clone(&first_outcome);
+    let repeat = NotificationService::new(
+        Arc::clone(&fixture.store),
+        fixture.channels.clone(),
+        fixture.clock.clone(),
+        FirstUse::new(CountedPause::default(), move || {
+            go_tx.send(()).unwrap();
+            *slot.lock().unwrap() = Some(first.join().unwrap());
+        }),
+    );
+    assert_eq!(
+        repeat.notify(request("u", "m"), Some(&key("back"))),
+        Err(NotifyError::InProgress)
+    );
+    let first_outcome = first_outcome.lock().unwrap().take();
+    assert!(
+        matches!(first_outcome, Some(Err(NotifyError::Storage(_)))),
+        "{first_outcome:?}"
+    );
+    let delivered = fixture.channels.log.count();
+    assert_eq!(
+        delivered,
+        usize::from(matches!(give_back, GiveBack::SaveFails))
+    );
+
+    // Long after, another repeat arrives while a new claimant is between
+    // its claim and its state.
+    fixture.clock.advance(LEASE + Duration::from_secs(1));
+    let meanwhile = Arc::new(Mutex::new(None));
+    let slot = Arc::clone(&meanwhile);
+    let other = fixture.service();
+    let claimant = NotificationService::new(
+        Arc::clone(&fixture.store),
+        fixture.channels.clone(),
+        FirstUse::new(fixture.clock.clone(), move || {
+            *slot.lock().unwrap() = Some(other.notify(request("u", "m"), Some(&key("back"))));
+        }),
+        CountedPause::default(),
+    );
+    let outcome = claimant
+        .notify(request("u", "m"), Some(&key("back")))
+        .unwrap();
+    assert!(matches!(outcome, Notified::Created(_)), "{outcome:?}");
+    assert_eq!(
+        meanwhile.lock().unwrap().take(),
+        Some(Err(NotifyError::InProgress)),
+        "a live claim is not taken over"
+    );
+    assert_eq!(
+        fixture.channels.log.count(),
+        delivered + 1,
+        "the new claim delivered once"
+    );
+    let again = fixture
+        .service()
+        .notify(request("u", "m"), Some(&key("back")))
+        .unwrap();
+    assert!(matches!(again, Notified::Repeated(_)), "{again:?}");
+    assert_eq!(
+        receipt(&again).notification_id,
+        receipt(&outcome).notification_id
+    );
+}
+
+#[test]
+fn a_claim_freed_after_its_state_write_failed_leaves_no_mark_to_inherit() {
+    a_repeat_waiting_while_the_key_is_given_back_leaves_no_mark(GiveBack::StateWriteFails);
+}
+
+#[test]
+fn a_claim_released_after_its_save_failed_leaves_no_mark_to_inherit() {
+    a_repeat_waiting_while_the_key_is_given_back_leaves_no_mark(GiveBack::SaveFails);
 }

@@ -1,6 +1,6 @@
 //! An idempotency key is never stuck: whatever write fails, and whenever
 //! the claimant dies, a repeat after the lease delivers. Store failures are
-//! injected at the exact key (`…:claim`, `…:state`, `…:adopt:…`).
+//! injected at the exact key (`…:state`, which a give-back writes too).
 
 mod support;
 
@@ -41,10 +41,10 @@ fn a_failed_state_write_releases_the_claim_at_once() {
 fn a_claim_left_without_a_state_is_taken_over_after_its_lease() {
     let fixture = Fixture::new();
     let service = fixture.service();
-    // The state write fails, and so does the release of the claim: the key
-    // stays claimed with no state at all.
+    // The state write fails, and so does the give-back (the next write of
+    // the state): the key stays claimed with no state at all.
     fixture.fail_once(Op::Set, ":state");
-    fixture.fail_once(Op::Delete, ":claim");
+    fixture.fail_once(Op::Set, ":state");
     assert!(matches!(
         service.notify(request("u", "m"), Some(&key("k"))),
         Err(NotifyError::Storage(_))
@@ -101,8 +101,9 @@ fn a_claimant_that_died_between_its_two_writes_is_taken_over() {
 fn a_takeover_whose_state_write_fails_can_be_retried() {
     let fixture = Fixture::new();
     let service = fixture.service();
+    // The state write fails, and so does the give-back.
     fixture.fail_once(Op::Set, ":state");
-    fixture.fail_once(Op::Delete, ":claim");
+    fixture.fail_once(Op::Set, ":state");
     assert!(matches!(
         service.notify(request("u", "m"), Some(&key("k"))),
         Err(NotifyError::Storage(_))
@@ -129,9 +130,10 @@ fn a_failed_release_after_a_failed_save_is_taken_over_after_its_lease() {
     let fixture = Fixture::new();
     let service = fixture.service();
     // The save (record + done state, one batch) fails after the delivery,
-    // then the release fails at the state: the in-progress state stays.
+    // then the release (the state's second write, after the in-progress
+    // one) fails: the in-progress state stays.
     fixture.fail_once(Op::SetMany, ":state");
-    fixture.fail_once(Op::Delete, ":state");
+    fixture.fail_nth(Op::Set, ":state", 2);
     assert!(matches!(
         service.notify(request("u", "m"), Some(&key("k"))),
         Err(NotifyError::Storage(_))
@@ -145,4 +147,38 @@ fn a_failed_release_after_a_failed_save_is_taken_over_after_its_lease() {
     assert!(matches!(outcome, Notified::Created(_)), "{outcome:?}");
     // At least once: the first delivery went out before its save failed.
     assert_eq!(fixture.channels.log.count(), 2);
+}
+
+#[test]
+fn a_claim_after_a_give_back_left_without_a_state_is_taken_over_after_its_lease() {
+    let fixture = Fixture::new();
+    let service = fixture.service();
+    // The first claimant cannot write its state and gives the key back.
+    fixture.fail_once(Op::Set, ":state");
+    assert!(matches!(
+        service.notify(request("u", "m"), Some(&key("k"))),
+        Err(NotifyError::Storage(_))
+    ));
+    // The next cannot write its state either, nor give the key back.
+    fixture.fail_once(Op::Set, ":state");
+    fixture.fail_once(Op::Set, ":state");
+    assert!(matches!(
+        service.notify(request("u", "m"), Some(&key("k"))),
+        Err(NotifyError::Storage(_))
+    ));
+
+    assert_eq!(
+        service.notify(request("u", "m"), Some(&key("k"))),
+        Err(NotifyError::InProgress)
+    );
+    past_the_lease(&fixture);
+    let outcome = service.notify(request("u", "m"), Some(&key("k"))).unwrap();
+    assert!(matches!(outcome, Notified::Created(_)), "{outcome:?}");
+    let again = service.notify(request("u", "m"), Some(&key("k"))).unwrap();
+    assert!(matches!(again, Notified::Repeated(_)), "{again:?}");
+    assert_eq!(
+        receipt(&again).notification_id,
+        receipt(&outcome).notification_id
+    );
+    assert_eq!(fixture.channels.log.count(), 1, "delivered once in all");
 }

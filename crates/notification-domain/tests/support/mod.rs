@@ -157,11 +157,16 @@ impl Fixture {
 
     /// Fails the next `op` on a key ending in `suffix`, once.
     pub fn fail_once(&self, op: Op, suffix: &'static str) {
-        let mut armed = true;
+        self.fail_nth(op, suffix, 1);
+    }
+
+    /// Fails the `nth` (from 1) next `op` on a key ending in `suffix`, once.
+    pub fn fail_nth(&self, op: Op, suffix: &'static str, nth: usize) {
+        let mut left = nth;
         self.store.fail_when(move |call| {
-            armed && call.op == op && call.keys.iter().any(|key| key.ends_with(suffix)) && {
-                armed = false;
-                true
+            left > 0 && call.op == op && call.keys.iter().any(|key| key.ends_with(suffix)) && {
+                left -= 1;
+                left == 0
             }
         });
     }

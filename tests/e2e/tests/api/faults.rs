@@ -170,7 +170,8 @@ async fn a_key_claimed_by_a_request_that_died_before_writing_its_state_is_taken_
     app.notify_with_key(&key, &body)
         .await
         .assert_error(409, "idempotency_in_progress");
-    let unstarted = idempotency_entry(&key, "unstarted");
+    // The key was never given back: its claim is generation 0's.
+    let unstarted = idempotency_entry(&key, "unstarted:0");
     let seen: i64 = redis
         .run_in_db::<Option<i64>>(notification_db, &["GET", &unstarted])
         .expect("the repeat recorded when it found the key without a state");
