@@ -15,7 +15,7 @@ use auth_domain::{
     TokenError, UserProfile, Username,
 };
 use domain_core::kv::{Call, InMemoryStore};
-use domain_core::{ManualClock, Timestamp};
+use domain_core::{Clock, ManualClock, Timestamp};
 
 /// 2027-01-15T08:00:00Z, the start of a throttle bucket.
 pub const START_MS: i64 = 1_800_000_000_000;
@@ -222,6 +222,30 @@ impl Harness {
         let (result, after) = self.service.logout(token);
         self.service.settle(after);
         result
+    }
+
+    /// Another instance of the service (default settings) over the same
+    /// store, counting into the same hasher and delivery record, whose clock
+    /// reads `offset_ms` from this one's: instances never agree on the time
+    /// to the millisecond.
+    pub fn other_instance(&self, offset_ms: i64) -> Harness {
+        let clock = ManualClock::at(Timestamp::from_unix_millis(
+            self.clock.now().unix_millis() + offset_ms,
+        ));
+        let service = AuthService::new(
+            Arc::clone(&self.store),
+            self.hasher.clone(),
+            clock.clone(),
+            self.delivery.clone(),
+            Settings::default(),
+        );
+        Harness {
+            service,
+            store: Arc::clone(&self.store),
+            clock,
+            delivery: self.delivery.clone(),
+            hasher: self.hasher.clone(),
+        }
     }
 }
 
