@@ -223,22 +223,32 @@ where
         let claim = self.store.increment(&claims_key, 1)?.max(0) as u64;
         // The first claim of a bucket has the bucket's keys deleted later.
         let bucket_keys = (claim == 1).then(|| throttle::bucket_keys(&username, bucket));
+        let admission = match view.admit(claim, now) {
+            // Attempts whose clocks put them in the bucket either side may
+            // have claimed since the read above, unseen by it, and would
+            // not have seen this claim either: read after claiming, so
+            // that of any two such attempts at least one sees the other.
+            Admission::Check { .. } => {
+                let neighbour_keys = throttle::Neighbours::keys(&username, bucket);
+                match self.store.counters(&neighbour_keys) {
+                    Ok(counts) => {
+                        let neighbours = throttle::Neighbours::from_counts(&counts);
+                        view.admit_after_claim(claim, now, neighbours)
+                    }
+                    Err(error) => {
+                        // No password was checked.
+                        self.give_back(&claims_key, bucket, bucket_keys.as_deref())?;
+                        return Err(error.into());
+                    }
+                }
+            }
+            refused => refused,
+        };
         if let Admission::Refused {
             retry_after_seconds,
-        } = view.admit(claim, now)
+        } = admission
         {
-            // Given back, so that refusals do not lengthen the lock. If
-            // that fails the claim stands, which only makes the rule
-            // stricter until the bucket is out of view.
-            if let Err(error) = self.store.increment(&claims_key, -1) {
-                self.delivery
-                    .note("login_claim_not_given_back", &error.to_string());
-            }
-            if let Some(bucket_keys) = &bucket_keys {
-                let due = bucket + 2;
-                let (key, value) = expiry::register(&self.store, due, bucket_keys)?;
-                self.store.set(&key, &value)?;
-            }
+            self.give_back(&claims_key, bucket, bucket_keys.as_deref())?;
             return Err(LoginError::TooManyAttempts {
                 retry_after_seconds,
             });
@@ -263,6 +273,28 @@ where
                 Err(LoginError::InvalidCredentials)
             }
         }
+    }
+
+    /// Takes back a claim that checked no password, so that refusals do
+    /// not lengthen the lock. If that fails the claim stands, which only
+    /// makes the rule stricter until the bucket is out of view. A claim
+    /// that opened the bucket still has the bucket's keys deleted later.
+    fn give_back(
+        &self,
+        claims_key: &str,
+        bucket: i64,
+        bucket_keys: Option<&[String]>,
+    ) -> Result<(), LoginError> {
+        if let Err(error) = self.store.increment(claims_key, -1) {
+            self.delivery
+                .note("login_claim_not_given_back", &error.to_string());
+        }
+        if let Some(bucket_keys) = bucket_keys {
+            let due = bucket + 2;
+            let (key, value) = expiry::register(&self.store, due, bucket_keys)?;
+            self.store.set(&key, &value)?;
+        }
+        Ok(())
     }
 
     fn issue_token(

@@ -117,6 +117,33 @@ pub struct ThrottleView {
     pub current: Bucket,
 }
 
+/// The claims counters of the buckets either side of an attempt's own, read
+/// after its claim.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Neighbours {
+    pub previous_claims: u64,
+    pub next_claims: u64,
+}
+
+impl Neighbours {
+    /// The counters to read, in the order [`from_counts`](Self::from_counts)
+    /// expects.
+    pub fn keys(username: &Username, bucket: i64) -> [String; 2] {
+        [
+            keys::login_claims(username, bucket - 1),
+            keys::login_claims(username, bucket + 1),
+        ]
+    }
+
+    pub fn from_counts(counts: &[i64]) -> Self {
+        let count = |index: usize| counts.get(index).map_or(0, |n| (*n).max(0) as u64);
+        Self {
+            previous_claims: count(0),
+            next_claims: count(1),
+        }
+    }
+}
+
 /// An attempt's fate before its password is checked.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Admission {
@@ -185,8 +212,31 @@ impl ThrottleView {
     }
 
     /// Whether claim number `claim` of the current bucket, just taken, may
-    /// check its password.
+    /// check its password, as far as what was read before it can tell.
     pub fn admit(&self, claim: u64, now: Timestamp) -> Admission {
+        self.admit_counting(claim, now, 0)
+    }
+
+    /// [`admit`](Self::admit), given also the neighbouring buckets' claims
+    /// counters as read after the claim. What they add is claims this view
+    /// cannot know about, so each counts as still being checked: the
+    /// previous bucket's claims since the view was read (even when a
+    /// success in the current bucket forgave that bucket, as they came
+    /// after it), and every claim of the next bucket.
+    pub fn admit_after_claim(
+        &self,
+        claim: u64,
+        now: Timestamp,
+        neighbours: Neighbours,
+    ) -> Admission {
+        let unseen = neighbours
+            .previous_claims
+            .saturating_sub(self.previous.claims)
+            .saturating_add(neighbours.next_claims);
+        self.admit_counting(claim, now, unseen)
+    }
+
+    fn admit_counting(&self, claim: u64, now: Timestamp, unseen: u64) -> Admission {
         let now_ms = now.unix_millis();
         let previous = self.previous_streak();
         let active_previous = previous
@@ -194,12 +244,13 @@ impl ThrottleView {
             .filter(|failed_at| failed_at.is_none_or(|at| now_ms - at < WINDOW_MS))
             .count() as u64;
         let active_current = claim.saturating_sub(self.current_forgiven());
-        if active_previous + active_current <= MAX_ATTEMPTS {
+        if active_previous + active_current + unseen <= MAX_ATTEMPTS {
             return Admission::Check { claim };
         }
         // Until every active claim has aged out; one still being checked
         // will fail about now, so a full window.
-        let unknown = previous.iter().any(Option::is_none)
+        let unknown = unseen > 0
+            || previous.iter().any(Option::is_none)
             || self
                 .current
                 .claims_after(self.current_forgiven())
@@ -382,6 +433,58 @@ mod tests {
             Admission::Refused {
                 retry_after_seconds: 900
             }
+        );
+    }
+
+    #[test]
+    fn claims_the_view_could_not_see_count_as_still_being_checked() {
+        let check = |claim| Admission::Check { claim };
+        let refused = Admission::Refused {
+            retry_after_seconds: 900,
+        };
+        let neighbours = |previous_claims, next_claims| Neighbours {
+            previous_claims,
+            next_claims,
+        };
+        // Four failures just before the boundary, read before a fifth
+        // claim landed there.
+        let after = view(901, &[850, 860, 870, 880], None);
+        assert_eq!(after.admit(1, at(901)), check(1));
+        assert_eq!(
+            after.admit_after_claim(1, at(901), neighbours(4, 0)),
+            check(1)
+        );
+        assert_eq!(
+            after.admit_after_claim(1, at(901), neighbours(5, 0)),
+            refused
+        );
+        // Just before the boundary, every claim past it counts.
+        let before = view(899, &[850, 860, 870], None);
+        assert_eq!(
+            before.admit_after_claim(4, at(899), neighbours(0, 1)),
+            check(4)
+        );
+        assert_eq!(
+            before.admit_after_claim(4, at(899), neighbours(0, 2)),
+            refused
+        );
+        // A success after the boundary forgives the claims before it that
+        // the view saw, not those made since.
+        let mut reset = view(901, &[850, 860, 870, 880, 890], None);
+        reset.current.reset = Some(1);
+        reset.current.claims = 1;
+        assert_eq!(
+            reset.admit_after_claim(2, at(901), neighbours(9, 0)),
+            check(2)
+        );
+        assert_eq!(
+            reset.admit_after_claim(2, at(901), neighbours(10, 0)),
+            refused
+        );
+        // Claims given back meanwhile leave fewer than were read.
+        assert_eq!(
+            reset.admit_after_claim(2, at(901), neighbours(3, 0)),
+            check(2)
         );
     }
 

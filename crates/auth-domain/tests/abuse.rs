@@ -5,6 +5,7 @@
 mod support;
 
 use std::thread;
+use std::time::Duration;
 
 use auth_domain::pseudonym::pseudonymous_user_id;
 use auth_domain::{LoginError, Settings, SideEffect, TokenError, Username};
@@ -51,6 +52,39 @@ fn a_burst_straddling_two_buckets_still_checks_five_passwords() {
     service.clock.advance_seconds(2);
     burst(&service);
     assert_eq!(service.hasher.verifications() - before, 5);
+}
+
+#[test]
+fn instances_whose_clocks_straddle_a_bucket_boundary_check_five_passwords_between_them() {
+    let ahead = service();
+    register(&ahead, "alice", PASSWORD);
+    // START_MS begins a bucket: one instance reads 1 ms past it, the other
+    // 1 ms before, so each claims in a bucket of its own.
+    ahead.clock.advance(Duration::from_millis(1));
+    let behind = ahead.other_instance(-2);
+    let before = ahead.hasher.verifications();
+    let results: Vec<_> = (0..5)
+        .flat_map(|_| {
+            [
+                behind.login("alice", OTHER_PASSWORD),
+                ahead.login("alice", OTHER_PASSWORD),
+            ]
+        })
+        .collect();
+    assert_eq!(ahead.hasher.verifications() - before, 5, "{results:?}");
+    let failed = results
+        .iter()
+        .filter(|r| matches!(r, Err(LoginError::InvalidCredentials)))
+        .count();
+    assert_eq!(failed, 5, "{results:?}");
+    for (side, instance) in [("behind", &behind), ("ahead", &ahead)] {
+        let outcome = instance.login("alice", PASSWORD);
+        assert!(
+            matches!(outcome, Err(LoginError::TooManyAttempts { .. })),
+            "{side}: the right password after five failures: {outcome:?}"
+        );
+    }
+    assert_eq!(ahead.hasher.verifications() - before, 5);
 }
 
 #[test]
@@ -230,6 +264,34 @@ fn a_failed_claim_checks_no_password() {
         Err(LoginError::Unexpected(_))
     ));
     assert_eq!(service.hasher.verifications(), before);
+    assert!(service.login("alice", PASSWORD).is_ok());
+}
+
+#[test]
+fn a_failed_read_after_the_claim_checks_no_password_and_gives_the_claim_back() {
+    let service = service();
+    register(&service, "alice", PASSWORD);
+    let bucket = START_MS / 900_000;
+    let neighbours = [
+        format!("login:claims:alice:{}", bucket - 1),
+        format!("login:claims:alice:{}", bucket + 1),
+    ];
+    service.store.fail_when(once(move |call| {
+        call.op == Op::GetMany && call.keys == neighbours
+    }));
+    let before = service.hasher.verifications();
+    assert!(matches!(
+        service.login("alice", PASSWORD),
+        Err(LoginError::Unexpected(_))
+    ));
+    assert_eq!(service.hasher.verifications(), before);
+    let claims = format!("login:claims:alice:{bucket}");
+    assert_eq!(service.store.counter(&claims).unwrap(), 0);
+    assert_eq!(
+        keys_starting(&service.store, "expire:entry:").len(),
+        1,
+        "the claim opened the bucket: its keys are still deleted later"
+    );
     assert!(service.login("alice", PASSWORD).is_ok());
 }
 

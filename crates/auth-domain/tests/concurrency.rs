@@ -3,7 +3,9 @@
 
 mod support;
 
+use std::sync::Barrier;
 use std::thread;
+use std::time::Duration;
 
 use auth_domain::{LoginError, RegisterError};
 use domain_core::kv::InMemoryStore;
@@ -123,6 +125,48 @@ fn parallel_failed_logins_check_exactly_five_passwords() {
             "{backend}: the right password after the allowance"
         );
         assert_eq!(verifications() - before, 5, "{backend}");
+    }
+}
+
+#[test]
+fn parallel_failed_logins_on_instances_straddling_a_bucket_boundary_check_at_most_five() {
+    for (backend, store) in both_backends() {
+        let ahead = service_on(store);
+        register(&ahead, "alice", PASSWORD);
+        // One instance's clock 1 ms into the bucket START_MS begins, the
+        // other's 1 ms before it.
+        ahead.clock.advance(Duration::from_millis(1));
+        let behind = ahead.other_instance(-2);
+        let before = ahead.hasher.verifications();
+        let start = Barrier::new(RACERS);
+        let results: Vec<_> = thread::scope(|scope| {
+            let handles: Vec<_> = (0..RACERS)
+                .map(|i| {
+                    let instance = if i % 2 == 0 { &ahead } else { &behind };
+                    let start = &start;
+                    scope.spawn(move || {
+                        start.wait();
+                        instance.login("alice", OTHER_PASSWORD)
+                    })
+                })
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        let checked = ahead.hasher.verifications() - before;
+        assert!(checked <= 5, "{backend}: {checked} checks: {results:?}");
+        let failed = results
+            .iter()
+            .filter(|r| matches!(r, Err(LoginError::InvalidCredentials)))
+            .count();
+        let throttled = results
+            .iter()
+            .filter(|r| matches!(r, Err(LoginError::TooManyAttempts { .. })))
+            .count();
+        assert_eq!(
+            (failed, throttled),
+            (checked, RACERS - checked),
+            "{backend}"
+        );
     }
 }
 
