@@ -4,17 +4,35 @@
 //! resets; and however many attempts arrive at once, at most
 //! [`MAX_ATTEMPTS`] passwords are checked per window.
 //!
-//! Time is cut into 15-minute buckets. Before checking a password, an
-//! attempt claims a number in the current bucket with the store's atomic
-//! increment (`login:claims:{name}:{bucket}`): no read-then-write gap, no
-//! compare-and-swap. It may check the password only if, counting itself,
-//! the account has at most five *active* claims since its last success:
-//! claims of the current bucket, plus claims of the previous bucket whose
+//! Time is cut into 15-minute buckets. An attempt reads its bucket and the
+//! previous one, then claims a number in its own bucket with the store's
+//! atomic increment (`login:claims:{name}:{bucket}`): no read-then-write
+//! gap, no compare-and-swap. It may check the password only if, counting
+//! itself, the account has at most five *active* claims since its last
+//! success: claims of its bucket, plus claims of the previous bucket whose
 //! failure is less than 15 minutes old or not known yet (still being
-//! checked). Any 15-minute span lies within two buckets, so this bounds the
-//! checks in every 15-minute window, not just per bucket. A refused attempt
-//! gives its number back (`increment(-1)`) so that refusals never lengthen
-//! the lock.
+//! checked), plus the claims its read could not see. For those, once it
+//! has claimed, it reads the claims counters of the buckets either side and
+//! counts the previous bucket's claims made since its read, and every claim
+//! of the next bucket, as still being checked.
+//!
+//! That second read is what makes the bound hold across a boundary:
+//! instances' clocks differ by milliseconds, so a burst there claims in two
+//! buckets at once, and an attempt's first read misses claims that land
+//! after it. Any 15-minute span lies within two adjacent buckets. Of the
+//! attempts checked in it, the last to claim got a number that counts
+//! those of its own bucket and, reading after they had all claimed, saw
+//! those of the other. So however the attempts' store calls interleave, at
+//! most five passwords are checked in any 15-minute window between
+//! successes. In such a burst attempts on both sides may count each other
+//! and all be refused, so fewer may be checked. A refused attempt gives its
+//! number back (`increment(-1)`) so that refusals never lengthen the lock.
+//!
+//! A success in the current bucket forgives the whole previous bucket, so
+//! in the milliseconds in which clocks disagree about a boundary, claims
+//! that a slower clock made there after the success, before an attempt's
+//! first read, go uncounted by that attempt: up to four more checks after
+//! a success, at that moment only.
 //!
 //! A failed claim records when it failed in a ring of five slots of its
 //! bucket (`c mod 5`, holding `c`); a success records its claim number as the
