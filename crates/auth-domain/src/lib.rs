@@ -60,9 +60,10 @@
 //! are deleted by the first flush 45 minutes after their bucket began, so
 //! 30–45 minutes after they were written.
 //! So with the scheduled relay running, what failed logins leave is bounded
-//! by about eight keys per distinct name tried in the last hour. Requests
-//! with unknown or malformed bearer tokens, malformed names and throttled
-//! attempts write nothing. Token records go the same way once expired.
+//! by about eight keys per distinct name tried in the last hour. A failed
+//! login for a malformed name writes only its `login_failed` outbox entry
+//! until delivered. Requests with unknown or malformed bearer tokens and
+//! throttled attempts write nothing. Token records go the same way once expired.
 //!
 //! # Residual risks
 //!

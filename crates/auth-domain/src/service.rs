@@ -23,6 +23,10 @@ use crate::records::{IssuedToken, TokenProfile, TokenRecord, UserProfile, UserRe
 use crate::throttle::{self, Admission, ThrottleView};
 use crate::username::Username;
 
+/// How much of a name no account can have its `login_failed` event shows:
+/// a name is at most 32 characters, so this shows what it was meant to be.
+const IMPOSSIBLE_NAME_SHOWN: usize = 64;
+
 #[derive(Debug, Clone)]
 pub struct Settings {
     /// Lifetime of a bearer token.
@@ -198,8 +202,10 @@ where
         after: &mut AfterResponse,
     ) -> Result<IssuedToken, LoginError> {
         let Ok(username) = Username::parse(username) else {
-            // No such name can exist; nothing to count it against.
+            // No account can have this name: no throttle to count it
+            // against, but a failed attempt all the same.
             self.hasher.verify_dummy(password);
+            self.record_impossible_name(username, after)?;
             return Err(LoginError::InvalidCredentials);
         };
         let now = self.clock.now();
@@ -370,7 +376,7 @@ where
         let now = self.clock.now();
         let user_id = match user {
             Some(user) => user.user_id.clone(),
-            None => pseudonymous_user_id(&self.settings.pseudonym_key, attempt.username),
+            None => pseudonymous_user_id(&self.settings.pseudonym_key, attempt.username.as_str()),
         };
         let outbox = self.outbox().stage(vec![SideEffect::event(
             &user_id,
@@ -393,6 +399,34 @@ where
         }
         writes.extend(outbox.writes());
         self.store.set_many(&writes)?;
+        *after = AfterResponse {
+            staged: outbox,
+            sweep: false,
+        };
+        Ok(())
+    }
+
+    /// `login_failed` for a name no account can have, under its pseudonym,
+    /// with the name as typed cut short: it may be any text up to the body
+    /// limit, and the event's metadata is bounded.
+    fn record_impossible_name(
+        &self,
+        typed: &str,
+        after: &mut AfterResponse,
+    ) -> Result<(), LoginError> {
+        let user_id = pseudonymous_user_id(&self.settings.pseudonym_key, typed);
+        let shown: String = typed
+            .to_lowercase()
+            .chars()
+            .take(IMPOSSIBLE_NAME_SHOWN)
+            .collect();
+        let outbox = self.outbox().stage(vec![SideEffect::event(
+            &user_id,
+            system_actions::LOGIN_FAILED,
+            whole_seconds(self.clock.now()),
+            json!({"username": shown}),
+        )])?;
+        self.store.set_many(&outbox.writes())?;
         *after = AfterResponse {
             staged: outbox,
             sweep: false,

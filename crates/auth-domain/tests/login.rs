@@ -2,7 +2,8 @@
 
 mod support;
 
-use auth_domain::LoginError;
+use auth_domain::{LoginError, SideEffect};
+use domain_core::kv::Op;
 use support::*;
 
 fn throttled(result: Result<auth_domain::IssuedToken, LoginError>) -> Option<u64> {
@@ -160,16 +161,47 @@ fn unknown_users_are_throttled_like_known_ones() {
 }
 
 #[test]
-fn names_no_user_can_have_are_refused_without_store_work() {
+fn names_no_user_can_have_are_failed_attempts_without_a_throttle() {
     let service = service();
-    for name in ["x", "no spaces", &"a".repeat(5000)] {
+    let long = "a".repeat(5000);
+    for name in ["x", "No Spaces", &long] {
         assert!(matches!(
             service.login(name, PASSWORD),
             Err(LoginError::InvalidCredentials)
         ));
+        // Its event staged and written; nothing read, no throttle key.
+        let ops: Vec<Op> = service.store.take_calls().iter().map(|c| c.op).collect();
+        assert_eq!(ops[..2], [Op::Increment, Op::SetMany], "{name:.10}");
+        assert!(!ops.contains(&Op::Get) && !ops.contains(&Op::GetMany));
     }
-    assert_eq!(service.store.take_calls(), [], "not even a read");
     assert_eq!(service.hasher.verifications(), 3, "still one hash each");
+    assert!(keys_starting(&service.store, "login:").is_empty());
+    let failures: Vec<(String, serde_json::Value)> = service
+        .delivery
+        .delivered()
+        .into_iter()
+        .filter_map(|effect| match effect {
+            SideEffect::Event {
+                action,
+                user_id,
+                metadata,
+                ..
+            } if action == "login_failed" => Some((user_id, metadata)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(failures.len(), 3, "one login_failed each");
+    for (user_id, _) in &failures {
+        assert!(user_id.starts_with("anon-"), "{user_id}");
+    }
+    assert_eq!(failures[1].1["username"], "no spaces");
+    assert_eq!(
+        failures[2].1["username"]
+            .as_str()
+            .map(|name| name.chars().count()),
+        Some(64),
+        "cut short"
+    );
 }
 
 #[test]
