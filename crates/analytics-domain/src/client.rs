@@ -4,7 +4,7 @@
 //! that no user can forge account events or fill the action index that
 //! every user shares.
 
-use crate::error::RecordError;
+use crate::error::{RecordError, Unexpected};
 use crate::event::Action;
 use crate::index::MAX_ACTIONS;
 use crate::keys;
@@ -81,20 +81,28 @@ impl ClientActions {
     }
 }
 
-/// Lets `user` take one index slot for a new name, or refuses: the users'
-/// part of the index is full (as seen in `slots_seen`), or the user's quota
-/// is spent. The quota is counted before the slot is taken (an atomic
-/// `increment`), so racing requests of one user cannot take more slots than
-/// the quota between them.
+/// Lets `user` take one index slot for a new name, or refuses: the index
+/// already holds the users' part (as seen in `slots_seen`), the user's quota
+/// is spent, or users already hold their part.
+///
+/// Every racing request may have seen room in the index, and a slot once
+/// taken is never given back, so the users' part is not checked against the
+/// slot a request takes: each request first draws a ticket from a counter of
+/// users' slots, and only a ticket within the users' part may take a slot.
+/// However many accounts race, users hold at most `USER_ACTION_SLOTS` slots,
+/// and the internal key's share stays free.
 pub(crate) fn admit_new_name(
     store: &impl KeyValueStore,
     user: &UserId,
     slots_seen: u64,
 ) -> Result<(), RecordError> {
+    let full = || RecordError::TooManyActions {
+        limit: USER_ACTION_SLOTS,
+    };
+    // Costs nothing and, once the index is this large, stops users without
+    // a write; the tickets below bound those that race past it.
     if slots_seen >= USER_ACTION_SLOTS {
-        return Err(RecordError::TooManyActions {
-            limit: USER_ACTION_SLOTS,
-        });
+        return Err(full());
     }
     let quota = keys::user_new_actions(user);
     let spent = || RecordError::ActionQuotaExceeded {
@@ -104,10 +112,43 @@ pub(crate) fn admit_new_name(
     if u64::try_from(store.counter(&quota)?).unwrap_or(0) >= USER_NEW_ACTIONS {
         return Err(spent());
     }
+    let before_tickets = slots_before_tickets(store, slots_seen)?;
+    // The quota before the ticket, so that a burst of one user's requests
+    // draws no more tickets than the quota allows.
     if u64::try_from(store.increment(&quota, 1)?).unwrap_or(u64::MAX) > USER_NEW_ACTIONS {
         return Err(spent());
     }
+    // Not given back when refused: no ticket ever is (one whose request
+    // fails later stays spent too), so the users' part, once drawn, stays
+    // drawn, and a give-back would admit nobody. A failure from here on
+    // costs users a slot of their part, never the internal key one of its own.
+    let ticket = u64::try_from(store.increment(keys::USER_SLOTS, 1)?).unwrap_or(u64::MAX);
+    if before_tickets.saturating_add(ticket) > USER_ACTION_SLOTS {
+        return Err(full());
+    }
     Ok(())
+}
+
+/// The slots that count as users' besides their tickets: the index size
+/// when the first ticket was about to be drawn. A store indexed by an
+/// earlier version holds slots users took without a ticket, and nothing
+/// says which, so all of them count as users'; on a new store these are the
+/// few names the services introduced first.
+///
+/// Written by whoever finds it missing, before drawing a ticket. Such a
+/// request read the index size before any ticketed slot was taken (a user
+/// takes one only after finding this written), so whichever racer's size
+/// stays, none counts a ticketed slot twice, and each covers every slot
+/// users took without a ticket.
+fn slots_before_tickets(store: &impl KeyValueStore, slots_seen: u64) -> Result<u64, RecordError> {
+    if let Some(bytes) = store.get(keys::USER_SLOTS_START)? {
+        return std::str::from_utf8(&bytes)
+            .ok()
+            .and_then(|text| text.parse().ok())
+            .ok_or(RecordError::Unexpected(Unexpected::CorruptUserSlotsStart));
+    }
+    store.set(keys::USER_SLOTS_START, slots_seen.to_string().as_bytes())?;
+    Ok(slots_seen)
 }
 
 #[cfg(test)]
@@ -116,6 +157,17 @@ mod tests {
 
     fn action(name: &str) -> Action {
         Action::parse(name.to_owned()).unwrap()
+    }
+
+    #[test]
+    fn a_start_of_tickets_that_is_not_a_number_is_corruption() {
+        let store = domain_core::kv::InMemoryStore::default();
+        store.set(keys::USER_SLOTS_START, b"many").unwrap();
+        let user = UserId::parse("alice").unwrap();
+        assert_eq!(
+            admit_new_name(&store, &user, 1),
+            Err(RecordError::Unexpected(Unexpected::CorruptUserSlotsStart))
+        );
     }
 
     #[test]

@@ -11,6 +11,9 @@ pub enum Unexpected {
     /// Only this crate writes index slots, always with a valid name.
     #[error("action index slot {slot} does not hold an action name")]
     CorruptIndex { slot: u64 },
+    /// Only this crate writes it, always a number.
+    #[error("the index size before users' first ticket is not a number")]
+    CorruptUserSlotsStart,
     /// Counting failed after the event was claimed. When `released`, what
     /// had been counted was reversed and the claim released, so the
     /// sender's retry counts the event; otherwise the undo failed too and

@@ -57,21 +57,20 @@ pub(crate) fn names(
 }
 
 /// Adds `action`, which was missing from an index of `slots_seen` slots,
-/// unless that would take a slot beyond `limit`. Two writes: the slot claim
-/// and the name.
+/// unless that would take a slot beyond `MAX_ACTIONS`. Two writes: the slot
+/// claim and the name.
 pub(crate) fn add(
     store: &impl KeyValueStore,
     action: &Action,
     slots_seen: u64,
-    limit: u64,
 ) -> Result<(), RecordError> {
-    let full = RecordError::TooManyActions { limit };
-    if slots_seen >= limit {
+    let full = RecordError::TooManyActions { limit: MAX_ACTIONS };
+    if slots_seen >= MAX_ACTIONS {
         return Err(full);
     }
     let slot = u64::try_from(store.increment(keys::ACTION_SLOTS, 1)?).unwrap_or(0);
     // Racers took the last free slots between our read and our claim.
-    if slot == 0 || slot > limit {
+    if slot == 0 || slot > MAX_ACTIONS {
         return Err(full);
     }
     store.set(&keys::action_slot(slot), action.as_str().as_bytes())?;
@@ -94,12 +93,12 @@ mod tests {
     #[test]
     fn names_fold_repeats_and_skip_slots_whose_writer_died() {
         let store = InMemoryStore::redis_like();
-        add(&store, &action("login"), 0, MAX_ACTIONS).unwrap();
+        add(&store, &action("login"), 0).unwrap();
         // A writer that took slot 2 and died before writing the name.
         store.increment(keys::ACTION_SLOTS, 1).unwrap();
         // Two racers that both added "logout".
-        add(&store, &action("logout"), 2, MAX_ACTIONS).unwrap();
-        add(&store, &action("logout"), 2, MAX_ACTIONS).unwrap();
+        add(&store, &action("logout"), 2).unwrap();
+        add(&store, &action("logout"), 2).unwrap();
         assert_eq!(slots(&store), 4);
         for backend in [Backend::RedisLike, Backend::SqliteLike] {
             assert_eq!(
@@ -112,7 +111,7 @@ mod tests {
     #[test]
     fn a_slot_with_something_else_than_a_name_is_corruption() {
         let store = InMemoryStore::sqlite_like();
-        add(&store, &action("login"), 0, MAX_ACTIONS).unwrap();
+        add(&store, &action("login"), 0).unwrap();
         store.set(&keys::action_slot(1), b"Not An Action").unwrap();
         assert_eq!(
             names(&store, Backend::SqliteLike, 1),
@@ -126,20 +125,14 @@ mod tests {
         store
             .increment(keys::ACTION_SLOTS, i64::try_from(MAX_ACTIONS).unwrap() - 1)
             .unwrap();
-        add(&store, &action("last"), MAX_ACTIONS - 1, MAX_ACTIONS).unwrap();
+        add(&store, &action("last"), MAX_ACTIONS - 1).unwrap();
         let full = Err(RecordError::TooManyActions { limit: MAX_ACTIONS });
         // Seen full: refused without a write.
         let writes = store.writes();
-        assert_eq!(
-            add(&store, &action("refused"), MAX_ACTIONS, MAX_ACTIONS),
-            full
-        );
+        assert_eq!(add(&store, &action("refused"), MAX_ACTIONS), full);
         assert_eq!(store.writes(), writes);
         // Seen with room, but a racer took the last slot first.
-        assert_eq!(
-            add(&store, &action("late"), MAX_ACTIONS - 1, MAX_ACTIONS),
-            full
-        );
+        assert_eq!(add(&store, &action("late"), MAX_ACTIONS - 1), full);
         store
             .set(&keys::action_slot(MAX_ACTIONS + 1), b"beyond")
             .unwrap();
@@ -147,16 +140,6 @@ mod tests {
         assert_eq!(
             names(&store, Backend::SqliteLike, slots).unwrap(),
             [action("last")]
-        );
-    }
-
-    #[test]
-    fn a_lower_limit_stops_earlier() {
-        let store = InMemoryStore::sqlite_like();
-        add(&store, &action("a"), 0, 1).unwrap();
-        assert_eq!(
-            add(&store, &action("b"), 0, 1),
-            Err(RecordError::TooManyActions { limit: 1 })
         );
     }
 }

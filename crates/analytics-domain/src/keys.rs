@@ -7,6 +7,17 @@ use domain_core::UserId;
 /// Counter: how many slots of the action index have been handed out.
 pub(crate) const ACTION_SLOTS: &str = "actions:slots";
 
+/// Counter: tickets drawn for bearer users' new action names, one before
+/// each slot a user may take. A refused request raises this counter, not
+/// the slot counter, so however many users race past the check of the
+/// index size, the slots they are refused stay free for the internal key.
+pub(crate) const USER_SLOTS: &str = "actions:user-slots";
+
+/// Plain value (decimal): the index size when users' tickets were first
+/// drawn. Everything indexed before then counts as users' (an earlier
+/// version let users take those slots without a ticket).
+pub(crate) const USER_SLOTS_START: &str = "actions:user-slots:start";
+
 /// Plain value: the action name held by index slot `slot` (1-based).
 pub(crate) fn action_slot(slot: u64) -> String {
     format!("actions:slot:{slot}")

@@ -4,8 +4,9 @@
 //! 1. read the action's counter: if it exists, the action is indexed, and
 //!    its encoding tells the backend (see `domain_core::kv::Backend`);
 //! 2. only for an action never counted: read the index and, if the name is
-//!    missing, admit it (a user's quota) and take a slot for it (two writes,
-//!    once per action name, before anything counts it);
+//!    missing, admit it (for a user: its quota, then a ticket for the users'
+//!    part of the index) and take a slot for it (two writes, once per action
+//!    name, before anything counts it);
 //! 3. `increment` the event's claim (scoped to its user): only the caller
 //!    that raises it to 1 counts the event, so racing repeats and
 //!    redeliveries count nothing;
@@ -19,11 +20,11 @@
 //! that a sequential repeat costs no write; on a Redis-like store the
 //! increment costs no more than that read would.
 
-use crate::client::{self, ClientActions, USER_ACTION_SLOTS};
+use crate::client::{self, ClientActions};
 use crate::counts::ActionCounts;
 use crate::error::{RecordError, Unexpected};
 use crate::event::{Action, EventId};
-use crate::index::{self, MAX_ACTIONS};
+use crate::index;
 use crate::keys;
 use crate::sender::Sender;
 use domain_core::kv::Backend;
@@ -166,14 +167,10 @@ impl<S: KeyValueStore, C: Clock> Analytics<S, C> {
             None => Vec::new(),
         };
         if names.binary_search(&event.action).is_err() {
-            let limit = match sender {
-                Sender::User(user) => {
-                    client::admit_new_name(&self.store, user, slots)?;
-                    USER_ACTION_SLOTS
-                }
-                Sender::Service => MAX_ACTIONS,
-            };
-            index::add(&self.store, &event.action, slots, limit)?;
+            if let Sender::User(user) = sender {
+                client::admit_new_name(&self.store, user, slots)?;
+            }
+            index::add(&self.store, &event.action, slots)?;
         }
         match backend {
             Some(backend) => Ok(Indexing::Indexed(backend)),

@@ -6,10 +6,10 @@
 mod support;
 
 use analytics_domain::{EventId, Recording, Sender};
-use domain_core::kv::{InMemoryStore, Op};
+use domain_core::kv::{Call, InMemoryStore, Op};
 use support::*;
 
-use Op::{Get, GetMany, Increment};
+use Op::{Get, GetMany, Increment, Set};
 
 const ACTIONS: [&str; 3] = ["login", "logout", "page.view"];
 
@@ -127,6 +127,63 @@ fn total_events_matches_the_metrics_on_both_backends() {
             };
             assert_eq!(total_events, n as u64 + 1);
             assert_eq!(analytics.action_counts().unwrap().total, total_events);
+        }
+    }
+}
+
+/// The key a user's admission touches, or `None` for any other.
+fn admission_key(call: &Call) -> Option<&'static str> {
+    match call.keys.as_slice() {
+        [key] if key.starts_with("quota:new-actions:") => Some("quota"),
+        [key] if key == "actions:user-slots" => Some("tickets"),
+        [key] if key == "actions:user-slots:start" => Some("start"),
+        _ => None,
+    }
+}
+
+/// A user's new name costs what the internal key's does, plus the user's
+/// quota and a ticket for the users' part of the index: two reads and two
+/// increments (and, for the first user's new name in a store, a write of
+/// where the users' tickets start).
+#[test]
+fn a_users_new_name_adds_its_quota_and_a_ticket() {
+    for (store, sqlite_like) in [
+        (InMemoryStore::sqlite_like(), true),
+        (InMemoryStore::redis_like(), false),
+    ] {
+        let store = with_history(store);
+        let admission = |calls: &[Call]| -> Vec<(Op, &str)> {
+            calls
+                .iter()
+                .filter_map(|call| Some((call.op, admission_key(call)?)))
+                .collect()
+        };
+        // On a Redis-like store the index is read one slot a time, and each
+        // new name makes it one slot longer: there, only writes compare.
+        let others = |calls: &[Call]| -> Vec<Op> {
+            calls
+                .iter()
+                .filter(|call| sqlite_like || call.op.is_write())
+                .filter(|call| admission_key(call).is_none())
+                .map(|call| call.op)
+                .collect()
+        };
+        service(&store)
+            .record(&Sender::Service, fresh("u", "by.service"))
+            .unwrap();
+        let by_service = store.take_calls();
+        for (n, first) in [(0, true), (1, false)] {
+            service(&store)
+                .record(&bearer("u"), fresh("u", &format!("by.user.{n}")))
+                .unwrap();
+            let by_user = store.take_calls();
+            assert_eq!(others(&by_user), others(&by_service));
+            let mut expected = vec![(Get, "quota"), (Get, "start")];
+            if first {
+                expected.push((Set, "start"));
+            }
+            expected.extend([(Increment, "quota"), (Increment, "tickets")]);
+            assert_eq!(admission(&by_user), expected);
         }
     }
 }

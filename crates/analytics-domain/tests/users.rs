@@ -7,10 +7,10 @@
 mod support;
 
 use analytics_domain::{
-    ClientActions, RecordError, Recording, Sender, USER_ACTION_SLOTS, USER_NEW_ACTIONS,
+    ClientActions, MAX_ACTIONS, RecordError, Recording, Sender, USER_ACTION_SLOTS, USER_NEW_ACTIONS,
 };
 use domain_core::KeyValueStore;
-use domain_core::kv::InMemoryStore;
+use domain_core::kv::{InMemoryStore, Op};
 use std::sync::Barrier;
 use std::thread;
 use support::*;
@@ -195,5 +195,120 @@ fn users_leave_the_last_slots_of_the_index_to_the_internal_key() {
         assert!(recorded(
             analytics.record(&bearer("user-3"), fresh("user-3", "system.new"))
         ));
+    }
+}
+
+/// Racers from many accounts all pass the check of the index size before
+/// any of them takes a slot; still, users end up holding no more than their
+/// part, and the internal key can introduce every name of its own part.
+#[test]
+fn a_burst_of_new_names_from_many_users_leaves_the_internal_key_its_slots() {
+    const RACERS: usize = 64;
+    let reserve = MAX_ACTIONS - USER_ACTION_SLOTS;
+    for filled_by_users in [false, true] {
+        for store in [InMemoryStore::sqlite_like(), InMemoryStore::redis_like()] {
+            if filled_by_users {
+                // Users' new names, one short of their part.
+                for n in 0..USER_ACTION_SLOTS - 1 {
+                    let name = format!("user.{}", n / USER_NEW_ACTIONS);
+                    let action = format!("filler.{n}");
+                    assert!(recorded(
+                        service(&store).record(&bearer(&name), fresh(&name, &action))
+                    ));
+                }
+            } else {
+                // An index as an earlier version left it: a slot counter
+                // one short of the users' part, nothing else.
+                store
+                    .increment(keys::SLOTS, USER_ACTION_SLOTS as i64 - 1)
+                    .unwrap();
+            }
+            // From here on, requests interleave as concurrent instances would.
+            let store = store.interleaved();
+            let analytics = service(&store);
+            let start = Barrier::new(RACERS);
+            let outcomes: Vec<_> = thread::scope(|scope| {
+                let racers: Vec<_> = (0..RACERS)
+                    .map(|n| {
+                        let (store, start) = (&store, &start);
+                        scope.spawn(move || {
+                            let analytics = service(store);
+                            let name = format!("racer.{n}");
+                            start.wait();
+                            analytics.record(&bearer(&name), fresh(&name, &format!("burst.{n}")))
+                        })
+                    })
+                    .collect();
+                racers.into_iter().map(|r| r.join().unwrap()).collect()
+            });
+            for outcome in &outcomes {
+                assert!(
+                    matches!(
+                        outcome,
+                        Ok(Recording::Recorded { .. })
+                            | Err(RecordError::TooManyActions {
+                                limit: USER_ACTION_SLOTS
+                            })
+                    ),
+                    "{outcome:?}"
+                );
+            }
+            assert_eq!(outcomes.iter().filter(|o| o.is_ok()).count(), 1);
+            assert_eq!(
+                store.counter(keys::SLOTS).unwrap(),
+                USER_ACTION_SLOTS as i64,
+                "refused racers hold no slot"
+            );
+            for n in 0..reserve {
+                assert!(
+                    recorded(
+                        analytics.record(&Sender::Service, fresh("system", &format!("system.{n}")))
+                    ),
+                    "the internal key's new name {n} of {reserve}"
+                );
+            }
+            assert_eq!(
+                analytics.record(&Sender::Service, fresh("system", "one.too.many")),
+                Err(RecordError::TooManyActions { limit: MAX_ACTIONS })
+            );
+        }
+    }
+}
+
+/// A user's request that fails after drawing its ticket (here, taking the
+/// slot) leaves the ticket spent: users lose a slot of their part, the
+/// internal key none of its own.
+#[test]
+fn a_user_request_failing_after_its_ticket_costs_users_a_slot_not_the_internal_key() {
+    for store in stores() {
+        store
+            .increment(keys::SLOTS, USER_ACTION_SLOTS as i64 - 2)
+            .unwrap();
+        let analytics = service(&store);
+        store.fail_when(|call| call.op == Op::Increment && call.touches(keys::SLOTS));
+        assert!(matches!(
+            analytics.record(&bearer("user-1"), fresh("user-1", "failed")),
+            Err(RecordError::Unexpected(_))
+        ));
+        store.clear_faults();
+        assert!(recorded(
+            analytics.record(&bearer("user-2"), fresh("user-2", "last.for.users"))
+        ));
+        // The index holds one slot fewer than the users' part, but users
+        // have drawn all of it.
+        assert_eq!(store.counter(keys::SLOTS), Ok(USER_ACTION_SLOTS as i64 - 1));
+        assert_eq!(
+            analytics.record(&bearer("user-1"), fresh("user-1", "failed")),
+            Err(RecordError::TooManyActions {
+                limit: USER_ACTION_SLOTS
+            })
+        );
+        // The slot the failed request never took goes to the internal key.
+        for n in 0..MAX_ACTIONS - USER_ACTION_SLOTS + 1 {
+            assert!(recorded(analytics.record(
+                &Sender::Service,
+                fresh("system", &format!("system.{n}"))
+            )));
+        }
     }
 }
