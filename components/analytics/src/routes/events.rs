@@ -22,9 +22,9 @@ use spin_sdk::http::{Params, Request};
 /// when the operator set the `client_actions` variable (a comma-separated
 /// list), only those actions are accepted (`403 action_not_allowed`); and a
 /// user may introduce at most 10 action names the service has not seen
-/// before (`403 action_quota_exceeded`), within the first 900 of the 1000
-/// tracked names (the rest stay for the internal key). The internal key is
-/// bound by none of these.
+/// before (`403 action_quota_exceeded`), and users together hold at most 900
+/// of the 1000 tracked names, however many race (the rest stay for the
+/// internal key). The internal key is bound by none of these.
 #[utoipa::path(
     post,
     path = "/analytics/events",
