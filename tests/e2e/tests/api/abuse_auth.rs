@@ -68,7 +68,7 @@ async fn forty_parallel_guesses_check_exactly_five_passwords() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn failures_for_unknown_names_are_counted_like_known_ones() {
+async fn failures_for_unknown_and_impossible_names_are_counted_like_known_ones() {
     let Some(app) = app()
         .spawn_local("compares global counts, exact only on a private app")
         .await
@@ -99,10 +99,15 @@ async fn failures_for_unknown_names_are_counted_like_known_ones() {
             .await
             .assert_error(401, "invalid_credentials");
     }
-    eventually("four login_failed events", DELIVERY_TIMEOUT, || async {
+    // Names no account can have fail the same way, and count too.
+    for impossible in ["x", "no spaces here"] {
+        let r = app.login(impossible, &strong_password()).await;
+        assert_eq!(strip(&r), strip(&known), "same body for {impossible:?}");
+    }
+    eventually("six login_failed events", DELIVERY_TIMEOUT, || async {
         app.nudge_delivery().await;
         let after = app.metrics_actions().await;
-        if failed(&after) == failed(&before) + 4 {
+        if failed(&after) == failed(&before) + 6 {
             Ok(())
         } else {
             Err(format!("{before} -> {after}"))

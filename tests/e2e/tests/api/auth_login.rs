@@ -96,6 +96,16 @@ async fn login_validates_its_body() {
         )
         .await;
     r.assert_invalid(&["username", "password"]);
+    // A password of the wrong type is refused without being echoed.
+    let r = app
+        .post_json(
+            "/auth/login",
+            &json!({"username": unique_username("v"), "password": 73_915_284_406_u64}),
+            Cred::None,
+        )
+        .await;
+    r.assert_invalid(&["password"]);
+    assert!(!r.text.contains("73915284406"), "{}", r.text);
 }
 
 #[tokio::test(flavor = "multi_thread")]
