@@ -5,7 +5,7 @@
 //! [`MAX_ATTEMPTS`] passwords are checked per window.
 //!
 //! Time is cut into 15-minute buckets. An attempt reads its bucket and the
-//! previous one, then claims a number in its own bucket with the store's
+//! two before it, then claims a number in its own bucket with the store's
 //! atomic increment (`login:claims:{name}:{bucket}`): no read-then-write
 //! gap, no compare-and-swap. It may check the password only if, counting
 //! itself, the account has at most five *active* claims since its last
@@ -14,7 +14,10 @@
 //! checked), plus the claims its read could not see. For those, once it
 //! has claimed, it reads the claims counters of the buckets either side and
 //! counts the previous bucket's claims made since its read, and every claim
-//! of the next bucket, as still being checked.
+//! of the next bucket, as still being checked. The bucket two back counts
+//! for the lock only (below): its claims were made more than 15 minutes
+//! ago, outside any window that holds this check, and so a claim whose
+//! outcome never came stops counting after at most 30 minutes.
 //!
 //! That second read is what makes the bound hold across a boundary:
 //! instances' clocks differ by milliseconds, so a burst there claims in two
@@ -36,10 +39,19 @@
 //!
 //! A failed claim records when it failed in a ring of five slots of its
 //! bucket (`c mod 5`, holding `c`); a success records its claim number as the
-//! bucket's reset. Before claiming, an attempt reads both buckets and is
-//! refused at once, without a claim, when five known consecutive failures
-//! within 15 minutes say the account is locked: that answer's
-//! `Retry-After` runs to 15 minutes after the last failure.
+//! bucket's reset, and forgives every claim before it in its bucket and
+//! every claim of the buckets before. Before claiming, an attempt is
+//! refused at once, without a claim, when what it read shows five known
+//! consecutive failures within 15 minutes, the last under 15 minutes old:
+//! that answer's `Retry-After` runs to 15 minutes after the last failure.
+//! The first of those five is then under 30 minutes old, so it lies at most
+//! two buckets back: wherever the boundaries fall among the five, the
+//! three buckets read hold them all, and every attempt is refused until 15
+//! minutes after the last failure. A failure is marked in the bucket it
+//! claimed in, with the time its check ended; so the first failure of a
+//! check that straddled a boundary can lie three buckets back, and a lock
+//! it starts then goes unseen for at most that check's length at the start
+//! of a bucket.
 
 use domain_core::kv::decode_counter;
 use domain_core::{StoreError, Timestamp};
@@ -66,6 +78,9 @@ pub struct FailureMark {
     pub c: u64,
     pub at_ms: i64,
 }
+
+/// How many keys a bucket holds: its claims, its reset and its marks.
+const KEYS_PER_BUCKET: usize = 2 + MAX_ATTEMPTS as usize;
 
 /// One bucket's throttle keys as read.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -131,6 +146,9 @@ impl Bucket {
 pub struct ThrottleView {
     /// The current bucket's number.
     pub bucket: i64,
+    /// Two buckets back: five failures within 15 minutes, the last under
+    /// 15 minutes old, may begin there.
+    pub older: Bucket,
     pub previous: Bucket,
     pub current: Bucket,
 }
@@ -172,11 +190,12 @@ pub enum Admission {
 }
 
 impl ThrottleView {
-    /// The keys to read, in the order [`decode`](Self::decode) expects.
+    /// The keys to read, oldest bucket first, in the order
+    /// [`decode`](Self::decode) expects.
     pub fn keys(username: &Username, bucket: i64) -> Vec<String> {
-        let mut keys = Bucket::keys(username, bucket - 1);
-        keys.extend(Bucket::keys(username, bucket));
-        keys
+        (bucket - 2..=bucket)
+            .flat_map(|b| Bucket::keys(username, b))
+            .collect()
     }
 
     pub fn decode(
@@ -184,25 +203,37 @@ impl ThrottleView {
         keys: &[String],
         values: &[Option<Vec<u8>>],
     ) -> Result<Self, StoreError> {
-        let half = keys.len() / 2;
+        let part = |index: usize| {
+            let range = index * KEYS_PER_BUCKET..(index + 1) * KEYS_PER_BUCKET;
+            Bucket::decode(&keys[range.clone()], &values[range])
+        };
         Ok(Self {
             bucket,
-            previous: Bucket::decode(&keys[..half], &values[..half])?,
-            current: Bucket::decode(&keys[half..], &values[half..])?,
+            older: part(0)?,
+            previous: part(1)?,
+            current: part(2)?,
         })
     }
 
-    /// Claims of the previous bucket still forgiven by no success, with
-    /// their failure time when known. A success in the current bucket
-    /// forgives the whole previous bucket.
-    fn previous_streak(&self) -> Vec<Option<i64>> {
-        if self.current.reset.is_some() {
+    /// Claims of an earlier bucket still forgiven by no success, with their
+    /// failure time when known. A success forgives every bucket before its
+    /// own.
+    fn streak(bucket: &Bucket, later: &[&Bucket]) -> Vec<Option<i64>> {
+        if later.iter().any(|later| later.reset.is_some()) {
             return Vec::new();
         }
-        self.previous
-            .claims_after(self.previous.reset.unwrap_or(0))
-            .map(|c| self.previous.failure_of(c))
+        bucket
+            .claims_after(bucket.reset.unwrap_or(0))
+            .map(|c| bucket.failure_of(c))
             .collect()
+    }
+
+    fn previous_streak(&self) -> Vec<Option<i64>> {
+        Self::streak(&self.previous, &[&self.current])
+    }
+
+    fn older_streak(&self) -> Vec<Option<i64>> {
+        Self::streak(&self.older, &[&self.previous, &self.current])
     }
 
     fn current_forgiven(&self) -> u64 {
@@ -213,7 +244,12 @@ impl ThrottleView {
     /// consecutive failures within 15 minutes: until 15 minutes after the
     /// newest, rounded up.
     pub fn locked(&self, now: Timestamp) -> Option<u64> {
-        let mut failures: Vec<i64> = self.previous_streak().into_iter().flatten().collect();
+        let mut failures: Vec<i64> = self
+            .older_streak()
+            .into_iter()
+            .chain(self.previous_streak())
+            .flatten()
+            .collect();
         failures.extend(
             self.current
                 .claims_after(self.current_forgiven())
@@ -255,6 +291,11 @@ impl ThrottleView {
     }
 
     fn admit_counting(&self, claim: u64, now: Timestamp, unseen: u64) -> Admission {
+        // The older bucket's claims are not counted: they were made over 15
+        // minutes ago, outside any window this check falls in, so the bound
+        // on checks does not need them, and a claim whose outcome never
+        // came stops counting after at most 30 minutes. What they can
+        // still do, lock the account, is for `locked` to say.
         let now_ms = now.unix_millis();
         let previous = self.previous_streak();
         let active_previous = previous
@@ -352,12 +393,14 @@ mod tests {
     /// per bucket from 1, with `reset` claims forgiven in T0's bucket.
     fn view(now: i64, failures: &[i64], reset: Option<u64>) -> ThrottleView {
         let current = bucket(at(now));
+        let mut older = Bucket::default();
         let mut previous = Bucket::default();
         let mut this = Bucket::default();
         for seconds in failures {
             let target = match bucket(at(*seconds)) {
                 b if b == current => &mut this,
                 b if b == current - 1 => &mut previous,
+                b if b == current - 2 => &mut older,
                 _ => continue,
             };
             target.claims += 1;
@@ -371,14 +414,15 @@ mod tests {
             });
         }
         if let Some(reset) = reset {
-            if bucket(at(0)) == current {
-                this.reset = Some(reset);
-            } else {
-                previous.reset = Some(reset);
+            match current - bucket(at(0)) {
+                0 => this.reset = Some(reset),
+                1 => previous.reset = Some(reset),
+                _ => older.reset = Some(reset),
             }
         }
         ThrottleView {
             bucket: current,
+            older,
             previous,
             current: this,
         }
@@ -411,6 +455,52 @@ mod tests {
     fn the_lock_spans_the_bucket_boundary() {
         let five = view(910, &[850, 860, 870, 880, 905], None);
         assert_eq!(five.locked(at(910)), Some(895));
+    }
+
+    #[test]
+    fn the_lock_spans_three_buckets() {
+        // Four failures at the end of T0's bucket, the fifth 14:59 after
+        // the first, near the end of the next: seen from the start of the
+        // bucket after that, the first four are two buckets back.
+        let five = view(1800, &[898, 898, 899, 899, 1797], None);
+        assert_eq!(five.locked(at(1800)), Some(897));
+        assert_eq!(five.locked(at(2696)), Some(1));
+        assert_eq!(five.locked(at(2697)), None);
+        // They were claimed more than 15 minutes ago: no check to count.
+        assert_eq!(five.admit(1, at(1800)), Admission::Check { claim: 1 });
+        let spread = view(1800, &[897, 898, 899, 899, 1798], None);
+        assert_eq!(spread.locked(at(1800)), None, "901 s apart");
+    }
+
+    #[test]
+    fn a_success_forgives_the_older_bucket() {
+        let failures = [898, 898, 899, 899, 1797];
+        // In the older bucket, after its four failures.
+        assert_eq!(view(1800, &failures, Some(4)).locked(at(1800)), None);
+        // Only the claims before it: here the first of six.
+        assert_eq!(
+            view(1800, &[897, 898, 898, 899, 899, 1797], Some(1)).locked(at(1800)),
+            Some(897)
+        );
+        // In the previous bucket or the current one.
+        for success_in in [1, 2] {
+            let mut view = view(1800, &failures, None);
+            let bucket = if success_in == 1 {
+                &mut view.previous
+            } else {
+                &mut view.current
+            };
+            bucket.reset = Some(0);
+            assert_eq!(view.locked(at(1800)), None, "{success_in}");
+        }
+    }
+
+    #[test]
+    fn unknown_claims_of_the_older_bucket_do_not_count() {
+        let mut view = view(1800, &[], None);
+        view.older.claims = 5;
+        assert_eq!(view.locked(at(1800)), None);
+        assert_eq!(view.admit(1, at(1800)), Admission::Check { claim: 1 });
     }
 
     #[test]
@@ -530,15 +620,23 @@ mod tests {
     fn state_decodes_from_store_values_of_either_counter_encoding() {
         let username = Username::parse("alice").unwrap();
         let keys = ThrottleView::keys(&username, 7);
-        assert_eq!(keys.len(), 14);
-        assert_eq!(keys[0], "login:claims:alice:6");
-        assert_eq!(keys[7], "login:claims:alice:7");
+        assert_eq!(keys.len(), 21);
+        assert_eq!(keys[0], "login:claims:alice:5");
+        assert_eq!(keys[1], "login:reset:alice:5");
+        assert_eq!(keys[2], "login:mark:alice:5:0");
+        assert_eq!(keys[7], "login:claims:alice:6");
+        assert_eq!(keys[14], "login:claims:alice:7");
+        assert_eq!(keys[14..], bucket_keys(&username, 7)[..]);
         let (mark_key, mark) = failure_mark(&username, 7, 6, at(0));
-        assert_eq!(mark_key, keys[7 + 2 + 1]);
-        let mut values = vec![None; 14];
-        values[7] = Some(b"6".to_vec());
-        values[8] = Some(b"1".to_vec());
-        values[10] = Some(mark);
+        assert_eq!(mark_key, keys[14 + 2 + 1]);
+        let (older_mark_key, older_mark) = failure_mark(&username, 5, 3, at(0));
+        assert_eq!(older_mark_key, keys[2 + 3]);
+        let mut values = vec![None; 21];
+        values[0] = Some(b"3".to_vec());
+        values[5] = Some(older_mark);
+        values[14] = Some(b"6".to_vec());
+        values[15] = Some(b"1".to_vec());
+        values[17] = Some(mark);
         let decoded = ThrottleView::decode(7, &keys, &values).unwrap();
         assert_eq!(
             (
@@ -548,7 +646,13 @@ mod tests {
             ),
             (6, Some(1), 1)
         );
-        values[7] = Some(6i64.to_le_bytes().to_vec());
+        assert_eq!(decoded.previous, Bucket::default());
+        assert_eq!(
+            (decoded.older.claims, decoded.older.marks[0].c),
+            (3, 3),
+            "the older bucket"
+        );
+        values[14] = Some(6i64.to_le_bytes().to_vec());
         assert_eq!(
             ThrottleView::decode(7, &keys, &values)
                 .unwrap()

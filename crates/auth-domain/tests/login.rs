@@ -145,6 +145,100 @@ fn failures_spread_over_more_than_fifteen_minutes_do_not_throttle() {
     assert!(service.login("alice", PASSWORD).is_ok());
 }
 
+/// Four failures in the last two seconds of the bucket START_MS begins,
+/// at 898.0, 898.5, 899.0 and 899.5 s, and a fifth at `fifth_ms`.
+fn four_late_failures_then_a_fifth(service: &Harness, fifth_ms: i64) {
+    for ms in [898_000, 898_500, 899_000, 899_500] {
+        service.move_to(ms);
+        fail_login(service, "alice");
+    }
+    service.move_to(fifth_ms);
+    fail_login(service, "alice");
+}
+
+#[test]
+fn a_lock_whose_first_failure_is_two_buckets_back_holds_until_fifteen_minutes_after_the_last() {
+    let service = service();
+    register(&service, "alice", PASSWORD);
+    // Five failures within 15 minutes (the first and the last 899 s
+    // apart), the last near the end of the next bucket.
+    four_late_failures_then_a_fifth(&service, 1_797_000);
+    let verifications = service.hasher.verifications();
+    service.move_to(1_799_000);
+    assert_eq!(throttled(service.login("alice", PASSWORD)), Some(898));
+    // 3 s after the last failure, in the bucket after it: the first four
+    // are two buckets back.
+    service.move_to(1_800_000);
+    assert_eq!(throttled(service.login("alice", PASSWORD)), Some(897));
+    assert_eq!(throttled(service.login("alice", OTHER_PASSWORD)), Some(897));
+    service.move_to(2_696_500);
+    assert_eq!(throttled(service.login("alice", PASSWORD)), Some(1));
+    assert_eq!(service.hasher.verifications(), verifications);
+    service.move_to(2_697_000);
+    assert!(
+        service.login("alice", PASSWORD).is_ok(),
+        "15 minutes after the last failure"
+    );
+}
+
+#[test]
+fn a_success_between_failures_two_buckets_apart_resets_the_count() {
+    // After the four failures in their own bucket, or in the next bucket
+    // before the fifth.
+    for success_ms in [899_800, 1_000_000] {
+        let service = service();
+        register(&service, "alice", PASSWORD);
+        for ms in [898_000, 898_500, 899_000, 899_500] {
+            service.move_to(ms);
+            fail_login(&service, "alice");
+        }
+        service.move_to(success_ms);
+        assert!(service.login("alice", PASSWORD).is_ok());
+        service.move_to(1_797_000);
+        fail_login(&service, "alice");
+        service.move_to(1_800_000);
+        assert!(
+            matches!(
+                service.login("alice", OTHER_PASSWORD),
+                Err(LoginError::InvalidCredentials)
+            ),
+            "success at {success_ms} ms"
+        );
+        assert!(service.login("alice", PASSWORD).is_ok());
+    }
+}
+
+#[test]
+fn failures_spread_over_more_than_fifteen_minutes_across_three_buckets_do_not_throttle() {
+    let service = service();
+    register(&service, "alice", PASSWORD);
+    // The first and the last 900.5 s apart.
+    four_late_failures_then_a_fifth(&service, 1_798_500);
+    service.move_to(1_800_000);
+    assert!(service.login("alice", PASSWORD).is_ok());
+}
+
+#[test]
+fn a_login_reads_the_user_and_three_buckets_of_throttle_keys_at_once() {
+    let service = service();
+    register(&service, "alice", PASSWORD);
+    service.store.take_calls();
+    service.login("alice", PASSWORD).unwrap();
+    let calls = service.store.take_calls();
+    assert_eq!(calls[0].op, Op::GetMany, "{calls:?}");
+    let bucket = START_MS / 900_000;
+    let mut expected = vec!["user:alice".to_owned()];
+    for b in bucket - 2..=bucket {
+        expected.push(format!("login:claims:alice:{b}"));
+        expected.push(format!("login:reset:alice:{b}"));
+        expected.extend((0..5).map(|slot| format!("login:mark:alice:{b}:{slot}")));
+    }
+    assert_eq!(calls[0].keys, expected);
+    // Then the claim: no other read before it.
+    assert_eq!(calls[1].op, Op::Increment);
+    assert_eq!(calls[1].keys, [format!("login:claims:alice:{bucket}")]);
+}
+
 #[test]
 fn unknown_users_are_throttled_like_known_ones() {
     let service = service();

@@ -224,6 +224,15 @@ impl Harness {
         result
     }
 
+    /// Moves this instance's clock forward to `ms` after [`START_MS`].
+    pub fn move_to(&self, ms: i64) {
+        let now = self.clock.now().unix_millis();
+        let by = START_MS + ms - now;
+        assert!(by >= 0, "the clock only moves forward");
+        self.clock
+            .advance(std::time::Duration::from_millis(by as u64));
+    }
+
     /// Another instance of the service (default settings) over the same
     /// store, counting into the same hasher and delivery record, whose clock
     /// reads `offset_ms` from this one's: instances never agree on the time
