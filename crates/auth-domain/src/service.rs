@@ -296,7 +296,7 @@ where
                 .note("login_claim_not_given_back", &error.to_string());
         }
         if let Some(bucket_keys) = bucket_keys {
-            let due = bucket + 2;
+            let due = throttle::expiry_due(bucket);
             let (key, value) = expiry::register(&self.store, due, bucket_keys)?;
             self.store.set(&key, &value)?;
         }
@@ -343,7 +343,7 @@ where
         // matter for a shorter time.
         let mut expiring = vec![keys::token(&digest), keys::token_logout(&digest)];
         expiring.extend(attempt.bucket_keys.iter().cloned());
-        let due = expiry::due_bucket_after(expires_at).max(attempt.bucket + 2);
+        let due = expiry::due_bucket_after(expires_at).max(throttle::expiry_due(attempt.bucket));
         let mut writes = vec![
             (keys::token(&digest), to_json(&record)),
             throttle::reset(attempt.username, attempt.bucket, attempt.claim),
@@ -393,7 +393,7 @@ where
         if !attempt.bucket_keys.is_empty() {
             writes.push(expiry::register(
                 &self.store,
-                attempt.bucket + 2,
+                throttle::expiry_due(attempt.bucket),
                 &attempt.bucket_keys,
             )?);
         }

@@ -378,6 +378,15 @@ pub fn bucket_keys(username: &Username, bucket: i64) -> Vec<String> {
     Bucket::keys(username, bucket)
 }
 
+/// The expiry bucket under which `bucket`'s keys are registered: collected
+/// once it has passed, so from the start of `bucket + 4`. Attempts read
+/// them until `bucket + 2` ends, as the oldest of their three; the bucket
+/// of slack keeps them for a read that lands after a collector whose clock
+/// is ahead, or that a slow request makes late.
+pub fn expiry_due(bucket: i64) -> i64 {
+    bucket + 3
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

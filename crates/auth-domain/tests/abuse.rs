@@ -160,8 +160,11 @@ fn failed_logins_for_ever_new_names_leave_no_lasting_keys() {
         fail_login(&service, &format!("visitor{i}"));
     }
     assert!(!keys_starting(&service.store, "login:").is_empty());
-    // Half an hour later the buckets are out of view; a flush collects them.
+    // The bucket is read as the oldest of three until 45 minutes after it
+    // began, and kept one bucket more; a flush then collects it.
     service.clock.advance_seconds(45 * 60);
+    assert_eq!(service.flush_outbox().unwrap().expired_deleted, 0);
+    service.clock.advance_seconds(15 * 60);
     let report = service.flush_outbox().unwrap();
     // Each name's bucket lists seven keys, written or not: its claims,
     // its reset and its five failure-mark slots.
@@ -184,6 +187,34 @@ fn failed_logins_for_ever_new_names_leave_no_lasting_keys() {
             .all(|key| ["outbox:seq", "outbox:low", "expire:next"].contains(&key.as_str())),
         "{lasting:?}"
     );
+}
+
+#[test]
+fn a_collector_whose_clock_is_ahead_leaves_the_keys_a_lock_still_needs() {
+    let service = service();
+    register(&service, "alice", PASSWORD);
+    // Five failures, the first and the last 899.999 s apart, the first 2 ms
+    // before the end of the bucket START_MS begins: a lock until
+    // 2,699.997 s, whose first failure is two buckets back from 1,800 s on.
+    service.move_to(899_998);
+    fail_login(&service, "alice");
+    service.move_to(900_500);
+    for _ in 0..3 {
+        fail_login(&service, "alice");
+    }
+    service.move_to(1_799_997);
+    fail_login(&service, "alice");
+    // 7 ms before it lifts, another instance's clock 10 ms ahead is in the
+    // next bucket already and collects what is due.
+    service.move_to(2_699_990);
+    let ahead = service.other_instance(10);
+    ahead.flush_outbox().unwrap();
+    assert!(matches!(
+        service.login("alice", PASSWORD),
+        Err(LoginError::TooManyAttempts {
+            retry_after_seconds: 1
+        })
+    ));
 }
 
 #[test]
