@@ -13,9 +13,9 @@
 //! | `claim:user:{username}` | counter; the registration that increments it to 1 owns the name | register | never |
 //! | `token:{sha256 hex of token}` | JSON token record: user (with the profile `me` answers), expiry, revocation | login, logout | after expiry |
 //! | `token:{digest}:logout` | counter; the logout that increments it to 1 records the event | logout | after expiry |
-//! | `login:claims:{username}:{bucket}` | counter: password checks claimed in a 15-minute bucket | every login attempt not locked | after 30–45 min |
-//! | `login:reset:{username}:{bucket}` | decimal: the claim number of the bucket's last success | successful login | after 30–45 min |
-//! | `login:mark:{username}:{bucket}:{c mod 5}` | JSON `{c, at_ms}`: when failed claim `c` failed | failed login | after 30–45 min |
+//! | `login:claims:{username}:{bucket}` | counter: password checks claimed in a 15-minute bucket | every login attempt not locked | after 45–60 min |
+//! | `login:reset:{username}:{bucket}` | decimal: the claim number of the bucket's last success | successful login | after 45–60 min |
+//! | `login:mark:{username}:{bucket}:{c mod 5}` | JSON `{c, at_ms}`: when failed claim `c` failed | failed login | after 45–60 min |
 //! | `outbox:seq` | counter: the last reserved outbox sequence number | every staged delivery | never |
 //! | `outbox:entry:{seq, 20 digits}` | JSON [`OutboxEntry`]: one pending event or notification | staged with the state change | once delivered or dead-lettered |
 //! | `outbox:low` | JSON low-water mark: every entry below it is settled; plus a checkpoint of `outbox:seq` | sweeps, rarely | never |
@@ -57,8 +57,8 @@
 //! A failed login for a well-formed name — known or not — writes at most
 //! seven throttle keys per name and 15-minute bucket plus one expiry entry,
 //! and its `login_failed` outbox entry until delivered; the throttle keys
-//! are deleted by the first flush 45 minutes after their bucket began, so
-//! 30–45 minutes after they were written.
+//! are deleted by the first flush an hour after their bucket began, so
+//! 45–60 minutes after they were written.
 //! So with the scheduled relay running, what failed logins leave is bounded
 //! by about eight keys per distinct name tried in the last hour. A failed
 //! login for a malformed name writes only its `login_failed` outbox entry
