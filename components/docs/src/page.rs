@@ -5,9 +5,12 @@ pub fn vendor_dir() -> String {
     format!("swagger-ui-{}", crate::assets::VERSION)
 }
 
-/// The page for a request to `path`. Its links are relative, so the page
-/// also works behind a proxy that mounts the app under a prefix; they are
-/// written so that `/docs` and `/docs/` both resolve them under `/docs/`.
+/// The page for a request to `path`. Its links to its own files are
+/// relative, written so that `/docs` and `/docs/` both resolve them under
+/// `/docs/`. The services' documents, and the calls "Try it out" makes, are
+/// at the origin's root (`/auth/openapi.json`, `/auth/login`), where the
+/// app serves them: behind a proxy that mounts the app under a prefix the
+/// page loads, but not its documents.
 pub fn html(path: &str) -> String {
     let base = if path.ends_with('/') {
         String::new()
