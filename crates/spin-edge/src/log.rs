@@ -18,6 +18,19 @@ pub fn emit(line: &str) {
 fn write_stderr(bytes: &[u8]) {
     use crate::respond::WRITE_CHUNK;
     let stream = wasi::cli::stderr::get_stderr();
+    // `blocking_write_and_flush` takes at most 4 KiB, and a line can be
+    // longer (a client chooses the path): such a line goes in one `write`
+    // when the stream takes it whole (Spin's take 1 MiB), else in pieces.
+    if bytes.len() > WRITE_CHUNK {
+        stream.subscribe().block();
+        let fits = stream
+            .check_write()
+            .is_ok_and(|permitted| permitted >= bytes.len() as u64);
+        if fits && stream.write(bytes).is_ok() {
+            let _ = stream.blocking_flush();
+            return;
+        }
+    }
     for chunk in bytes.chunks(WRITE_CHUNK) {
         // Nowhere left to report a failed log write; the request goes on.
         if stream.blocking_write_and_flush(chunk).is_err() {

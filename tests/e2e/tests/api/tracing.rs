@@ -318,6 +318,38 @@ async fn split_over_three_processes_one_login_is_still_one_trace() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn a_log_line_longer_than_one_stream_write_is_still_one_record() {
+    let receiver = OtlpReceiver::start().await;
+    let Some(app) = traced(&receiver).spawn_local("exports telemetry").await else {
+        return;
+    };
+    // A client chooses the path, and the access line carries it.
+    let path = format!("/auth/{}", "a".repeat(6000));
+    let r = app.send(app.get(&path)).await;
+    r.assert_error(404, "not_found");
+    let request_id = r.request_id();
+    eventually("the long line as one record", DELIVERY_TIMEOUT, || {
+        let records = receiver.logs();
+        let whole = records.iter().any(|r| {
+            serde_json::from_str::<Value>(r.body.trim()).is_ok_and(|line| {
+                line["request_id"] == request_id.as_str() && line["path"] == path.as_str()
+            })
+        });
+        let pieces = records
+            .iter()
+            .filter(|r| r.body.contains("aaaaaaaaaaaaaaaa"))
+            .count();
+        async move {
+            match (whole, pieces) {
+                (true, 1) => Ok(()),
+                _ => Err(format!("whole: {whole}, records with the path: {pieces}")),
+            }
+        }
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn no_secret_reaches_the_exported_telemetry() {
     let receiver = OtlpReceiver::start().await;
     let webhook = WebhookServer::start(vec![200]).await;
