@@ -3,8 +3,9 @@
 //! first-byte and between-bytes timeouts and an overall deadline that the
 //! guest enforces itself (chained calls ignore the host's timeouts) and that
 //! covers the whole exchange, response body included. Response bodies are
-//! capped at [`MAX_RESPONSE_BYTES`]: a peer or webhook that answers more
-//! fails the call rather than filling the instance's memory. Several calls
+//! capped at [`MAX_RESPONSE_BYTES`]: a peer that answers more fails the
+//! call rather than filling the instance's memory; a call that needs only
+//! the status ([`OutboundRequest::status_only`]) reads no body. Several calls
 //! can run at once, so a request that notifies two peers waits for the
 //! slower, not for the sum.
 
@@ -17,8 +18,8 @@ use std::time::Duration;
 use wasi::io::poll::Pollable;
 use wasi::io::streams::StreamError;
 
-/// Largest response body read from a peer or a webhook. The services'
-/// own answers are a few hundred bytes; a webhook's answer is not used.
+/// Largest response body read from a peer. The services' own answers are
+/// a few hundred bytes.
 pub const MAX_RESPONSE_BYTES: usize = 64 * 1024;
 
 /// An outbound request, fully buffered.
@@ -28,6 +29,8 @@ pub struct OutboundRequest {
     pub url: String,
     pub headers: Vec<(String, String)>,
     pub body: Vec<u8>,
+    /// Whether the response body is read (up to [`MAX_RESPONSE_BYTES`]).
+    pub read_body: bool,
 }
 
 impl OutboundRequest {
@@ -37,6 +40,7 @@ impl OutboundRequest {
             url: url.into(),
             headers: Vec::new(),
             body: Vec::new(),
+            read_body: true,
         }
     }
 
@@ -46,11 +50,19 @@ impl OutboundRequest {
             url: url.into(),
             headers: vec![("content-type".to_owned(), "application/json".to_owned())],
             body,
+            read_body: true,
         }
     }
 
     pub fn header(mut self, name: &str, value: impl Into<String>) -> Self {
         self.headers.push((name.to_owned(), value.into()));
+        self
+    }
+
+    /// The answer's status and headers are all the caller uses: its body,
+    /// however long, is not read (the response's `body` is empty).
+    pub fn status_only(mut self) -> Self {
+        self.read_body = false;
         self
     }
 }
@@ -145,6 +157,7 @@ pub fn send_all(
     requests: Vec<OutboundRequest>,
     deadline: Deadline,
 ) -> Vec<Result<OutboundResponse, OutboundError>> {
+    let read_bodies: Vec<bool> = requests.iter().map(|r| r.read_body).collect();
     let started: Vec<Result<FutureIncomingResponse, OutboundError>> =
         requests.into_iter().map(|r| start(r, deadline)).collect();
     let timer = wasi::clocks::monotonic_clock::subscribe_duration(as_nanos(deadline.total));
@@ -192,10 +205,12 @@ pub fn send_all(
     // headers and then stalls is timed out like one that never answers.
     results
         .into_iter()
-        .map(|result| {
+        .zip(read_bodies)
+        .map(|(result, read_body)| {
+            let cap = read_body.then_some(MAX_RESPONSE_BYTES);
             result
                 .unwrap_or(Err(OutboundError::TimedOut))
-                .and_then(|response| read_response(response, &timer, MAX_RESPONSE_BYTES))
+                .and_then(|response| read_response(response, &timer, cap))
         })
         .collect()
 }
@@ -281,13 +296,13 @@ fn write_body(body: OutgoingBody, bytes: &[u8]) -> Result<(), OutboundError> {
     OutgoingBody::finish(body, None).map_err(transport_error)
 }
 
-/// Reads the status and at most `cap` bytes of body, giving up when `deadline`
-/// fires; the response stays alive until its body is read (dropping it
-/// cancels the call).
+/// Reads the status and at most `cap` bytes of body (none without a cap),
+/// giving up when `deadline` fires; the response stays alive until its body
+/// is read (dropping it cancels the call).
 fn read_response(
     response: IncomingResponse,
     deadline: &Pollable,
-    cap: usize,
+    cap: Option<usize>,
 ) -> Result<OutboundResponse, OutboundError> {
     let status = response.status();
     let headers = response
@@ -301,6 +316,13 @@ fn read_response(
             )
         })
         .collect();
+    let Some(cap) = cap else {
+        return Ok(OutboundResponse {
+            status,
+            headers,
+            body: Vec::new(),
+        });
+    };
     let failed = |reason: &str| OutboundError::Transport(reason.to_owned());
     let body = response
         .consume()

@@ -28,9 +28,12 @@ impl WebhookTransport for SpinWebhook {
     fn post_json(&self, body: &[u8]) -> Result<u16, TransportFailure> {
         // A declared length, not chunked transfer: some webhook receivers
         // refuse bodies without one.
+        // Only the status tells: a receiver that accepts and answers with a
+        // page of HTML has accepted.
         let request = OutboundRequest::post_json(self.url.clone(), body.to_vec())
             .header("content-length", body.len().to_string())
-            .header(request_id::HEADER, self.request_id.clone());
+            .header(request_id::HEADER, self.request_id.clone())
+            .status_only();
         outbound::send(request, ATTEMPT_DEADLINE)
             .map(|response| response.status)
             .map_err(failure)

@@ -348,6 +348,27 @@ async fn the_webhook_channel_retries_until_delivered() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn a_webhook_that_accepts_with_a_long_answer_is_delivered_once() {
+    // A receiver that answers 200 with a page of 100 kB: it has accepted.
+    let page = "x".repeat(100_000);
+    let hook = WebhookServer::answering(vec![200], "", &page).await;
+    let Some(app) = app()
+        .variable("webhook_url", hook.url())
+        .variable("webhook_origin", hook.origin())
+        .spawn_local("sets webhook_url")
+        .await
+    else {
+        return;
+    };
+    let r = app
+        .notify(&json!({"user_id": ext_user(), "channel": "webhook", "message": "long answer"}))
+        .await;
+    assert_notification_result(&r, "webhook", "delivered");
+    assert_eq!(r.json["attempts"], 1, "{}", r.text);
+    assert_eq!(hook.requests().len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn a_webhook_that_keeps_failing_is_reported_failed() {
     let hook = WebhookServer::start(vec![500]).await;
     let Some(app) = app()
