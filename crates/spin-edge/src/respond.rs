@@ -18,7 +18,8 @@ pub fn send(mut response: Response, outparam: ResponseOutparam) -> Result<(), St
     let bytes = std::mem::take(response.body_mut());
     // A declared length lets clients (and proxies) see the end of the body
     // without chunked framing; the body written below is exactly this long.
-    if response.header("content-length").is_none() {
+    // A 204 has no body by definition, and HTTP forbids it the header.
+    if *response.status() != 204 && response.header("content-length").is_none() {
         response.set_header("content-length", bytes.len().to_string());
     }
     let outgoing = OutgoingResponse::try_from(response).map_err(|error| error.to_string())?;

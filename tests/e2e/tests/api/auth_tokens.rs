@@ -87,6 +87,7 @@ async fn logout_revokes_only_that_token_everywhere() {
     let r = app.logout(&token).await;
     r.assert_status(204);
     assert!(r.text.is_empty(), "204 with a body: {:?}", r.text);
+    assert_eq!(r.header("content-length"), None, "HTTP forbids it on a 204");
     assert!(!r.request_id().is_empty());
 
     app.me(&token).await.assert_unauthorized_bearer();
