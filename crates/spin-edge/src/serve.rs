@@ -88,8 +88,10 @@ impl RequestContext {
 
 type Handler = Rc<dyn Fn(&RequestContext, Request, Params) -> HandlerResult>;
 
-/// A service's routes on full paths (`/auth/login`). Paths that exist but
-/// not for the request's method get `405` with `Allow`; the rest `404`.
+/// A service's routes on full paths (`/auth/login`). A HEAD is answered
+/// by the GET route (Spin's HTTP server sends its head only). Paths that
+/// exist but not for the request's method get `405` with `Allow`; the rest
+/// `404`.
 pub struct Routes {
     service: Service,
     routes: Vec<(Method, &'static str, Handler)>,
@@ -236,21 +238,26 @@ impl Routes {
         context.run_deferred();
     }
 
-    /// A router with the routes of `method` only: the router is built for
-    /// every request, and each route it holds costs time to add and to
-    /// match. A request none of them takes goes to [`unrouted`].
+    /// A router with the routes of `method` only (a HEAD takes the GET
+    /// routes: HTTP asks for HEAD wherever GET is served): the router is
+    /// built for every request, and each route it holds costs time to add
+    /// and to match. A request none of them takes goes to [`unrouted`].
     fn into_router(self, method: &Method, context: &RequestContext) -> Router {
+        let serving = match method {
+            Method::Head => Method::Get,
+            other => other.clone(),
+        };
         let mut router = Router::new();
         let mut elsewhere = Vec::new();
         for (route_method, path, handler) in self.routes {
-            if route_method != *method {
+            if route_method != serving {
                 elsewhere.push((route_method, path));
                 continue;
             }
             let context = context.clone();
             router.add(
                 path,
-                route_method,
+                method.clone(),
                 move |request: Request, params: Params| {
                     into_response(handler(&context, request, params), &context)
                 },
@@ -270,10 +277,11 @@ impl Routes {
 fn unrouted(elsewhere: Vec<(Method, &'static str)>, context: &RequestContext) -> Router {
     let mut methods_by_path: BTreeMap<&'static str, Vec<String>> = BTreeMap::new();
     for (method, path) in elsewhere {
-        methods_by_path
-            .entry(path)
-            .or_default()
-            .push(method.to_string());
+        let methods = methods_by_path.entry(path).or_default();
+        methods.push(method.to_string());
+        if method == Method::Get {
+            methods.push(Method::Head.to_string());
+        }
     }
     let mut router = Router::new();
     for (path, methods) in methods_by_path {

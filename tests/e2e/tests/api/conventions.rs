@@ -335,8 +335,36 @@ async fn a_wrong_method_gets_405_with_allow() {
             .split(',')
             .map(|m| m.trim().to_ascii_uppercase())
             .collect();
-        assert_eq!(methods, [allowed], "Allow {allow:?} for {method} {path}");
+        // HEAD goes wherever GET does.
+        let expected: &[&str] = match allowed {
+            "GET" => &["GET", "HEAD"],
+            other => &[other],
+        };
+        assert_eq!(methods, expected, "Allow {allow:?} for {method} {path}");
     }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn head_answers_like_get_without_the_body() {
+    let app = spawn_app().await;
+    for path in ["/auth/health", "/analytics/metrics/actions", "/docs"] {
+        let get = app.send(app.get(path)).await;
+        get.assert_status(200);
+        let head = app.send(app.request(Method::HEAD, path)).await;
+        head.assert_status(200);
+        assert!(head.text.is_empty(), "HEAD {path} with a body");
+        assert!(!head.request_id().is_empty());
+        let length = head.header("content-length").map(str::to_owned);
+        // Health and metrics bodies vary little; the docs page not at all.
+        if path == "/docs" {
+            assert_eq!(length, Some(get.text.len().to_string()), "HEAD {path}");
+        } else {
+            assert!(length.is_some(), "HEAD {path} without Content-Length");
+        }
+    }
+    let r = app.send(app.request(Method::HEAD, "/auth/login")).await;
+    assert_eq!(r.status, 405);
+    assert_eq!(r.header("allow"), Some("POST"));
 }
 
 /// A request to every kind of endpoint, success and error alike.
