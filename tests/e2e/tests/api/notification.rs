@@ -24,6 +24,16 @@ fn assert_notification_result(r: &Reply, channel: &str, status: &str) -> String 
 }
 
 /// Every string anywhere in a JSON value.
+/// A private app whose webhook channel posts to `url` (`origin` its
+/// `scheme://host:port`, for the allow-list).
+async fn app_with_webhook(url: String, origin: String) -> Option<TestApp> {
+    app()
+        .variable("webhook_url", url)
+        .variable("webhook_origin", origin)
+        .spawn_local("sets webhook_url")
+        .await
+}
+
 fn strings(v: &Value) -> Vec<String> {
     match v {
         Value::String(s) => vec![s.clone()],
@@ -294,12 +304,7 @@ async fn the_webhook_channel_is_unavailable_without_a_url() {
 #[tokio::test(flavor = "multi_thread")]
 async fn the_webhook_channel_retries_until_delivered() {
     let hook = WebhookServer::start(vec![500, 200]).await;
-    let Some(app) = app()
-        .variable("webhook_url", hook.url())
-        .variable("webhook_origin", hook.origin())
-        .spawn_local("sets webhook_url")
-        .await
-    else {
+    let Some(app) = app_with_webhook(hook.url(), hook.origin()).await else {
         return;
     };
     let user = ext_user();
@@ -352,12 +357,7 @@ async fn a_webhook_that_accepts_with_a_long_answer_is_delivered_once() {
     // A receiver that answers 200 with a page of 100 kB: it has accepted.
     let page = "x".repeat(100_000);
     let hook = WebhookServer::answering(vec![200], "", &page).await;
-    let Some(app) = app()
-        .variable("webhook_url", hook.url())
-        .variable("webhook_origin", hook.origin())
-        .spawn_local("sets webhook_url")
-        .await
-    else {
+    let Some(app) = app_with_webhook(hook.url(), hook.origin()).await else {
         return;
     };
     let r = app
@@ -371,12 +371,7 @@ async fn a_webhook_that_accepts_with_a_long_answer_is_delivered_once() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_webhook_that_keeps_failing_is_reported_failed() {
     let hook = WebhookServer::start(vec![500]).await;
-    let Some(app) = app()
-        .variable("webhook_url", hook.url())
-        .variable("webhook_origin", hook.origin())
-        .spawn_local("sets webhook_url")
-        .await
-    else {
+    let Some(app) = app_with_webhook(hook.url(), hook.origin()).await else {
         return;
     };
     let r = app
@@ -393,12 +388,7 @@ async fn a_webhook_that_keeps_failing_is_reported_failed() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_webhook_that_never_answers_times_out() {
     let peer = HangingPeer::start().await;
-    let Some(app) = app()
-        .variable("webhook_url", format!("{}/hook", peer.url()))
-        .variable("webhook_origin", peer.url())
-        .spawn_local("sets webhook_url")
-        .await
-    else {
+    let Some(app) = app_with_webhook(format!("{}/hook", peer.url()), peer.url()).await else {
         return;
     };
     let started = Instant::now();
