@@ -216,7 +216,12 @@ where
         read.extend(throttle_keys.iter().cloned());
         let values = self.store.get_many(&read)?;
         let user: Option<UserRecord> = decode(&user_key, values[0].as_deref())?;
-        let view = ThrottleView::decode(bucket, &throttle_keys, &values[1..])?;
+        let mut view = ThrottleView::decode(bucket, &throttle_keys, &values[1..])?;
+        if view.needs_older() {
+            let older_keys = ThrottleView::older_keys(&username, bucket);
+            let older = self.store.get_many(&older_keys)?;
+            view = view.with_older(&older_keys, &older)?;
+        }
 
         if let Some(retry_after_seconds) = view.locked(now) {
             return Err(LoginError::TooManyAttempts {

@@ -5,7 +5,8 @@
 //! [`MAX_ATTEMPTS`] passwords are checked per window.
 //!
 //! Time is cut into 15-minute buckets. An attempt reads its bucket and the
-//! two before it, then claims a number in its own bucket with the store's
+//! one before it (and the one before that when it can matter, below), then
+//! claims a number in its own bucket with the store's
 //! atomic increment (`login:claims:{name}:{bucket}`): no read-then-write
 //! gap, no compare-and-swap. It may check the password only if, counting
 //! itself, the account has at most five *active* claims since its last
@@ -45,9 +46,12 @@
 //! consecutive failures within 15 minutes, the last under 15 minutes old:
 //! that answer's `Retry-After` runs to 15 minutes after the last failure.
 //! The first of those five is then under 30 minutes old, so it lies at most
-//! two buckets back: wherever the boundaries fall among the five, the
-//! three buckets read hold them all, and every attempt is refused until 15
-//! minutes after the last failure. A failure is marked in the bucket it
+//! two buckets back: wherever the boundaries fall among the five, three
+//! buckets hold them all, and every attempt is refused until 15 minutes
+//! after the last failure. The bucket two back is read only when the two
+//! later ones hold one to four known failures since the last success:
+//! with none there is no lock, with five the older are not among the five
+//! newest, and a success forgives what came before it. A failure is marked in the bucket it
 //! claimed in, with the time its check ended; so the first failure of a
 //! check that straddled a boundary can lie three buckets back, and a lock
 //! it starts then goes unseen for at most that check's length at the start
@@ -190,29 +194,67 @@ pub enum Admission {
 }
 
 impl ThrottleView {
-    /// The keys to read, oldest bucket first, in the order
+    /// The keys of the previous and the current bucket, in the order
     /// [`decode`](Self::decode) expects.
     pub fn keys(username: &Username, bucket: i64) -> Vec<String> {
-        (bucket - 2..=bucket)
-            .flat_map(|b| Bucket::keys(username, b))
-            .collect()
+        let mut keys = Bucket::keys(username, bucket - 1);
+        keys.extend(Bucket::keys(username, bucket));
+        keys
     }
 
+    /// The view of the previous and the current bucket; the older one is
+    /// read only when it can matter ([`needs_older`](Self::needs_older)).
     pub fn decode(
         bucket: i64,
         keys: &[String],
         values: &[Option<Vec<u8>>],
     ) -> Result<Self, StoreError> {
-        let part = |index: usize| {
-            let range = index * KEYS_PER_BUCKET..(index + 1) * KEYS_PER_BUCKET;
-            Bucket::decode(&keys[range.clone()], &values[range])
-        };
         Ok(Self {
             bucket,
-            older: part(0)?,
-            previous: part(1)?,
-            current: part(2)?,
+            older: Bucket::default(),
+            previous: Bucket::decode(&keys[..KEYS_PER_BUCKET], &values[..KEYS_PER_BUCKET])?,
+            current: Bucket::decode(&keys[KEYS_PER_BUCKET..], &values[KEYS_PER_BUCKET..])?,
         })
+    }
+
+    /// Whether the bucket two back can make a lock: only when the two read
+    /// hold between one and four known failures since their last success.
+    /// A lock's newest failure is under 15 minutes old, so without one
+    /// here there is none; with five here, the older ones are not among the
+    /// five newest. So a login whose last attempts succeeded, the common
+    /// case, reads two buckets, not three.
+    pub fn needs_older(&self) -> bool {
+        if self.previous.reset.is_some() || self.current.reset.is_some() {
+            return false;
+        }
+        let failures = self.recent_failures().len();
+        (1..MAX_ATTEMPTS as usize).contains(&failures)
+    }
+
+    /// The keys of the bucket two back, for [`with_older`](Self::with_older).
+    pub fn older_keys(username: &Username, bucket: i64) -> Vec<String> {
+        Bucket::keys(username, bucket - 2)
+    }
+
+    pub fn with_older(
+        mut self,
+        keys: &[String],
+        values: &[Option<Vec<u8>>],
+    ) -> Result<Self, StoreError> {
+        self.older = Bucket::decode(keys, values)?;
+        Ok(self)
+    }
+
+    /// Known failures of the previous and the current bucket since the
+    /// last success.
+    fn recent_failures(&self) -> Vec<i64> {
+        let mut failures: Vec<i64> = self.previous_streak().into_iter().flatten().collect();
+        failures.extend(
+            self.current
+                .claims_after(self.current_forgiven())
+                .filter_map(|c| self.current.failure_of(c)),
+        );
+        failures
     }
 
     /// Claims of an earlier bucket still forgiven by no success, with their
@@ -244,17 +286,8 @@ impl ThrottleView {
     /// consecutive failures within 15 minutes: until 15 minutes after the
     /// newest, rounded up.
     pub fn locked(&self, now: Timestamp) -> Option<u64> {
-        let mut failures: Vec<i64> = self
-            .older_streak()
-            .into_iter()
-            .chain(self.previous_streak())
-            .flatten()
-            .collect();
-        failures.extend(
-            self.current
-                .claims_after(self.current_forgiven())
-                .filter_map(|c| self.current.failure_of(c)),
-        );
+        let mut failures: Vec<i64> = self.older_streak().into_iter().flatten().collect();
+        failures.extend(self.recent_failures());
         failures.sort_unstable();
         let last_five = failures.get(failures.len().checked_sub(MAX_ATTEMPTS as usize)?..)?;
         let (oldest, newest) = (last_five[0], last_five[last_five.len() - 1]);
@@ -629,23 +662,22 @@ mod tests {
     fn state_decodes_from_store_values_of_either_counter_encoding() {
         let username = Username::parse("alice").unwrap();
         let keys = ThrottleView::keys(&username, 7);
-        assert_eq!(keys.len(), 21);
-        assert_eq!(keys[0], "login:claims:alice:5");
-        assert_eq!(keys[1], "login:reset:alice:5");
-        assert_eq!(keys[2], "login:mark:alice:5:0");
-        assert_eq!(keys[7], "login:claims:alice:6");
-        assert_eq!(keys[14], "login:claims:alice:7");
-        assert_eq!(keys[14..], bucket_keys(&username, 7)[..]);
+        assert_eq!(keys.len(), 14);
+        assert_eq!(keys[0], "login:claims:alice:6");
+        assert_eq!(keys[1], "login:reset:alice:6");
+        assert_eq!(keys[2], "login:mark:alice:6:0");
+        assert_eq!(keys[7], "login:claims:alice:7");
+        assert_eq!(keys[7..], bucket_keys(&username, 7)[..]);
+        let older_keys = ThrottleView::older_keys(&username, 7);
+        assert_eq!(older_keys, bucket_keys(&username, 5));
         let (mark_key, mark) = failure_mark(&username, 7, 6, at(0));
-        assert_eq!(mark_key, keys[14 + 2 + 1]);
+        assert_eq!(mark_key, keys[7 + 2 + 1]);
         let (older_mark_key, older_mark) = failure_mark(&username, 5, 3, at(0));
-        assert_eq!(older_mark_key, keys[2 + 3]);
-        let mut values = vec![None; 21];
-        values[0] = Some(b"3".to_vec());
-        values[5] = Some(older_mark);
-        values[14] = Some(b"6".to_vec());
-        values[15] = Some(b"1".to_vec());
-        values[17] = Some(mark);
+        assert_eq!(older_mark_key, older_keys[2 + 3]);
+        let mut values = vec![None; 14];
+        values[7] = Some(b"6".to_vec());
+        values[8] = Some(b"1".to_vec());
+        values[10] = Some(mark);
         let decoded = ThrottleView::decode(7, &keys, &values).unwrap();
         assert_eq!(
             (
@@ -656,12 +688,16 @@ mod tests {
             (6, Some(1), 1)
         );
         assert_eq!(decoded.previous, Bucket::default());
+        let mut older_values = vec![None; 7];
+        older_values[0] = Some(b"3".to_vec());
+        older_values[5] = Some(older_mark);
+        let decoded = decoded.with_older(&older_keys, &older_values).unwrap();
         assert_eq!(
             (decoded.older.claims, decoded.older.marks[0].c),
             (3, 3),
             "the older bucket"
         );
-        values[14] = Some(6i64.to_le_bytes().to_vec());
+        values[7] = Some(6i64.to_le_bytes().to_vec());
         assert_eq!(
             ThrottleView::decode(7, &keys, &values)
                 .unwrap()
@@ -669,5 +705,20 @@ mod tests {
                 .claims,
             6
         );
+    }
+
+    #[test]
+    fn the_older_bucket_is_needed_only_with_one_to_four_recent_failures() {
+        // No failure since the last success: no lock can stand.
+        assert!(!view(1800, &[], None).needs_older());
+        let mut succeeded = view(1800, &[1797], None);
+        succeeded.previous.claims = 2;
+        succeeded.previous.reset = Some(2);
+        assert!(!succeeded.needs_older(), "a success after the failure");
+        // One to four: the older bucket may hold the rest of five.
+        assert!(view(1800, &[1797], None).needs_older());
+        assert!(view(1800, &[900, 1000, 1100, 1797], None).needs_older());
+        // Five: the newest five are here.
+        assert!(!view(1800, &[900, 1000, 1100, 1200, 1797], None).needs_older());
     }
 }

@@ -219,24 +219,45 @@ fn failures_spread_over_more_than_fifteen_minutes_across_three_buckets_do_not_th
 }
 
 #[test]
-fn a_login_reads_the_user_and_three_buckets_of_throttle_keys_at_once() {
+fn a_login_reads_two_buckets_and_the_one_before_only_after_recent_failures() {
     let service = service();
     register(&service, "alice", PASSWORD);
+    let bucket = START_MS / 900_000;
+    let keys_of = |name: &str, b: i64| {
+        let mut keys = vec![
+            format!("login:claims:{name}:{b}"),
+            format!("login:reset:{name}:{b}"),
+        ];
+        keys.extend((0..5).map(|slot| format!("login:mark:{name}:{b}:{slot}")));
+        keys
+    };
+    let first_read = |name: &str| {
+        let mut keys = vec![format!("user:{name}")];
+        keys.extend(keys_of(name, bucket - 1));
+        keys.extend(keys_of(name, bucket));
+        keys
+    };
+
     service.store.take_calls();
     service.login("alice", PASSWORD).unwrap();
     let calls = service.store.take_calls();
     assert_eq!(calls[0].op, Op::GetMany, "{calls:?}");
-    let bucket = START_MS / 900_000;
-    let mut expected = vec!["user:alice".to_owned()];
-    for b in bucket - 2..=bucket {
-        expected.push(format!("login:claims:alice:{b}"));
-        expected.push(format!("login:reset:alice:{b}"));
-        expected.extend((0..5).map(|slot| format!("login:mark:alice:{b}:{slot}")));
-    }
-    assert_eq!(calls[0].keys, expected);
+    assert_eq!(calls[0].keys, first_read("alice"));
     // Then the claim: no other read before it.
     assert_eq!(calls[1].op, Op::Increment);
     assert_eq!(calls[1].keys, [format!("login:claims:alice:{bucket}")]);
+
+    // After a failure and no success since, a lock could begin two buckets
+    // back: that bucket is read too.
+    register(&service, "bob", PASSWORD);
+    fail_login(&service, "bob");
+    service.store.take_calls();
+    service.login("bob", PASSWORD).unwrap();
+    let calls = service.store.take_calls();
+    assert_eq!(calls[0].keys, first_read("bob"));
+    assert_eq!(calls[1].op, Op::GetMany, "{calls:?}");
+    assert_eq!(calls[1].keys, keys_of("bob", bucket - 2));
+    assert_eq!(calls[2].op, Op::Increment);
 }
 
 #[test]
