@@ -4,6 +4,7 @@
 
 mod support;
 
+use std::sync::Barrier;
 use std::thread;
 use std::time::Duration;
 
@@ -30,8 +31,11 @@ fn failed_events(service: &Harness) -> Vec<(String, String)> {
         .collect()
 }
 
+/// Bursts one after the other, either side of a boundary: the lock carries
+/// the first burst's failures into the next bucket. Bursts that race
+/// across a boundary are in concurrency.rs.
 #[test]
-fn a_burst_straddling_two_buckets_still_checks_five_passwords() {
+fn bursts_either_side_of_a_boundary_check_five_passwords_between_them() {
     let service = service_on(InMemoryStore::sqlite_like().interleaved());
     register(&service, "alice", PASSWORD);
     // 14 min 59 s into a bucket (START_MS starts one).
@@ -131,6 +135,32 @@ fn refusals_do_not_lengthen_the_lock() {
         );
     }
     service.clock.advance_seconds(60);
+    assert!(service.login("alice", PASSWORD).is_ok());
+}
+
+#[test]
+fn attempts_refused_in_a_burst_give_their_claims_back() {
+    let service = service_on(InMemoryStore::sqlite_like().interleaved());
+    register(&service, "alice", PASSWORD);
+    let before = service.hasher.verifications();
+    // Racing past the lock's read, the attempts beyond five are refused by
+    // their claim numbers; a claim kept would count as a check still under
+    // way and hold the account shut after the lock.
+    let start = Barrier::new(20);
+    let results: Vec<_> = thread::scope(|scope| {
+        let handles: Vec<_> = (0..20)
+            .map(|_| {
+                let (service, start) = (&service, &start);
+                scope.spawn(move || {
+                    start.wait();
+                    service.login("alice", OTHER_PASSWORD)
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    assert_eq!(service.hasher.verifications() - before, 5, "{results:?}");
+    service.clock.advance_seconds(901);
     assert!(service.login("alice", PASSWORD).is_ok());
 }
 
