@@ -88,7 +88,7 @@ mod tests {
                 &["200", "401", "403", "422", "500", "503"],
             ),
             ("/analytics/health", "get", &["200", "503"]),
-            ("/analytics/health/kv", "get", &["200", "401", "503"]),
+            ("/analytics/health/kv", "get", &["200", "401", "500", "503"]),
             ("/analytics/openapi.json", "get", &["200"]),
         ];
         assert_eq!(

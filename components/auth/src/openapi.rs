@@ -79,9 +79,13 @@ mod tests {
                 "post",
                 &["200", "400", "401", "413", "415", "422", "429", "500"],
             ),
-            ("/auth/logout", "post", &["204", "401", "500"]),
+            ("/auth/logout", "post", &["204", "400", "401", "413", "500"]),
             ("/auth/me", "get", &["200", "401", "500"]),
-            ("/auth/outbox/flush", "post", &["200", "401", "500"]),
+            (
+                "/auth/outbox/flush",
+                "post",
+                &["200", "400", "401", "413", "500"],
+            ),
             (
                 "/auth/outbox/dead-letters",
                 "get",
@@ -90,10 +94,10 @@ mod tests {
             (
                 "/auth/outbox/dead-letters/{number}/replay",
                 "post",
-                &["202", "401", "404", "422", "500"],
+                &["202", "400", "401", "404", "413", "422", "500"],
             ),
             ("/auth/health", "get", &["200", "503"]),
-            ("/auth/health/kv", "get", &["200", "401", "503"]),
+            ("/auth/health/kv", "get", &["200", "401", "500", "503"]),
             ("/auth/openapi.json", "get", &["200"]),
         ];
         assert_eq!(

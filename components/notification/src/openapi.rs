@@ -85,7 +85,11 @@ mod tests {
                 &["200", "401", "403", "422", "500", "503"],
             ),
             ("/notification/health", "get", &["200", "503"]),
-            ("/notification/health/kv", "get", &["200", "401", "503"]),
+            (
+                "/notification/health/kv",
+                "get",
+                &["200", "401", "500", "503"],
+            ),
             ("/notification/openapi.json", "get", &["200"]),
         ];
         assert_eq!(

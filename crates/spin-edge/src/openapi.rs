@@ -49,7 +49,10 @@ impl Modify for SecuritySchemes {
 /// fields is each operation's own).
 #[derive(IntoResponses)]
 pub enum BodyErrors {
-    #[response(status = 400, description = "`invalid_json`: the body is not JSON.")]
+    #[response(
+        status = 400,
+        description = "`invalid_json`: the body is not JSON; `unreadable_body`: it could not be read."
+    )]
     InvalidJson(ErrorResponse),
     #[response(
         status = 413,
@@ -61,6 +64,22 @@ pub enum BodyErrors {
         description = "`unsupported_media_type`: the body is not `application/json`."
     )]
     UnsupportedMediaType(ErrorResponse),
+}
+
+/// What a request to an operation that reads no body can still get: the
+/// pipeline reads every body, within its limit, before routing.
+#[derive(IntoResponses)]
+pub enum UnreadBodyErrors {
+    #[response(
+        status = 400,
+        description = "`unreadable_body`: the body could not be read."
+    )]
+    Unreadable(ErrorResponse),
+    #[response(
+        status = 413,
+        description = "`payload_too_large`: the body (which is not used) is over 64 KiB."
+    )]
+    PayloadTooLarge(ErrorResponse),
 }
 
 /// How an operation that takes the internal key or a user's bearer token
@@ -170,6 +189,13 @@ pub fn document_health(document: &mut OpenApi, service: &str) {
             "503",
             response("The store failed; `checks.kv` is `failed`.", &report),
         )
+        .response(
+            "500",
+            response(
+                "`internal_error`: `internal_api_key` is not set, so no key can be checked.",
+                &ErrorResponse::name(),
+            ),
+        )
         .build();
     document
         .paths
@@ -266,7 +292,7 @@ mod tests {
         document_health(&mut document, "auth");
         let exact: [(&str, &str, &[&str]); 2] = [
             ("/auth/health", "get", &["200", "503"]),
-            ("/auth/health/kv", "get", &["200", "401", "503"]),
+            ("/auth/health/kv", "get", &["200", "401", "500", "503"]),
         ];
         assert_eq!(
             differences_from_contract(&document, &exact),

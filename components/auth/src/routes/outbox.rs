@@ -2,7 +2,7 @@
 //! `POST /auth/outbox/dead-letters/{number}/replay`: for operators and the
 //! scheduled relay (internal key).
 
-use spin_edge::openapi::{InternalKeyErrors, UnexpectedError};
+use spin_edge::openapi::{InternalKeyErrors, UnexpectedError, UnreadBodyErrors};
 use spin_edge::params::{path, query};
 use spin_edge::serve::{HandlerResult, RequestContext};
 use spin_edge::{ApiError, ErrorResponse, HttpResponse, require_internal_key};
@@ -27,6 +27,7 @@ use crate::wire::{DeadLettersResponse, FlushResponse, ReplayResponse};
     responses(
         (status = 200, description = "What was delivered, dead-lettered and is left.", body = FlushResponse),
         InternalKeyErrors,
+        UnreadBodyErrors,
         UnexpectedError,
     )
 )]
@@ -80,6 +81,7 @@ pub fn dead_letters(context: &RequestContext, request: Request, _: Params) -> Ha
         (status = 404, description = "`not_found`: no such dead letter (or already replayed).", body = ErrorResponse),
         (status = 422, description = "`validation_failed`: `number` is not a whole number.", body = ErrorResponse),
         InternalKeyErrors,
+        UnreadBodyErrors,
         UnexpectedError,
     )
 )]

@@ -1,6 +1,6 @@
 //! `POST /auth/login` and `POST /auth/logout`.
 
-use spin_edge::openapi::{BearerErrors, BodyErrors, UnexpectedError};
+use spin_edge::openapi::{BearerErrors, BodyErrors, UnexpectedError, UnreadBodyErrors};
 use spin_edge::serve::{HandlerResult, RequestContext};
 use spin_edge::{ErrorResponse, HttpResponse, params};
 use spin_sdk::http::{Params, Request};
@@ -53,6 +53,7 @@ pub fn login(context: &RequestContext, request: Request, _: Params) -> HandlerRe
     responses(
         (status = 204, description = "Logged out; the token is revoked."),
         BearerErrors,
+        UnreadBodyErrors,
         UnexpectedError,
     )
 )]
