@@ -31,7 +31,8 @@ pub(crate) fn event_claim(user: &UserId, id: &EventId) -> String {
 }
 
 /// Counter: events of all actions and users. Kept only where writes are as
-/// cheap as reads (see `domain_core::kv::Backend`); elsewhere the total is summed on read.
+/// cheap as reads (see `domain_core::kv::Backend`); elsewhere the total is
+/// summed on read.
 pub(crate) const TOTAL_COUNT: &str = "count:total";
 
 /// Counter: index slots taken on behalf of `user` (a bearer user's quota of

@@ -51,11 +51,11 @@
 //! after the last failure. The bucket two back is read only when the two
 //! later ones hold one to four known failures since the last success:
 //! with none there is no lock, with five the older are not among the five
-//! newest, and a success forgives what came before it. A failure is marked in the bucket it
-//! claimed in, with the time its check ended; so the first failure of a
-//! check that straddled a boundary can lie three buckets back, and a lock
-//! it starts then goes unseen for at most that check's length at the start
-//! of a bucket.
+//! newest, and a success forgives what came before it. A failure is marked
+//! in the bucket it claimed in, with the time its check ended; so the first
+//! failure of a check that straddled a boundary can lie three buckets back,
+//! and a lock it starts then goes unseen for at most that check's length at
+//! the start of a bucket.
 
 use domain_core::kv::decode_counter;
 use domain_core::{StoreError, Timestamp};
@@ -715,6 +715,11 @@ mod tests {
         succeeded.previous.claims = 2;
         succeeded.previous.reset = Some(2);
         assert!(!succeeded.needs_older(), "a success after the failure");
+        // A success forgives the older bucket, whatever failed after it.
+        let mut failed_since = view(1800, &[1797, 1799], None);
+        failed_since.previous.reset = Some(1);
+        assert_eq!(failed_since.recent_failures(), [at(1799).unix_millis()]);
+        assert!(!failed_since.needs_older(), "a failure after a success");
         // One to four: the older bucket may hold the rest of five.
         assert!(view(1800, &[1797], None).needs_older());
         assert!(view(1800, &[900, 1000, 1100, 1797], None).needs_older());

@@ -199,10 +199,10 @@ impl<S: KeyValueStore, C: Clock, D: DeliveryPort> Outbox<'_, S, C, D> {
     /// copies keep their delivery ids, so a receiver that got the old one
     /// counts nothing twice.
     fn rescue_late(&self, pending: Vec<&OutboxEntry>) {
+        let late_ms = self.settings.gap_grace_seconds * 1000 / 2;
         let mut late: Vec<OutboxEntry> = pending.into_iter().cloned().collect();
         for _ in 0..LATE_RESCUES {
             let now_ms = self.clock.now().unix_millis();
-            let late_ms = self.settings.gap_grace_seconds * 1000 / 2;
             late.retain(|entry| now_ms - entry.created_at.unix_millis() >= late_ms);
             if late.is_empty() {
                 return;
