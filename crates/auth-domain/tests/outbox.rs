@@ -5,15 +5,14 @@
 
 mod support;
 
+use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
 
 use auth_domain::{
-    Argon2Hasher, AuthService, LoginError, OutboxSettings, RegisterError, Round, Settings,
-    SideEffect, TokenError,
+    LoginError, OutboxSettings, RegisterError, Round, Settings, SideEffect, TokenError,
 };
 use domain_core::kv::{InMemoryStore, Op};
-use domain_core::{Clock, KeyValueStore, StoreError};
+use domain_core::{Clock, KeyValueStore};
 use support::*;
 
 /// A write path that sweeps: a registration under a fresh name.
@@ -717,90 +716,4 @@ fn deliveries_carry_what_the_receivers_need() {
             }
         }
     }
-}
-
-/// A store whose first write of outbox entries waits for `stall` to run:
-/// a request whose store stalled between reserving its numbers and
-/// writing their entries.
-struct StallingStore {
-    inner: Arc<InMemoryStore>,
-    stall: Mutex<Option<Box<dyn FnOnce() + Send>>>,
-}
-
-impl KeyValueStore for StallingStore {
-    fn get(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
-        self.inner.get(key)
-    }
-    fn get_many(&self, keys: &[String]) -> Result<Vec<Option<Vec<u8>>>, StoreError> {
-        self.inner.get_many(keys)
-    }
-    fn set(&self, key: &str, value: &[u8]) -> Result<(), StoreError> {
-        self.inner.set(key, value)
-    }
-    fn set_many(&self, entries: &[(String, Vec<u8>)]) -> Result<(), StoreError> {
-        if entries
-            .iter()
-            .any(|(key, _)| key.starts_with("outbox:entry:"))
-        {
-            let stall = self.stall.lock().unwrap().take();
-            if let Some(stall) = stall {
-                stall();
-            }
-        }
-        self.inner.set_many(entries)
-    }
-    fn delete(&self, key: &str) -> Result<(), StoreError> {
-        self.inner.delete(key)
-    }
-    fn increment(&self, key: &str, delta: i64) -> Result<i64, StoreError> {
-        self.inner.increment(key, delta)
-    }
-}
-
-#[test]
-fn entries_written_after_the_mark_passed_their_numbers_are_still_delivered() {
-    let relay = service();
-    relay.delivery.set(Peers::Down);
-    let other_instance = {
-        let (store, clock) = (Arc::clone(&relay.store), relay.clock.clone());
-        let service = AuthService::new(
-            Arc::clone(&relay.store),
-            Argon2Hasher::cheap_for_tests(),
-            relay.clock.clone(),
-            relay.delivery.clone(),
-            Settings::default(),
-        );
-        // While the write stalls, sweeps see the numbers missing for longer
-        // than the grace period and move the mark past them.
-        move || {
-            service.flush_outbox().unwrap();
-            clock.advance_seconds(31);
-            service.flush_outbox().unwrap();
-            assert!(
-                store.get("outbox:low").unwrap().is_some(),
-                "a mark was written"
-            );
-        }
-    };
-    let stalled = AuthService::new(
-        StallingStore {
-            inner: Arc::clone(&relay.store),
-            stall: Mutex::new(Some(Box::new(other_instance))),
-        },
-        Argon2Hasher::cheap_for_tests(),
-        relay.clock.clone(),
-        relay.delivery.clone(),
-        Settings::default(),
-    );
-    let (result, after) = stalled.register(registration("alice", PASSWORD));
-    result.expect("registered");
-    stalled.settle(after);
-
-    relay.delivery.set(Peers::Up);
-    relay.clock.advance_seconds(60);
-    let report = relay.flush_outbox().unwrap();
-    assert_eq!((report.delivered, report.pending), (2, 0));
-    assert_eq!(relay.delivery.delivered_actions(), ["register"]);
-    assert_eq!(relay.delivery.delivered().len(), 2, "and the welcome");
-    assert!(outbox_keys(&relay.store).is_empty(), "the late copies went");
 }
