@@ -5,8 +5,6 @@ mod support;
 
 use analytics_domain::{EventId, Recording, Sender};
 use std::collections::BTreeMap;
-use std::sync::Barrier;
-use std::thread;
 use support::*;
 
 const THREADS: usize = 16;
@@ -17,20 +15,12 @@ const USERS: [&str; 5] = ["alice", "bob", "carol", "dave", "erin"];
 #[test]
 fn distinct_events_from_many_threads_are_counted_exactly() {
     for store in stores() {
-        let start = Barrier::new(THREADS);
-        thread::scope(|scope| {
-            for thread_number in 0..THREADS {
-                let (store, start) = (&store, &start);
-                scope.spawn(move || {
-                    let analytics = service(store);
-                    start.wait();
-                    for n in 0..EVENTS_PER_THREAD {
-                        let i = thread_number * EVENTS_PER_THREAD + n;
-                        let submission = fresh(USERS[i % USERS.len()], ACTIONS[i % ACTIONS.len()]);
-                        let recording = analytics.record(&Sender::Service, submission).unwrap();
-                        assert!(matches!(recording, Recording::Recorded { .. }));
-                    }
-                });
+        race(&store, THREADS, |analytics, thread_number| {
+            for n in 0..EVENTS_PER_THREAD {
+                let i = thread_number * EVENTS_PER_THREAD + n;
+                let submission = fresh(USERS[i % USERS.len()], ACTIONS[i % ACTIONS.len()]);
+                let recording = analytics.record(&Sender::Service, submission).unwrap();
+                assert!(matches!(recording, Recording::Recorded { .. }));
             }
         });
 
@@ -85,19 +75,11 @@ fn one_hot_counter_stays_exact_at_high_contention() {
     const HOT_THREADS: usize = 32;
     const HOT_EVENTS: usize = 100;
     for store in stores() {
-        let start = Barrier::new(HOT_THREADS);
-        thread::scope(|scope| {
-            for _ in 0..HOT_THREADS {
-                let (store, start) = (&store, &start);
-                scope.spawn(move || {
-                    let analytics = service(store);
-                    start.wait();
-                    for _ in 0..HOT_EVENTS {
-                        analytics
-                            .record(&Sender::Service, fresh("hot-user", "hot"))
-                            .unwrap();
-                    }
-                });
+        race(&store, HOT_THREADS, |analytics, _| {
+            for _ in 0..HOT_EVENTS {
+                analytics
+                    .record(&Sender::Service, fresh("hot-user", "hot"))
+                    .unwrap();
             }
         });
         let expected = (HOT_THREADS * HOT_EVENTS) as u64;
@@ -113,21 +95,10 @@ fn the_same_event_from_many_threads_at_once_is_counted_once() {
     const RACERS: usize = 24;
     for store in stores() {
         let id = EventId::generate();
-        let start = Barrier::new(RACERS);
-        let outcomes: Vec<Recording> = thread::scope(|scope| {
-            let racers: Vec<_> = (0..RACERS)
-                .map(|_| {
-                    let (store, start) = (&store, &start);
-                    scope.spawn(move || {
-                        let analytics = service(store);
-                        start.wait();
-                        analytics
-                            .record(&Sender::Service, event(Some(id), "racer", "race"))
-                            .unwrap()
-                    })
-                })
-                .collect();
-            racers.into_iter().map(|r| r.join().unwrap()).collect()
+        let outcomes = race(&store, RACERS, |analytics, _| {
+            analytics
+                .record(&Sender::Service, event(Some(id), "racer", "race"))
+                .unwrap()
         });
         let recorded = outcomes
             .iter()
@@ -148,18 +119,10 @@ fn the_same_event_from_many_threads_at_once_is_counted_once() {
 fn a_new_action_raced_by_many_threads_is_listed_once_and_counted_fully() {
     const RACERS: usize = 24;
     for store in stores() {
-        let start = Barrier::new(RACERS);
-        thread::scope(|scope| {
-            for _ in 0..RACERS {
-                let (store, start) = (&store, &start);
-                scope.spawn(move || {
-                    let analytics = service(store);
-                    start.wait();
-                    analytics
-                        .record(&Sender::Service, fresh("u", "brand.new"))
-                        .unwrap();
-                });
-            }
+        race(&store, RACERS, |analytics, _| {
+            analytics
+                .record(&Sender::Service, fresh("u", "brand.new"))
+                .unwrap();
         });
         let counts = service(&store).action_counts().unwrap();
         assert_eq!(counts.actions.len(), 1);

@@ -11,8 +11,6 @@ use analytics_domain::{
 };
 use domain_core::KeyValueStore;
 use domain_core::kv::{InMemoryStore, Op};
-use std::sync::Barrier;
-use std::thread;
 use support::*;
 
 fn recorded(result: Result<Recording, RecordError>) -> bool {
@@ -116,24 +114,13 @@ fn a_burst_of_new_names_from_one_user_takes_at_most_the_quota_of_slots() {
     const RACERS: usize = 32;
     for same_name in [false, true] {
         for store in stores() {
-            let start = Barrier::new(RACERS);
-            let outcomes: Vec<_> = thread::scope(|scope| {
-                let racers: Vec<_> = (0..RACERS)
-                    .map(|n| {
-                        let (store, start) = (&store, &start);
-                        scope.spawn(move || {
-                            let analytics = service(store);
-                            let name = if same_name {
-                                "burst".to_owned()
-                            } else {
-                                format!("burst.{n}")
-                            };
-                            start.wait();
-                            analytics.record(&bearer("mallory"), fresh("mallory", &name))
-                        })
-                    })
-                    .collect();
-                racers.into_iter().map(|r| r.join().unwrap()).collect()
+            let outcomes = race(&store, RACERS, |analytics, n| {
+                let name = if same_name {
+                    "burst".to_owned()
+                } else {
+                    format!("burst.{n}")
+                };
+                analytics.record(&bearer("mallory"), fresh("mallory", &name))
             });
             let slots = store.counter(keys::SLOTS).unwrap();
             if same_name {
@@ -226,20 +213,9 @@ fn a_burst_of_new_names_from_many_users_leaves_the_internal_key_its_slots() {
             // From here on, requests interleave as concurrent instances would.
             let store = store.interleaved();
             let analytics = service(&store);
-            let start = Barrier::new(RACERS);
-            let outcomes: Vec<_> = thread::scope(|scope| {
-                let racers: Vec<_> = (0..RACERS)
-                    .map(|n| {
-                        let (store, start) = (&store, &start);
-                        scope.spawn(move || {
-                            let analytics = service(store);
-                            let name = format!("racer.{n}");
-                            start.wait();
-                            analytics.record(&bearer(&name), fresh(&name, &format!("burst.{n}")))
-                        })
-                    })
-                    .collect();
-                racers.into_iter().map(|r| r.join().unwrap()).collect()
+            let outcomes = race(&store, RACERS, |analytics, n| {
+                let name = format!("racer.{n}");
+                analytics.record(&bearer(&name), fresh(&name, &format!("burst.{n}")))
             });
             for outcome in &outcomes {
                 assert!(

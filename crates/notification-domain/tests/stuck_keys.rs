@@ -14,6 +14,11 @@ fn key(text: &str) -> IdempotencyKey {
     IdempotencyKey::parse(text).unwrap()
 }
 
+/// The one notification every test here sends, under the key `k`.
+fn send(service: &TestService) -> Result<Notified, NotifyError> {
+    service.notify(request("u", "m"), Some(&key("k")))
+}
+
 fn past_the_lease(fixture: &Fixture) {
     fixture
         .clock
@@ -25,13 +30,10 @@ fn a_failed_state_write_releases_the_claim_at_once() {
     let fixture = Fixture::new();
     let service = fixture.service();
     fixture.fail_once(Op::Set, ":state");
-    assert!(matches!(
-        service.notify(request("u", "m"), Some(&key("k"))),
-        Err(NotifyError::Storage(_))
-    ));
+    assert!(matches!(send(&service), Err(NotifyError::Storage(_))));
     assert_eq!(fixture.channels.log.count(), 0, "nothing was delivered");
 
-    let retry = service.notify(request("u", "m"), Some(&key("k"))).unwrap();
+    let retry = send(&service).unwrap();
     assert!(matches!(retry, Notified::Created(_)), "{retry:?}");
     assert_eq!(fixture.pause.count(), 0, "the retry found the key free");
     assert_eq!(fixture.channels.log.count(), 1);
@@ -45,22 +47,19 @@ fn a_claim_left_without_a_state_is_taken_over_after_its_lease() {
     // the state): the key stays claimed with no state at all.
     fixture.fail_once(Op::Set, ":state");
     fixture.fail_once(Op::Set, ":state");
-    assert!(matches!(
-        service.notify(request("u", "m"), Some(&key("k"))),
-        Err(NotifyError::Storage(_))
-    ));
+    assert!(matches!(send(&service), Err(NotifyError::Storage(_))));
 
     assert_eq!(
-        service.notify(request("u", "m"), Some(&key("k"))),
+        send(&service),
         Err(NotifyError::InProgress),
         "within the lease a repeat waits, as for a live delivery"
     );
     past_the_lease(&fixture);
-    let outcome = service.notify(request("u", "m"), Some(&key("k"))).unwrap();
+    let outcome = send(&service).unwrap();
     assert!(matches!(outcome, Notified::Created(_)), "{outcome:?}");
     assert_eq!(fixture.channels.log.count(), 1);
 
-    let again = service.notify(request("u", "m"), Some(&key("k"))).unwrap();
+    let again = send(&service).unwrap();
     assert!(matches!(again, Notified::Repeated(_)), "{again:?}");
     assert_eq!(
         receipt(&again).notification_id,
@@ -104,23 +103,14 @@ fn a_takeover_whose_state_write_fails_can_be_retried() {
     // The state write fails, and so does the give-back.
     fixture.fail_once(Op::Set, ":state");
     fixture.fail_once(Op::Set, ":state");
-    assert!(matches!(
-        service.notify(request("u", "m"), Some(&key("k"))),
-        Err(NotifyError::Storage(_))
-    ));
-    assert_eq!(
-        service.notify(request("u", "m"), Some(&key("k"))),
-        Err(NotifyError::InProgress)
-    );
+    assert!(matches!(send(&service), Err(NotifyError::Storage(_))));
+    assert_eq!(send(&service), Err(NotifyError::InProgress));
     past_the_lease(&fixture);
 
     // The taker wins the adoption counter, then cannot write its state.
     fixture.fail_once(Op::Set, ":state");
-    assert!(matches!(
-        service.notify(request("u", "m"), Some(&key("k"))),
-        Err(NotifyError::Storage(_))
-    ));
-    let outcome = service.notify(request("u", "m"), Some(&key("k"))).unwrap();
+    assert!(matches!(send(&service), Err(NotifyError::Storage(_))));
+    let outcome = send(&service).unwrap();
     assert!(matches!(outcome, Notified::Created(_)), "{outcome:?}");
     assert_eq!(fixture.channels.log.count(), 1);
 }
@@ -134,16 +124,10 @@ fn a_failed_release_after_a_failed_save_is_taken_over_after_its_lease() {
     // one) fails: the in-progress state stays.
     fixture.fail_once(Op::SetMany, ":state");
     fixture.fail_nth(Op::Set, ":state", 2);
-    assert!(matches!(
-        service.notify(request("u", "m"), Some(&key("k"))),
-        Err(NotifyError::Storage(_))
-    ));
-    assert_eq!(
-        service.notify(request("u", "m"), Some(&key("k"))),
-        Err(NotifyError::InProgress)
-    );
+    assert!(matches!(send(&service), Err(NotifyError::Storage(_))));
+    assert_eq!(send(&service), Err(NotifyError::InProgress));
     past_the_lease(&fixture);
-    let outcome = service.notify(request("u", "m"), Some(&key("k"))).unwrap();
+    let outcome = send(&service).unwrap();
     assert!(matches!(outcome, Notified::Created(_)), "{outcome:?}");
     // At least once: the first delivery went out before its save failed.
     assert_eq!(fixture.channels.log.count(), 2);
@@ -155,26 +139,17 @@ fn a_claim_after_a_give_back_left_without_a_state_is_taken_over_after_its_lease(
     let service = fixture.service();
     // The first claimant cannot write its state and gives the key back.
     fixture.fail_once(Op::Set, ":state");
-    assert!(matches!(
-        service.notify(request("u", "m"), Some(&key("k"))),
-        Err(NotifyError::Storage(_))
-    ));
+    assert!(matches!(send(&service), Err(NotifyError::Storage(_))));
     // The next cannot write its state either, nor give the key back.
     fixture.fail_once(Op::Set, ":state");
     fixture.fail_once(Op::Set, ":state");
-    assert!(matches!(
-        service.notify(request("u", "m"), Some(&key("k"))),
-        Err(NotifyError::Storage(_))
-    ));
+    assert!(matches!(send(&service), Err(NotifyError::Storage(_))));
 
-    assert_eq!(
-        service.notify(request("u", "m"), Some(&key("k"))),
-        Err(NotifyError::InProgress)
-    );
+    assert_eq!(send(&service), Err(NotifyError::InProgress));
     past_the_lease(&fixture);
-    let outcome = service.notify(request("u", "m"), Some(&key("k"))).unwrap();
+    let outcome = send(&service).unwrap();
     assert!(matches!(outcome, Notified::Created(_)), "{outcome:?}");
-    let again = service.notify(request("u", "m"), Some(&key("k"))).unwrap();
+    let again = send(&service).unwrap();
     assert!(matches!(again, Notified::Repeated(_)), "{again:?}");
     assert_eq!(
         receipt(&again).notification_id,

@@ -3,6 +3,9 @@
 
 #![allow(dead_code)]
 
+use std::sync::Barrier;
+use std::thread;
+
 use analytics_domain::{Action, Analytics, EventId, Sender, Submission};
 use domain_core::kv::InMemoryStore;
 use domain_core::{ManualClock, Metadata, Timestamp, UserId};
@@ -15,6 +18,33 @@ pub fn now() -> Timestamp {
 /// One of possibly many service instances over a shared store.
 pub fn service(store: &InMemoryStore) -> Analytics<&InMemoryStore, ManualClock> {
     Analytics::new(store, ManualClock::at(now()))
+}
+
+/// Runs `racer` on `racers` threads released at once, each given its own
+/// service over `store` (a concurrent Spin instance) and its number;
+/// gives their results in that order.
+pub fn race<T: Send>(
+    store: &InMemoryStore,
+    racers: usize,
+    racer: impl Fn(&Analytics<&InMemoryStore, ManualClock>, usize) -> T + Sync,
+) -> Vec<T> {
+    let start = Barrier::new(racers);
+    thread::scope(|scope| {
+        let handles: Vec<_> = (0..racers)
+            .map(|n| {
+                let (start, racer) = (&start, &racer);
+                scope.spawn(move || {
+                    let analytics = service(store);
+                    start.wait();
+                    racer(&analytics, n)
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|handle| handle.join().unwrap())
+            .collect()
+    })
 }
 
 /// Both of Spin's counter encodings, each operation yielding first, so
