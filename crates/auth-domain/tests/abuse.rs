@@ -4,8 +4,6 @@
 
 mod support;
 
-use std::sync::Barrier;
-use std::thread;
 use std::time::Duration;
 
 use auth_domain::pseudonym::pseudonymous_user_id;
@@ -41,17 +39,7 @@ fn bursts_either_side_of_a_boundary_check_five_passwords_between_them() {
     // 14 min 59 s into a bucket (START_MS starts one).
     service.clock.advance_seconds(899);
     let before = service.hasher.verifications();
-    let burst = |service: &Harness| {
-        thread::scope(|scope| {
-            let handles: Vec<_> = (0..20)
-                .map(|_| scope.spawn(|| service.login("alice", OTHER_PASSWORD)))
-                .collect();
-            handles
-                .into_iter()
-                .map(|h| h.join().unwrap())
-                .collect::<Vec<_>>()
-        })
-    };
+    let burst = |service: &Harness| race(20, |_| service.login("alice", OTHER_PASSWORD));
     burst(&service);
     service.clock.advance_seconds(2);
     burst(&service);
@@ -146,19 +134,7 @@ fn attempts_refused_in_a_burst_give_their_claims_back() {
     // Racing past the lock's read, the attempts beyond five are refused by
     // their claim numbers; a claim kept would count as a check still under
     // way and hold the account shut after the lock.
-    let start = Barrier::new(20);
-    let results: Vec<_> = thread::scope(|scope| {
-        let handles: Vec<_> = (0..20)
-            .map(|_| {
-                let (service, start) = (&service, &start);
-                scope.spawn(move || {
-                    start.wait();
-                    service.login("alice", OTHER_PASSWORD)
-                })
-            })
-            .collect();
-        handles.into_iter().map(|h| h.join().unwrap()).collect()
-    });
+    let results = race(20, |_| service.login("alice", OTHER_PASSWORD));
     assert_eq!(service.hasher.verifications() - before, 5, "{results:?}");
     service.clock.advance_seconds(901);
     assert!(service.login("alice", PASSWORD).is_ok());
@@ -287,12 +263,7 @@ fn concurrent_logouts_of_one_token_count_once() {
         let service = service_on(store);
         register(&service, "alice", PASSWORD);
         let token = service.login("alice", PASSWORD).unwrap().token;
-        let results: Vec<Result<(), TokenError>> = thread::scope(|scope| {
-            let handles: Vec<_> = (0..16)
-                .map(|_| scope.spawn(|| service.logout(&token)))
-                .collect();
-            handles.into_iter().map(|h| h.join().unwrap()).collect()
-        });
+        let results = race(16, |_| service.logout(&token));
         assert!(
             results
                 .iter()

@@ -3,8 +3,6 @@
 
 mod support;
 
-use std::sync::Barrier;
-use std::thread;
 use std::time::Duration;
 
 use auth_domain::{LoginError, RegisterError};
@@ -20,23 +18,30 @@ fn both_backends() -> [(&'static str, InMemoryStore); 2] {
     ]
 }
 
+/// How many of `results` were refused as wrong passwords, and how many as
+/// over the allowance.
+fn failed_and_throttled<T>(results: &[Result<T, LoginError>]) -> (usize, usize) {
+    let count = |refusal: fn(&LoginError) -> bool| {
+        results
+            .iter()
+            .filter(|r| r.as_ref().is_err_and(refusal))
+            .count()
+    };
+    (
+        count(|e| matches!(e, LoginError::InvalidCredentials)),
+        count(|e| matches!(e, LoginError::TooManyAttempts { .. })),
+    )
+}
+
 #[test]
 fn parallel_registrations_of_one_name_yield_exactly_one_user() {
     for (backend, store) in both_backends() {
         let service = service_on(store);
         let passwords: Vec<String> = (0..RACERS).map(|i| format!("racer-{i}-Zq7!xk2")).collect();
-        let results: Vec<_> = thread::scope(|scope| {
-            let handles: Vec<_> = passwords
-                .iter()
-                .enumerate()
-                .map(|(i, password)| {
-                    let service = &service;
-                    // Spellings differ; the name is one.
-                    let name = if i % 2 == 0 { "Racer" } else { "racer" };
-                    scope.spawn(move || service.register(registration(name, password)))
-                })
-                .collect();
-            handles.into_iter().map(|h| h.join().unwrap()).collect()
+        let results = race(RACERS, |i| {
+            // Spellings differ; the name is one.
+            let name = if i % 2 == 0 { "Racer" } else { "racer" };
+            service.register(registration(name, &passwords[i]))
         });
 
         let winners: Vec<usize> = results
@@ -90,23 +95,8 @@ fn parallel_failed_logins_check_exactly_five_passwords() {
         register(&service, "alice", PASSWORD);
         let verifications = || service.hasher.verifications();
         let before = verifications();
-        let results: Vec<_> = thread::scope(|scope| {
-            let handles: Vec<_> = (0..40)
-                .map(|_| {
-                    let service = &service;
-                    scope.spawn(move || service.login("alice", OTHER_PASSWORD))
-                })
-                .collect();
-            handles.into_iter().map(|h| h.join().unwrap()).collect()
-        });
-        let failed = results
-            .iter()
-            .filter(|r| matches!(r, Err(LoginError::InvalidCredentials)))
-            .count();
-        let throttled = results
-            .iter()
-            .filter(|r| matches!(r, Err(LoginError::TooManyAttempts { .. })))
-            .count();
+        let results = race(40, |_| service.login("alice", OTHER_PASSWORD));
+        let (failed, throttled) = failed_and_throttled(&results);
         assert_eq!((failed, throttled), (5, 35), "{backend}: {results:?}");
         assert_eq!(verifications() - before, 5, "{backend}");
         let event_ids: std::collections::HashSet<String> = service
@@ -138,30 +128,13 @@ fn parallel_failed_logins_on_instances_straddling_a_bucket_boundary_check_at_mos
         ahead.clock.advance(Duration::from_millis(1));
         let behind = ahead.other_instance(-2);
         let before = ahead.hasher.verifications();
-        let start = Barrier::new(RACERS);
-        let results: Vec<_> = thread::scope(|scope| {
-            let handles: Vec<_> = (0..RACERS)
-                .map(|i| {
-                    let instance = if i % 2 == 0 { &ahead } else { &behind };
-                    let start = &start;
-                    scope.spawn(move || {
-                        start.wait();
-                        instance.login("alice", OTHER_PASSWORD)
-                    })
-                })
-                .collect();
-            handles.into_iter().map(|h| h.join().unwrap()).collect()
+        let results = race(RACERS, |i| {
+            let instance = if i % 2 == 0 { &ahead } else { &behind };
+            instance.login("alice", OTHER_PASSWORD)
         });
         let checked = ahead.hasher.verifications() - before;
         assert!(checked <= 5, "{backend}: {checked} checks: {results:?}");
-        let failed = results
-            .iter()
-            .filter(|r| matches!(r, Err(LoginError::InvalidCredentials)))
-            .count();
-        let throttled = results
-            .iter()
-            .filter(|r| matches!(r, Err(LoginError::TooManyAttempts { .. })))
-            .count();
+        let (failed, throttled) = failed_and_throttled(&results);
         assert_eq!(
             (failed, throttled),
             (checked, RACERS - checked),
@@ -175,15 +148,7 @@ fn parallel_logins_of_one_user_get_distinct_working_tokens_up_to_the_allowance()
     for (backend, store) in both_backends() {
         let service = service_on(store);
         register(&service, "alice", PASSWORD);
-        let results: Vec<_> = thread::scope(|scope| {
-            let handles: Vec<_> = (0..12)
-                .map(|_| {
-                    let service = &service;
-                    scope.spawn(move || service.login("alice", PASSWORD))
-                })
-                .collect();
-            handles.into_iter().map(|h| h.join().unwrap()).collect()
-        });
+        let results = race(12, |_| service.login("alice", PASSWORD));
         // Each success forgives the claims before it, so at least five and
         // at most all get in; the rest were over the allowance at once.
         let tokens: Vec<String> = results
