@@ -5,7 +5,7 @@
 //! answer is sent.
 
 use domain_core::sha256_hex;
-use domain_core::{Clock, KeyValueStore, Timestamp, system_actions};
+use domain_core::{Clock, KeyValueStore, StoreError, Timestamp, system_actions};
 use serde::de::DeserializeOwned;
 use serde_json::json;
 
@@ -383,12 +383,7 @@ where
             Some(user) => user.user_id.clone(),
             None => pseudonymous_user_id(&self.settings.pseudonym_key, attempt.username.as_str()),
         };
-        let outbox = self.outbox().stage(vec![SideEffect::event(
-            &user_id,
-            system_actions::LOGIN_FAILED,
-            whole_seconds(now),
-            json!({"username": attempt.username.as_str()}),
-        )])?;
+        let outbox = self.stage_login_failed(&user_id, attempt.username.as_str(), now)?;
         let mut writes = vec![throttle::failure_mark(
             attempt.username,
             attempt.bucket,
@@ -425,18 +420,29 @@ where
             .chars()
             .take(IMPOSSIBLE_NAME_SHOWN)
             .collect();
-        let outbox = self.outbox().stage(vec![SideEffect::event(
-            &user_id,
-            system_actions::LOGIN_FAILED,
-            whole_seconds(self.clock.now()),
-            json!({"username": shown}),
-        )])?;
+        let outbox = self.stage_login_failed(&user_id, &shown, self.clock.now())?;
         self.store.set_many(&outbox.writes())?;
         *after = AfterResponse {
             staged: outbox,
             sweep: false,
         };
         Ok(())
+    }
+
+    /// The `login_failed` event of `user_id`, whose name is shown as
+    /// `username`, staged for the caller's write.
+    fn stage_login_failed(
+        &self,
+        user_id: &str,
+        username: &str,
+        at: Timestamp,
+    ) -> Result<Staged, StoreError> {
+        self.outbox().stage(vec![SideEffect::event(
+            user_id,
+            system_actions::LOGIN_FAILED,
+            whole_seconds(at),
+            json!({"username": username}),
+        )])
     }
 
     /// The user a bearer token belongs to, if it is known, unexpired and not
