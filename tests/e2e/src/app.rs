@@ -71,7 +71,6 @@ struct Settings {
     /// The Redis server this app started for itself (`E2E_STORE=redis`).
     own_redis: Option<Arc<RedisServer>>,
     internal_key: String,
-    listen: SocketAddr,
     state: StateDir,
 }
 
@@ -97,7 +96,6 @@ pub fn app() -> AppBuilder {
         redis_url: None,
         own_redis: false,
         internal_key: None,
-        listen: None,
         state: None,
     }
 }
@@ -127,7 +125,6 @@ pub struct AppBuilder {
     redis_url: Option<String>,
     own_redis: bool,
     internal_key: Option<String>,
-    listen: Option<SocketAddr>,
     state: Option<StateDir>,
 }
 
@@ -186,11 +183,6 @@ impl AppBuilder {
         self
     }
 
-    pub fn listen(mut self, addr: SocketAddr) -> Self {
-        self.listen = Some(addr);
-        self
-    }
-
     /// Keep the SQLite files (and runtime config) in this directory.
     pub fn state_dir(mut self, dir: StateDir) -> Self {
         self.state = Some(dir);
@@ -235,9 +227,6 @@ impl AppBuilder {
             internal_key: self
                 .internal_key
                 .unwrap_or_else(|| format!("ik-{}{}", random_suffix(), random_suffix())),
-            listen: self
-                .listen
-                .unwrap_or_else(|| "127.0.0.1:0".parse().expect("addr")),
             state,
         };
         start_with(settings).await
@@ -297,7 +286,6 @@ async fn start_with(settings: Settings) -> TestApp {
     let running = SpinUp {
         from,
         runtime_config: Some(runtime_config),
-        listen: Some(settings.listen),
         variables,
         components: settings.components.clone(),
         env: settings.env.clone(),

@@ -16,6 +16,7 @@ mod peers;
 mod raw;
 mod redis;
 mod registry;
+mod relay;
 mod reply;
 mod runtime_config;
 mod scripted_peer;
@@ -37,6 +38,7 @@ pub use peers::{
 pub use raw::{RawReply, partial_request, still_waiting};
 pub use redis::{RedisServer, redis_server};
 pub use registry::{Registry, push, registry, registry_with_the_app};
+pub use relay::Relay;
 pub use reply::{Reply, assert_rfc3339_utc, assert_uuid, assert_uuid_v4, detail_fields};
 pub use runtime_config::write_runtime_config;
 pub use scripted_peer::ScriptedPeer;

@@ -41,8 +41,6 @@ pub struct SpinUp {
     pub from: String,
     /// `--runtime-config-file`.
     pub runtime_config: Option<PathBuf>,
-    /// `--listen`; port 0 lets Spin pick a free port.
-    pub listen: Option<SocketAddr>,
     /// `--variable name=value`.
     pub variables: Vec<(String, String)>,
     /// `--component-id` (empty: every component).
@@ -70,12 +68,9 @@ impl SpinUp {
             .arg("up")
             .arg("--from")
             .arg(&self.from)
-            .arg("--listen")
-            .arg(
-                self.listen
-                    .unwrap_or_else(|| "127.0.0.1:0".parse().expect("address"))
-                    .to_string(),
-            )
+            // Port 0: Spin binds a free port itself, so no other process
+            // can take it between choosing and binding.
+            .args(["--listen", "127.0.0.1:0"])
             .arg("--log-dir")
             .arg(&log_dir)
             .arg("--state-dir")

@@ -3,7 +3,6 @@
 //! keeps what a misconfigured peer refuses, dead-letters only what can
 //! never succeed, and is not held up by entries that keep failing.
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 
 use e2e::*;
@@ -121,20 +120,21 @@ async fn a_peer_refusing_a_mismatched_key_keeps_the_entries() {
     if skip_external("starts one instance per service") {
         return;
     }
-    let analytics_addr: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().unwrap();
+    // Auth keeps one analytics URL while the instance behind it is replaced.
+    let analytics_address = Relay::start().await;
     let wrong = app()
         .components(&["analytics"])
         .internal_key(format!("other-{}", random_suffix()))
-        .listen(analytics_addr)
         .spawn_local("splits the services")
         .await
         .unwrap();
+    analytics_address.forward_to(wrong.addr());
     let notification = ScriptedPeer::start(|_| 202).await;
     let key = format!("ik-{}", random_suffix());
     let auth = app()
         .components(&["auth"])
         .internal_key(key.clone())
-        .variable("analytics_url", wrong.base_url.clone())
+        .variable("analytics_url", analytics_address.url())
         .variable("notification_url", notification.url())
         .spawn_local("splits the services")
         .await
@@ -158,10 +158,10 @@ async fn a_peer_refusing_a_mismatched_key_keeps_the_entries() {
     let right = app()
         .components(&["analytics"])
         .internal_key(key)
-        .listen(analytics_addr)
         .spawn_local("splits the services")
         .await
         .unwrap();
+    analytics_address.forward_to(right.addr());
     eventually("the kept register event", DELIVERY_TIMEOUT, || async {
         let report = flush(&auth).await;
         let m = right.user_metrics(&user.user_id).await;

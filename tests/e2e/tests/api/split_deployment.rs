@@ -1,7 +1,5 @@
 //! Each service as its own app instance, wired by URL variables.
 
-use std::net::SocketAddr;
-
 use e2e::*;
 
 #[tokio::test(flavor = "multi_thread")]
@@ -10,33 +8,32 @@ async fn services_in_separate_instances_work_together() {
         return;
     }
     let key = format!("ik-{}", random_suffix());
-    let auth_addr: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().unwrap();
-    let auth_url = format!("http://{auth_addr}");
+    // Analytics and notification need auth's URL before auth starts.
+    let auth_address = Relay::start().await;
 
     let analytics = app()
         .components(&["analytics"])
         .internal_key(key.clone())
-        .variable("auth_url", auth_url.clone())
+        .variable("auth_url", auth_address.url())
         .spawn_local("splits the services")
         .await
         .unwrap();
     let notification = app()
         .components(&["notification", "channels"])
         .internal_key(key.clone())
-        .variable("auth_url", auth_url.clone())
+        .variable("auth_url", auth_address.url())
         .spawn_local("splits the services")
         .await
         .unwrap();
     let auth = app()
         .components(&["auth"])
         .internal_key(key.clone())
-        .listen(auth_addr)
         .variable("analytics_url", analytics.base_url.clone())
         .variable("notification_url", notification.base_url.clone())
         .spawn_local("splits the services")
         .await
         .unwrap();
-    assert_eq!(auth.base_url, auth_url);
+    auth_address.forward_to(auth.addr());
 
     // Each instance serves only its own service.
     auth.get_with("/auth/health", Cred::None)

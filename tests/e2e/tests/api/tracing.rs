@@ -3,8 +3,6 @@
 //! and notification, in one app and split over three; log lines name the
 //! trace; nothing secret is exported.
 
-use std::net::SocketAddr;
-
 use e2e::otlp::{OtlpReceiver, Span};
 use e2e::*;
 
@@ -262,8 +260,8 @@ async fn split_over_three_processes_one_login_is_still_one_trace() {
     }
     let receiver = OtlpReceiver::start().await;
     let key = format!("ik-{}", random_suffix());
-    let auth_addr: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().unwrap();
-    let auth_url = format!("http://{auth_addr}");
+    // Analytics and notification need auth's URL before auth starts.
+    let auth_address = Relay::start().await;
     // Notification runs with the channels component it chains to.
     let instance = |service: &str| {
         let components: &[&str] = match service {
@@ -276,22 +274,22 @@ async fn split_over_three_processes_one_login_is_still_one_trace() {
             .internal_key(key.clone())
     };
     let analytics = instance("analytics")
-        .variable("auth_url", auth_url.clone())
+        .variable("auth_url", auth_address.url())
         .spawn_local("splits the services")
         .await
         .unwrap();
     let notification = instance("notification")
-        .variable("auth_url", auth_url.clone())
+        .variable("auth_url", auth_address.url())
         .spawn_local("splits the services")
         .await
         .unwrap();
     let auth = instance("auth")
-        .listen(auth_addr)
         .variable("analytics_url", analytics.base_url.clone())
         .variable("notification_url", notification.base_url.clone())
         .spawn_local("splits the services")
         .await
         .unwrap();
+    auth_address.forward_to(auth.addr());
 
     let user = auth.register_user().await;
     let login = auth.login(&user.username, &user.password).await;
