@@ -32,9 +32,7 @@ pub use channels::{
     test_provider_wasm, with_email_api, with_sms_api,
 };
 pub use manifest::{manifest_without_mounted_files, spin_toml_copy};
-pub use peers::{
-    HangingPeer, RecordedRequest, TricklingPeer, WebhookServer, closed_port_url, free_port,
-};
+pub use peers::{ClosedPort, HangingPeer, RecordedRequest, TricklingPeer, WebhookServer};
 pub use raw::{RawReply, partial_request, still_waiting};
 pub use redis::{RedisServer, redis_server};
 pub use registry::{Registry, push, registry, registry_with_the_app};

@@ -6,20 +6,29 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::{TcpListener, TcpSocket, TcpStream};
 use tokio::task::JoinHandle;
 
 use crate::http_wire::read_request;
 
-/// A free loopback port (bound, then released).
-pub fn free_port() -> u16 {
-    let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    l.local_addr().expect("addr").port()
+/// A loopback port that refuses connections: bound, so no other process
+/// can take it while this lives, but not listening.
+pub struct ClosedPort {
+    socket: TcpSocket,
 }
 
-/// A URL on a loopback port that nothing listens on.
-pub fn closed_port_url() -> String {
-    format!("http://127.0.0.1:{}", free_port())
+impl ClosedPort {
+    pub fn bind() -> ClosedPort {
+        let socket = TcpSocket::new_v4().expect("socket");
+        socket
+            .bind(SocketAddr::from(([127, 0, 0, 1], 0)))
+            .expect("bind");
+        ClosedPort { socket }
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://{}", self.socket.local_addr().expect("addr"))
+    }
 }
 
 /// Accepts TCP connections and never answers; stops on drop.

@@ -267,7 +267,8 @@ async fn a_receipt_beside_an_answer_nested_deep_is_read() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn an_api_that_refuses_connections_is_retried_and_named_in_plain_words() {
-    let origin = closed_port_url();
+    let closed = ClosedPort::bind();
+    let origin = closed.url();
     let Some(app) = app()
         .variable("sms_api_url", format!("{origin}{SMS_API_PATH}"))
         .variable("sms_api_origin", origin.as_str())

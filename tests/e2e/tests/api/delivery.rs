@@ -102,9 +102,10 @@ async fn assert_delivered_exactly_once(app: &TestApp, user: &TestUser) {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn side_effects_kept_while_the_peers_are_down_arrive_exactly_once() {
+    let closed = ClosedPort::bind();
     let Some(app) = app()
-        .variable("analytics_url", closed_port_url())
-        .variable("notification_url", closed_port_url())
+        .variable("analytics_url", closed.url())
+        .variable("notification_url", closed.url())
         .spawn_local("points analytics_url at a closed port and restarts the app")
         .await
     else {
