@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::Duration;
 use tempfile::TempDir;
+use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 
 const INSTALL: &str = "install them with `apt-get install -y chromium chromium-driver`";
@@ -53,20 +54,18 @@ impl Browser {
         let chromedriver = find_program(&["chromedriver"]).unwrap_or_else(|| {
             panic!("chromedriver is not installed (no `chromedriver` on PATH); {INSTALL}")
         });
-        let port = free_port();
-        let driver = Command::new(&chromedriver)
-            .arg(format!("--port={port}"))
-            .stdout(Stdio::null())
+        // Port 0: the driver binds a free port itself and names it, so no
+        // other process can take it between choosing and binding.
+        let mut driver = Command::new(&chromedriver)
+            .arg("--port=0")
+            .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .kill_on_drop(true)
             .spawn()
             .unwrap_or_else(|e| panic!("cannot start {}: {e}", chromedriver.display()));
-        wait_until("chromedriver to listen", || async move {
-            tokio::net::TcpStream::connect(("127.0.0.1", port))
-                .await
-                .is_ok()
-        })
-        .await;
+        let port = tokio::time::timeout(PATIENCE, driver_port(&mut driver))
+            .await
+            .unwrap_or_else(|_| panic!("chromedriver named no port within {PATIENCE:?}"));
 
         let profile = tempfile::tempdir().expect("a browser profile directory");
         let capabilities = json!({
@@ -176,9 +175,23 @@ fn is_executable(path: &Path) -> bool {
         .is_ok_and(|meta| meta.is_file() && meta.permissions().mode() & 0o111 != 0)
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|listener| listener.local_addr())
-        .map(|addr| addr.port())
-        .expect("a free loopback port")
+/// Reads the driver's output until it says which port it listens on
+/// ("ChromeDriver was started successfully on port 43219."), then keeps
+/// draining it so the driver never blocks on a full pipe.
+async fn driver_port(driver: &mut Child) -> u16 {
+    let stdout = driver.stdout.take().expect("piped stdout");
+    let mut lines = BufReader::new(stdout).lines();
+    let mut seen = String::new();
+    while let Ok(Some(line)) = lines.next_line().await {
+        let port = line
+            .split_once("started successfully on port ")
+            .and_then(|(_, rest)| rest.trim_end_matches('.').parse().ok());
+        if let Some(port) = port {
+            tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+            return port;
+        }
+        seen.push_str(&line);
+        seen.push('\n');
+    }
+    panic!("chromedriver exited without listening:\n{seen}");
 }
