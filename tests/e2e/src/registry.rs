@@ -1,12 +1,14 @@
 //! A real OCI registry on loopback (Debian's `docker-registry`), for the
 //! path SpinKube takes: `spin registry push`, then `spin up --from`.
 
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::{Child, Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::sync::mpsc;
+use std::time::Duration;
 
-/// A `docker-registry` serving plain HTTP on a free loopback port, its
+/// A `docker-registry` serving plain HTTP on a loopback port it chose, its
 /// blobs in a temporary directory. Killed when dropped.
 pub struct Registry {
     child: Child,
@@ -24,42 +26,57 @@ pub fn registry() -> Registry {
         )
     });
     let dir = tempfile::tempdir().expect("temp dir");
-    let port = TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("a free port")
-        .port();
-    let addr = SocketAddr::from(([127, 0, 0, 1], port));
     let config = dir.path().join("config.yml");
+    // Port 0: the registry binds a free port itself and logs it, so no
+    // other process can take it between choosing and binding.
     std::fs::write(
         &config,
         format!(
-            "version: 0.1\nstorage:\n  filesystem:\n    rootdirectory: {}\nhttp:\n  addr: {addr}\n",
+            "version: 0.1\nstorage:\n  filesystem:\n    rootdirectory: {}\nhttp:\n  addr: 127.0.0.1:0\n",
             dir.path().join("data").display()
         ),
     )
     .expect("write registry config");
-    let child = Command::new(binary)
+    let mut child = Command::new(binary)
         .arg("serve")
         .arg(&config)
         .stdin(Stdio::null())
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
+        .stderr(Stdio::piped())
         .spawn()
         .expect("run docker-registry");
-    let registry = Registry {
+    let log = child.stderr.take().expect("piped stderr");
+    let (found, listening) = mpsc::channel();
+    std::thread::spawn(move || {
+        // Reads on after the address, so the registry never blocks on a
+        // full pipe.
+        let mut seen = String::new();
+        for line in BufReader::new(log).lines().map_while(Result::ok) {
+            if let Some(addr) = listening_address(&line) {
+                let _ = found.send(Ok(addr));
+            } else {
+                seen.push_str(&line);
+                seen.push('\n');
+            }
+        }
+        let _ = found.send(Err(seen));
+    });
+    let addr = match listening.recv_timeout(Duration::from_secs(20)) {
+        Ok(Ok(addr)) => addr,
+        Ok(Err(log)) => panic!("docker-registry exited without listening:\n{log}"),
+        Err(_) => panic!("docker-registry did not listen within 20 s"),
+    };
+    Registry {
         child,
         addr,
         _dir: dir,
-    };
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_err() {
-        assert!(
-            Instant::now() < deadline,
-            "docker-registry did not listen on {addr} within 20 s"
-        );
-        std::thread::sleep(Duration::from_millis(50));
     }
-    registry
+}
+
+/// The address in the registry's `msg="listening on 127.0.0.1:39531"`.
+fn listening_address(line: &str) -> Option<SocketAddr> {
+    let (_, rest) = line.split_once("msg=\"listening on ")?;
+    rest.split('"').next()?.parse().ok()
 }
 
 impl Registry {
