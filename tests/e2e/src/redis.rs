@@ -2,7 +2,7 @@
 //! Redis runtime config, with the real ways a store fails: stopped, paused.
 
 use std::net::{SocketAddr, TcpListener};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -70,7 +70,7 @@ impl RedisServer {
         self.child = Some(child);
         let deadline = Instant::now() + Duration::from_secs(10);
         loop {
-            if self.ping() {
+            if self.answers_from_our_directory() {
                 return Ok(());
             }
             if let Some(Ok(Some(status))) = self.child.as_mut().map(|c| c.try_wait()) {
@@ -79,17 +79,23 @@ impl RedisServer {
                 ));
             }
             if Instant::now() > deadline {
-                return Err("redis-server did not answer PING within 10 s".into());
+                return Err("redis-server did not answer within 10 s".into());
             }
             std::thread::sleep(Duration::from_millis(20));
         }
     }
 
-    /// Whether the server answers `PING` now.
-    fn ping(&self) -> bool {
-        self.connection(0, Duration::from_millis(200))
-            .and_then(|mut connection| redis::cmd("PING").query::<String>(&mut connection))
-            .is_ok()
+    /// Whether the server on our port answers now, and is ours: another
+    /// test's server may have bound the port first, and ours then exits.
+    fn answers_from_our_directory(&self) -> bool {
+        let dir: redis::RedisResult<(String, String)> = self
+            .connection(0, Duration::from_millis(200))
+            .and_then(|mut connection| {
+                redis::cmd("CONFIG")
+                    .arg(&["GET", "dir"])
+                    .query(&mut connection)
+            });
+        dir.is_ok_and(|(_, dir)| Path::new(&dir) == self.dir.path())
     }
 
     /// Every `(key, value)` of database `db` whose value is a string (the
