@@ -2,6 +2,7 @@
 //! browser or driver fails the test with a message saying what to install.
 
 use crate::commands::{BrowserLog, DevTools};
+use e2e::announced;
 use fantoccini::{Client, ClientBuilder};
 use hyper_util::client::legacy::connect::HttpConnector;
 use serde_json::{Value, json};
@@ -10,7 +11,6 @@ use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::Duration;
 use tempfile::TempDir;
-use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 
 const INSTALL: &str = "install them with `apt-get install -y chromium chromium-driver`";
@@ -63,9 +63,15 @@ impl Browser {
             .kill_on_drop(true)
             .spawn()
             .unwrap_or_else(|e| panic!("cannot start {}: {e}", chromedriver.display()));
-        let port = tokio::time::timeout(PATIENCE, driver_port(&mut driver))
+        // "ChromeDriver was started successfully on port 43219."
+        let started = announced(driver.stdout.take().expect("piped stdout"), |line| {
+            let (_, port) = line.split_once("started successfully on port ")?;
+            port.trim_end_matches('.').parse::<u16>().ok()
+        });
+        let port = tokio::time::timeout(PATIENCE, started)
             .await
-            .unwrap_or_else(|_| panic!("chromedriver named no port within {PATIENCE:?}"));
+            .unwrap_or_else(|_| panic!("chromedriver named no port within {PATIENCE:?}"))
+            .unwrap_or_else(|output| panic!("chromedriver exited without listening:\n{output}"));
 
         let profile = tempfile::tempdir().expect("a browser profile directory");
         let capabilities = json!({
@@ -173,25 +179,4 @@ fn is_executable(path: &Path) -> bool {
     use std::os::unix::fs::PermissionsExt;
     path.metadata()
         .is_ok_and(|meta| meta.is_file() && meta.permissions().mode() & 0o111 != 0)
-}
-
-/// Reads the driver's output until it says which port it listens on
-/// ("ChromeDriver was started successfully on port 43219."), then keeps
-/// draining it so the driver never blocks on a full pipe.
-async fn driver_port(driver: &mut Child) -> u16 {
-    let stdout = driver.stdout.take().expect("piped stdout");
-    let mut lines = BufReader::new(stdout).lines();
-    let mut seen = String::new();
-    while let Ok(Some(line)) = lines.next_line().await {
-        let port = line
-            .split_once("started successfully on port ")
-            .and_then(|(_, rest)| rest.trim_end_matches('.').parse().ok());
-        if let Some(port) = port {
-            tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-            return port;
-        }
-        seen.push_str(&line);
-        seen.push('\n');
-    }
-    panic!("chromedriver exited without listening:\n{seen}");
 }

@@ -7,6 +7,7 @@
 //! points at that running deployment instead, and the scenarios that must
 //! restart or reconfigure the app skip (see [`AppBuilder::spawn_local`]).
 
+mod announce;
 mod app;
 mod channels;
 mod http_wire;
@@ -23,6 +24,7 @@ mod scripted_peer;
 mod spin;
 mod util;
 
+pub use announce::announced;
 pub use app::{
     AppBuilder, Cred, StateDir, TestApp, TestUser, actions_of, app, external_deployment, repo_root,
     spawn_app,

@@ -1,24 +1,24 @@
 //! A real OCI registry on loopback (Debian's `docker-registry`), for the
 //! path SpinKube takes: `spin registry push`, then `spin up --from`.
 
-use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::process::{Child, Command, Output, Stdio};
-use std::sync::mpsc;
+use std::process::{Command, Output, Stdio};
 use std::time::Duration;
+
+use crate::announce::announced;
 
 /// A `docker-registry` serving plain HTTP on a loopback port it chose, its
 /// blobs in a temporary directory. Killed when dropped.
 pub struct Registry {
-    child: Child,
+    _child: tokio::process::Child,
     addr: SocketAddr,
     _dir: tempfile::TempDir,
 }
 
 /// Starts a registry. A missing `docker-registry` is a failure with
 /// instructions, never a silent skip.
-pub fn registry() -> Registry {
+pub async fn registry() -> Registry {
     let binary = find_on_path("docker-registry").unwrap_or_else(|| {
         panic!(
             "docker-registry is not installed: the OCI scenario needs it \
@@ -37,37 +37,22 @@ pub fn registry() -> Registry {
         ),
     )
     .expect("write registry config");
-    let mut child = Command::new(binary)
+    let mut child = tokio::process::Command::new(binary)
         .arg("serve")
         .arg(&config)
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
+        .kill_on_drop(true)
         .spawn()
         .expect("run docker-registry");
     let log = child.stderr.take().expect("piped stderr");
-    let (found, listening) = mpsc::channel();
-    std::thread::spawn(move || {
-        // Reads on after the address, so the registry never blocks on a
-        // full pipe.
-        let mut seen = String::new();
-        for line in BufReader::new(log).lines().map_while(Result::ok) {
-            if let Some(addr) = listening_address(&line) {
-                let _ = found.send(Ok(addr));
-            } else {
-                seen.push_str(&line);
-                seen.push('\n');
-            }
-        }
-        let _ = found.send(Err(seen));
-    });
-    let addr = match listening.recv_timeout(Duration::from_secs(20)) {
-        Ok(Ok(addr)) => addr,
-        Ok(Err(log)) => panic!("docker-registry exited without listening:\n{log}"),
-        Err(_) => panic!("docker-registry did not listen within 20 s"),
-    };
+    let addr = tokio::time::timeout(Duration::from_secs(20), announced(log, listening_address))
+        .await
+        .unwrap_or_else(|_| panic!("docker-registry did not listen within 20 s"))
+        .unwrap_or_else(|log| panic!("docker-registry exited without listening:\n{log}"));
     Registry {
-        child,
+        _child: child,
         addr,
         _dir: dir,
     }
@@ -86,17 +71,10 @@ impl Registry {
     }
 }
 
-impl Drop for Registry {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 /// A local registry holding this repository's app, pushed by the Spin
 /// under test as `<repository>:<random tag>`; the reference to run.
-pub fn registry_with_the_app(repository: &str) -> (Registry, String) {
-    let registry = registry();
+pub async fn registry_with_the_app(repository: &str) -> (Registry, String) {
+    let registry = registry().await;
     let reference = registry.reference(repository, &crate::random_suffix());
     let pushed = push(
         &crate::spin_binary(),

@@ -9,6 +9,8 @@ use std::time::Duration;
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 
+use crate::announce::announced;
+
 /// How long `spin up` may take to print the address it serves on. It
 /// compiles every component on a cold cache, which takes a few seconds on
 /// two busy cores.
@@ -128,21 +130,15 @@ async fn serving_address(child: &mut Child) -> Result<SocketAddr, String> {
         }
         text
     });
-    let mut lines = BufReader::new(stdout).lines();
-    let mut seen = String::new();
-    while let Ok(Some(line)) = lines.next_line().await {
-        if let Some(addr) = line
-            .trim()
-            .strip_prefix("Serving http://")
+    let serving = announced(stdout, |line| {
+        line.strip_prefix("Serving http://")
             .and_then(|rest| rest.parse().ok())
-        {
-            // Keep draining stdout so Spin never blocks writing to it.
-            tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-            return Ok(addr);
-        }
-        seen.push_str(&line);
-        seen.push('\n');
-    }
+    })
+    .await;
+    let seen = match serving {
+        Ok(addr) => return Ok(addr),
+        Err(seen) => seen,
+    };
     let _ = child.wait().await;
     let stderr = stderr_text.await.unwrap_or_default();
     Err(format!("{seen}{stderr}"))

@@ -507,7 +507,7 @@ async fn the_pushed_app_carries_its_providers() {
     if skip_external("pushes the local build to a local registry") {
         return;
     }
-    let (_registry, reference) = registry_with_the_app("seed-channels");
+    let (_registry, reference) = registry_with_the_app("seed-channels").await;
     let email_api = WebhookServer::start(vec![202]).await;
     let Some(app) = with_email_api(
         app().from_registry(&reference),

@@ -10,7 +10,7 @@ async fn the_app_pushed_to_a_registry_runs_from_it() {
     if skip_external("pushes the local build to a local registry") {
         return;
     }
-    let (_registry, reference) = registry_with_the_app("seed-services");
+    let (_registry, reference) = registry_with_the_app("seed-services").await;
     let Some(app) = app()
         .from_registry(&reference)
         .spawn_local("runs the pushed app")
