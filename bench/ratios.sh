@@ -6,7 +6,7 @@
 # Installs what is missing (wrk, redis-server, python3, curl through apt; the
 # wasm32-wasip2 target through rustup), builds the app and the floors
 # (bench/floors), and for each store kind starts `spin up` twice on loopback
-# ports -- the app and the floors -- on fresh stores (new SQLite files, or a
+# ports of the kernel's choosing -- the app and the floors -- on fresh stores (new SQLite files, or a
 # redis-server of its own on a free port, one database per store), then runs
 # bench/measure.py against both and stops everything. Results:
 # bench/results/<UTC time>-<store>/results.{md,json} (and raw/ wrk output).
@@ -78,19 +78,30 @@ stop_all() {
 }
 trap 'stop_all; rm -rf "$state"' EXIT INT TERM
 
+# Only redis-server needs a port chosen for it (its port 0 means no TCP at
+# all); the server then has to show that it is the one just started.
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
-# Up to 10 minutes: on a loaded machine Spin takes minutes to compile the app.
-wait_for() { # URL PID LOG
+# `spin up --listen 127.0.0.1:0` binds a port of the kernel's choosing and
+# names it ("Serving http://127.0.0.1:PORT"), so no other process can take
+# the port between choosing and binding it. Prints the base URL once the
+# app answers PATH there. Up to 10 minutes: on a loaded machine Spin takes
+# minutes to compile the app.
+serving() { # LOG PID PATH
+    local url=""
     for _ in $(seq 6000); do
-        curl -fsS -o /dev/null "$1" 2> /dev/null && return 0
+        [[ -n $url ]] || url=$(sed -n 's#^Serving \(http://[^ ]*\).*#\1#p' "$1" | head -1)
+        [[ -n $url ]] && curl -fsS -o /dev/null "$url$3" 2> /dev/null && {
+            echo "$url"
+            return 0
+        }
         kill -0 "$2" 2> /dev/null || {
-            cat "$3" >&2
+            cat "$1" >&2
             return 1
         }
         sleep 0.1
     done
-    echo "timed out waiting for $1" >&2
+    echo "timed out waiting for the app in $1 to answer $3" >&2
     return 1
 }
 
@@ -110,33 +121,39 @@ run_store() {
         redis-server --port "$redis_port" --bind 127.0.0.1 --save '' --appendonly no \
             --dir "$dir" > "$dir/redis.log" 2>&1 &
         pids+=("$!")
-        for _ in $(seq 50); do redis-cli -p "$redis_port" ping > /dev/null 2>&1 && break; sleep 0.1; done
+        for _ in $(seq 50); do
+            [[ $(redis-cli -p "$redis_port" config get dir 2> /dev/null | tail -1) == "$dir" ]] && break
+            sleep 0.1
+        done
+        [[ $(redis-cli -p "$redis_port" config get dir 2> /dev/null | tail -1) == "$dir" ]] || {
+            echo "the redis-server on port $redis_port is not the one started in $dir" >&2
+            cat "$dir/redis.log" >&2
+            return 1
+        }
         sed "s#redis://127.0.0.1:6379#redis://127.0.0.1:$redis_port#" runtime-config.redis.toml > "$dir/app.toml"
         printf '[key_value_store.floor]\ntype = "redis"\nurl = "redis://127.0.0.1:%s/3"\n' \
             "$redis_port" > "$dir/floors.toml"
         ;;
     esac
 
-    local key app_url floors_port
+    local key app_url floors_url
     if [[ -n ${APP_URL:-} ]]; then
         app_url=${APP_URL%/} key=${APP_KEY:?APP_KEY is the internal key of APP_URL}
     else
         key=$(python3 -c 'import secrets; print(secrets.token_hex(24))')
-        app_url="http://127.0.0.1:$(free_port)"
         # Component output goes to files only (--quiet), as one copy, the way
         # a deployment collects it; the floors write none.
-        "$spin" up --from spin.toml --listen "${app_url#http://}" \
+        "$spin" up --from spin.toml --listen 127.0.0.1:0 \
             --runtime-config-file "$dir/app.toml" --variable "internal_api_key=$key" \
             --quiet --log-dir "$dir/app-logs" > "$dir/app.log" 2>&1 &
         pids+=("$!")
-        wait_for "$app_url/auth/health" "${pids[-1]}" "$dir/app.log"
+        app_url=$(serving "$dir/app.log" "${pids[-1]}" /auth/health)
     fi
-    floors_port=$(free_port)
-    "$spin" up --from bench/floors/spin.toml --listen "127.0.0.1:$floors_port" \
+    "$spin" up --from bench/floors/spin.toml --listen 127.0.0.1:0 \
         --runtime-config-file "$dir/floors.toml" --quiet --log-dir "$dir/floors-logs" \
         > "$dir/floors.log" 2>&1 &
     pids+=("$!")
-    wait_for "http://127.0.0.1:$floors_port/floor/hello" "${pids[-1]}" "$dir/floors.log"
+    floors_url=$(serving "$dir/floors.log" "${pids[-1]}" /floor/hello)
 
     local out meta
     out="$root/bench/results/$(date -u +%Y%m%dT%H%M%SZ)-$store"
@@ -145,9 +162,9 @@ run_store() {
         commit "$(git rev-parse --short HEAD)$(git diff --quiet HEAD -- components crates spin.toml || echo +changes)" \
         uptime_before "$(uptime)")
     outs+=("$out")
-    log "$store: app at $app_url, floors on :$floors_port, results in $out"
+    log "$store: app at $app_url, floors at $floors_url, results in $out"
     python3 bench/measure.py --app "$app_url" --key "$key" \
-        --floors "http://127.0.0.1:$floors_port" --store "$store" --out "$out" \
+        --floors "$floors_url" --store "$store" --out "$out" \
         --duration "$duration" --slices "$slices" --connections "$connections" --meta "$meta"
     echo "uptime after: $(uptime)" | tee -a "$out/results.md"
     stop_all
