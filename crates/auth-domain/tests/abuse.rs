@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use auth_domain::pseudonym::pseudonymous_user_id;
 use auth_domain::{LoginError, Settings, SideEffect, TokenError};
-use domain_core::KeyValueStore;
 use domain_core::kv::{InMemoryStore, Op};
+use domain_core::{KeyValueStore, race};
 use support::*;
 
 fn failed_events(service: &Harness) -> Vec<(String, String)> {

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use auth_domain::{LoginError, RegisterError};
 use domain_core::kv::InMemoryStore;
+use domain_core::race;
 use support::*;
 
 const RACERS: usize = 24;

@@ -1,6 +1,6 @@
 //! What the services' domains share, free of Spin and of HTTP so it
 //! unit-tests natively: the key-value and clock ports (with an in-memory
-//! store and a manual clock for tests), the user id every service accepts,
+//! store, a manual clock and [`race`] for tests), the user id every service accepts,
 //! free-form metadata, one digest, one shape of a broken rule
 //! ([`Invalid`]), the kinds of failure an adapter answers ([`Failure`]), and
 //! the list of actions the system itself emits.
@@ -11,6 +11,7 @@ pub mod failure;
 pub mod invalid;
 pub mod kv;
 mod metadata;
+pub mod race;
 pub mod system_actions;
 mod user_id;
 
@@ -20,4 +21,5 @@ pub use failure::{DomainError, Failure};
 pub use invalid::Invalid;
 pub use kv::{KeyValueStore, StoreError};
 pub use metadata::Metadata;
+pub use race::race;
 pub use user_id::UserId;

@@ -69,23 +69,15 @@ fn many_threads_racing_one_key_deliver_exactly_once() {
     let mut fixture = Fixture::new();
     // A slow delivery keeps the race window open while the others arrive.
     fixture.channels.log.delay = Duration::from_millis(30);
-    let outcomes: Vec<Notified> = std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..16)
-            .map(|_| {
-                let service = NotificationService::new(
-                    Arc::clone(&fixture.store),
-                    fixture.channels.clone(),
-                    fixture.clock.clone(),
-                    ThreadSleep,
-                );
-                scope.spawn(move || {
-                    service
-                        .notify(request("racer", "only once"), Some(&key("race")))
-                        .expect("every racer gets the result")
-                })
-            })
-            .collect();
-        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    let outcomes: Vec<Notified> = domain_core::race(16, |_| {
+        NotificationService::new(
+            Arc::clone(&fixture.store),
+            fixture.channels.clone(),
+            fixture.clock.clone(),
+            ThreadSleep,
+        )
+        .notify(request("racer", "only once"), Some(&key("race")))
+        .expect("every racer gets the result")
     });
 
     assert_eq!(fixture.channels.log.count(), 1, "exactly one delivery");

@@ -3,9 +3,6 @@
 
 #![allow(dead_code)]
 
-use std::sync::Barrier;
-use std::thread;
-
 use analytics_domain::{Action, Analytics, EventId, Sender, Submission};
 use domain_core::kv::InMemoryStore;
 use domain_core::{ManualClock, Metadata, Timestamp, UserId};
@@ -28,23 +25,7 @@ pub fn race<T: Send>(
     racers: usize,
     racer: impl Fn(&Analytics<&InMemoryStore, ManualClock>, usize) -> T + Sync,
 ) -> Vec<T> {
-    let start = Barrier::new(racers);
-    thread::scope(|scope| {
-        let handles: Vec<_> = (0..racers)
-            .map(|n| {
-                let (start, racer) = (&start, &racer);
-                scope.spawn(move || {
-                    let analytics = service(store);
-                    start.wait();
-                    racer(&analytics, n)
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .map(|handle| handle.join().unwrap())
-            .collect()
-    })
+    domain_core::race(racers, |n| racer(&service(store), n))
 }
 
 /// Both of Spin's counter encodings, each operation yielding first, so

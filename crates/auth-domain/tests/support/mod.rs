@@ -7,8 +7,7 @@
 use std::collections::{HashMap, HashSet};
 use std::ops::Deref;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Barrier, Mutex, MutexGuard};
-use std::thread;
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use auth_domain::{
     Argon2Hasher, AuthService, DeliveryOutcome, DeliveryPort, HashingError, IssuedToken,
@@ -290,27 +289,6 @@ pub fn service_on(store: InMemoryStore) -> Harness {
 
 pub fn service() -> Harness {
     service_on(InMemoryStore::sqlite_like())
-}
-
-/// Runs `racer` on `racers` threads released at once, each given its
-/// number; gives their results in that order.
-pub fn race<T: Send>(racers: usize, racer: impl Fn(usize) -> T + Sync) -> Vec<T> {
-    let start = Barrier::new(racers);
-    thread::scope(|scope| {
-        let handles: Vec<_> = (0..racers)
-            .map(|i| {
-                let (start, racer) = (&start, &racer);
-                scope.spawn(move || {
-                    start.wait();
-                    racer(i)
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .map(|handle| handle.join().unwrap())
-            .collect()
-    })
 }
 
 /// A fault rule that fails the first operation `rule` picks, and no other.
