@@ -104,6 +104,14 @@ impl FakeDelivery {
             .collect()
     }
 
+    /// How many delivered events were of `action`.
+    pub fn delivered_count(&self, action: &str) -> usize {
+        self.delivered_actions()
+            .iter()
+            .filter(|delivered| *delivered == action)
+            .count()
+    }
+
     pub fn notes(&self) -> Vec<String> {
         self.state().notes.clone()
     }
