@@ -6,9 +6,10 @@
 # Installs what is missing (wrk, redis-server, python3, curl through apt; the
 # wasm32-wasip2 target through rustup), builds the app and the floors
 # (bench/floors), and for each store kind starts `spin up` twice on loopback
-# ports of the kernel's choosing -- the app and the floors -- on fresh stores (new SQLite files, or a
-# redis-server of its own on a free port, one database per store), then runs
-# bench/measure.py against both and stops everything. Results:
+# ports of the kernel's choosing -- the app and the floors -- on fresh stores
+# (new SQLite files, or a redis-server of its own on a free port, one
+# database per store), then runs bench/measure.py against both and stops
+# everything. Results:
 # bench/results/<UTC time>-<store>/results.{md,json} (and raw/ wrk output).
 #
 # Environment (all optional):
@@ -33,7 +34,7 @@ case $stores in
 sqlite | redis) ;;
 both) stores="sqlite redis" ;;
 *)
-    sed -n '2,26p' "$0" >&2
+    sed -n '2,27p' "$0" >&2
     exit 2
     ;;
 esac
@@ -79,8 +80,12 @@ stop_all() {
 trap 'stop_all; rm -rf "$state"' EXIT INT TERM
 
 # Only redis-server needs a port chosen for it (its port 0 means no TCP at
-# all); the server then has to show that it is the one just started.
+# all), so the server on that port has to show it is the one just started:
+# another process may have bound the port between choosing and starting.
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+redis_is_ours() { # PORT DIR
+    [[ $(redis-cli -p "$1" config get dir 2> /dev/null | tail -1) == "$2" ]]
+}
 
 # `spin up --listen 127.0.0.1:0` binds a port of the kernel's choosing and
 # names it ("Serving http://127.0.0.1:PORT"), so no other process can take
@@ -121,11 +126,8 @@ run_store() {
         redis-server --port "$redis_port" --bind 127.0.0.1 --save '' --appendonly no \
             --dir "$dir" > "$dir/redis.log" 2>&1 &
         pids+=("$!")
-        for _ in $(seq 50); do
-            [[ $(redis-cli -p "$redis_port" config get dir 2> /dev/null | tail -1) == "$dir" ]] && break
-            sleep 0.1
-        done
-        [[ $(redis-cli -p "$redis_port" config get dir 2> /dev/null | tail -1) == "$dir" ]] || {
+        for _ in $(seq 50); do redis_is_ours "$redis_port" "$dir" && break; sleep 0.1; done
+        redis_is_ours "$redis_port" "$dir" || {
             echo "the redis-server on port $redis_port is not the one started in $dir" >&2
             cat "$dir/redis.log" >&2
             return 1
