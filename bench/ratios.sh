@@ -70,7 +70,9 @@ if [[ ${SKIP_BUILD:-0} != 1 ]]; then
 fi
 
 # ---------------------------------------------------------------- processes
-state=$(mktemp -d)
+# Physical (symlinks resolved): redis_is_ours compares it with the directory
+# Redis reports, which is.
+state=$(cd "$(mktemp -d)" && pwd -P)
 pids=()
 stop_all() {
     for pid in "${pids[@]}"; do kill "$pid" 2> /dev/null || true; done

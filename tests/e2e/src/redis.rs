@@ -87,7 +87,12 @@ impl RedisServer {
 
     /// Whether the server on our port answers now, and is ours: another
     /// test's server may have bound the port first, and ours then exits.
+    /// Redis names its directory with symlinks resolved (a temporary
+    /// directory may lie behind one, as on macOS), so ours is resolved too.
     fn answers_from_our_directory(&self) -> bool {
+        let Ok(ours) = self.dir.path().canonicalize() else {
+            return false;
+        };
         let dir: redis::RedisResult<(String, String)> = self
             .connection(0, Duration::from_millis(200))
             .and_then(|mut connection| {
@@ -95,7 +100,7 @@ impl RedisServer {
                     .arg(&["GET", "dir"])
                     .query(&mut connection)
             });
-        dir.is_ok_and(|(_, dir)| Path::new(&dir) == self.dir.path())
+        dir.is_ok_and(|(_, dir)| Path::new(&dir) == ours)
     }
 
     /// Every `(key, value)` of database `db` whose value is a string (the
