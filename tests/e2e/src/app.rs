@@ -4,6 +4,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
+use crate::PROMPT;
+use crate::raw::whole_request;
 use crate::redis::{RedisServer, redis_server};
 use crate::reply::Reply;
 use crate::runtime_config::{StoreLocation, store_location, write_runtime_config};
@@ -454,12 +456,47 @@ impl TestApp {
 
     /// Add credentials to a request.
     pub fn with(&self, req: RequestBuilder, cred: Cred<'_>) -> RequestBuilder {
-        match cred {
-            Cred::None => req,
-            Cred::Internal => req.header("X-Internal-Key", &self.internal_key),
-            Cred::Key(k) => req.header("X-Internal-Key", k),
-            Cred::Bearer(t) => req.bearer_auth(t),
+        match self.credential_header(cred) {
+            Some((name, value)) => req.header(name, value),
+            None => req,
         }
+    }
+
+    fn credential_header(&self, cred: Cred<'_>) -> Option<(&'static str, String)> {
+        match cred {
+            Cred::None => None,
+            Cred::Internal => Some(("X-Internal-Key", self.internal_key.clone())),
+            Cred::Key(k) => Some(("X-Internal-Key", k.to_owned())),
+            Cred::Bearer(t) => Some(("Authorization", format!("Bearer {t}"))),
+        }
+    }
+
+    /// Sends `method path` with `cred` and `headers`, then all of `body`
+    /// (already framed as the headers say), over a raw connection: for bodies
+    /// the app may refuse before taking them, whose answer a client library
+    /// can lose (see [`whole_request`]). Local apps only.
+    pub async fn send_whole(
+        &self,
+        method: &str,
+        path: &str,
+        cred: Cred<'_>,
+        headers: &[(&str, &str)],
+        body: Vec<u8>,
+    ) -> Reply {
+        let mut head = format!("{method} {path} HTTP/1.1\r\nHost: e2e\r\n");
+        let credential = self.credential_header(cred);
+        let credential = credential
+            .as_ref()
+            .map(|(name, value)| (*name, value.as_str()));
+        for (name, value) in headers.iter().copied().chain(credential) {
+            head.push_str(&format!("{name}: {value}\r\n"));
+        }
+        head.push_str("\r\n");
+        let addr = self.addr();
+        tokio::task::spawn_blocking(move || whole_request(addr, &head, &body, PROMPT))
+            .await
+            .expect("the raw exchange")
+            .into_reply()
     }
 
     pub async fn send(&self, req: RequestBuilder) -> Reply {

@@ -1,12 +1,15 @@
 //! What reqwest cannot do: a raw HTTP/1.1 exchange over TCP that sends only
 //! part of a request (headers without the promised body, a chunked body
-//! without its end) and reads whatever the server answers meanwhile; and
-//! direct writes into a Redis database, to leave a store in the state a
-//! crashed request would.
+//! without its end) and reads whatever the server answers meanwhile, or
+//! sends a whole body the server may refuse before taking it.
 
 use std::io::{BufRead as _, BufReader, ErrorKind, Read as _, Write as _};
 use std::net::{SocketAddr, TcpStream};
 use std::time::Duration;
+
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
+
+use crate::reply::Reply;
 
 /// The status line and body of a response read from a raw connection.
 #[derive(Debug)]
@@ -23,6 +26,15 @@ pub fn partial_request(addr: SocketAddr, head: &str, body_part: &[u8], wait: Dur
     read_reply(send_partial(addr, head, body_part, wait))
 }
 
+/// Sends `head` and then all of `body` on a fresh connection to `addr`, and
+/// reads the answer (waiting at most `wait`). A server that refuses a body
+/// by its headers answers and closes while the body is still going out; a
+/// client library then reports the failed write and drops the answer that
+/// had arrived. This one stops writing at the first error and reads it.
+pub fn whole_request(addr: SocketAddr, head: &str, body: &[u8], wait: Duration) -> RawReply {
+    read_reply(send_partial(addr, head, body, wait))
+}
+
 /// Sends the same unfinished request and says whether the server is still
 /// waiting for the rest after `wait`: no byte of an answer, and the
 /// connection still open.
@@ -37,10 +49,34 @@ pub fn still_waiting(addr: SocketAddr, head: &str, body_part: &[u8], wait: Durat
 fn send_partial(addr: SocketAddr, head: &str, body_part: &[u8], wait: Duration) -> TcpStream {
     let mut stream = TcpStream::connect_timeout(&addr, Duration::from_secs(5)).expect("connect");
     stream.set_read_timeout(Some(wait)).expect("read timeout");
+    // A server that neither reads nor closes must not block the write forever.
+    stream.set_write_timeout(Some(wait)).expect("write timeout");
     stream.write_all(head.as_bytes()).expect("send the head");
     // The server may answer and close before taking all of this: fine.
     let _ = stream.write_all(body_part);
     stream
+}
+
+impl RawReply {
+    /// The answer as a [`Reply`], for the assertions every answer gets.
+    pub fn into_reply(self) -> Reply {
+        let mut headers = HeaderMap::new();
+        for line in self.head.lines().skip(1) {
+            let (name, value) = line
+                .split_once(':')
+                .unwrap_or_else(|| panic!("not a header line: {line:?}"));
+            headers.append(
+                HeaderName::from_bytes(name.trim().as_bytes()).expect("a header name"),
+                HeaderValue::from_str(value.trim()).expect("a header value"),
+            );
+        }
+        Reply {
+            status: self.status,
+            headers,
+            json: serde_json::from_str(&self.body).unwrap_or(serde_json::Value::Null),
+            text: self.body,
+        }
+    }
 }
 
 fn read_reply(stream: TcpStream) -> RawReply {
