@@ -30,6 +30,7 @@ pub fn race<T: Send>(racers: usize, racer: impl Fn(usize) -> T + Sync) -> Vec<T>
 mod tests {
     use super::*;
     use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::time::{Duration, Instant};
 
     #[test]
     fn every_racer_runs_once_and_results_keep_their_order() {
@@ -40,5 +41,24 @@ mod tests {
         });
         assert_eq!(results, [0, 10, 20, 30, 40, 50, 60, 70]);
         assert_eq!(runs.load(Ordering::SeqCst), 8);
+    }
+
+    #[test]
+    fn the_racers_run_at_the_same_time() {
+        // Each racer waits for all to arrive: racers run one after another
+        // would leave the first waiting, so it gives up after a while.
+        let arrived = AtomicUsize::new(0);
+        let met = race(4, |_| {
+            arrived.fetch_add(1, Ordering::SeqCst);
+            let give_up = Instant::now() + Duration::from_secs(10);
+            while arrived.load(Ordering::SeqCst) < 4 {
+                if Instant::now() > give_up {
+                    return false;
+                }
+                thread::yield_now();
+            }
+            true
+        });
+        assert_eq!(met, [true; 4]);
     }
 }
