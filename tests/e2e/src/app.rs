@@ -5,7 +5,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use crate::PROMPT;
-use crate::raw::whole_request;
+use crate::raw::raw_request;
 use crate::redis::{RedisServer, redis_server};
 use crate::reply::Reply;
 use crate::runtime_config::{StoreLocation, store_location, write_runtime_config};
@@ -471,11 +471,11 @@ impl TestApp {
         }
     }
 
-    /// Sends `method path` with `cred` and `headers`, then all of `body`
-    /// (already framed as the headers say), over a raw connection: for bodies
-    /// the app may refuse before taking them, whose answer a client library
-    /// can lose (see [`whole_request`]). Local apps only.
-    pub async fn send_whole(
+    /// Sends `method path` with `cred` and `headers`, then `body` (already
+    /// framed as the headers say), over a raw connection: for bodies the app
+    /// may refuse before taking them, whose answer a client library can lose
+    /// (see [`raw_request`]). Local apps only.
+    pub async fn send_raw(
         &self,
         method: &str,
         path: &str,
@@ -493,7 +493,7 @@ impl TestApp {
         }
         head.push_str("\r\n");
         let addr = self.addr();
-        tokio::task::spawn_blocking(move || whole_request(addr, &head, &body, PROMPT))
+        tokio::task::spawn_blocking(move || raw_request(addr, &head, &body, PROMPT))
             .await
             .expect("the raw exchange")
             .into_reply()

@@ -35,7 +35,7 @@ pub use channels::{
 };
 pub use manifest::{manifest_without_mounted_files, spin_toml_copy};
 pub use peers::{ClosedPort, HangingPeer, RecordedRequest, TricklingPeer, WebhookServer};
-pub use raw::{RawReply, partial_request, still_waiting, whole_request};
+pub use raw::{RawReply, raw_request, still_waiting};
 pub use redis::{RedisServer, redis_server};
 pub use registry::{Registry, push, registry, registry_with_the_app};
 pub use relay::Relay;

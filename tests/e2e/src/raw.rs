@@ -20,40 +20,35 @@ pub struct RawReply {
 }
 
 /// Sends `head` (request line and headers, ending with an empty line) and
-/// then `body_part` on a fresh connection to `addr`, never finishing the
-/// request, and reads the answer (waiting at most `wait`).
-pub fn partial_request(addr: SocketAddr, head: &str, body_part: &[u8], wait: Duration) -> RawReply {
-    read_reply(send_partial(addr, head, body_part, wait))
+/// then `body` on a fresh connection to `addr`, and reads the answer
+/// (waiting at most `wait`). `body` may be all of what the head promises or
+/// only part of it. A server that refuses a body by its headers answers and
+/// closes while the body is still going out; a client library then reports
+/// the failed write and drops the answer that had arrived. This one stops
+/// writing at the first error and reads the answer.
+pub fn raw_request(addr: SocketAddr, head: &str, body: &[u8], wait: Duration) -> RawReply {
+    read_reply(send(addr, head, body, wait))
 }
 
-/// Sends `head` and then all of `body` on a fresh connection to `addr`, and
-/// reads the answer (waiting at most `wait`). A server that refuses a body
-/// by its headers answers and closes while the body is still going out; a
-/// client library then reports the failed write and drops the answer that
-/// had arrived. This one stops writing at the first error and reads it.
-pub fn whole_request(addr: SocketAddr, head: &str, body: &[u8], wait: Duration) -> RawReply {
-    read_reply(send_partial(addr, head, body, wait))
-}
-
-/// Sends the same unfinished request and says whether the server is still
+/// Sends an unfinished request as [`raw_request`] does and says whether the server is still
 /// waiting for the rest after `wait`: no byte of an answer, and the
 /// connection still open.
 pub fn still_waiting(addr: SocketAddr, head: &str, body_part: &[u8], wait: Duration) -> bool {
-    let mut stream = send_partial(addr, head, body_part, wait);
+    let mut stream = send(addr, head, body_part, wait);
     // Any byte read is an answer; zero bytes, a closed connection.
     stream
         .read(&mut [0; 1])
         .is_err_and(|e| matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut))
 }
 
-fn send_partial(addr: SocketAddr, head: &str, body_part: &[u8], wait: Duration) -> TcpStream {
+fn send(addr: SocketAddr, head: &str, body: &[u8], wait: Duration) -> TcpStream {
     let mut stream = TcpStream::connect_timeout(&addr, Duration::from_secs(5)).expect("connect");
     stream.set_read_timeout(Some(wait)).expect("read timeout");
     // A server that neither reads nor closes must not block the write forever.
     stream.set_write_timeout(Some(wait)).expect("write timeout");
     stream.write_all(head.as_bytes()).expect("send the head");
     // The server may answer and close before taking all of this: fine.
-    let _ = stream.write_all(body_part);
+    let _ = stream.write_all(body);
     stream
 }
 
@@ -70,12 +65,7 @@ impl RawReply {
                 HeaderValue::from_str(value.trim()).expect("a header value"),
             );
         }
-        Reply {
-            status: self.status,
-            headers,
-            json: serde_json::from_str(&self.body).unwrap_or(serde_json::Value::Null),
-            text: self.body,
-        }
+        Reply::new(self.status, headers, self.body)
     }
 }
 

@@ -26,6 +26,11 @@ impl Reply {
         let status = resp.status().as_u16();
         let headers = resp.headers().clone();
         let text = resp.text().await.expect("response body");
+        Reply::new(status, headers, text)
+    }
+
+    /// A reply of these parts, its JSON parsed from `text`.
+    pub fn new(status: u16, headers: HeaderMap, text: String) -> Reply {
         let json = serde_json::from_str(&text).unwrap_or(Value::Null);
         Reply {
             status,

@@ -84,7 +84,7 @@ async fn json_with_parameters_is_accepted() {
 /// The app refuses a body over the limit by its declared length, and closes
 /// the connection while the client may still be sending: the bodies over
 /// the limit go out raw so that the answer is read, not lost to the failed
-/// write (see `TestApp::send_whole`).
+/// write (see `TestApp::send_raw`).
 #[tokio::test(flavor = "multi_thread")]
 async fn a_body_over_64_kib_gets_413() {
     let Some(app) = app()
@@ -101,7 +101,7 @@ async fn a_body_over_64_kib_gets_413() {
                 ("Content-Length", length.as_str()),
             ];
             let body = padded(json!({}), size).into_bytes();
-            let r = app.send_whole("POST", path, cred, &headers, body).await;
+            let r = app.send_raw("POST", path, cred, &headers, body).await;
             assert_eq!(r.status, 413, "{path} with {size} bytes: {}", r.text);
             r.assert_error(413, "payload_too_large");
         }
@@ -134,7 +134,7 @@ async fn a_get_that_declares_a_body_over_64_kib_gets_413() {
     let size = 100 * 1024;
     let length = size.to_string();
     let r = app
-        .send_whole(
+        .send_raw(
             "GET",
             "/analytics/metrics/actions",
             Cred::None,
@@ -164,7 +164,7 @@ async fn a_chunked_body_over_64_kib_gets_413() {
             ("Transfer-Encoding", "chunked"),
         ];
         let r = app
-            .send_whole("POST", path, cred, &headers, chunked(&body, 8 * 1024))
+            .send_raw("POST", path, cred, &headers, chunked(&body, 8 * 1024))
             .await;
         assert_eq!(
             r.status, 413,

@@ -27,7 +27,7 @@ async fn a_declared_content_length_over_64_kib_gets_413_without_sending_the_body
         // Only the headers go out; the server must answer without the body
         // (the read gives up after PROMPT, far less than a gigabyte takes).
         let addr = app.addr();
-        let reply = tokio::task::spawn_blocking(move || partial_request(addr, &head, b"", PROMPT))
+        let reply = tokio::task::spawn_blocking(move || raw_request(addr, &head, b"", PROMPT))
             .await
             .unwrap();
         assert_eq!(reply.status, 413, "{path}: {reply:?}");
@@ -55,7 +55,7 @@ async fn a_chunked_body_is_cut_off_one_byte_past_64_kib() {
         sent.extend(b"\r\n");
     }
     let addr = app.addr();
-    let reply = tokio::task::spawn_blocking(move || partial_request(addr, head, &sent, PROMPT))
+    let reply = tokio::task::spawn_blocking(move || raw_request(addr, head, &sent, PROMPT))
         .await
         .unwrap();
     assert_eq!(reply.status, 413, "{reply:?}");
