@@ -2,8 +2,8 @@
 # Every check and every test, from a fresh machine with rustup and Spin:
 # formatting, lints (the benchmark floors' too), the components built by
 # `spin build`, native unit tests (the benchmark's arithmetic too), the
-# end-to-end suite on real `spin up` (Spin 4.x on SQLite and on Redis, then
-# the Spin 3.6 line that SpinKube's v0.24 shim embeds), the OCI round trip,
+# end-to-end suite on real `spin up` (Spin 4.x, then the Spin 3.6 line that
+# SpinKube's v0.24 shim embeds, each on SQLite and on Redis), the OCI round trip,
 # the SpinKube manifests and the docs page in a browser.
 #
 # Spin binaries: `SPIN` (else `spin` on PATH) must be Spin 4.x; `SPIN_3_6`
@@ -75,3 +75,5 @@ echo "== end-to-end on $("$spin4" --version), Redis stores"
 E2E_STORE=redis cargo test --locked -p e2e --test api
 echo "== end-to-end on $("$spin36" --version), SQLite stores"
 SPIN=$spin36 cargo test --locked -p e2e --test api
+echo "== end-to-end on $("$spin36" --version), Redis stores"
+SPIN=$spin36 E2E_STORE=redis cargo test --locked -p e2e --test api
