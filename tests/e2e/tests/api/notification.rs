@@ -88,12 +88,22 @@ async fn the_log_channel_writes_one_json_line_to_stdout() {
     let user = ext_user();
     let subject = format!("Subj {}", random_suffix());
     let message = format!("Message {}", random_suffix());
+    let metadata_value = format!("meta-{}", random_suffix());
     let r = app
-        .notify(&json!({"user_id": user, "subject": subject, "message": message}))
+        .notify(&json!({
+            "user_id": user,
+            "subject": subject,
+            "message": message,
+            "metadata": {"note": metadata_value},
+        }))
         .await;
     let id = assert_notification_result(&r, "log", "delivered");
 
     let out = app.stdout("notification");
+    assert!(
+        !out.contains(&metadata_value),
+        "the metadata is not written out:\n{out}"
+    );
     let lines: Vec<&str> = out.lines().filter(|l| l.contains(&id)).collect();
     let deliveries: Vec<Value> = lines
         .iter()
@@ -549,7 +559,7 @@ async fn a_users_notifications_are_for_the_user_or_the_internal_key() {
         .assert_unauthorized_bearer();
     app.notifications(&alice.user_id, Cred::Key("wrong"), "")
         .await
-        .assert_error(401, "unauthorized");
+        .assert_unauthorized_bearer();
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -385,6 +385,15 @@ async fn no_secret_reaches_the_exported_telemetry() {
     .await
     .assert_status(202);
     assert_eq!(webhook.requests().len(), 1, "the webhook was called");
+    // The log channel writes its delivery to stdout, which Spin exports too.
+    app.notify(&json!({
+        "user_id": user.user_id,
+        "channel": "log",
+        "message": "hello",
+        "metadata": {"note": notification_secret},
+    }))
+    .await
+    .assert_status(202);
     app.user_metrics_as(&user.user_id, Cred::Bearer(&token))
         .await
         .assert_status(200);
