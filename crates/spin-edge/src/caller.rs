@@ -38,20 +38,35 @@ impl Caller {
 
 /// Accepts only the internal key.
 pub fn require_internal_key(request: &Request) -> Result<(), ApiError> {
-    let expected = config::required_variable("internal_api_key")?;
-    if internal_key_matches(header(request, INTERNAL_KEY_HEADER), &expected) {
+    if has_internal_key(request)? {
         Ok(())
     } else {
         Err(ApiError::unauthorized())
     }
 }
 
+/// Whether the request carries the internal key; an error only when the
+/// key is not configured.
+fn has_internal_key(request: &Request) -> Result<bool, ApiError> {
+    let expected = config::required_variable("internal_api_key")?;
+    Ok(internal_key_matches(
+        header(request, INTERNAL_KEY_HEADER),
+        &expected,
+    ))
+}
+
 /// Accepts the internal key, or a bearer token checked with the auth
 /// service at `auth_url` (the request id travels along). A present but
-/// wrong internal key is refused outright rather than tried as a user.
+/// wrong internal key is refused outright rather than tried as a user; the
+/// refusal still names the bearer scheme, as every `401` of an endpoint
+/// that takes a bearer token does.
 pub fn authenticate(context: &RequestContext, request: &Request) -> Result<Caller, ApiError> {
     if header(request, INTERNAL_KEY_HEADER).is_some() {
-        return require_internal_key(request).map(|()| Caller::Internal);
+        return if has_internal_key(request)? {
+            Ok(Caller::Internal)
+        } else {
+            Err(ApiError::unauthorized_bearer())
+        };
     }
     let token =
         bearer_token(header(request, "authorization")).ok_or_else(ApiError::unauthorized_bearer)?;

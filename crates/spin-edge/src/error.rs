@@ -94,7 +94,8 @@ impl ApiError {
         Self::validation(vec![FieldError::new(field, message)])
     }
 
-    /// Missing or invalid bearer token.
+    /// Missing or invalid credentials on an endpoint that takes a bearer
+    /// token (the internal key too, where it also takes that).
     pub fn unauthorized_bearer() -> Self {
         Self::new(
             401,

@@ -89,7 +89,7 @@ pub enum CallerErrors {
     #[response(
         status = 401,
         description = "`unauthorized`: missing or invalid credentials.",
-        headers(("www-authenticate" = String, description = "`Bearer`, unless a wrong internal key was sent."))
+        headers(("www-authenticate" = String, description = "`Bearer`."))
     )]
     Unauthorized(ErrorResponse),
     #[response(

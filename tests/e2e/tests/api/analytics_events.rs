@@ -178,11 +178,11 @@ async fn events_need_credentials() {
         .assert_unauthorized_bearer();
     app.post_event_as(&body, Cred::Key("wrong-key"))
         .await
-        .assert_error(401, "unauthorized");
+        .assert_unauthorized_bearer();
     let almost = format!("{}x", app.internal_key);
     app.post_event_as(&body, Cred::Key(&almost))
         .await
-        .assert_error(401, "unauthorized");
+        .assert_unauthorized_bearer();
     app.post_event_as(&body, Cred::Bearer("garbage"))
         .await
         .assert_unauthorized_bearer();
