@@ -91,15 +91,16 @@ impl HttpDelivery {
         result: Result<OutboundResponse, OutboundError>,
         internal_key: &str,
     ) -> DeliveryOutcome {
-        if result
+        let refusal = result
             .as_ref()
-            .is_ok_and(|response| email_is_off(effect, response))
-        {
-            // A server without an email provider would refuse this entry on
-            // every sweep: send it on log now, under the same key.
+            .ok()
+            .and_then(|response| email_refusal(effect, response));
+        if let Some(reason) = refusal {
+            // Every sweep would meet the same answer: send it on log now,
+            // under the same key.
             self.context.log(
                 "notification_email_unavailable",
-                json!({"delivery_id": effect.id(), "sent_on": "log"}),
+                json!({"delivery_id": effect.id(), "reason": reason, "sent_on": "log"}),
             );
             let on_log = self
                 .request_on(effect, internal_key, false)
@@ -154,13 +155,27 @@ impl HttpDelivery {
     }
 }
 
-/// The notification service answered `503 channel_unavailable` to an email.
-fn email_is_off(effect: &SideEffect, response: &OutboundResponse) -> bool {
-    let addressed = matches!(effect, SideEffect::Notification { to: Some(_), .. });
-    addressed
-        && response.status == 503
-        && serde_json::from_slice::<serde_json::Value>(&response.body)
-            .is_ok_and(|body| body["error"]["code"] == "channel_unavailable")
+/// Why the notification service will never take this notification by
+/// email, if it will not: it has no email provider (`503
+/// channel_unavailable`), or the email channel refuses the address (`422`
+/// naming `to`), which the contract lets a user register with (`a@b`).
+fn email_refusal(effect: &SideEffect, response: &OutboundResponse) -> Option<&'static str> {
+    if !matches!(effect, SideEffect::Notification { to: Some(_), .. }) {
+        return None;
+    }
+    let body: serde_json::Value = serde_json::from_slice(&response.body).ok()?;
+    let error = &body["error"];
+    match (response.status, error["code"].as_str()?) {
+        (503, "channel_unavailable") => Some("channel_unavailable"),
+        (422, "validation_failed") if names_field(error, "to") => Some("address_refused"),
+        _ => None,
+    }
+}
+
+fn names_field(error: &serde_json::Value, field: &str) -> bool {
+    error["details"]
+        .as_array()
+        .is_some_and(|details| details.iter().any(|detail| detail["field"] == field))
 }
 
 impl DeliveryPort for HttpDelivery {

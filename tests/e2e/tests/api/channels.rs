@@ -502,6 +502,52 @@ async fn without_an_email_provider_the_welcome_still_arrives_on_log() {
     app.shutdown().await;
 }
 
+/// The contract lets a user register with any address that has one `@`
+/// and text on both sides; the email channel also wants a dot in the
+/// domain. Such a user's notifications go on log, not to the dead letters.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_address_the_email_channel_refuses_gets_its_notifications_on_log() {
+    let email_api = WebhookServer::start(vec![202]).await;
+    let key = secret("email");
+    let Some(app) = with_email_api(app(), &email_api, &key)
+        .spawn_local("points the email provider at a local stand-in API")
+        .await
+    else {
+        return;
+    };
+    let username = unique_username("ch");
+    let password = strong_password();
+    let registered = app
+        .post_json(
+            "/auth/register",
+            &json!({"username": username, "password": password, "email": "someone@localhost"}),
+            Cred::None,
+        )
+        .await;
+    registered.assert_status(201);
+    let user_id = registered.str_field("user_id");
+    app.login(&username, &password).await.assert_status(200);
+
+    let sent = app
+        .wait_for_notifications(&user_id, 2, DELIVERY_TIMEOUT)
+        .await;
+    let mut subjects: Vec<&str> = sent
+        .iter()
+        .map(|n| {
+            assert_eq!(n["channel"], "log", "{n}");
+            assert_eq!(n["status"], "delivered", "{n}");
+            n["subject"].as_str().unwrap_or_default()
+        })
+        .collect();
+    subjects.sort_unstable();
+    assert_eq!(subjects, ["New sign-in", "Welcome"]);
+    assert!(
+        email_api.requests().is_empty(),
+        "nothing went to the email API"
+    );
+    app.shutdown().await;
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn the_pushed_app_carries_its_providers() {
     if skip_external("pushes the local build to a local registry") {
