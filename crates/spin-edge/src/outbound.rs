@@ -157,10 +157,12 @@ pub fn send_all(
     requests: Vec<OutboundRequest>,
     deadline: Deadline,
 ) -> Vec<Result<OutboundResponse, OutboundError>> {
+    // Started first, so that the time spent handing the hosts the request
+    // bodies counts against the deadline too.
+    let timer = wasi::clocks::monotonic_clock::subscribe_duration(as_nanos(deadline.total));
     let read_bodies: Vec<bool> = requests.iter().map(|r| r.read_body).collect();
     let started: Vec<Result<FutureIncomingResponse, OutboundError>> =
         requests.into_iter().map(|r| start(r, deadline)).collect();
-    let timer = wasi::clocks::monotonic_clock::subscribe_duration(as_nanos(deadline.total));
 
     let mut results: Vec<Option<Result<IncomingResponse, OutboundError>>> = started
         .iter()
