@@ -60,6 +60,12 @@ pub fn dead_letter(number: u64) -> String {
     format!("outbox:dead:{number:020}")
 }
 
+/// Counter: replays of dead letter `number` that got as far as removing
+/// it; only the first counts it in `DEAD_LETTER_REPLAYED`.
+pub fn dead_letter_replays(number: u64) -> String {
+    format!("outbox:dead:replays:{number:020}")
+}
+
 /// Counter: expiry entries registered for bucket `bucket`.
 pub fn expiry_count(bucket: i64) -> String {
     format!("expire:count:{bucket}")

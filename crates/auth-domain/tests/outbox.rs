@@ -165,6 +165,32 @@ fn configuration_problems_and_server_errors_keep_entries() {
     assert_eq!(outbox_keys(&service.store).len(), 2);
 }
 
+/// Two replays of one letter at once both read it before either removes
+/// it: both put it back (the receiver deduplicates by its id), and it
+/// stops waiting once.
+#[test]
+fn a_letter_replayed_twice_at_once_stops_waiting_once() {
+    let service = service();
+    service.delivery.set(Peers::Rejecting);
+    register(&service, "alice", PASSWORD);
+    let page = service.dead_letters(10).unwrap();
+    assert_eq!(page.waiting, 2);
+    let letter = &page.letters[0];
+    let key = format!("outbox:dead:{:020}", letter.number);
+    let as_read = service
+        .store
+        .get(&key)
+        .unwrap()
+        .expect("the letter is stored");
+
+    assert!(service.replay_dead_letter(letter.number).unwrap().is_some());
+    // The second replay read the letter before the first removed it.
+    service.store.set(&key, &as_read).unwrap();
+    assert!(service.replay_dead_letter(letter.number).unwrap().is_some());
+
+    assert_eq!(service.dead_letters(10).unwrap().waiting, 1);
+}
+
 #[test]
 fn a_replayed_dead_letter_is_delivered_with_its_original_id() {
     let service = service();

@@ -378,7 +378,14 @@ impl<S: KeyValueStore, C: Clock, D: DeliveryPort> Outbox<'_, S, C, D> {
         // and a second replay delivers the same id again, harmlessly.
         self.store.set_many(&staged.writes())?;
         self.store.delete(&key)?;
-        self.store.increment(keys::DEAD_LETTER_REPLAYED, 1)?;
+        // Two replays of one letter at once both get here (both read it
+        // before either removed it); it stops waiting once.
+        let replays = self
+            .store
+            .increment(&keys::dead_letter_replays(number), 1)?;
+        if replays == 1 {
+            self.store.increment(keys::DEAD_LETTER_REPLAYED, 1)?;
+        }
         Ok(staged.entries.first().map(|entry| entry.seq))
     }
 
