@@ -32,6 +32,19 @@ impl JsonIntake {
     }
 }
 
+/// The contract's media rule for any body, read or not: a request that
+/// carries one must say it is JSON (`415` otherwise); no body, no rule.
+pub fn require_json_media_type_if_any(
+    content_type: Option<&str>,
+    body: &[u8],
+) -> Result<(), ApiError> {
+    if body.is_empty() || is_json_media_type(content_type) {
+        Ok(())
+    } else {
+        Err(ApiError::unsupported_media_type())
+    }
+}
+
 /// `application/json`, with any parameters (`; charset=utf-8`).
 fn is_json_media_type(content_type: Option<&str>) -> bool {
     content_type
@@ -243,6 +256,17 @@ mod tests {
             Some(""),
         ] {
             let error = JsonIntake::object(refused, b"{}").unwrap_err();
+            assert_eq!((error.status, error.code), (415, "unsupported_media_type"));
+        }
+    }
+
+    #[test]
+    fn a_body_nobody_reads_must_be_json_too_and_no_body_is_fine() {
+        assert!(require_json_media_type_if_any(None, b"").is_ok());
+        assert!(require_json_media_type_if_any(Some("text/plain"), b"").is_ok());
+        assert!(require_json_media_type_if_any(Some("application/json"), b"x").is_ok());
+        for refused in [None, Some("text/plain")] {
+            let error = require_json_media_type_if_any(refused, b"hello").unwrap_err();
             assert_eq!((error.status, error.code), (415, "unsupported_media_type"));
         }
     }

@@ -67,7 +67,8 @@ pub enum BodyErrors {
 }
 
 /// What a request to an operation that reads no body can still get: the
-/// pipeline reads every body, within its limit, before routing.
+/// pipeline reads every body, within its limit, before routing, and holds
+/// it to the contract's media rule.
 #[derive(IntoResponses)]
 pub enum UnreadBodyErrors {
     #[response(
@@ -80,6 +81,11 @@ pub enum UnreadBodyErrors {
         description = "`payload_too_large`: the body (which is not used) is over 64 KiB."
     )]
     PayloadTooLarge(ErrorResponse),
+    #[response(
+        status = 415,
+        description = "`unsupported_media_type`: a body (which is not used) that is not `application/json`."
+    )]
+    UnsupportedMediaType(ErrorResponse),
 }
 
 /// How an operation that takes the internal key or a user's bearer token

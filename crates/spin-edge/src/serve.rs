@@ -1,14 +1,15 @@
 //! The request pipeline every component shares: settle the request id, read
 //! the body within the 64 KiB limit (refusing larger ones before buffering
 //! them), route with spin-sdk's router (answering unknown paths and wrong
-//! methods in the contract's shape), send the response, log one line, then
+//! methods in the contract's shape, and a body that is not JSON with `415`
+//! whether the operation reads it or not), send the response, log one line, then
 //! run the work handlers deferred until after the response
 //! ([`RequestContext::after_response`]).
 
 use crate::access_log::{self, AccessLog};
 use crate::body::{self, BodyError};
 use crate::error::ApiError;
-use crate::json_body::MAX_BODY_BYTES;
+use crate::json_body::{MAX_BODY_BYTES, require_json_media_type_if_any};
 use crate::request_id::{self, RequestId};
 use crate::respond;
 use crate::response::HttpResponse;
@@ -259,7 +260,13 @@ impl Routes {
                 path,
                 method.clone(),
                 move |request: Request, params: Params| {
-                    into_response(handler(&context, request, params), &context)
+                    // The contract's media rule holds for every body, read
+                    // or not; the operations that read one check it again
+                    // in its place among their checks.
+                    let content_type = request.header("content-type").and_then(|v| v.as_str());
+                    let result = require_json_media_type_if_any(content_type, request.body())
+                        .and_then(|()| handler(&context, request, params));
+                    into_response(result, &context)
                 },
             );
         }

@@ -53,6 +53,42 @@ async fn a_body_that_is_not_json_gets_415() {
     }
 }
 
+/// The operations that read no body hold a body sent anyway to the same
+/// rule, and do nothing.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_body_an_operation_does_not_read_must_be_json_too() {
+    let app = spawn_app().await;
+    let user = app.register_user().await;
+    let token = app.login_token(&user).await;
+    let unread: [(&str, Cred); 3] = [
+        ("/auth/logout", Cred::Bearer(&token)),
+        ("/auth/outbox/flush", Cred::Internal),
+        ("/auth/outbox/dead-letters/1/replay", Cred::Internal),
+    ];
+    for (path, cred) in unread {
+        for ct in [Some("text/plain"), None] {
+            let mut req = app.with(app.post(path), cred).body("hello");
+            if let Some(ct) = ct {
+                req = req.header("Content-Type", ct);
+            }
+            app.send(req)
+                .await
+                .assert_error(415, "unsupported_media_type");
+        }
+    }
+    app.me(&token).await.assert_status(200);
+    // A JSON body, or none, is no reason to refuse.
+    let json_body = app
+        .with(app.post("/auth/logout"), Cred::Bearer(&token))
+        .header("Content-Type", "application/json")
+        .body("{}");
+    app.send(json_body).await.assert_status(204);
+    app.me(&token).await.assert_status(401);
+    app.send(app.with(app.post("/auth/outbox/flush"), Cred::Internal))
+        .await
+        .assert_status(200);
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn json_with_parameters_is_accepted() {
     let app = spawn_app().await;
