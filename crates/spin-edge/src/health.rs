@@ -19,14 +19,21 @@ use crate::kv::SpinStore;
 use crate::outbound::{self, Deadline, OutboundRequest};
 use crate::request_id;
 use crate::serve::{HandlerResult, RequestContext};
-use domain_core::KeyValueStore;
+use domain_core::{Clock, KeyValueStore, SystemClock};
 use spin_sdk::http::Request;
 use std::time::Duration;
 
-/// Key the probe writes: a write proves the store answers and accepts
-/// changes (a store that only reads, such as a SQLite file that cannot be
-/// written, fails every request that counts or claims).
+/// Key the probe reads, and writes with the time of writing: a write
+/// proves the store answers and accepts changes (a store that only reads,
+/// such as a SQLite file that cannot be written, fails every request that
+/// counts or claims).
 const PROBE_KEY: &str = "health:probe";
+
+/// How old the last probe write may be before a probe writes again. Health
+/// needs no credentials, so a flood of checks costs the store reads, and
+/// at most about one durable write a second; a store that stops taking
+/// writes fails its checks within that second.
+const PROBE_WRITE_INTERVAL_MS: i64 = 1000;
 
 /// How long health waits for the probe: well inside the 2 s a readiness
 /// check may take, with room for the response itself.
@@ -84,16 +91,23 @@ pub fn probe_path(service: &str) -> String {
     format!("/{service}/health/kv")
 }
 
-/// `GET /<service>/health/kv` (internal key): writes to the store labelled
-/// `label` (one small key, overwritten each time with a new UUID) and answers the same
-/// report as health, `503` when the store fails. It may wait as long as the
-/// store does; health bounds that wait.
+/// `GET /<service>/health/kv` (internal key): reads the probe key of the
+/// store labelled `label`, writes it again when the last write is a second
+/// old ([`PROBE_WRITE_INTERVAL_MS`]), and answers the same report as
+/// health, `503` when the store fails. It may wait as long as the store
+/// does; health bounds that wait.
 pub fn probe(context: &RequestContext, request: &Request, label: &str) -> HandlerResult {
     require_internal_key(request)?;
-    // A new value each time: SQLite skips writing a value equal to the
-    // stored one, and so would prove nothing.
-    let value = request_id::RequestId::generate().to_string();
-    let kv = SpinStore::open(label).and_then(|store| store.set(PROBE_KEY, value.as_bytes()));
+    let now_ms = SystemClock.now().unix_millis();
+    let kv = SpinStore::open(label).and_then(|store| {
+        if write_due(store.get(PROBE_KEY)?.as_deref(), now_ms) {
+            // The time, which differs from the value stored: SQLite skips
+            // writing a value equal to the stored one, and so would prove
+            // nothing.
+            store.set(PROBE_KEY, now_ms.to_string().as_bytes())?;
+        }
+        Ok(())
+    });
     if let Err(cause) = &kv {
         context.log(
             "store_probe_failed",
@@ -105,4 +119,32 @@ pub fn probe(context: &RequestContext, request: &Request, label: &str) -> Handle
 
 fn report(context: &RequestContext) -> HealthReport {
     HealthReport::new(context.service.name, context.service.version)
+}
+
+/// Whether the probe key, as read, asks for a write at `now_ms`: when it is
+/// missing, not a time (an older version's value), or a second away from
+/// now either way (a clock that moved back must not stop the writes).
+fn write_due(last_write: Option<&[u8]>, now_ms: i64) -> bool {
+    let written_ms = last_write
+        .and_then(|bytes| std::str::from_utf8(bytes).ok())
+        .and_then(|text| text.parse::<i64>().ok());
+    written_ms.is_none_or(|written| (now_ms - written).abs() >= PROBE_WRITE_INTERVAL_MS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_probe_writes_when_the_last_write_is_a_second_away_or_unknown() {
+        let now = 1_800_000_000_000_i64;
+        let written = |ms: i64| ms.to_string().into_bytes();
+        assert!(write_due(None, now));
+        assert!(write_due(Some(b"8d5c2f0e-not-a-time"), now));
+        assert!(!write_due(Some(&written(now)), now));
+        assert!(!write_due(Some(&written(now - 999)), now));
+        assert!(write_due(Some(&written(now - 1000)), now));
+        assert!(!write_due(Some(&written(now + 999)), now));
+        assert!(write_due(Some(&written(now + 60_000)), now));
+    }
 }

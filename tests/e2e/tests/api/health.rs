@@ -42,3 +42,46 @@ async fn health_needs_no_credentials_and_ignores_bad_ones() {
         r.assert_status(200);
     }
 }
+
+/// Health needs no credentials, so its probe does not write the store on
+/// every check: it writes the time, and writes again only once that is a
+/// second old.
+#[tokio::test(flavor = "multi_thread")]
+async fn checks_in_quick_succession_write_the_probe_key_at_most_once_a_second() {
+    let Some(app) = app().spawn_local("reads the app's stores").await else {
+        return;
+    };
+    let probe_written = || {
+        app.stored_entries("auth")
+            .into_iter()
+            .find(|(key, _)| key == "health:probe")
+            .and_then(|(_, value)| String::from_utf8(value).ok()?.parse::<i64>().ok())
+            .expect("health:probe holds the time it was written, in ms")
+    };
+    let now_ms = || {
+        let since_epoch = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .expect("after 1970");
+        i64::try_from(since_epoch.as_millis()).expect("in range")
+    };
+    // A second after any earlier check, so that this one writes.
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    app.get_with("/auth/health", Cred::None)
+        .await
+        .assert_status(200);
+    let first = probe_written();
+    assert!(now_ms() - first < 1000, "the check wrote the time");
+    let mut checks = 0;
+    while now_ms() < first + 500 {
+        app.get_with("/auth/health", Cred::None)
+            .await
+            .assert_status(200);
+        checks += 1;
+    }
+    let last = probe_written();
+    assert!(checks > 0, "no check fitted in the half second");
+    assert!(
+        last == first || last >= first + 1000,
+        "{checks} checks within 500 ms of the write at {first} wrote again at {last}"
+    );
+}
