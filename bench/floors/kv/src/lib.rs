@@ -11,8 +11,6 @@
 //! - `POST /floor/append`: one atomic increment, then one batch write of two
 //!   new keys: the store work of a notification (number it in the user's
 //!   sequence, write the record and the user's ring slot in one `set-many`).
-//! - `GET /floor/write`: one `set` of a new value to one key: what the
-//!   health checks' store probe does (see the `probe` floor).
 //! - `POST /floor/seed?n=N`: writes the N keys `/floor/read` reads (setup,
 //!   not measured).
 
@@ -71,14 +69,6 @@ fn handle(request: Request) -> anyhow::Result<impl IntoResponse> {
             ];
             batch::set_many(&bucket, &entries).map_err(|e| anyhow::anyhow!("set-many: {e:?}"))?;
             "appended\n".to_owned()
-        }
-        (Method::Get, "/floor/write") => {
-            // A new value each time: SQLite skips writing an unchanged one.
-            let value = format!("{:016x}", unique());
-            bucket
-                .set("floor:probe", value.as_bytes())
-                .map_err(|e| anyhow::anyhow!("set: {e:?}"))?;
-            "wrote 1 key\n".to_owned()
         }
         (Method::Post, "/floor/seed") => {
             for i in 0..n {
