@@ -33,7 +33,7 @@ const PROBE_KEY: &str = "health:probe";
 /// needs no credentials, so a flood of checks costs the store reads, and
 /// at most about one durable write a second; a store that stops taking
 /// writes fails its checks within that second.
-const PROBE_WRITE_INTERVAL_MS: i64 = 1000;
+const PROBE_WRITE_INTERVAL_MS: u64 = 1000;
 
 /// How long health waits for the probe: well inside the 2 s a readiness
 /// check may take, with room for the response itself.
@@ -128,7 +128,7 @@ fn write_due(last_write: Option<&[u8]>, now_ms: i64) -> bool {
     let written_ms = last_write
         .and_then(|bytes| std::str::from_utf8(bytes).ok())
         .and_then(|text| text.parse::<i64>().ok());
-    written_ms.is_none_or(|written| (now_ms - written).abs() >= PROBE_WRITE_INTERVAL_MS)
+    written_ms.is_none_or(|written| now_ms.abs_diff(written) >= PROBE_WRITE_INTERVAL_MS)
 }
 
 #[cfg(test)]
@@ -146,5 +146,6 @@ mod tests {
         assert!(write_due(Some(&written(now - 1000)), now));
         assert!(!write_due(Some(&written(now + 999)), now));
         assert!(write_due(Some(&written(now + 60_000)), now));
+        assert!(write_due(Some(&written(i64::MIN)), now));
     }
 }
