@@ -40,6 +40,9 @@ pub const POLLS: u32 = 100;
 /// the longest delivery (the webhook's retries included).
 pub const LEASE: Duration = Duration::from_secs(60);
 
+/// The key of a takeover or adoption counter: prefix, since, lease.
+type TakerKey = fn(&str, i64, i64) -> String;
+
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(tag = "state", rename_all = "snake_case")]
 enum State {
@@ -120,29 +123,32 @@ impl Ticket {
                 State::InProgress {
                     since_ms,
                     generation,
-                } => Some((
-                    keys::idempotency_takeover(&self.prefix, since_ms),
-                    since_ms,
-                    generation,
-                )),
+                } => Some((keys::idempotency_takeover as TakerKey, since_ms, generation)),
                 // This request's generation, claimed but not started. Right
                 // after the claim the owner has not written its state yet:
                 // only a state still missing at the next look counts.
                 State::Free { generation } if generation == self.generation && look > 0 => {
                     let since_ms = self.unstarted_since(store, clock)?;
-                    Some((
-                        keys::idempotency_adoption(&self.prefix, since_ms),
-                        since_ms,
-                        generation,
-                    ))
+                    Some((keys::idempotency_adoption as TakerKey, since_ms, generation))
                 }
                 // Either just claimed, or given back since this request
                 // claimed: whether anyone claimed the newer generation is
                 // unknown here, so it is not this request's to mark.
                 State::Free { .. } => None,
             };
-            if let Some((takeover, since_ms, generation)) = abandoned
-                && clock.now().unix_millis().saturating_sub(since_ms) > lease_ms
+            // One counter per lease: a taker that won and then died (or
+            // whose increment's reply was lost) holds its lease's counter
+            // only, and the next lease's repeat takes over from it.
+            let takeover = abandoned.and_then(|(taker_key, since_ms, generation)| {
+                let elapsed = clock.now().unix_millis().saturating_sub(since_ms);
+                (elapsed > lease_ms).then(|| {
+                    (
+                        taker_key(&self.prefix, since_ms, elapsed / lease_ms),
+                        generation,
+                    )
+                })
+            });
+            if let Some((takeover, generation)) = takeover
                 && store.increment(&takeover, 1)? == 1
             {
                 self.generation = generation;

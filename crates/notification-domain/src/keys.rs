@@ -46,10 +46,12 @@ pub fn idempotency_state(prefix: &str) -> String {
     format!("{prefix}:state")
 }
 
-/// `idem:<h>:takeover:<since>`: counter; whoever raises it to 1 takes over
-/// the delivery abandoned since `since` (unix ms).
-pub fn idempotency_takeover(prefix: &str, since_millis: i64) -> String {
-    format!("{prefix}:takeover:{since_millis}")
+/// `idem:<h>:takeover:<since>`, and `…:<since>:<n>` from the second lease
+/// on: counter; whoever raises it to 1 takes over the delivery abandoned
+/// since `since` (unix ms), in the `n`-th lease after it. A taker that dies
+/// before writing its state holds only its own lease's counter.
+pub fn idempotency_takeover(prefix: &str, since_millis: i64, lease: i64) -> String {
+    by_lease(format!("{prefix}:takeover:{since_millis}"), lease)
 }
 
 /// `idem:<h>:unstarted:<g>`: unix ms when a repeat first found generation
@@ -59,10 +61,20 @@ pub fn idempotency_unstarted(prefix: &str, generation: u64) -> String {
     format!("{prefix}:unstarted:{generation}")
 }
 
-/// `idem:<h>:adopt:<since>`: counter; whoever raises it to 1 takes over the
-/// claim found without a state since `since` (unix ms).
-pub fn idempotency_adoption(prefix: &str, since_millis: i64) -> String {
-    format!("{prefix}:adopt:{since_millis}")
+/// `idem:<h>:adopt:<since>`, and `…:<since>:<n>` from the second lease on:
+/// counter; whoever raises it to 1 takes over the claim found without a
+/// state since `since` (unix ms), in the `n`-th lease after it.
+pub fn idempotency_adoption(prefix: &str, since_millis: i64, lease: i64) -> String {
+    by_lease(format!("{prefix}:adopt:{since_millis}"), lease)
+}
+
+/// The first lease keeps the layout stores held before leases were counted.
+fn by_lease(key: String, lease: i64) -> String {
+    if lease <= 1 {
+        key
+    } else {
+        format!("{key}:{lease}")
+    }
 }
 
 #[cfg(test)]
@@ -78,5 +90,13 @@ mod tests {
         assert_eq!(user_slot(&user, 7), format!("user:{abc}:slot:7"));
         let key = idempotency(&IdempotencyKey::parse("abc").unwrap());
         assert_eq!(idempotency_claim(&key, 0), format!("idem:{abc}:claim"));
+        assert_eq!(
+            idempotency_takeover(&key, 5, 1),
+            format!("idem:{abc}:takeover:5")
+        );
+        assert_eq!(
+            idempotency_adoption(&key, 5, 3),
+            format!("idem:{abc}:adopt:5:3")
+        );
     }
 }

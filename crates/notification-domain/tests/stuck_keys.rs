@@ -115,6 +115,48 @@ fn a_takeover_whose_state_write_fails_can_be_retried() {
     assert_eq!(fixture.channels.log.count(), 1);
 }
 
+/// The taker that wins a counter and then cannot write its state nor free
+/// the counter (or dies there) leaves it at 1: the next lease's repeat
+/// takes over all the same.
+#[test]
+fn a_taker_that_fails_after_winning_is_taken_over_a_lease_later() {
+    for counter in [":takeover:", ":adopt:"] {
+        let fixture = Fixture::new();
+        let service = fixture.service();
+        if counter == ":takeover:" {
+            // Delivered, then neither the save nor the release landed: the
+            // in-progress state stays.
+            fixture.fail_once(Op::SetMany, ":state");
+            fixture.fail_nth(Op::Set, ":state", 2);
+        } else {
+            // The state write fails, and so does the give-back: a claim
+            // without a state.
+            fixture.fail_once(Op::Set, ":state");
+            fixture.fail_once(Op::Set, ":state");
+        }
+        assert!(matches!(send(&service), Err(NotifyError::Storage(_))));
+        assert_eq!(send(&service), Err(NotifyError::InProgress));
+        past_the_lease(&fixture);
+
+        fixture.fail_once(Op::Set, ":state");
+        fixture.fail_once_within(Op::Delete, counter);
+        assert!(matches!(send(&service), Err(NotifyError::Storage(_))));
+        assert_eq!(
+            send(&service),
+            Err(NotifyError::InProgress),
+            "{counter}: within this lease the dead taker holds the counter"
+        );
+        past_the_lease(&fixture);
+        let outcome = send(&service);
+        assert!(
+            matches!(outcome, Ok(Notified::Created(_))),
+            "{counter}: {outcome:?}"
+        );
+        let again = send(&service).unwrap();
+        assert!(matches!(again, Notified::Repeated(_)), "{again:?}");
+    }
+}
+
 #[test]
 fn a_failed_release_after_a_failed_save_is_taken_over_after_its_lease() {
     let fixture = Fixture::new();

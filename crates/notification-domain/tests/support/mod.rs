@@ -160,6 +160,17 @@ impl Fixture {
         self.fail_nth(op, suffix, 1);
     }
 
+    /// Fails the next `op` on a key holding `part`, once.
+    pub fn fail_once_within(&self, op: Op, part: &'static str) {
+        let mut left = 1;
+        self.store.fail_when(move |call| {
+            left > 0 && call.op == op && call.keys.iter().any(|key| key.contains(part)) && {
+                left -= 1;
+                true
+            }
+        });
+    }
+
     /// Fails the `nth` (from 1) next `op` on a key ending in `suffix`, once.
     pub fn fail_nth(&self, op: Op, suffix: &'static str, nth: usize) {
         let mut left = nth;
