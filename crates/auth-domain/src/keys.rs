@@ -16,11 +16,6 @@ pub fn token(digest: &str) -> String {
     format!("token:{digest}")
 }
 
-/// Counter: the logout that increments it to 1 is the one that counts.
-pub fn token_logout(digest: &str) -> String {
-    format!("token:{digest}:logout")
-}
-
 /// Counter: password checks claimed for `username` in 15-minute bucket `bucket`.
 pub fn login_claims(username: &Username, bucket: i64) -> String {
     format!("login:claims:{username}:{bucket}")

@@ -12,7 +12,6 @@
 //! | `user:{username}` | JSON [`UserRecord`]: id, name, email, created_at, argon2id PHC | register | never |
 //! | `claim:user:{username}` | counter; the registration that increments it to 1 owns the name | register | never |
 //! | `token:{sha256 hex of token}` | JSON token record: user (with the profile `me` answers), expiry, revocation | login, logout | after expiry |
-//! | `token:{digest}:logout` | counter; the logout that increments it to 1 records the event | logout | after expiry |
 //! | `login:claims:{username}:{bucket}` | counter: password checks claimed in a 15-minute bucket | every login attempt not locked | after 45–60 min |
 //! | `login:reset:{username}:{bucket}` | decimal: the claim number of the bucket's last success | successful login | after 45–60 min |
 //! | `login:mark:{username}:{bucket}:{c mod 5}` | JSON `{c, at_ms}`: when failed claim `c` failed | failed login | after 45–60 min |
@@ -45,7 +44,7 @@
 //! | failed login, known or unknown name | 3 (4 for a name's first attempt in a bucket): claim, reserve, failure mark + entry | 1: delete |
 //! | login refused by the lock | 0 | 0 |
 //! | login refused during a burst | 2: claim, give it back | 0 |
-//! | logout | 3: claim the logout, reserve, revoked token + entry | 1: delete |
+//! | logout | 2: reserve, revoked token + entry | 1: delete |
 //! | me, health | 0 | 0 |
 //!
 //! Sweeping someone else's pending entry adds one delete to the request

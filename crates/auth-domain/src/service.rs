@@ -346,7 +346,7 @@ where
         // The token's keys go once it has expired; the bucket's throttle
         // keys (if this attempt opened the bucket) ride along, as they
         // matter for a shorter time.
-        let mut expiring = vec![keys::token(&digest), keys::token_logout(&digest)];
+        let mut expiring = vec![keys::token(&digest)];
         expiring.extend(attempt.bucket_keys.iter().cloned());
         let due = expiry::due_bucket_after(expires_at).max(throttle::expiry_due(attempt.bucket));
         let mut writes = vec![
@@ -467,10 +467,10 @@ where
         user.map(|user| user.profile()).ok_or(TokenError::Invalid)
     }
 
-    /// Revokes the token: from now on it is invalid everywhere. Of any
-    /// number of concurrent logouts of one token, the one whose increment
-    /// of the token's logout counter returns 1 records the `logout` event;
-    /// the others revoke it too (the same write) and record nothing.
+    /// Revokes the token: from now on it is invalid everywhere. Every
+    /// logout that finds the token valid revokes it and stages the `logout`
+    /// event, under one event id per token: of concurrent logouts, analytics
+    /// counts the first to arrive and answers the others as duplicates.
     pub fn logout(&self, token: &str) -> (Result<(), TokenError>, AfterResponse) {
         let mut after = AfterResponse::default();
         let result = self.try_logout(token, &mut after);
@@ -481,27 +481,21 @@ where
         let (key, mut record) = self.valid_token(token)?;
         let now = self.clock.now();
         record.revoked_at = Some(now);
-        let claim_key = keys::token_logout(&sha256_hex(token));
-        if self.store.increment(&claim_key, 1)? != 1 {
-            self.store.set(&key, &to_json(&record))?;
-            return Ok(());
-        }
-        let outbox = self.outbox().stage(vec![SideEffect::event(
-            &record.user_id,
-            system_actions::LOGOUT,
-            whole_seconds(now),
-            json!({"username": record.username}),
-        )])?;
+        // The revocation and its event are one write: whichever logout's
+        // write lands, the event is in the outbox, and a failed one leaves
+        // the token valid for the retry.
+        let outbox = self.outbox().stage(vec![
+            SideEffect::event(
+                &record.user_id,
+                system_actions::LOGOUT,
+                whole_seconds(now),
+                json!({"username": record.username}),
+            )
+            .with_event_id(logout_event_id(token)),
+        ])?;
         let mut writes = vec![(key, to_json(&record))];
         writes.extend(outbox.writes());
-        if let Err(error) = self.store.set_many(&writes) {
-            // Give the claim back so that the client's retry records it.
-            if let Err(release) = self.store.delete(&claim_key) {
-                self.delivery
-                    .note("logout_claim_stuck", &format!("{claim_key}: {release}"));
-            }
-            return Err(error.into());
-        }
+        self.store.set_many(&writes)?;
         *after = AfterResponse {
             staged: outbox,
             sweep: true,
@@ -553,6 +547,16 @@ struct Attempt<'a> {
     /// The bucket's throttle keys, when this attempt opened the bucket and
     /// so registers them for deletion.
     bucket_keys: Vec<String>,
+}
+
+/// The `logout` event's id: the same for every logout of `token`, and
+/// telling nothing of it (a UUID made of a digest of its digest).
+fn logout_event_id(token: &str) -> String {
+    let digest = sha256_hex(format!("logout:{}", sha256_hex(token)));
+    let bits = u128::from_str_radix(&digest[..32], 16).unwrap_or_default();
+    uuid::Builder::from_random_bytes(bits.to_be_bytes())
+        .into_uuid()
+        .to_string()
 }
 
 /// Times clients see are whole seconds; sub-second digits say nothing to them.

@@ -44,7 +44,8 @@ pub fn login(context: &RequestContext, request: Request, _: Params) -> HandlerRe
 
 /// Revokes the bearer token: from then on it gets `401` everywhere. No body
 /// is read. Side effect: analytics event `logout`, once per token however
-/// many logouts of it arrive at once (each gets `204`).
+/// many logouts of it arrive at once (each gets `204`, or `401` once
+/// another has revoked the token).
 #[utoipa::path(
     post,
     path = "/auth/logout",

@@ -56,6 +56,15 @@ impl SideEffect {
         }
     }
 
+    /// Gives an event a fixed id, for an event that several requests may
+    /// stage but the receiver must count once.
+    pub fn with_event_id(mut self, id: String) -> Self {
+        if let Self::Event { event_id, .. } = &mut self {
+            *event_id = id;
+        }
+        self
+    }
+
     /// Addresses a notification to `email`, when the user gave one.
     pub fn to_email(mut self, email: Option<&str>) -> Self {
         if let Self::Notification { to, .. } = &mut self {

@@ -112,6 +112,24 @@ impl FakeDelivery {
             .count()
     }
 
+    /// How many `action` events the receiver counts: one per event id, as
+    /// analytics answers a repeated id as a duplicate.
+    pub fn counted(&self, action: &str) -> usize {
+        let ids: HashSet<String> = self
+            .delivered()
+            .into_iter()
+            .filter_map(|effect| match effect {
+                SideEffect::Event {
+                    event_id,
+                    action: delivered,
+                    ..
+                } if delivered == action => Some(event_id),
+                _ => None,
+            })
+            .collect();
+        ids.len()
+    }
+
     pub fn notes(&self) -> Vec<String> {
         self.state().notes.clone()
     }

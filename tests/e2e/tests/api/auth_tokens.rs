@@ -1,4 +1,7 @@
+use std::sync::Arc;
 use std::time::Duration;
+
+use tokio::task::JoinSet;
 
 use e2e::*;
 
@@ -132,6 +135,40 @@ async fn logout_is_counted_in_analytics() {
         DELIVERY_TIMEOUT,
     )
     .await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn concurrent_logouts_of_one_token_count_once() {
+    let app = Arc::new(spawn_app().await);
+    let user = app.register_user().await;
+    let token = app.login_token(&user).await;
+    let mut set = JoinSet::new();
+    for _ in 0..8 {
+        let (app, token) = (app.clone(), token.clone());
+        set.spawn(async move { app.logout(&token).await });
+    }
+    let mut revoked = 0;
+    while let Some(r) = set.join_next().await {
+        let r = r.expect("task");
+        match r.status {
+            204 => revoked += 1,
+            // Another logout revoked the token first.
+            401 => {
+                r.assert_unauthorized_bearer();
+            }
+            other => panic!("status {other}: {}", r.text),
+        }
+    }
+    assert!(revoked >= 1, "one of the logouts revokes the token");
+    app.me(&token).await.assert_unauthorized_bearer();
+    let expected = [("register", 1), ("login", 1), ("logout", 1)];
+    app.wait_for_user_actions(&user.user_id, &expected, DELIVERY_TIMEOUT)
+        .await;
+    // Every logout's own delivery has run by now; a flush delivers what
+    // is left, and the count stays one.
+    app.nudge_delivery().await;
+    app.wait_for_user_actions(&user.user_id, &expected, DELIVERY_TIMEOUT)
+        .await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
