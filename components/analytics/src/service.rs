@@ -23,7 +23,7 @@ pub fn analytics_for(sender: &Sender) -> Result<Service, ApiError> {
     Ok(match sender {
         Sender::Service => analytics,
         Sender::User(_) => {
-            let list = config::variable("client_actions").unwrap_or_default();
+            let list = config::variable("client_actions")?.unwrap_or_default();
             analytics.with_client_actions(ClientActions::parse(&list)?)
         }
     })

@@ -31,7 +31,7 @@ pub fn auth(context: &RequestContext) -> Result<Auth, ApiError> {
 /// and the key of pseudonymous user ids.
 pub fn auth_for_writes(context: &RequestContext) -> Result<Auth, ApiError> {
     let settings = Settings {
-        token_ttl_seconds: token_ttl_seconds(context),
+        token_ttl_seconds: token_ttl_seconds(context)?,
         pseudonym_key: pseudonym_key(context),
         ..Settings::default()
     };
@@ -68,18 +68,20 @@ pub fn bearer(request: &Request) -> Result<&str, ApiError> {
 
 /// `token_ttl_seconds`, a whole number of seconds from 1 to a year;
 /// anything else is an operator's slip, logged, and the default applies.
-fn token_ttl_seconds(context: &RequestContext) -> i64 {
-    let Some(raw) = config::variable("token_ttl_seconds").filter(|raw| !raw.trim().is_empty())
+/// A provider that cannot say is a 500: a shorter lifetime set for safety
+/// is never replaced by the default.
+fn token_ttl_seconds(context: &RequestContext) -> Result<i64, ApiError> {
+    let Some(raw) = config::variable("token_ttl_seconds")?.filter(|raw| !raw.trim().is_empty())
     else {
-        return DEFAULT_TOKEN_TTL_SECONDS;
+        return Ok(DEFAULT_TOKEN_TTL_SECONDS);
     };
-    parse_token_ttl(&raw).unwrap_or_else(|| {
+    Ok(parse_token_ttl(&raw).unwrap_or_else(|| {
         context.log(
             "config_invalid",
             serde_json::json!({"variable": "token_ttl_seconds", "using": DEFAULT_TOKEN_TTL_SECONDS}),
         );
         DEFAULT_TOKEN_TTL_SECONDS
-    })
+    }))
 }
 
 fn parse_token_ttl(raw: &str) -> Option<i64> {

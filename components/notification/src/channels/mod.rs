@@ -40,7 +40,15 @@ impl SpinChannels {
     }
 
     fn webhook(&self) -> Option<WebhookChannel<webhook::SpinWebhook, MonotonicPause>> {
-        let url = spin_edge::config::variable("webhook_url")?;
+        // A provider that cannot say leaves the channel unavailable (503),
+        // as an unset URL does; the cause goes to the log.
+        let url = match spin_edge::config::variable("webhook_url") {
+            Ok(url) => url?,
+            Err(error) => {
+                self.unconfigured(ChannelKind::Webhook, error.cause().unwrap_or_default());
+                return None;
+            }
+        };
         let url = url.trim();
         (!url.is_empty()).then(|| {
             WebhookChannel::new(
@@ -55,17 +63,21 @@ impl SpinChannels {
         match provider.readiness() {
             Ok(()) => Some(ProviderChannel::new(provider, MonotonicPause)),
             Err(missing) => {
-                // The operator learns why; the client gets channel_unavailable.
-                let line = serde_json::json!({
-                    "event": "channel_unconfigured",
-                    "channel": kind.as_str(),
-                    "reason": missing,
-                    "request_id": self.request_id,
-                });
-                spin_edge::log::emit(&line.to_string());
+                self.unconfigured(kind, &missing);
                 None
             }
         }
+    }
+
+    /// The operator learns why; the client gets channel_unavailable.
+    fn unconfigured(&self, kind: ChannelKind, reason: &str) {
+        let line = serde_json::json!({
+            "event": "channel_unconfigured",
+            "channel": kind.as_str(),
+            "reason": reason,
+            "request_id": self.request_id,
+        });
+        spin_edge::log::emit(&line.to_string());
     }
 }
 
