@@ -12,9 +12,21 @@ pub trait Deliver {
     fn deliver(&self, notification: &Notification) -> Delivery;
 }
 
+/// Why a channel takes no notification now. Either way the service
+/// stores nothing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unavailable {
+    /// Not configured on this host: `channel_unavailable`, until an
+    /// operator configures it.
+    Unconfigured,
+    /// Whether it is configured could not be learnt (its provider did not
+    /// answer, its settings could not be read): `channel_unreachable`, and
+    /// a repeat may find it.
+    Unreachable,
+}
+
 /// The channels configured on this host.
 pub trait Channels {
-    /// The channel for `kind`, or `None` when it is not configured here
-    /// (the service then answers `channel_unavailable` and stores nothing).
-    fn channel(&self, kind: ChannelKind) -> Option<&dyn Deliver>;
+    /// The channel for `kind`, or why it cannot take a notification now.
+    fn channel(&self, kind: ChannelKind) -> Result<&dyn Deliver, Unavailable>;
 }

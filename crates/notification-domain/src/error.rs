@@ -38,6 +38,10 @@ pub enum NotifyError {
     /// The channel is not configured on this host; nothing was stored.
     #[error("The {0} channel is not configured on this server.")]
     ChannelUnavailable(ChannelKind),
+    /// Whether the channel is configured could not be learnt; nothing was
+    /// stored, and a repeat may succeed.
+    #[error("The {0} channel could not be reached; repeat the request shortly.")]
+    ChannelUnreachable(ChannelKind),
     /// Another request with the same idempotency key is still delivering.
     #[error("A request with this Idempotency-Key is still being delivered; repeat it shortly.")]
     InProgress,
@@ -56,6 +60,9 @@ impl DomainError for NotifyError {
         match self {
             Self::ChannelUnavailable(_) => Failure::Unavailable {
                 code: "channel_unavailable",
+            },
+            Self::ChannelUnreachable(_) => Failure::Unavailable {
+                code: "channel_unreachable",
             },
             Self::InProgress => Failure::Conflict {
                 code: "idempotency_in_progress",

@@ -17,7 +17,7 @@ mod retry;
 mod service;
 mod webhook;
 
-pub use channel::{Channels, Deliver};
+pub use channel::{Channels, Deliver, Unavailable};
 pub use error::{NotifyError, StorageError};
 pub use fields::{ChannelKind, IdempotencyKey, Limit, Message, NotificationId, Recipient, Subject};
 pub use notification::{

@@ -1,7 +1,7 @@
 //! The notification service: deliver through a channel, store the record and
 //! the user's index entry, honour idempotency keys; read records back.
 
-use crate::channel::{Channels, Deliver};
+use crate::channel::{Channels, Deliver, Unavailable};
 use crate::error::{NotifyError, StorageError};
 use crate::fields::{IdempotencyKey, Limit, NotificationId};
 use crate::idempotency::{Claim, Found, Ticket};
@@ -65,7 +65,10 @@ where
         let channel = self
             .channels
             .channel(request.channel)
-            .ok_or(NotifyError::ChannelUnavailable(request.channel))?;
+            .map_err(|why| match why {
+                Unavailable::Unconfigured => NotifyError::ChannelUnavailable(request.channel),
+                Unavailable::Unreachable => NotifyError::ChannelUnreachable(request.channel),
+            })?;
         let Some(mut ticket) = ticket else {
             return Ok(Notified::Created(self.deliver(channel, request, None)?));
         };

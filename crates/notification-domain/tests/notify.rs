@@ -5,7 +5,8 @@ mod support;
 use domain_core::kv::Op;
 use domain_core::{Clock, KeyValueStore, Metadata};
 use notification_domain::{
-    ChannelKind, DeliveryStatus, NotificationId, Notified, NotifyError, Subject,
+    ChannelKind, DeliveryStatus, IdempotencyKey, NotificationId, Notified, NotifyError, Recipient,
+    Subject,
 };
 use serde_json::json;
 use support::*;
@@ -75,6 +76,23 @@ fn an_unconfigured_channel_is_unavailable_and_stores_nothing() {
     );
     assert!(fixture.store.is_empty(), "{:?}", fixture.store.keys());
     assert_eq!(fixture.channels.log.count(), 0);
+}
+
+#[test]
+fn a_channel_that_cannot_be_asked_is_unreachable_and_stores_nothing() {
+    let mut fixture = Fixture::new();
+    fixture.channels.email_unreachable = true;
+    let mut request = request("carol", "mail");
+    request.channel = ChannelKind::Email;
+    request.to =
+        Recipient::for_channel(ChannelKind::Email, Some("carol@example.org".into())).unwrap();
+    assert_eq!(
+        fixture
+            .service()
+            .notify(request, Some(&IdempotencyKey::parse("k").unwrap())),
+        Err(NotifyError::ChannelUnreachable(ChannelKind::Email))
+    );
+    assert!(fixture.store.is_empty(), "{:?}", fixture.store.keys());
 }
 
 #[test]

@@ -33,7 +33,7 @@ pub use channels::{
     EMAIL_API_PATH, EMAIL_FROM, SMS_API_PATH, SMS_FROM, manifest_with_email_provider,
     test_provider_wasm, with_email_api, with_sms_api,
 };
-pub use manifest::{manifest_without_mounted_files, spin_toml_copy};
+pub use manifest::{components, manifest_without_mounted_files, spin_toml_copy};
 pub use peers::{ClosedPort, HangingPeer, RecordedRequest, TricklingPeer, WebhookServer};
 pub use raw::{RawReply, raw_request, still_waiting};
 pub use redis::{RedisServer, redis_server};

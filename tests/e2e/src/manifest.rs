@@ -58,7 +58,7 @@ pub fn manifest_without_mounted_files(dir: &Path) -> PathBuf {
 }
 
 /// The `[component.*]` tables of a manifest.
-pub(crate) fn components(manifest: &mut Table) -> &mut Table {
+pub fn components(manifest: &mut Table) -> &mut Table {
     manifest
         .get_mut("component")
         .and_then(Value::as_table_mut)

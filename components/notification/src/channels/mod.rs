@@ -8,11 +8,14 @@ mod provider;
 mod webhook;
 
 use crate::service::MonotonicPause;
-use notification_domain::{ChannelKind, Channels, Deliver, ProviderChannel, WebhookChannel};
-use provider::ChannelsComponent;
+use notification_domain::{
+    ChannelKind, Channels, Deliver, ProviderChannel, Unavailable, WebhookChannel,
+};
+use provider::{ChannelsComponent, NotReady};
 use std::cell::OnceCell;
 
 type ProviderDelivery = ProviderChannel<ChannelsComponent, MonotonicPause>;
+type WebhookDelivery = WebhookChannel<webhook::SpinWebhook, MonotonicPause>;
 
 pub struct SpinChannels {
     request_id: String,
@@ -20,9 +23,9 @@ pub struct SpinChannels {
     // Each looked up lazily (a variable read, a call to the channels
     // component): only a notification on that channel needs it, and reads
     // need none.
-    webhook: OnceCell<Option<WebhookChannel<webhook::SpinWebhook, MonotonicPause>>>,
-    email: OnceCell<Option<ProviderDelivery>>,
-    sms: OnceCell<Option<ProviderDelivery>>,
+    webhook: OnceCell<Result<WebhookDelivery, Unavailable>>,
+    email: OnceCell<Result<ProviderDelivery, Unavailable>>,
+    sms: OnceCell<Result<ProviderDelivery, Unavailable>>,
 }
 
 impl SpinChannels {
@@ -39,67 +42,81 @@ impl SpinChannels {
         }
     }
 
-    fn webhook(&self) -> Option<WebhookChannel<webhook::SpinWebhook, MonotonicPause>> {
-        // A provider that cannot say leaves the channel unavailable (503),
-        // as an unset URL does; the cause goes to the log.
+    fn webhook(&self) -> Result<WebhookDelivery, Unavailable> {
         let url = match spin_edge::config::variable("webhook_url") {
-            Ok(url) => url?,
+            Ok(url) => url.unwrap_or_default(),
             Err(error) => {
-                self.unconfigured(ChannelKind::Webhook, error.cause().unwrap_or_default());
-                return None;
+                let cause = error.cause().unwrap_or_default();
+                return Err(
+                    self.unavailable(ChannelKind::Webhook, NotReady::Unreachable(cause.into()))
+                );
             }
         };
         let url = url.trim();
-        (!url.is_empty()).then(|| {
-            WebhookChannel::new(
-                webhook::SpinWebhook::new(url.to_owned(), &self.request_id),
-                MonotonicPause,
-            )
-        })
+        if url.is_empty() {
+            return Err(self.unavailable(
+                ChannelKind::Webhook,
+                NotReady::Unconfigured("webhook_url is not set".into()),
+            ));
+        }
+        Ok(WebhookChannel::new(
+            webhook::SpinWebhook::new(url.to_owned(), &self.request_id),
+            MonotonicPause,
+        ))
     }
 
-    fn provider(&self, kind: ChannelKind) -> Option<ProviderDelivery> {
+    fn provider(&self, kind: ChannelKind) -> Result<ProviderDelivery, Unavailable> {
         let provider = ChannelsComponent::new(kind, &self.request_id);
         match provider.readiness() {
-            Ok(()) => Some(ProviderChannel::new(provider, MonotonicPause)),
-            Err(missing) => {
-                self.unconfigured(kind, &missing);
-                None
-            }
+            Ok(()) => Ok(ProviderChannel::new(provider, MonotonicPause)),
+            Err(why) => Err(self.unavailable(kind, why)),
         }
     }
 
-    /// The operator learns why; the client gets channel_unavailable.
-    fn unconfigured(&self, kind: ChannelKind, reason: &str) {
+    /// The operator learns why from the log; the client gets
+    /// `channel_unavailable`, or `channel_unreachable` when a repeat may do.
+    fn unavailable(&self, kind: ChannelKind, why: NotReady) -> Unavailable {
+        let (event, reason, unavailable) = match why {
+            NotReady::Unconfigured(missing) => {
+                ("channel_unconfigured", missing, Unavailable::Unconfigured)
+            }
+            NotReady::Unreachable(cause) => {
+                ("channel_unreachable", cause, Unavailable::Unreachable)
+            }
+        };
         let line = serde_json::json!({
-            "event": "channel_unconfigured",
+            "event": event,
             "channel": kind.as_str(),
             "reason": reason,
             "request_id": self.request_id,
         });
         spin_edge::log::emit(&line.to_string());
+        unavailable
     }
 }
 
 impl Channels for SpinChannels {
-    fn channel(&self, kind: ChannelKind) -> Option<&dyn Deliver> {
+    fn channel(&self, kind: ChannelKind) -> Result<&dyn Deliver, Unavailable> {
         match kind {
-            ChannelKind::Log => Some(&self.log),
+            ChannelKind::Log => Ok(&self.log),
             ChannelKind::Webhook => self
                 .webhook
                 .get_or_init(|| self.webhook())
                 .as_ref()
-                .map(|w| w as &dyn Deliver),
+                .map(|w| w as &dyn Deliver)
+                .map_err(|why| *why),
             ChannelKind::Email => self
                 .email
                 .get_or_init(|| self.provider(kind))
                 .as_ref()
-                .map(|c| c as &dyn Deliver),
+                .map(|c| c as &dyn Deliver)
+                .map_err(|why| *why),
             ChannelKind::Sms => self
                 .sms
                 .get_or_init(|| self.provider(kind))
                 .as_ref()
-                .map(|c| c as &dyn Deliver),
+                .map(|c| c as &dyn Deliver)
+                .map_err(|why| *why),
         }
     }
 }

@@ -21,6 +21,14 @@ const READINESS_DEADLINE: Deadline =
 /// One attempt: the provider bounds its own API call at 5 s.
 const ATTEMPT_DEADLINE: Deadline = Deadline::within(Duration::from_secs(1), Duration::from_secs(6));
 
+/// Why a provider takes no notification, in words for the operator's log.
+pub enum NotReady {
+    /// It says what setting it lacks.
+    Unconfigured(String),
+    /// It could not be asked: no answer in time, a failed instance, nonsense.
+    Unreachable(String),
+}
+
 /// The provider of one channel, in the channels component.
 pub struct ChannelsComponent {
     channel: &'static str,
@@ -35,12 +43,15 @@ impl ChannelsComponent {
         }
     }
 
-    /// `Err(why)` when the provider is not configured, or cannot be asked.
-    pub fn readiness(&self) -> Result<(), String> {
+    /// Whether the provider is configured, and why not.
+    pub fn readiness(&self) -> Result<(), NotReady> {
         let request = OutboundRequest::get(format!("{CHANNELS}/{}/readiness", self.channel));
-        match self.call::<Readiness>(request, READINESS_DEADLINE)? {
+        match self
+            .call::<Readiness>(request, READINESS_DEADLINE)
+            .map_err(NotReady::Unreachable)?
+        {
             Readiness::Ready => Ok(()),
-            Readiness::Unconfigured(missing) => Err(missing),
+            Readiness::Unconfigured(missing) => Err(NotReady::Unconfigured(missing)),
         }
     }
 

@@ -5,7 +5,7 @@ use domain_core::kv::{InMemoryStore, Op};
 use domain_core::{Clock, ManualClock, Timestamp, UserId};
 use notification_domain::{
     ChannelKind, Channels, Deliver, Delivery, Message, Notification, NotificationService, Notified,
-    NotifyRequest, Pause, Receipt,
+    NotifyRequest, Pause, Receipt, Unavailable,
 };
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
@@ -38,19 +38,26 @@ impl Deliver for RecordingChannel {
     }
 }
 
-/// A log channel always, a webhook channel only when configured.
+/// A log channel always, a webhook channel only when configured; email
+/// unconfigured, or unreachable when so marked; SMS unconfigured.
 #[derive(Clone, Default)]
 pub struct TestChannels {
     pub log: RecordingChannel,
     pub webhook: Option<RecordingChannel>,
+    pub email_unreachable: bool,
 }
 
 impl Channels for TestChannels {
-    fn channel(&self, kind: ChannelKind) -> Option<&dyn Deliver> {
+    fn channel(&self, kind: ChannelKind) -> Result<&dyn Deliver, Unavailable> {
         match kind {
-            ChannelKind::Log => Some(&self.log),
-            ChannelKind::Webhook => self.webhook.as_ref().map(|c| c as &dyn Deliver),
-            ChannelKind::Email | ChannelKind::Sms => None,
+            ChannelKind::Log => Ok(&self.log),
+            ChannelKind::Webhook => self
+                .webhook
+                .as_ref()
+                .map(|c| c as &dyn Deliver)
+                .ok_or(Unavailable::Unconfigured),
+            ChannelKind::Email if self.email_unreachable => Err(Unavailable::Unreachable),
+            ChannelKind::Email | ChannelKind::Sms => Err(Unavailable::Unconfigured),
         }
     }
 }

@@ -489,6 +489,73 @@ async fn welcome_and_sign_in_go_by_email_to_users_who_gave_one() {
 }
 
 /// A new user with `email`, signed in once; its id.
+/// A provider that cannot even be asked is no reason to give up on the
+/// address: notify answers `503 channel_unreachable` and stores nothing,
+/// and auth keeps the welcome in its outbox instead of sending it on `log`.
+/// Here the notification component may not call the channels component.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_provider_that_cannot_be_asked_is_unreachable_and_auth_keeps_its_notification() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let manifest = spin_toml_copy(dir.path(), "spin.no-channels.toml", |manifest| {
+        let hosts = components(manifest)
+            .get_mut("notification")
+            .and_then(|notification| notification.get_mut("allowed_outbound_hosts"))
+            .and_then(toml::Value::as_array_mut)
+            .expect("spin.toml lists the notification component's outbound hosts");
+        let before = hosts.len();
+        hosts.retain(|host| host.as_str() != Some("http://channels.spin.internal"));
+        assert_eq!(
+            hosts.len(),
+            before - 1,
+            "the channels component was allowed"
+        );
+    });
+    let Some(app) = app()
+        .manifest(&manifest)
+        .spawn_local("runs a modified spin.toml")
+        .await
+    else {
+        return;
+    };
+    let user = user();
+    let r = app
+        .notify(&json!({"user_id": user, "channel": "email", "to": address(), "message": "m"}))
+        .await;
+    r.assert_error(503, "channel_unreachable");
+    let listed = app.notifications(&user, Cred::Internal, "").await;
+    assert_eq!(listed.json["notifications"], json!([]), "nothing stored");
+    assert!(
+        app.stderr("notification").contains("channel_unreachable"),
+        "the operator's log says why"
+    );
+
+    let username = unique_username("ch");
+    let registered = app
+        .post_json(
+            "/auth/register",
+            &json!({"username": username, "password": strong_password(), "email": address()}),
+            Cred::None,
+        )
+        .await;
+    registered.assert_status(201);
+    let user_id = registered.str_field("user_id");
+    let flushed = app
+        .send(app.with(app.post("/auth/outbox/flush"), Cred::Internal))
+        .await;
+    assert!(
+        flushed.json["pending"].as_u64() >= Some(1),
+        "the welcome is kept: {}",
+        flushed.text
+    );
+    let listed = app.notifications(&user_id, Cred::Internal, "").await;
+    assert_eq!(
+        listed.json["notifications"],
+        json!([]),
+        "not sent on log instead"
+    );
+    app.shutdown().await;
+}
+
 async fn register_and_sign_in(app: &TestApp, email: &str) -> String {
     let username = unique_username("ch");
     let password = strong_password();
