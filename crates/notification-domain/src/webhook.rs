@@ -40,7 +40,9 @@ impl<T: WebhookTransport, P: Pause> Deliver for WebhookChannel<T, P> {
         let body = serde_json::to_vec(notification).expect("notifications always serialize");
         with_retries(&self.pause, || match self.transport.post_json(&body) {
             Ok(status) if (200..300).contains(&status) => Try::Delivered(None),
-            Ok(status) if status >= 500 => {
+            // Timed out, too early, too many: the receiver asks for a later try,
+            // as the email and SMS providers treat these answers too.
+            Ok(status @ (408 | 425 | 429 | 500..)) => {
                 Try::Unavailable(format!("the webhook answered {status}"))
             }
             Ok(status) => Try::Rejected(format!("the webhook answered {status}")),
@@ -156,6 +158,15 @@ mod tests {
             delivery.failure.as_deref(),
             Some("the webhook answered 404")
         );
+    }
+
+    #[test]
+    fn a_receiver_asking_for_a_later_try_is_retried() {
+        for status in [408, 425, 429] {
+            let (delivery, posts, _) = run(vec![Ok(status), Ok(200)]);
+            assert_eq!(delivery, Delivery::delivered(2), "{status}");
+            assert_eq!(posts, 2, "{status}");
+        }
     }
 
     #[test]
