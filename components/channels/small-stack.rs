@@ -1,8 +1,8 @@
 //! The build script of both channel providers (`build` in their
 //! Cargo.toml): a 16 KiB stack instead of the workspace's 128 KiB
-//! (`.cargo/config.toml`; the later link argument wins). The notification
-//! component instantiates its providers for every request, reads included,
-//! and Spin clears each instance's linear memory afterwards (about 10 µs a
+//! (`.cargo/config.toml`; the later link argument wins). The channels
+//! component instantiates both providers for every email or SMS call, and
+//! Spin clears each instance's linear memory afterwards (about 10 µs a
 //! 64 KiB page, measured in bench/): stack and data in one page instead of
 //! three. The sends of the end-to-end suite pass with a 1 KiB stack; the
 //! deepest work, reading the API's answer, recurses on nothing

@@ -2,7 +2,7 @@
 
 use crate::{routes, wire};
 use spin_edge::ErrorResponse;
-use spin_edge::openapi::{SecuritySchemes, document_health, serve_document};
+use spin_edge::openapi::{SecuritySchemes, UnreadBodyErrors, document_health, serve_document};
 use spin_edge::serve::{HandlerResult, RequestContext};
 use spin_sdk::http::{Params, Request};
 use utoipa::OpenApi;
@@ -55,7 +55,7 @@ fn openapi() -> utoipa::openapi::OpenApi {
     path = "/analytics/openapi.json",
     tag = "docs",
     security(()),
-    responses((status = 200, description = "The OpenAPI 3 document.", content_type = "application/json"))
+    responses((status = 200, description = "The OpenAPI 3 document.", content_type = "application/json"), UnreadBodyErrors)
 )]
 pub fn document(_: &RequestContext, _: Request, _: Params) -> HandlerResult {
     serve_document(&openapi())
@@ -81,15 +81,33 @@ mod tests {
                     "200", "202", "400", "401", "403", "413", "415", "422", "500", "503",
                 ],
             ),
-            ("/analytics/metrics/actions", "get", &["200", "500"]),
+            (
+                "/analytics/metrics/actions",
+                "get",
+                &["200", "400", "413", "415", "500"],
+            ),
             (
                 "/analytics/metrics/user/{user_id}/actions",
                 "get",
-                &["200", "401", "403", "422", "500", "503"],
+                &[
+                    "200", "400", "401", "403", "413", "415", "422", "500", "503",
+                ],
             ),
-            ("/analytics/health", "get", &["200", "503"]),
-            ("/analytics/health/kv", "get", &["200", "401", "500", "503"]),
-            ("/analytics/openapi.json", "get", &["200"]),
+            (
+                "/analytics/health",
+                "get",
+                &["200", "400", "413", "415", "503"],
+            ),
+            (
+                "/analytics/health/kv",
+                "get",
+                &["200", "400", "401", "413", "415", "500", "503"],
+            ),
+            (
+                "/analytics/openapi.json",
+                "get",
+                &["200", "400", "413", "415"],
+            ),
         ];
         assert_eq!(
             differences_from_contract(&openapi(), &expected),

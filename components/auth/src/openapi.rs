@@ -1,7 +1,7 @@
 //! The auth service's OpenAPI document, served at `GET /auth/openapi.json`.
 
 use spin_edge::ErrorResponse;
-use spin_edge::openapi::{SecuritySchemes, document_health, serve_document};
+use spin_edge::openapi::{SecuritySchemes, UnreadBodyErrors, document_health, serve_document};
 use spin_edge::serve::{HandlerResult, RequestContext};
 use spin_sdk::http::{Params, Request};
 use utoipa::OpenApi;
@@ -50,7 +50,7 @@ fn api_doc() -> utoipa::openapi::OpenApi {
     get,
     path = "/auth/openapi.json",
     tag = "health",
-    responses((status = 200, description = "The OpenAPI 3 document of the auth service."))
+    responses((status = 200, description = "The OpenAPI 3 document of the auth service."), UnreadBodyErrors)
 )]
 pub fn document(_: &RequestContext, _: Request, _: Params) -> HandlerResult {
     serve_document(&api_doc())
@@ -84,7 +84,11 @@ mod tests {
                 "post",
                 &["204", "400", "401", "413", "415", "500"],
             ),
-            ("/auth/me", "get", &["200", "401", "500"]),
+            (
+                "/auth/me",
+                "get",
+                &["200", "400", "401", "413", "415", "500"],
+            ),
             (
                 "/auth/outbox/flush",
                 "post",
@@ -93,16 +97,20 @@ mod tests {
             (
                 "/auth/outbox/dead-letters",
                 "get",
-                &["200", "401", "422", "500"],
+                &["200", "400", "401", "413", "415", "422", "500"],
             ),
             (
                 "/auth/outbox/dead-letters/{number}/replay",
                 "post",
                 &["202", "400", "401", "404", "413", "415", "422", "500"],
             ),
-            ("/auth/health", "get", &["200", "503"]),
-            ("/auth/health/kv", "get", &["200", "401", "500", "503"]),
-            ("/auth/openapi.json", "get", &["200"]),
+            ("/auth/health", "get", &["200", "400", "413", "415", "503"]),
+            (
+                "/auth/health/kv",
+                "get",
+                &["200", "400", "401", "413", "415", "500", "503"],
+            ),
+            ("/auth/openapi.json", "get", &["200", "400", "413", "415"]),
         ];
         assert_eq!(
             differences_from_contract(&api_doc(), &expected),

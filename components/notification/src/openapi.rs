@@ -5,7 +5,7 @@ use crate::wire::{
     Channel, NotificationList, NotificationReceipt, NotificationView, NotifyBody, Status,
 };
 use spin_edge::ErrorResponse;
-use spin_edge::openapi::{SecuritySchemes, document_health, serve_document};
+use spin_edge::openapi::{SecuritySchemes, UnreadBodyErrors, document_health, serve_document};
 use spin_edge::serve::{HandlerResult, RequestContext};
 use spin_sdk::http::{Params, Request};
 use utoipa::OpenApi;
@@ -48,7 +48,7 @@ fn full_document() -> utoipa::openapi::OpenApi {
     path = "/notification/openapi.json",
     tag = "docs",
     security(()),
-    responses((status = 200, description = "The OpenAPI 3 document of the notification service.", content_type = "application/json", body = Object))
+    responses((status = 200, description = "The OpenAPI 3 document of the notification service.", content_type = "application/json", body = Object), UnreadBodyErrors)
 )]
 pub fn document(_: &RequestContext, _: Request, _: Params) -> HandlerResult {
     serve_document(&full_document())
@@ -77,20 +77,30 @@ mod tests {
             (
                 "/notification/notifications/{notification_id}",
                 "get",
-                &["200", "401", "404", "422", "500"],
+                &["200", "400", "401", "404", "413", "415", "422", "500"],
             ),
             (
                 "/notification/users/{user_id}/notifications",
                 "get",
-                &["200", "401", "403", "422", "500", "503"],
+                &[
+                    "200", "400", "401", "403", "413", "415", "422", "500", "503",
+                ],
             ),
-            ("/notification/health", "get", &["200", "503"]),
+            (
+                "/notification/health",
+                "get",
+                &["200", "400", "413", "415", "503"],
+            ),
             (
                 "/notification/health/kv",
                 "get",
-                &["200", "401", "500", "503"],
+                &["200", "400", "401", "413", "415", "500", "503"],
             ),
-            ("/notification/openapi.json", "get", &["200"]),
+            (
+                "/notification/openapi.json",
+                "get",
+                &["200", "400", "413", "415"],
+            ),
         ];
         assert_eq!(
             differences_from_contract(&full_document(), &expected),

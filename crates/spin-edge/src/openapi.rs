@@ -160,7 +160,7 @@ pub fn document_health(document: &mut OpenApi, service: &str) {
         .tag("health")
         .summary(Some("Whether the service and its key-value store work."))
         .description(Some(
-            "No credentials. Answers within 2 s whatever the store does: the store is written by \
+            "No credentials. Answers within 2 s whatever the store does: the store is checked by \
              the internal route `…/health/kv` in another instance, and a store that does not \
              answer within 1.2 s is a failed `kv` check (`503`).",
         ))
@@ -172,18 +172,25 @@ pub fn document_health(document: &mut OpenApi, service: &str) {
                 "`status` is `unavailable`; the failing check says `failed`.",
                 &report,
             ),
-        )
-        .build();
+        );
+    let health = with_unread_body_errors(health).build();
     let probe = OperationBuilder::new()
         .tag("health")
         .summary(Some("The store check behind health (internal key)."))
         .description(Some(
-            "Writes one small key to the service's key-value store and answers the health report. \
-             Health calls it in another instance and waits at most 1.2 s, because a key-value call \
-             that hangs cannot be interrupted.",
+            "Reads one small key of the service's key-value store, writes it again with the time \
+             when its last write is a second old (so a store that cannot be written fails within \
+             a second), and answers the health report. Health calls it in another instance and \
+             waits at most 1.2 s, because a key-value call that hangs cannot be interrupted.",
         ))
         .security(SecurityRequirement::new(INTERNAL_KEY, Vec::<String>::new()))
-        .response("200", response("The store accepted the write.", &report))
+        .response(
+            "200",
+            response(
+                "The store answered the read, and the write when due.",
+                &report,
+            ),
+        )
         .response(
             "401",
             response(
@@ -201,8 +208,8 @@ pub fn document_health(document: &mut OpenApi, service: &str) {
                 "`internal_error`: `internal_api_key` is not set, so no key can be checked.",
                 &ErrorResponse::name(),
             ),
-        )
-        .build();
+        );
+    let probe = with_unread_body_errors(probe).build();
     document
         .paths
         .add_path_operation(format!("/{service}/health"), vec![HttpMethod::Get], health);
@@ -216,6 +223,14 @@ pub fn document_health(document: &mut OpenApi, service: &str) {
         .get_or_insert_with(Default::default)
         .schemas
         .insert(report.into_owned(), HealthReport::schema());
+}
+
+/// Adds what an operation that reads no body can still answer.
+fn with_unread_body_errors(mut operation: OperationBuilder) -> OperationBuilder {
+    for (status, response) in UnreadBodyErrors::responses() {
+        operation = operation.response(status, response);
+    }
+    operation
 }
 
 /// Serves a document as `application/json`.

@@ -4,7 +4,7 @@
 use crate::service;
 use crate::wire::{ActionMetrics, UserActionMetrics};
 use domain_core::UserId;
-use spin_edge::openapi::{CallerErrors, UnexpectedError};
+use spin_edge::openapi::{CallerErrors, UnexpectedError, UnreadBodyErrors};
 use spin_edge::serve::{HandlerResult, RequestContext};
 use spin_edge::{ErrorResponse, HttpResponse, authenticate, params};
 use spin_sdk::http::{Params, Request};
@@ -20,7 +20,7 @@ use spin_sdk::http::{Params, Request};
     security(()),
     responses(
         (status = 200, description = "Counts per action.", body = ActionMetrics),
-        UnexpectedError,
+        UnexpectedError, UnreadBodyErrors,
     )
 )]
 pub fn actions(_: &RequestContext, _: Request, _: Params) -> HandlerResult {
@@ -41,7 +41,7 @@ pub fn actions(_: &RequestContext, _: Request, _: Params) -> HandlerResult {
         (status = 403, description = "`forbidden`: another user's token.", body = ErrorResponse),
         (status = 422, description = "`validation_failed`: `user_id` is not 1–128 characters of percent-encoded UTF-8.", body = ErrorResponse),
         CallerErrors,
-        UnexpectedError,
+        UnexpectedError, UnreadBodyErrors,
     )
 )]
 pub fn user_actions(context: &RequestContext, request: Request, params: Params) -> HandlerResult {

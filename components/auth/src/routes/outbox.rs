@@ -51,7 +51,7 @@ pub fn flush(context: &RequestContext, request: Request, _: Params) -> HandlerRe
         (status = 200, description = "Newest first.", body = DeadLettersResponse),
         (status = 422, description = "`validation_failed`: `limit` is not an integer from 1 to 100.", body = ErrorResponse),
         InternalKeyErrors,
-        UnexpectedError,
+        UnexpectedError, UnreadBodyErrors,
     )
 )]
 pub fn dead_letters(context: &RequestContext, request: Request, _: Params) -> HandlerResult {

@@ -1,6 +1,6 @@
 //! `POST /auth/register` and `GET /auth/me`.
 
-use spin_edge::openapi::{BearerErrors, BodyErrors, UnexpectedError};
+use spin_edge::openapi::{BearerErrors, BodyErrors, UnexpectedError, UnreadBodyErrors};
 use spin_edge::serve::{HandlerResult, RequestContext};
 use spin_edge::{ErrorResponse, HttpResponse, params};
 use spin_sdk::http::{Params, Request};
@@ -41,7 +41,7 @@ pub fn register(context: &RequestContext, request: Request, _: Params) -> Handle
     responses(
         (status = 200, description = "The token's user.", body = UserResponse),
         BearerErrors,
-        UnexpectedError,
+        UnexpectedError, UnreadBodyErrors,
     )
 )]
 pub fn me(context: &RequestContext, request: Request, _: Params) -> HandlerResult {

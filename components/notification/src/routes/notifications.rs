@@ -4,7 +4,7 @@ use crate::service;
 use crate::wire::{NotificationReceipt, NotificationView, NotifyBody};
 use domain_core::Invalid;
 use notification_domain::{DeliveryStatus, IdempotencyKey, NotificationId, Notified};
-use spin_edge::openapi::{BodyErrors, InternalKeyErrors, UnexpectedError};
+use spin_edge::openapi::{BodyErrors, InternalKeyErrors, UnexpectedError, UnreadBodyErrors};
 use spin_edge::params::{json, path};
 use spin_edge::serve::{HandlerResult, RequestContext};
 use spin_edge::{ApiError, ErrorResponse, HttpResponse, require_internal_key};
@@ -15,7 +15,8 @@ use spin_sdk::http::{Params, Request};
 /// Delivers through the channel, stores the notification and answers its
 /// outcome; a failed delivery is still `202`, with `status: failed` and
 /// `error`. With an `Idempotency-Key`, the first request delivers and every
-/// repeat (any body) gets the first result with `200` and delivers nothing.
+/// repeat whose body is valid (whatever it says) gets the first result with
+/// `200` and delivers nothing; the body is checked before the key.
 /// `email` and `sms` go through provider components: a provider's permanent
 /// rejection (bad address, refused content) is stored as `failed` at once;
 /// a temporary one (timeout, 429, 5xx) is retried like the webhook (3
@@ -95,7 +96,7 @@ fn idempotency_key(request: &Request) -> Result<Option<IdempotencyKey>, ApiError
         (status = 200, description = "The stored notification and its delivery outcome.", body = NotificationView),
         (status = 404, description = "`not_found`: no notification has this id.", body = ErrorResponse),
         (status = 422, description = "`validation_failed`: `notification_id` is not a UUID.", body = ErrorResponse),
-        InternalKeyErrors, UnexpectedError,
+        InternalKeyErrors, UnexpectedError, UnreadBodyErrors,
     )
 )]
 pub fn notification(context: &RequestContext, request: Request, params: Params) -> HandlerResult {

@@ -4,7 +4,7 @@ use crate::service;
 use crate::wire::{NotificationList, NotificationView};
 use domain_core::UserId;
 use notification_domain::Limit;
-use spin_edge::openapi::{CallerErrors, UnexpectedError};
+use spin_edge::openapi::{CallerErrors, UnexpectedError, UnreadBodyErrors};
 use spin_edge::params::{path, query};
 use spin_edge::serve::{HandlerResult, RequestContext};
 use spin_edge::{ErrorResponse, HttpResponse, authenticate};
@@ -28,7 +28,7 @@ use spin_sdk::http::{Params, Request};
         (status = 200, description = "The newest notifications first.", body = NotificationList),
         (status = 403, description = "`forbidden`: a bearer token of another user.", body = ErrorResponse),
         (status = 422, description = "`validation_failed`: `user_id` is not 1–128 characters, or `limit` not an integer from 1 to 100.", body = ErrorResponse),
-        CallerErrors, UnexpectedError,
+        CallerErrors, UnexpectedError, UnreadBodyErrors,
     )
 )]
 pub fn user_notifications(
