@@ -352,13 +352,20 @@ impl TestApp {
             .stderr(component)
     }
 
-    /// Everything every component wrote (local apps only).
+    /// Everything every component wrote (local apps only). Never empty:
+    /// every request leaves an access line, so an empty result means the
+    /// log files were not found, and a check that a secret is absent from
+    /// them would prove nothing.
     pub fn all_output(&self) -> String {
         let mut all = String::new();
         for id in ["auth", "analytics", "notification", "channels", "docs"] {
             all.push_str(&self.stdout(id));
             all.push_str(&self.stderr(id));
         }
+        assert!(
+            all.contains("\"request_id\""),
+            "no access line in the components' log files: are they where the tests look?"
+        );
         all
     }
 
