@@ -33,6 +33,8 @@ pub fn login_mark(username: &Username, bucket: i64, slot: u64) -> String {
 
 pub const OUTBOX_SEQ: &str = "outbox:seq";
 pub const OUTBOX_LOW: &str = "outbox:low";
+/// Decimal: where the next flush goes on, when the last one ran out of time.
+pub const OUTBOX_FLUSH_FROM: &str = "outbox:flush_from";
 
 /// Zero-padded so the keys also sort in sequence order for anyone
 /// inspecting the store.

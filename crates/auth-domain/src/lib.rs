@@ -18,6 +18,7 @@
 //! | `outbox:seq` | counter: the last reserved outbox sequence number | every staged delivery | never |
 //! | `outbox:entry:{seq, 20 digits}` | JSON [`OutboxEntry`]: one pending event or notification | staged with the state change | once delivered or dead-lettered |
 //! | `outbox:low` | JSON low-water mark: every entry below it is settled; plus a checkpoint of `outbox:seq` | sweeps, rarely | never |
+//! | `outbox:flush_from` | decimal: where the next flush goes on when the last ran out of time | flush | when a flush reaches the end |
 //! | `outbox:target:{analytics,notification}` | JSON back-off of a target that keeps failing | failed rounds | when the target works again |
 //! | `outbox:dead:seq`, `outbox:dead:replayed` | counters of dead-letter numbers handed out and no longer waiting (replayed, or never written) | dead-lettering, replay | never |
 //! | `outbox:dead:{n, 20 digits}` | JSON [`DeadLetter`]: an entry refused with `400`/`422`, and the answer | delivery rounds | on replay |

@@ -494,6 +494,62 @@ fn flush_delivers_everything_past_entries_that_keep_failing() {
     assert!(report.complete);
 }
 
+/// An entry that keeps failing holds the low-water mark; a backlog longer
+/// than one flush can read behind it is still reached, flush after flush.
+#[test]
+fn each_flush_goes_on_where_the_last_ran_out_of_time() {
+    let settings = Settings {
+        outbox: OutboxSettings {
+            flush_budget_ms: 1_000,
+            flush_page: 16,
+            ..OutboxSettings::default()
+        },
+        ..Settings::default()
+    };
+    let service = service_with(InMemoryStore::sqlite_like(), settings);
+    service.delivery.set(Peers::Down);
+    register(&service, "stuck", PASSWORD);
+    for id in pending_ids(&service) {
+        service.delivery.poison(&id);
+    }
+    service.delivery.set(Peers::Up);
+    // Traffic whose own entries are delivered at once: numbers go on.
+    register(&service, "alice", PASSWORD);
+    for _ in 0..150 {
+        service.login("alice", PASSWORD).unwrap();
+    }
+    // Two entries stranded far behind the stuck ones.
+    service.delivery.set(Peers::Down);
+    register(&service, "bob", PASSWORD);
+    let stuck = service.delivery.attempted_ids()[..2].to_vec();
+    let bob: Vec<String> = pending_ids(&service)
+        .into_iter()
+        .filter(|id| !stuck.contains(id))
+        .collect();
+    assert_eq!(bob.len(), 2);
+    service.delivery.set(Peers::Up);
+    // Each page of the outbox now costs 100 ms: a flush reads ten of the
+    // twenty.
+    let clock = service.clock.clone();
+    service.store.fail_when(move |call| {
+        if call.op == Op::GetMany && call.touches("outbox:entry:") {
+            clock.advance(std::time::Duration::from_millis(100));
+        }
+        false
+    });
+    let first = service.flush_outbox().unwrap();
+    assert!(!first.complete, "{first:?}");
+    let delivered = |service: &Harness| {
+        bob.iter()
+            .all(|id| service.delivery.delivered_ids().contains(id))
+    };
+    assert!(!delivered(&service), "out of the first flush's reach");
+    service.clock.advance_seconds(60);
+    let second = service.flush_outbox().unwrap();
+    assert!(delivered(&service), "{second:?}");
+    assert!(!second.complete, "it did not start at the mark");
+}
+
 #[test]
 fn flush_delivers_every_pending_entry_whatever_its_age() {
     let service = service();

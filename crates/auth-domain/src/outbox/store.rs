@@ -276,9 +276,14 @@ impl<S: KeyValueStore, C: Clock, D: DeliveryPort> Outbox<'_, S, C, D> {
     /// few entries that keep failing hold back nothing.
     pub fn flush(&self, more_time: &dyn Fn() -> bool) -> Result<FlushReport, StoreError> {
         let head = self.head()?;
+        // A flush that ran out of time left where it stopped: this one goes
+        // on from there, so an entry that keeps failing below (which holds
+        // the low-water mark) never keeps flushes from what lies beyond.
+        let (cursor_stored, resumed_at) = self.flush_cursor(&head)?;
+        let start = resumed_at.unwrap_or(head.low.next);
         let mut window: Window = Vec::new();
         let mut settled = Settled::default();
-        let mut from = head.low.next;
+        let mut from = start;
         let mut complete = true;
         'pages: while from <= head.seq {
             if !more_time() {
@@ -309,13 +314,21 @@ impl<S: KeyValueStore, C: Clock, D: DeliveryPort> Outbox<'_, S, C, D> {
             }
         }
         self.update_targets(&head, &settled.health, true);
-        self.advance(&head, &window, &settled, &HashSet::new(), true);
+        if resumed_at.is_none() {
+            // The mark moves over a window that starts at it, never past
+            // numbers this flush skipped.
+            self.advance(&head, &window, &settled, &HashSet::new(), true);
+        }
+        self.save_flush_cursor((!complete).then_some(from), cursor_stored);
         let seen_pending = present(&window)
             .filter(|entry| !settled.seqs.contains(&entry.seq))
             .count() as u64;
         let looked_to = window
             .last()
-            .map_or(head.low.next.saturating_sub(1), |(seq, _)| *seq);
+            .map_or(start.saturating_sub(1), |(seq, _)| *seq);
+        // The numbers below where a resumed flush started, unseen by it.
+        let skipped = start - head.low.next;
+        let complete = complete && resumed_at.is_none();
         let counters = self.store.counters(&[
             keys::DEAD_LETTER_SEQ.to_owned(),
             keys::DEAD_LETTER_REPLAYED.to_owned(),
@@ -323,11 +336,41 @@ impl<S: KeyValueStore, C: Clock, D: DeliveryPort> Outbox<'_, S, C, D> {
         Ok(FlushReport {
             delivered: settled.delivered,
             dead_lettered: settled.dead_lettered,
-            pending: seen_pending + head.seq.saturating_sub(looked_to),
+            pending: seen_pending + skipped + head.seq.saturating_sub(looked_to),
             complete,
             dead_letters: counters[0].saturating_sub(counters[1]).max(0) as u64,
             expired_deleted: 0,
         })
+    }
+
+    /// Whether a flush left a cursor, and where this flush should start
+    /// from it: only inside the backlog, above the mark and not past `seq`.
+    fn flush_cursor(&self, head: &Head) -> Result<(bool, Option<u64>), StoreError> {
+        let Some(bytes) = self.store.get(keys::OUTBOX_FLUSH_FROM)? else {
+            return Ok((false, None));
+        };
+        let cursor = std::str::from_utf8(&bytes)
+            .ok()
+            .and_then(|text| text.parse::<u64>().ok())
+            .filter(|cursor| (head.low.next + 1..=head.seq).contains(cursor));
+        Ok((true, cursor))
+    }
+
+    /// Leaves `next` for the next flush, or clears a cursor once a flush
+    /// got to the end. A failure is noted: the next flush starts at the
+    /// mark, as it would without a cursor.
+    fn save_flush_cursor(&self, next: Option<u64>, stored: bool) {
+        let saved = match next {
+            Some(next) => self
+                .store
+                .set(keys::OUTBOX_FLUSH_FROM, next.to_string().as_bytes()),
+            None if stored => self.store.delete(keys::OUTBOX_FLUSH_FROM),
+            None => Ok(()),
+        };
+        if let Err(error) = saved {
+            self.delivery
+                .note("outbox_flush_cursor_failed", &error.to_string());
+        }
     }
 
     /// Dead letters, newest first, at most `limit`.
