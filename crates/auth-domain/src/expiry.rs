@@ -37,8 +37,12 @@ pub(crate) fn due_bucket_after(until: Timestamp) -> i64 {
     bucket(until) + 2
 }
 
-/// Deletes what every passed bucket listed, while `more_time` says so.
-/// Returns how many keys it deleted.
+/// Deletes what every passed bucket listed, while `more_time` says so:
+/// at least one page of registrations per call, so that collection keeps
+/// up even when the outbox used the whole budget, and where time ran out
+/// inside a bucket the next call goes on (a bucket may list as many
+/// registrations as distinct names were tried in it). Returns how many
+/// keys it deleted.
 pub(crate) fn collect<S: KeyValueStore>(
     store: &S,
     now: Timestamp,
@@ -47,29 +51,55 @@ pub(crate) fn collect<S: KeyValueStore>(
     // Only buckets before the current one: a registration for the current
     // bucket may still be on its way.
     let current = bucket(now);
-    let mut next = match store.get(keys::EXPIRY_NEXT)? {
-        Some(bytes) => decode_counter(keys::EXPIRY_NEXT, &bytes)?,
+    let bookmark = store.get_many(&[
+        keys::EXPIRY_NEXT.to_owned(),
+        keys::EXPIRY_NEXT_ENTRY.to_owned(),
+    ])?;
+    let mut next = match &bookmark[0] {
+        Some(bytes) => decode_counter(keys::EXPIRY_NEXT, bytes)?,
         None => current - LOOKBACK_BUCKETS,
     };
+    let resumed_entry = match &bookmark[1] {
+        Some(bytes) => decode_counter(keys::EXPIRY_NEXT_ENTRY, bytes)?.max(1),
+        None => 1,
+    };
     let start = next;
+    let mut first = resumed_entry;
     let mut deleted = 0;
-    // At least one bucket per call, so collection keeps up even when the
-    // outbox used the whole budget.
+    let mut stopped_at = None;
     while next < current && (next == start || more_time()) {
-        deleted += collect_bucket(store, next)?;
+        let (collected, rest) = collect_bucket(store, next, first, &more_time)?;
+        deleted += collected;
+        if rest.is_some() {
+            stopped_at = rest;
+            break;
+        }
         next += 1;
+        first = 1;
     }
     if next != start {
         store.set(keys::EXPIRY_NEXT, next.to_string().as_bytes())?;
     }
+    match stopped_at {
+        Some(entry) => store.set(keys::EXPIRY_NEXT_ENTRY, entry.to_string().as_bytes())?,
+        None if bookmark[1].is_some() => store.delete(keys::EXPIRY_NEXT_ENTRY)?,
+        None => {}
+    }
     Ok(deleted)
 }
 
-fn collect_bucket<S: KeyValueStore>(store: &S, due: i64) -> Result<u64, StoreError> {
+/// Collects bucket `due` from entry `first`, a page at a time while
+/// `more_time` says so (one page at least). Returns the keys deleted, and
+/// the first entry left when time ran out before the bucket's end.
+fn collect_bucket<S: KeyValueStore>(
+    store: &S,
+    due: i64,
+    mut first: i64,
+    more_time: &impl Fn() -> bool,
+) -> Result<(u64, Option<i64>), StoreError> {
     let count_key = keys::expiry_count(due);
     let count = store.counter(&count_key)?;
     let mut deleted = 0;
-    let mut first = 1;
     while first <= count {
         let last = count.min(first + PAGE - 1);
         let entry_keys: Vec<String> = (first..=last)
@@ -86,9 +116,12 @@ fn collect_bucket<S: KeyValueStore>(store: &S, due: i64) -> Result<u64, StoreErr
         store.delete_many(&listed)?;
         store.delete_many(&entry_keys)?;
         first = last + 1;
+        if first <= count && !more_time() {
+            return Ok((deleted, Some(first)));
+        }
     }
     if count > 0 {
         store.delete(&count_key)?;
     }
-    Ok(deleted)
+    Ok((deleted, None))
 }

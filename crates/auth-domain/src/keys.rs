@@ -75,3 +75,7 @@ pub fn expiry_entry(bucket: i64, index: i64) -> String {
 
 /// Decimal: the next bucket the collector looks at.
 pub const EXPIRY_NEXT: &str = "expire:next";
+
+/// Decimal: the first entry of bucket `expire:next` not collected yet, when
+/// a collection ran out of time inside it.
+pub const EXPIRY_NEXT_ENTRY: &str = "expire:next_entry";

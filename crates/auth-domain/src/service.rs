@@ -504,7 +504,8 @@ where
     }
 
     /// Delivers every pending entry it can within the flush budget, then
-    /// deletes expired keys with what time is left (at least one bucket).
+    /// deletes expired keys with what time is left (at least one page of
+    /// them, going on where the last flush stopped).
     pub fn flush_outbox(&self) -> Result<FlushReport, Unexpected> {
         let started = self.clock.now().unix_millis();
         let budget = self.settings.outbox.flush_budget_ms;

@@ -7,9 +7,9 @@ mod support;
 use std::time::Duration;
 
 use auth_domain::pseudonym::pseudonymous_user_id;
-use auth_domain::{LoginError, Settings, SideEffect, TokenError};
+use auth_domain::{LoginError, OutboxSettings, Settings, SideEffect, TokenError};
 use domain_core::kv::{InMemoryStore, Op};
-use domain_core::{KeyValueStore, race};
+use domain_core::{Clock, KeyValueStore, race};
 use support::*;
 
 fn failed_events(service: &Harness) -> Vec<(String, String)> {
@@ -237,6 +237,50 @@ fn expired_tokens_are_deleted() {
     service.flush_outbox().unwrap();
     assert!(keys_starting(&service.store, "token:").is_empty());
     assert!(keys_starting(&service.store, "login:").is_empty());
+}
+
+/// Every name tried opens its own throttle bucket, so one 15-minute bucket
+/// may list as many keys to delete as names were tried in it: collecting
+/// them keeps to the flush's budget and goes on at the next flush.
+#[test]
+fn collecting_a_crowded_bucket_keeps_to_the_budget_and_goes_on_next_time() {
+    let settings = Settings {
+        outbox: OutboxSettings {
+            flush_budget_ms: 1_000,
+            ..OutboxSettings::default()
+        },
+        ..Settings::default()
+    };
+    let service = service_with(InMemoryStore::sqlite_like(), settings);
+    for i in 0..640 {
+        fail_login(&service, &format!("nobody{i}"));
+    }
+    service.flush_outbox().unwrap();
+    // The bucket's keys are due an hour and a half on; every store call
+    // on its registrations then takes 100 ms (200 ms a page of 64).
+    service.clock.advance_seconds(90 * 60);
+    let clock = service.clock.clone();
+    service.store.fail_when(move |call| {
+        if call.touches("expire:entry:") {
+            clock.advance(Duration::from_millis(100));
+        }
+        false
+    });
+    let mut flushes = 0;
+    while !keys_starting(&service.store, "login:").is_empty() {
+        flushes += 1;
+        assert!(flushes <= 5, "collection does not go on");
+        let started = service.clock.now().unix_millis();
+        service.flush_outbox().unwrap();
+        let took = service.clock.now().unix_millis() - started;
+        assert!(took <= 1_200, "flush {flushes} took {took} ms of its 1,000");
+    }
+    assert!(flushes >= 2, "ten pages do not fit in one budget");
+    assert!(
+        keys_starting(&service.store, "expire:")
+            .iter()
+            .all(|k| k == "expire:next")
+    );
 }
 
 #[test]
