@@ -37,8 +37,11 @@ const POLL_EVERY: Duration = Duration::from_millis(50);
 /// Looks after the first before answering "in progress".
 pub const POLLS: u32 = 100;
 /// After this long without a result a claim counts as abandoned. It exceeds
-/// the longest delivery (the webhook's retries included).
-pub const LEASE: Duration = Duration::from_secs(60);
+/// the longest delivery (the webhook's retries included, under 20 s) and
+/// the store stalls measured (a Redis outage held a request's store calls
+/// for 100 s): an owner still at work when its lease ends would deliver a
+/// second time beside its taker.
+pub const LEASE: Duration = Duration::from_secs(300);
 
 /// The key of a takeover or adoption counter: prefix, since, lease.
 type TakerKey = fn(&str, i64, i64) -> String;

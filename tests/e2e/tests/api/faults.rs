@@ -176,8 +176,8 @@ async fn a_key_claimed_by_a_request_that_died_before_writing_its_state_is_taken_
         .run_in_db::<Option<i64>>(notification_db, &["GET", &unstarted])
         .expect("the repeat recorded when it found the key without a state");
 
-    // The 60 s lease passes (moved back rather than waited for).
-    let long_ago = (seen - 61_000).to_string();
+    // The 5-minute lease passes (moved back rather than waited for).
+    let long_ago = (seen - 301_000).to_string();
     redis.run_in_db::<()>(notification_db, &["SET", &unstarted, &long_ago]);
     let taken = app.notify_with_key(&key, &body).await;
     taken.assert_status(202);
