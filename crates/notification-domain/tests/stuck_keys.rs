@@ -25,6 +25,23 @@ fn past_the_lease(fixture: &Fixture) {
         .advance(LEASE + std::time::Duration::from_millis(1));
 }
 
+/// The state write fails, and so does the give-back (the next write of the
+/// state): the key stays claimed with no state at all.
+fn leave_claimed_without_a_state(fixture: &Fixture, service: &TestService) {
+    fixture.fail_once(Op::Set, ":state");
+    fixture.fail_once(Op::Set, ":state");
+    assert!(matches!(send(service), Err(NotifyError::Storage(_))));
+}
+
+/// The save (record + done state, one batch) fails after the delivery, then
+/// the release (the state's second write, after the in-progress one) fails:
+/// the in-progress state stays.
+fn leave_in_progress(fixture: &Fixture, service: &TestService) {
+    fixture.fail_once(Op::SetMany, ":state");
+    fixture.fail_nth(Op::Set, ":state", 2);
+    assert!(matches!(send(service), Err(NotifyError::Storage(_))));
+}
+
 #[test]
 fn a_failed_state_write_releases_the_claim_at_once() {
     let fixture = Fixture::new();
@@ -43,11 +60,7 @@ fn a_failed_state_write_releases_the_claim_at_once() {
 fn a_claim_left_without_a_state_is_taken_over_after_its_lease() {
     let fixture = Fixture::new();
     let service = fixture.service();
-    // The state write fails, and so does the give-back (the next write of
-    // the state): the key stays claimed with no state at all.
-    fixture.fail_once(Op::Set, ":state");
-    fixture.fail_once(Op::Set, ":state");
-    assert!(matches!(send(&service), Err(NotifyError::Storage(_))));
+    leave_claimed_without_a_state(&fixture, &service);
 
     assert_eq!(
         send(&service),
@@ -100,10 +113,7 @@ fn a_claimant_that_died_between_its_two_writes_is_taken_over() {
 fn a_takeover_whose_state_write_fails_can_be_retried() {
     let fixture = Fixture::new();
     let service = fixture.service();
-    // The state write fails, and so does the give-back.
-    fixture.fail_once(Op::Set, ":state");
-    fixture.fail_once(Op::Set, ":state");
-    assert!(matches!(send(&service), Err(NotifyError::Storage(_))));
+    leave_claimed_without_a_state(&fixture, &service);
     assert_eq!(send(&service), Err(NotifyError::InProgress));
     past_the_lease(&fixture);
 
@@ -124,17 +134,10 @@ fn a_taker_that_fails_after_winning_is_taken_over_a_lease_later() {
         let fixture = Fixture::new();
         let service = fixture.service();
         if counter == ":takeover:" {
-            // Delivered, then neither the save nor the release landed: the
-            // in-progress state stays.
-            fixture.fail_once(Op::SetMany, ":state");
-            fixture.fail_nth(Op::Set, ":state", 2);
+            leave_in_progress(&fixture, &service);
         } else {
-            // The state write fails, and so does the give-back: a claim
-            // without a state.
-            fixture.fail_once(Op::Set, ":state");
-            fixture.fail_once(Op::Set, ":state");
+            leave_claimed_without_a_state(&fixture, &service);
         }
-        assert!(matches!(send(&service), Err(NotifyError::Storage(_))));
         assert_eq!(send(&service), Err(NotifyError::InProgress));
         past_the_lease(&fixture);
 
@@ -161,12 +164,7 @@ fn a_taker_that_fails_after_winning_is_taken_over_a_lease_later() {
 fn a_failed_release_after_a_failed_save_is_taken_over_after_its_lease() {
     let fixture = Fixture::new();
     let service = fixture.service();
-    // The save (record + done state, one batch) fails after the delivery,
-    // then the release (the state's second write, after the in-progress
-    // one) fails: the in-progress state stays.
-    fixture.fail_once(Op::SetMany, ":state");
-    fixture.fail_nth(Op::Set, ":state", 2);
-    assert!(matches!(send(&service), Err(NotifyError::Storage(_))));
+    leave_in_progress(&fixture, &service);
     assert_eq!(send(&service), Err(NotifyError::InProgress));
     past_the_lease(&fixture);
     let outcome = send(&service).unwrap();

@@ -529,16 +529,7 @@ async fn a_provider_that_cannot_be_asked_is_unreachable_and_auth_keeps_its_notif
         "the operator's log says why"
     );
 
-    let username = unique_username("ch");
-    let registered = app
-        .post_json(
-            "/auth/register",
-            &json!({"username": username, "password": strong_password(), "email": address()}),
-            Cred::None,
-        )
-        .await;
-    registered.assert_status(201);
-    let user_id = registered.str_field("user_id");
+    let (user_id, _) = register_with_email(&app, &address()).await;
     let flushed = app
         .send(app.with(app.post("/auth/outbox/flush"), Cred::Internal))
         .await;
@@ -556,7 +547,8 @@ async fn a_provider_that_cannot_be_asked_is_unreachable_and_auth_keeps_its_notif
     app.shutdown().await;
 }
 
-async fn register_and_sign_in(app: &TestApp, email: &str) -> String {
+/// Registers a new user with `email`: the user's id, and name and password.
+async fn register_with_email(app: &TestApp, email: &str) -> (String, (String, String)) {
     let username = unique_username("ch");
     let password = strong_password();
     let registered = app
@@ -567,8 +559,13 @@ async fn register_and_sign_in(app: &TestApp, email: &str) -> String {
         )
         .await;
     registered.assert_status(201);
+    (registered.str_field("user_id"), (username, password))
+}
+
+async fn register_and_sign_in(app: &TestApp, email: &str) -> String {
+    let (user_id, (username, password)) = register_with_email(app, email).await;
     app.login(&username, &password).await.assert_status(200);
-    registered.str_field("user_id")
+    user_id
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -579,16 +576,7 @@ async fn without_an_email_provider_the_welcome_still_arrives_on_log() {
     else {
         return;
     };
-    let username = unique_username("ch");
-    let registered = app
-        .post_json(
-            "/auth/register",
-            &json!({"username": username, "password": strong_password(), "email": address()}),
-            Cred::None,
-        )
-        .await;
-    registered.assert_status(201);
-    let user_id = registered.str_field("user_id");
+    let (user_id, _) = register_with_email(&app, &address()).await;
     let sent = app
         .wait_for_notifications(&user_id, 1, DELIVERY_TIMEOUT)
         .await;
