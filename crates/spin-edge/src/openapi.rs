@@ -312,8 +312,12 @@ mod tests {
         let mut document = OpenApiBuilder::new().build();
         document_health(&mut document, "auth");
         let exact: [(&str, &str, &[&str]); 2] = [
-            ("/auth/health", "get", &["200", "503"]),
-            ("/auth/health/kv", "get", &["200", "401", "500", "503"]),
+            ("/auth/health", "get", &["200", "400", "413", "415", "503"]),
+            (
+                "/auth/health/kv",
+                "get",
+                &["200", "400", "401", "413", "415", "500", "503"],
+            ),
         ];
         assert_eq!(
             differences_from_contract(&document, &exact),
@@ -326,7 +330,7 @@ mod tests {
         assert_eq!(
             differences_from_contract(&document, &other),
             [
-                r#"get /auth/health: documents ["200", "503"], the contract ["200"]"#,
+                r#"get /auth/health: documents ["200", "400", "413", "415", "503"], the contract ["200"]"#,
                 "get /auth/me: not documented",
                 "get /auth/health/kv: not in the contract",
             ]
