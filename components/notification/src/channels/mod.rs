@@ -99,24 +99,17 @@ impl Channels for SpinChannels {
     fn channel(&self, kind: ChannelKind) -> Result<&dyn Deliver, Unavailable> {
         match kind {
             ChannelKind::Log => Ok(&self.log),
-            ChannelKind::Webhook => self
-                .webhook
-                .get_or_init(|| self.webhook())
-                .as_ref()
-                .map(|w| w as &dyn Deliver)
-                .map_err(|why| *why),
-            ChannelKind::Email => self
-                .email
-                .get_or_init(|| self.provider(kind))
-                .as_ref()
-                .map(|c| c as &dyn Deliver)
-                .map_err(|why| *why),
-            ChannelKind::Sms => self
-                .sms
-                .get_or_init(|| self.provider(kind))
-                .as_ref()
-                .map(|c| c as &dyn Deliver)
-                .map_err(|why| *why),
+            ChannelKind::Webhook => offered(self.webhook.get_or_init(|| self.webhook())),
+            ChannelKind::Email => offered(self.email.get_or_init(|| self.provider(kind))),
+            ChannelKind::Sms => offered(self.sms.get_or_init(|| self.provider(kind))),
         }
     }
+}
+
+/// A channel as looked up once per request, as the port hands it out.
+fn offered<T: Deliver>(looked_up: &Result<T, Unavailable>) -> Result<&dyn Deliver, Unavailable> {
+    looked_up
+        .as_ref()
+        .map(|channel| channel as &dyn Deliver)
+        .map_err(|why| *why)
 }
