@@ -57,8 +57,9 @@ pub fn dead_letter(number: u64) -> String {
     format!("outbox:dead:{number:020}")
 }
 
-/// Counter: replays of dead letter `number` that got as far as removing
-/// it; only the first counts it in `DEAD_LETTER_REPLAYED`.
+/// Counter: replays of dead letter `number` that got as far as counting
+/// it; only the first counts it in `DEAD_LETTER_REPLAYED` (and deletes
+/// this key again when that fails, so that a retry counts it).
 pub fn dead_letter_replays(number: u64) -> String {
     format!("outbox:dead:replays:{number:020}")
 }

@@ -191,6 +191,33 @@ fn a_letter_replayed_twice_at_once_stops_waiting_once() {
     assert_eq!(service.dead_letters(10).unwrap().waiting, 1);
 }
 
+/// A replay that fails to count its letter leaves the letter listed and
+/// waiting, and gives back its claim: replaying it again finishes the job.
+#[test]
+fn a_replay_that_cannot_count_its_letter_leaves_it_to_replay_again() {
+    let service = service();
+    service.delivery.set(Peers::Rejecting);
+    register(&service, "alice", PASSWORD);
+    let number = service.dead_letters(10).unwrap().letters[0].number;
+    let mut failed_once = false;
+    service.store.fail_when(move |call| {
+        let counting = call.op == Op::Increment && call.keys == ["outbox:dead:replayed"];
+        let fail = counting && !failed_once;
+        failed_once |= fail;
+        fail
+    });
+
+    assert!(service.replay_dead_letter(number).is_err());
+    let page = service.dead_letters(10).unwrap();
+    assert_eq!(page.waiting, 2);
+    assert!(page.letters.iter().any(|letter| letter.number == number));
+
+    assert!(service.replay_dead_letter(number).unwrap().is_some());
+    let page = service.dead_letters(10).unwrap();
+    assert_eq!(page.waiting, 1);
+    assert!(page.letters.iter().all(|letter| letter.number != number));
+}
+
 #[test]
 fn a_replayed_dead_letter_is_delivered_with_its_original_id() {
     let service = service();

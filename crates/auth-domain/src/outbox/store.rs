@@ -417,19 +417,33 @@ impl<S: KeyValueStore, C: Clock, D: DeliveryPort> Outbox<'_, S, C, D> {
         let letter: DeadLetter = serde_json::from_slice(&bytes)
             .map_err(|error| StoreError::Unavailable(format!("{key} is unreadable: {error}")))?;
         let staged = self.stage(vec![letter.entry.effect])?;
-        // Written before the letter goes: a failure in between leaves both,
-        // and a second replay delivers the same id again, harmlessly.
+        // The entry is written, and the letter counted, before the letter
+        // goes: a failure at either later step leaves the letter listed,
+        // and replaying it again delivers the same id again, harmlessly,
+        // and finishes the job.
         self.store.set_many(&staged.writes())?;
+        self.count_replayed(number)?;
         self.store.delete(&key)?;
-        // Two replays of one letter at once both get here (both read it
-        // before either removed it); it stops waiting once.
-        let replays = self
-            .store
-            .increment(&keys::dead_letter_replays(number), 1)?;
-        if replays == 1 {
-            self.store.increment(keys::DEAD_LETTER_REPLAYED, 1)?;
-        }
         Ok(staged.entries.first().map(|entry| entry.seq))
+    }
+
+    /// Counts dead letter `number` as no longer waiting, once: two replays
+    /// of one letter at once both get here (both read it before either
+    /// removed it), and the first to claim it counts it. A claimer that
+    /// cannot count gives the claim back, so that its retry counts it.
+    fn count_replayed(&self, number: u64) -> Result<(), StoreError> {
+        let claim = keys::dead_letter_replays(number);
+        if self.store.increment(&claim, 1)? != 1 {
+            return Ok(());
+        }
+        let Err(error) = self.store.increment(keys::DEAD_LETTER_REPLAYED, 1) else {
+            return Ok(());
+        };
+        if let Err(release) = self.store.delete(&claim) {
+            self.delivery
+                .note("outbox_replay_claim_kept", &release.to_string());
+        }
+        Err(error)
     }
 
     fn ripe(&self, entry: &OutboxEntry, now: Timestamp) -> bool {
