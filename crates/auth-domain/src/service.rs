@@ -264,6 +264,32 @@ where
                 retry_after_seconds,
             });
         }
+        let attempt = Attempt {
+            username: &username,
+            bucket,
+            claim,
+            bucket_keys: bucket_keys.unwrap_or_default(),
+        };
+        let answer = self.check_password(&attempt, user, password, after);
+        if let (Err(LoginError::Unexpected(_)), false) = (&answer, attempt.bucket_keys.is_empty()) {
+            // The write that would have registered the new bucket's keys
+            // failed or never came, and no later claim registers them.
+            if let Err(error) = self.register_bucket_keys(bucket, &attempt.bucket_keys) {
+                self.delivery
+                    .note("login_bucket_keys_unregistered", &error.to_string());
+            }
+        }
+        answer
+    }
+
+    /// The claimed attempt's password check, and what it writes.
+    fn check_password(
+        &self,
+        attempt: &Attempt<'_>,
+        user: Option<UserRecord>,
+        password: &str,
+        after: &mut AfterResponse,
+    ) -> Result<IssuedToken, LoginError> {
         let verified = match &user {
             Some(user) => self.hasher.verify(password, &user.password_hash)?,
             None => {
@@ -271,19 +297,21 @@ where
                 false
             }
         };
-        let attempt = Attempt {
-            username: &username,
-            bucket,
-            claim,
-            bucket_keys: bucket_keys.unwrap_or_default(),
-        };
         match user {
-            Some(user) if verified => self.issue_token(&attempt, &user, after),
+            Some(user) if verified => self.issue_token(attempt, &user, after),
             user => {
-                self.record_failure(&attempt, user.as_ref(), after)?;
+                self.record_failure(attempt, user.as_ref(), after)?;
                 Err(LoginError::InvalidCredentials)
             }
         }
+    }
+
+    /// Has the expiry collector delete `bucket_keys` once `bucket` no
+    /// longer matters.
+    fn register_bucket_keys(&self, bucket: i64, bucket_keys: &[String]) -> Result<(), StoreError> {
+        let due = throttle::expiry_due(bucket);
+        let (key, value) = expiry::register(&self.store, due, bucket_keys)?;
+        self.store.set(&key, &value)
     }
 
     /// Takes back a claim that checked no password, so that refusals do
@@ -301,9 +329,7 @@ where
                 .note("login_claim_not_given_back", &error.to_string());
         }
         if let Some(bucket_keys) = bucket_keys {
-            let due = throttle::expiry_due(bucket);
-            let (key, value) = expiry::register(&self.store, due, bucket_keys)?;
-            self.store.set(&key, &value)?;
+            self.register_bucket_keys(bucket, bucket_keys)?;
         }
         Ok(())
     }

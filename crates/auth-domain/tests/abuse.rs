@@ -195,6 +195,34 @@ fn failed_logins_for_ever_new_names_leave_no_lasting_keys() {
     );
 }
 
+/// A login whose write fails after it opened a bucket (its first claim)
+/// still has the bucket's keys deleted later: no later claim of the bucket
+/// would register them.
+#[test]
+fn logins_that_fail_on_the_store_after_opening_a_bucket_leave_no_lasting_keys() {
+    let service = service();
+    register(&service, "alice", PASSWORD);
+    service.store.fail_when(|call| call.op == Op::SetMany);
+    for password in [PASSWORD, OTHER_PASSWORD] {
+        let outcome = service.login("alice", password);
+        assert!(
+            matches!(outcome, Err(LoginError::Unexpected(_))),
+            "{outcome:?}"
+        );
+        // A bucket later, so that each attempt opens one.
+        service.clock.advance_seconds(15 * 60);
+    }
+    service.store.clear_faults();
+    assert!(!keys_starting(&service.store, "login:").is_empty());
+
+    service.clock.advance_seconds(60 * 60);
+    service.flush_outbox().unwrap();
+    assert_eq!(
+        keys_starting(&service.store, "login:"),
+        Vec::<String>::new()
+    );
+}
+
 #[test]
 fn a_collector_whose_clock_is_ahead_leaves_the_keys_a_lock_still_needs() {
     let service = service();
