@@ -271,7 +271,7 @@ where
             bucket_keys: bucket_keys.unwrap_or_default(),
         };
         let answer = self.check_password(&attempt, user, password, after);
-        if let (Err(LoginError::Unexpected(_)), false) = (&answer, attempt.bucket_keys.is_empty()) {
+        if matches!(answer, Err(LoginError::Unexpected(_))) && !attempt.bucket_keys.is_empty() {
             // The write that would have registered the new bucket's keys
             // failed or never came, and no later claim registers them.
             if let Err(error) = self.register_bucket_keys(bucket, &attempt.bucket_keys) {
