@@ -166,8 +166,13 @@ impl From<FlushReport> for FlushResponse {
 pub struct DeadLettersResponse {
     /// Dead letters not replayed, in all.
     waiting: u64,
-    /// Newest first (among the last 1,000 made).
+    /// Newest first; one page looks at no more than 1,000 numbers.
     dead_letters: Vec<DeadLetterView>,
+    /// Pass as `before` for the next page; absent when no older letter can
+    /// exist.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(example = 17)]
+    next_before: Option<u64>,
 }
 
 impl From<DeadLetterPage> for DeadLettersResponse {
@@ -175,6 +180,7 @@ impl From<DeadLetterPage> for DeadLettersResponse {
         Self {
             waiting: page.waiting,
             dead_letters: page.letters.into_iter().map(Into::into).collect(),
+            next_before: page.next_before,
         }
     }
 }

@@ -541,9 +541,13 @@ where
         Ok(report)
     }
 
-    /// Dead letters, newest first.
-    pub fn dead_letters(&self, limit: usize) -> Result<DeadLetterPage, Unexpected> {
-        Ok(self.outbox().dead_letters(limit)?)
+    /// Dead letters, newest first, numbered below `before` when given.
+    pub fn dead_letters(
+        &self,
+        limit: usize,
+        before: Option<u64>,
+    ) -> Result<DeadLetterPage, Unexpected> {
+        Ok(self.outbox().dead_letters(limit, before)?)
     }
 
     /// Puts a dead letter back into the outbox; `None` if there is none

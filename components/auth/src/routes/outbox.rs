@@ -46,10 +46,11 @@ pub fn flush(context: &RequestContext, request: Request, _: Params) -> HandlerRe
     security(("internal_key" = [])),
     params(
         ("limit" = Option<u32>, Query, minimum = 1, maximum = 100, description = "How many, 1–100; default 20."),
+        ("before" = Option<u64>, Query, minimum = 1, description = "Only letters numbered below this: the previous page's `next_before`."),
     ),
     responses(
         (status = 200, description = "Newest first.", body = DeadLettersResponse),
-        (status = 422, description = "`validation_failed`: `limit` is not an integer from 1 to 100.", body = ErrorResponse),
+        (status = 422, description = "`validation_failed`: `limit` is not an integer from 1 to 100, or `before` not a whole number from 1.", body = ErrorResponse),
         InternalKeyErrors,
         UnexpectedError, UnreadBodyErrors,
     )
@@ -62,7 +63,13 @@ pub fn dead_letters(context: &RequestContext, request: Request, _: Params) -> Ha
             .filter(|limit| (1..=100).contains(limit))
             .ok_or("must be an integer from 1 to 100")
     })?;
-    let page = service::auth(context)?.dead_letters(limit.unwrap_or(20))?;
+    let before = query(&request, "before", |raw| {
+        raw.parse::<u64>()
+            .ok()
+            .filter(|before| *before >= 1)
+            .ok_or("must be a whole number from 1")
+    })?;
+    let page = service::auth(context)?.dead_letters(limit.unwrap_or(20), before)?;
     Ok(HttpResponse::json(200, &DeadLettersResponse::from(page)))
 }
 

@@ -22,6 +22,9 @@ pub struct DeadLetterPage {
     /// Dead letters not replayed, in all.
     pub waiting: u64,
     pub letters: Vec<DeadLetter>,
+    /// Where the next page starts (its `before`); `None` when no letter
+    /// can be older than this page's.
+    pub next_before: Option<u64>,
 }
 
 /// The longest receiver answer kept with a dead letter.

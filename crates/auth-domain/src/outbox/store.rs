@@ -373,15 +373,23 @@ impl<S: KeyValueStore, C: Clock, D: DeliveryPort> Outbox<'_, S, C, D> {
         }
     }
 
-    /// Dead letters, newest first, at most `limit`.
-    pub fn dead_letters(&self, limit: usize) -> Result<DeadLetterPage, StoreError> {
+    /// Dead letters, newest first, at most `limit`, numbered below `before`
+    /// (when given). One listing looks at no more than `DEAD_LETTER_SCAN`
+    /// numbers; `next_before` says where the next page goes on.
+    pub fn dead_letters(
+        &self,
+        limit: usize,
+        before: Option<u64>,
+    ) -> Result<DeadLetterPage, StoreError> {
         let counters = self.store.counters(&[
             keys::DEAD_LETTER_SEQ.to_owned(),
             keys::DEAD_LETTER_REPLAYED.to_owned(),
         ])?;
+        let waiting = counters[0].saturating_sub(counters[1]).max(0) as u64;
         let newest = counters[0].max(0) as u64;
+        let newest = before.map_or(newest, |before| newest.min(before.saturating_sub(1)));
         let oldest = newest.saturating_sub(DEAD_LETTER_SCAN) + 1;
-        let mut letters = Vec::new();
+        let mut letters: Vec<DeadLetter> = Vec::new();
         let mut top = newest;
         while top >= oldest && letters.len() < limit {
             let bottom = top.saturating_sub(99).max(oldest);
@@ -394,15 +402,19 @@ impl<S: KeyValueStore, C: Clock, D: DeliveryPort> Outbox<'_, S, C, D> {
                     .flatten()
                     .filter_map(|bytes| serde_json::from_slice::<DeadLetter>(&bytes).ok()),
             );
-            if bottom == 0 || bottom == oldest {
-                break;
-            }
             top = bottom - 1;
         }
-        letters.truncate(limit);
+        let next_before = if letters.len() >= limit {
+            letters.truncate(limit);
+            letters.last().map(|letter| letter.number)
+        } else {
+            // The whole window was read: older letters, if any, lie below it.
+            Some(oldest).filter(|oldest| *oldest > 1)
+        };
         Ok(DeadLetterPage {
-            waiting: counters[0].saturating_sub(counters[1]).max(0) as u64,
+            waiting,
             letters,
+            next_before,
         })
     }
 

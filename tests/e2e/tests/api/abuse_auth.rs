@@ -214,12 +214,22 @@ async fn refused_for_good_goes_to_the_dead_letters_and_can_be_replayed() {
     assert_eq!(letter["user_id"], user.user_id.as_str());
     let event_id = letter["delivery_id"].as_str().unwrap().to_string();
     assert_eq!(flush(&app).await["pending"], 0, "not kept in the outbox");
+    // Nothing older: no page after this one.
+    assert!(letters.get("next_before").is_none(), "{letters}");
+    let number = letter["number"].as_u64().unwrap();
+    let older = format!("/auth/outbox/dead-letters?limit=1&before={number}");
+    let r = app.send(app.with(app.get(&older), Cred::Internal)).await;
+    r.assert_status(200);
+    assert_eq!(r.json["dead_letters"], serde_json::json!([]), "{}", r.text);
+    let bad = "/auth/outbox/dead-letters?before=0";
+    app.send(app.with(app.get(bad), Cred::Internal))
+        .await
+        .assert_error(422, "validation_failed");
 
     // Operators only.
     app.send(app.get("/auth/outbox/dead-letters"))
         .await
         .assert_error(401, "unauthorized");
-    let number = letter["number"].as_u64().unwrap();
     let replay = format!("/auth/outbox/dead-letters/{number}/replay");
     app.send(app.post(&replay))
         .await
