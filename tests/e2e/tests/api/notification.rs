@@ -309,6 +309,12 @@ async fn the_webhook_channel_is_unavailable_without_a_url() {
         .notify(&json!({"user_id": user, "channel": "webhook", "message": "hook"}))
         .await;
     r.assert_error(503, "channel_unavailable");
+    // The operator's log names what is missing.
+    let log = app.stderr("notification");
+    assert!(
+        log.contains("channel_unconfigured") && log.contains("webhook_url is not set"),
+        "{log}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
