@@ -593,6 +593,8 @@ fn each_flush_goes_on_where_the_last_ran_out_of_time() {
     });
     let first = service.flush_outbox().unwrap();
     assert!(!first.complete, "{first:?}");
+    let cursor = |service: &Harness| service.store.get("outbox:flush_from").unwrap();
+    assert!(cursor(&service).is_some(), "where the first flush stopped");
     let delivered = |service: &Harness| {
         bob.iter()
             .all(|id| service.delivery.delivered_ids().contains(id))
@@ -602,6 +604,71 @@ fn each_flush_goes_on_where_the_last_ran_out_of_time() {
     let second = service.flush_outbox().unwrap();
     assert!(delivered(&service), "{second:?}");
     assert!(!second.complete, "it did not start at the mark");
+    assert_eq!(
+        cursor(&service),
+        None,
+        "it reached the end: the next starts at the mark"
+    );
+}
+
+/// A flush out of time partway through a page leaves the page's untried
+/// entries to the next flush, which starts with them.
+#[test]
+fn a_flush_out_of_time_within_a_page_leaves_its_untried_entries_to_the_next() {
+    let settings = Settings {
+        outbox: OutboxSettings {
+            flush_budget_ms: 1_000,
+            flush_page: 4,
+            flush_batch: 2,
+            ..OutboxSettings::default()
+        },
+        ..Settings::default()
+    };
+    let service = service_with(InMemoryStore::sqlite_like(), settings);
+    service.delivery.set(Peers::Down);
+    // Ten pages of entries that keep failing, holding the mark, then one
+    // page: alice's two entries and bob's.
+    for i in 0..20 {
+        register(&service, &format!("stuck{i}"), PASSWORD);
+    }
+    for id in pending_ids(&service) {
+        service.delivery.poison(&id);
+    }
+    register(&service, "alice", PASSWORD);
+    let stuck_and_alice = pending_ids(&service);
+    register(&service, "bob", PASSWORD);
+    let bob: Vec<String> = pending_ids(&service)
+        .into_iter()
+        .filter(|id| !stuck_and_alice.contains(id))
+        .collect();
+    assert_eq!((stuck_and_alice.len(), bob.len()), (42, 2));
+    service.delivery.set(Peers::Up);
+    // Reading a page costs 100 ms, a delivery that succeeds a second.
+    let clock = service.clock.clone();
+    service.store.fail_when(move |call| {
+        if call.touches("outbox:entry:") {
+            match call.op {
+                Op::GetMany => clock.advance(std::time::Duration::from_millis(100)),
+                Op::DeleteMany => clock.advance(std::time::Duration::from_secs(1)),
+                _ => {}
+            }
+        }
+        false
+    });
+    let delivered = |service: &Harness| {
+        bob.iter()
+            .all(|id| service.delivery.delivered_ids().contains(id))
+    };
+
+    // From the mark: out of time in the tenth page.
+    service.flush_outbox().unwrap();
+    // Resumed: out of time after alice's entries, before bob's.
+    service.clock.advance_seconds(60);
+    service.flush_outbox().unwrap();
+    assert!(!delivered(&service));
+    service.clock.advance_seconds(60);
+    let third = service.flush_outbox().unwrap();
+    assert!(delivered(&service), "{third:?}");
 }
 
 #[test]

@@ -295,8 +295,8 @@ impl<S: KeyValueStore, C: Clock, D: DeliveryPort> Outbox<'_, S, C, D> {
             from = last + 1;
             window.extend(page.iter().cloned());
             let entries: Vec<&OutboxEntry> = present(&page).collect();
-            let mut chunks = entries.chunks(self.settings.flush_batch.max(1));
-            for chunk in chunks.by_ref() {
+            let batch = self.settings.flush_batch.max(1);
+            for (index, chunk) in entries.chunks(batch).enumerate() {
                 let unreachable: Vec<&str> = TARGETS
                     .into_iter()
                     .filter(|t| settled.health.get(t).is_some_and(Health::unreachable))
@@ -308,6 +308,13 @@ impl<S: KeyValueStore, C: Clock, D: DeliveryPort> Outbox<'_, S, C, D> {
                     .collect();
                 self.deliver(&chunk, Round::SweepOnly, &mut settled);
                 if !more_time() {
+                    // The next flush goes on with the first entry this one
+                    // did not try; out of time after the last, it is done.
+                    match entries.get((index + 1) * batch) {
+                        Some(untried) => from = untried.seq,
+                        None if from > head.seq => break 'pages,
+                        None => {}
+                    }
                     complete = false;
                     break 'pages;
                 }
