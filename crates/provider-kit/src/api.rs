@@ -7,8 +7,8 @@ use spin_edge::outbound::{
 };
 use std::time::Duration;
 
-/// One attempt stays well inside the notification service's budget (three
-/// attempts and their back-off).
+/// One attempt ends before the notification service stops waiting for it
+/// (6 s, `components/notification/src/channels/provider.rs`).
 const ATTEMPT: Deadline = Deadline::within(Duration::from_secs(2), Duration::from_secs(5));
 
 /// An HTTP API a provider sends through, as its reasons name it.
@@ -49,8 +49,11 @@ impl Api {
     /// 2xx: accepted. 408, 425, 429 and 5xx: busy or down, try later. Any
     /// other status (400 bad address or content, 401/403 refused
     /// credentials, 404 a wrong endpoint) is for good: a retry seconds later
-    /// would get the same. No answer: a wrong URL or a host Spin refuses is
-    /// for good, a timeout or a transport failure may pass.
+    /// would get the same. A status whose body then failed counts as the
+    /// status: an API that accepted the message has it, and another attempt
+    /// would send it twice. No answer: a wrong URL, a host Spin refuses or
+    /// a key that cannot be sent as a header is for good, a timeout or a
+    /// transport failure may pass.
     fn answer(&self, result: Result<OutboundResponse, OutboundError>) -> Answer {
         let (name, settings) = (self.name, self.settings);
         match result {
@@ -70,6 +73,10 @@ impl Api {
             Err(OutboundError::Denied) => Answer::Rejected(format!(
                 "{name} host is not allowed (see {settings}_api_origin)"
             )),
+            Err(OutboundError::BodyUnread { response, .. }) => self.answer(Ok(response)),
+            Err(OutboundError::InvalidHeader) => {
+                Answer::Rejected(format!("{settings}_api_key is not a valid header value"))
+            }
             Err(OutboundError::TimedOut) => {
                 Answer::Unavailable(format!("{name} did not answer in time"))
             }
@@ -133,6 +140,32 @@ mod tests {
     }
 
     #[test]
+    fn a_status_whose_body_then_failed_counts_as_the_status() {
+        let unread = |status| {
+            SMS.answer(Err(OutboundError::BodyUnread {
+                response: OutboundResponse {
+                    status,
+                    headers: Vec::new(),
+                    body: Vec::new(),
+                },
+                cause: Box::new(OutboundError::TimedOut),
+            }))
+        };
+        assert!(matches!(unread(202), Answer::Delivered(_)));
+        assert_eq!(
+            reason(unread(400)),
+            (
+                false,
+                "the SMS gateway refused the message (400)".to_owned()
+            )
+        );
+        assert_eq!(
+            reason(unread(503)),
+            (true, "the SMS gateway answered 503".to_owned())
+        );
+    }
+
+    #[test]
     fn failed_calls_are_named_without_url_or_key() {
         let cases = [
             (
@@ -145,6 +178,10 @@ mod tests {
                     false,
                     "the SMS gateway host is not allowed (see sms_api_origin)",
                 ),
+            ),
+            (
+                OutboundError::InvalidHeader,
+                (false, "sms_api_key is not a valid header value"),
             ),
             (
                 OutboundError::TimedOut,

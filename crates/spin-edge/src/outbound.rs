@@ -67,7 +67,7 @@ impl OutboundRequest {
     }
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OutboundResponse {
     pub status: u16,
     /// Names in lower case.
@@ -91,10 +91,20 @@ pub enum OutboundError {
     InvalidUrl(String),
     /// The host refused the call (e.g. not in `allowed_outbound_hosts`).
     Denied,
+    /// A request header cannot be sent (a value with a control character):
+    /// retrying the same request cannot help.
+    InvalidHeader,
     /// Connecting, sending or receiving failed.
     Transport(String),
     /// No answer within the deadline.
     TimedOut,
+    /// The peer answered `response`'s status and headers, but its body could
+    /// not be read whole (`cause`: cut off, over the cap, or not finished
+    /// in time). `response.body` is empty.
+    BodyUnread {
+        response: OutboundResponse,
+        cause: Box<OutboundError>,
+    },
 }
 
 impl std::fmt::Display for OutboundError {
@@ -102,8 +112,12 @@ impl std::fmt::Display for OutboundError {
         match self {
             Self::InvalidUrl(url) => write!(f, "invalid url {url:?}"),
             Self::Denied => f.write_str("outbound request denied by the host"),
+            Self::InvalidHeader => f.write_str("a request header value is invalid"),
             Self::Transport(reason) => write!(f, "transport error: {reason}"),
             Self::TimedOut => f.write_str("timed out"),
+            Self::BodyUnread { response, cause } => {
+                write!(f, "status {}, then {cause}", response.status)
+            }
         }
     }
 }
@@ -251,8 +265,7 @@ fn start(
         .iter()
         .map(|(name, value)| (name.clone(), value.as_bytes().to_vec()))
         .collect();
-    let fields =
-        Fields::from_list(&headers).map_err(|e| OutboundError::Transport(format!("{e:?}")))?;
+    let fields = Fields::from_list(&headers).map_err(|_| OutboundError::InvalidHeader)?;
     let outgoing = OutgoingRequest::new(fields);
     let method = match request.method {
         "GET" => Method::Get,
@@ -318,13 +331,32 @@ fn read_response(
             )
         })
         .collect();
-    let Some(cap) = cap else {
-        return Ok(OutboundResponse {
-            status,
-            headers,
-            body: Vec::new(),
-        });
+    let mut answered = OutboundResponse {
+        status,
+        headers,
+        body: Vec::new(),
     };
+    let Some(cap) = cap else {
+        return Ok(answered);
+    };
+    match read_body(response, deadline, cap) {
+        Ok(body) => {
+            answered.body = body;
+            Ok(answered)
+        }
+        Err(cause) => Err(OutboundError::BodyUnread {
+            response: answered,
+            cause: Box::new(cause),
+        }),
+    }
+}
+
+/// At most `cap` bytes of `response`'s body, before `deadline` fires.
+fn read_body(
+    response: IncomingResponse,
+    deadline: &Pollable,
+    cap: usize,
+) -> Result<Vec<u8>, OutboundError> {
     let failed = |reason: &str| OutboundError::Transport(reason.to_owned());
     let body = response
         .consume()
@@ -362,11 +394,7 @@ fn read_response(
         }
     }
     drop(body);
-    Ok(OutboundResponse {
-        status,
-        headers,
-        body: bytes,
-    })
+    Ok(bytes)
 }
 
 #[cfg(test)]

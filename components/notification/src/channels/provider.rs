@@ -80,8 +80,9 @@ impl Provider for ChannelsComponent {
         let body =
             serde_json::to_vec(&ProviderMessage::of(notification)).expect("a message serializes");
         let request = OutboundRequest::post_json(format!("{CHANNELS}/{}/send", self.channel), body);
-        // Not knowing how the attempt went is worth another one: the
-        // notification's id travels with it, for providers to deduplicate.
+        // Not knowing how the attempt went is worth another one, at the
+        // risk of a second message: the notification's id travels with it,
+        // but the default providers' APIs do not deduplicate by it.
         self.call(request, ATTEMPT_DEADLINE)
             .unwrap_or_else(Attempt::Unavailable)
     }
@@ -99,9 +100,12 @@ fn unreachable_reason(channel: &str, error: &OutboundError) -> String {
                 plain_words(cause)
             )
         }
-        OutboundError::InvalidUrl(_) | OutboundError::Denied => {
+        OutboundError::InvalidUrl(_) | OutboundError::Denied | OutboundError::InvalidHeader => {
             format!("the {channel} provider cannot be reached")
         }
+        // Its answer is the outcome: without it, how the attempt went is
+        // unknown.
+        OutboundError::BodyUnread { cause, .. } => unreachable_reason(channel, cause),
     }
 }
 
@@ -129,6 +133,17 @@ mod tests {
             (
                 OutboundError::Denied,
                 "the email provider cannot be reached",
+            ),
+            (
+                OutboundError::BodyUnread {
+                    response: spin_edge::outbound::OutboundResponse {
+                        status: 200,
+                        headers: Vec::new(),
+                        body: Vec::new(),
+                    },
+                    cause: Box::new(OutboundError::TimedOut),
+                },
+                "the email provider did not answer in time",
             ),
         ];
         for (error, reason) in cases {

@@ -45,6 +45,11 @@ fn failure(error: OutboundError) -> TransportFailure {
     let (retryable, reason) = match error {
         OutboundError::InvalidUrl(_) => (false, "webhook_url is not an http(s) URL".to_owned()),
         OutboundError::Denied => (false, "the webhook host is not allowed".to_owned()),
+        OutboundError::InvalidHeader => {
+            (false, "the webhook request headers are invalid".to_owned())
+        }
+        // Never met: only the status is read.
+        OutboundError::BodyUnread { cause, .. } => return failure(*cause),
         OutboundError::TimedOut => (true, "the webhook did not answer in time".to_owned()),
         OutboundError::Transport(cause) => (
             true,

@@ -45,6 +45,30 @@ fn assert_nowhere(app: &TestApp, secrets: &[&str], replies: &[&Reply]) {
     }
 }
 
+/// An API that accepts the message and then never finishes its answer has
+/// the message: it is delivered once, not sent again.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_api_that_accepts_and_then_stalls_gets_the_message_once() {
+    let email_api = TricklingPeer::start().await;
+    let Some(app) = app()
+        .variable("email_api_url", email_api.url())
+        .variable("email_api_origin", email_api.origin())
+        .variable("email_api_key", secret("email"))
+        .variable("email_from", EMAIL_FROM)
+        .spawn_local("points the email provider at a stalling stand-in API")
+        .await
+    else {
+        return;
+    };
+    let reply = app
+        .notify(&json!({"user_id": user(), "channel": "email", "to": address(), "message": "once"}))
+        .await;
+    reply.assert_status(202);
+    assert_eq!(reply.json["status"], "delivered", "{}", reply.text);
+    assert_eq!(reply.json["attempts"], 1, "{}", reply.text);
+    assert_eq!(email_api.request_count(), 1);
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn email_and_sms_are_delivered_through_the_default_providers() {
     let email_api = WebhookServer::start(vec![202]).await;
@@ -113,7 +137,12 @@ async fn email_and_sms_are_delivered_through_the_default_providers() {
     );
     // Each provider got its own key and nothing of the other channel.
     assert_eq!(email_api.requests().len(), 1);
-    assert!(!String::from_utf8_lossy(&request.body).contains(&email_key));
+    let sms_request = format!(
+        "{:?} {}",
+        request.headers,
+        String::from_utf8_lossy(&request.body)
+    );
+    assert!(!sms_request.contains(&email_key), "{sms_request}");
 
     let record = app.notification(&email_id, Cred::Internal).await;
     record.assert_status(200);
