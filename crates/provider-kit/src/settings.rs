@@ -1,17 +1,36 @@
 //! A provider's settings: Spin variables of the component it is linked into
 //! (with `dependencies_inherit_configuration`, the channels component's).
 
+use spin_sdk::variables::Error;
+
 /// Reads the named variables; empty values count as unset.
 pub struct Settings {
     values: Vec<(&'static str, Option<String>)>,
 }
 
 impl Settings {
-    pub fn read(names: &[&'static str]) -> Self {
-        Self::from_values(names.iter().map(|name| {
-            let value = spin_sdk::variables::get(name).ok();
-            (*name, value)
-        }))
+    /// The named variables. Only an undefined variable is unset: one that
+    /// Spin could not read (its provider failed, or the component may not
+    /// read it) is an error that names it, as an unset setting would make
+    /// the channel look unconfigured while it is not.
+    pub fn read(names: &[&'static str]) -> Result<Self, String> {
+        Self::looked_up(names, spin_sdk::variables::get)
+    }
+
+    fn looked_up(
+        names: &[&'static str],
+        lookup: impl Fn(&str) -> Result<String, Error>,
+    ) -> Result<Self, String> {
+        let mut values = Vec::with_capacity(names.len());
+        for name in names {
+            let value = match lookup(name) {
+                Ok(value) => Some(value),
+                Err(Error::Undefined(_)) => None,
+                Err(_) => return Err(format!("{name} could not be read")),
+            };
+            values.push((*name, value));
+        }
+        Ok(Self::from_values(values))
     }
 
     /// For tests and other sources.
@@ -67,6 +86,28 @@ mod tests {
             settings.require_all(),
             Err("api_key, from are not set".to_owned())
         );
+    }
+
+    #[test]
+    fn only_an_undefined_variable_is_unset() {
+        let settings = Settings::looked_up(&["url", "from"], |name| match name {
+            "url" => Ok("https://api.example.com".to_owned()),
+            _ => Err(Error::Undefined(name.to_owned())),
+        })
+        .expect("readable");
+        assert_eq!(settings.require_all(), Err("from is not set".to_owned()));
+
+        for error in [
+            Error::Provider("vault unreachable: https://vault.internal".to_owned()),
+            Error::Other("not allowed".to_owned()),
+            Error::InvalidName("key".to_owned()),
+        ] {
+            let failing = Settings::looked_up(&["url", "key"], |name| match name {
+                "url" => Ok("https://api.example.com".to_owned()),
+                _ => Err(error.clone()),
+            });
+            assert_eq!(failing.err(), Some("key could not be read".to_owned()));
+        }
     }
 
     #[test]

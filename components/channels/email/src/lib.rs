@@ -35,14 +35,21 @@ struct EmailProvider;
 
 impl Guest for EmailProvider {
     fn ready() -> Readiness {
-        match Settings::read(&SETTINGS).require_all() {
+        // Settings that cannot be read are not unconfigured, and the
+        // readiness variants cannot say so: the trap fails the channels
+        // instance, and the notification service answers
+        // `channel_unreachable`, storing nothing, so that a repeat may do.
+        let settings = Settings::read(&SETTINGS).unwrap_or_else(|cause| panic!("{cause}"));
+        match settings.require_all() {
             Ok(()) => Readiness::Ready,
             Err(missing) => Readiness::Unconfigured(missing),
         }
     }
 
     fn send(message: Message) -> Outcome {
-        let settings = Settings::read(&SETTINGS);
+        let Ok(settings) = Settings::read(&SETTINGS) else {
+            return Outcome::Unavailable("the email settings could not be read".to_owned());
+        };
         let (Some(url), Some(key), Some(from)) = (
             settings.get("email_api_url"),
             settings.get("email_api_key"),

@@ -34,7 +34,12 @@ struct SmsProvider;
 
 impl Guest for SmsProvider {
     fn ready() -> Readiness {
-        match Settings::read(&SETTINGS).require_all() {
+        // Settings that cannot be read are not unconfigured, and the
+        // readiness variants cannot say so: the trap fails the channels
+        // instance, and the notification service answers
+        // `channel_unreachable`, storing nothing, so that a repeat may do.
+        let settings = Settings::read(&SETTINGS).unwrap_or_else(|cause| panic!("{cause}"));
+        match settings.require_all() {
             Ok(()) => Readiness::Ready,
             Err(missing) => Readiness::Unconfigured(missing),
         }
@@ -44,7 +49,9 @@ impl Guest for SmsProvider {
         if !request::is_e164(&message.to) {
             return Outcome::Rejected("the recipient is not an E.164 number".to_owned());
         }
-        let settings = Settings::read(&SETTINGS);
+        let Ok(settings) = Settings::read(&SETTINGS) else {
+            return Outcome::Unavailable("the sms settings could not be read".to_owned());
+        };
         let (Some(url), Some(key), Some(from)) = (
             settings.get("sms_api_url"),
             settings.get("sms_api_key"),
