@@ -5,9 +5,11 @@
 
 mod answer_body;
 mod api;
+mod receipt;
 mod settings;
 
 pub use answer_body::Members;
 pub use api::{Answer, Api};
+pub use receipt::{MAX_RECEIPT_CHARS, receipt};
 pub use settings::Settings;
 pub use spin_edge::outbound::OutboundResponse;

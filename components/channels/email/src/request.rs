@@ -24,15 +24,18 @@ pub fn mail_send(id: &str, to: &str, from: &str, subject: Option<&str>, text: &s
 /// SendGrid names the message in `X-Message-Id`; other APIs answer an `id`
 /// in the body. Without either, the status says at least that it was taken.
 pub fn receipt(response: &OutboundResponse) -> String {
-    if let Some(id) = response.header("x-message-id").filter(|id| !id.is_empty()) {
-        return id.to_owned();
-    }
-    let body_id = Members::parse(&response.body).and_then(|body| {
-        ["id", "message_id", "messageId"]
-            .iter()
-            .find_map(|name| body.text(name))
+    let header_id = response
+        .header("x-message-id")
+        .filter(|id| !id.is_empty())
+        .map(str::to_owned);
+    let message_id = header_id.or_else(|| {
+        Members::parse(&response.body).and_then(|body| {
+            ["id", "message_id", "messageId"]
+                .iter()
+                .find_map(|name| body.text(name))
+        })
     });
-    body_id.unwrap_or_else(|| format!("accepted ({})", response.status))
+    provider_kit::receipt(message_id, response.status)
 }
 
 #[cfg(test)]
@@ -79,6 +82,13 @@ mod tests {
                 serde_json::from_slice(&mail_send("n", "a@b.c", "f@b.c", subject, "x")).unwrap();
             assert_eq!(body["subject"], DEFAULT_SUBJECT);
         }
+    }
+
+    #[test]
+    fn a_receipt_of_any_length_is_cut_short() {
+        let long = "m".repeat(70_000);
+        let receipt = receipt(&response(&[("x-message-id", &long)], ""));
+        assert_eq!(receipt.len(), provider_kit::MAX_RECEIPT_CHARS);
     }
 
     #[test]

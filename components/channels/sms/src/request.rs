@@ -30,7 +30,7 @@ pub fn receipt(response: &OutboundResponse) -> String {
                 .find_map(|name| body.text(name))
         })
     });
-    found.unwrap_or_else(|| format!("accepted ({})", response.status))
+    provider_kit::receipt(found, response.status)
 }
 
 #[cfg(test)]
