@@ -6,8 +6,10 @@ use crate::notification::Delivery;
 use crate::pause::Pause;
 use std::time::Duration;
 
-/// The waits before the second try and the third: three tries in all, which
-/// with the adapter's per-try deadline bounds one delivery to well under 20 s.
+/// The waits before the second try and the third: three tries in all. With
+/// the adapters' per-try deadlines (5 s for the webhook, 6 s for a
+/// provider, after its 2 s readiness call) one notification takes at most
+/// 15.4 s on the webhook and 20.4 s on email or SMS.
 const BACKOFF: [Duration; 2] = [Duration::from_millis(100), Duration::from_millis(300)];
 
 /// How one try went.
