@@ -21,9 +21,8 @@ impl JsonIntake {
         if body.len() > MAX_BODY_BYTES {
             return Err(ApiError::payload_too_large(MAX_BODY_BYTES));
         }
-        if !is_json_media_type(content_type) {
-            return Err(ApiError::unsupported_media_type());
-        }
+        // An empty body is not JSON whatever its type says: `400` below.
+        require_json_media_type_if_any(content_type, body)?;
         match serde_json::from_slice::<Value>(body) {
             Ok(Value::Object(object)) => Ok(FieldReader::new(object)),
             Ok(_) => Err(ApiError::invalid_parameter("body", "must be a JSON object")),
@@ -280,6 +279,16 @@ mod tests {
                 (400, "invalid_json"),
                 "{body:?}"
             );
+        }
+    }
+
+    /// The media rule is for a request with a body: none, whatever its
+    /// type, is simply not JSON.
+    #[test]
+    fn no_body_without_a_json_type_is_a_400_not_a_415() {
+        for content_type in [None, Some("text/plain")] {
+            let error = JsonIntake::object(content_type, b"").unwrap_err();
+            assert_eq!((error.status, error.code), (400, "invalid_json"));
         }
     }
 

@@ -53,6 +53,17 @@ async fn a_body_that_is_not_json_gets_415() {
     }
 }
 
+/// No body at all is not JSON, whatever its type says: `400`, not `415`.
+#[tokio::test(flavor = "multi_thread")]
+async fn no_body_at_all_gets_400() {
+    let app = spawn_app().await;
+    for (path, cred, _) in body_endpoints() {
+        app.send(app.with(app.post(path), cred))
+            .await
+            .assert_error(400, "invalid_json");
+    }
+}
+
 /// The operations that read no body hold a body sent anyway to the same
 /// rule, and do nothing.
 #[tokio::test(flavor = "multi_thread")]
