@@ -176,6 +176,11 @@ impl FieldReader {
         }
     }
 
+    /// Whether the body has `name`, not null, and not read yet.
+    pub fn has(&self, name: &str) -> bool {
+        self.object.get(name).is_some_and(|value| !value.is_null())
+    }
+
     /// Records a rule a field breaks that only the caller can check.
     pub fn reject(&mut self, name: &str, message: &str) {
         self.errors.push(FieldError::new(name, message));
@@ -290,6 +295,14 @@ mod tests {
             let error = JsonIntake::object(content_type, b"").unwrap_err();
             assert_eq!((error.status, error.code), (400, "invalid_json"));
         }
+    }
+
+    #[test]
+    fn a_null_field_is_as_absent_as_a_missing_one() {
+        let body = reader(r#"{"a": 1, "b": null}"#);
+        assert!(body.has("a"));
+        assert!(!body.has("b"));
+        assert!(!body.has("c"));
     }
 
     #[test]

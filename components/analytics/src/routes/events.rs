@@ -3,6 +3,7 @@
 use crate::service;
 use crate::wire::{EventAccepted, EventBody};
 use analytics_domain::{Recording, USER_ACTION_SLOTS, USER_NEW_ACTIONS};
+use spin_edge::json_body::read_fields;
 use spin_edge::openapi::{BodyErrors, CallerErrors, UnexpectedError};
 use spin_edge::serve::{HandlerResult, RequestContext};
 use spin_edge::{ErrorResponse, HttpResponse, authenticate, params};
@@ -43,7 +44,15 @@ use spin_sdk::http::{Params, Request};
 )]
 pub fn record(context: &RequestContext, request: Request, _: Params) -> HandlerResult {
     let sender = service::sender(authenticate(context, &request)?);
-    let body: EventBody = params::json(&request)?;
+    let mut fields = params::json_body(&request)?;
+    // A `user_id` the sender must name is one more bad field when missing,
+    // reported with the others.
+    if !fields.has("user_id")
+        && let Err(missing) = sender.subject(None)
+    {
+        fields.reject("user_id", &missing.to_string());
+    }
+    let body: EventBody = read_fields(fields)?;
     let submission = body.submission(&sender)?;
     let recording = service::analytics_for(&sender)?.record(&sender, submission)?;
     if let Recording::Recorded { event, .. } = &recording {
