@@ -4,8 +4,9 @@ use crate::service;
 use crate::wire::{NotificationReceipt, NotificationView, NotifyBody};
 use domain_core::Invalid;
 use notification_domain::{DeliveryStatus, IdempotencyKey, NotificationId, Notified};
+use spin_edge::json_body::read_fields;
 use spin_edge::openapi::{BodyErrors, InternalKeyErrors, UnexpectedError, UnreadBodyErrors};
-use spin_edge::params::{json, path};
+use spin_edge::params::{json_body, path};
 use spin_edge::serve::{HandlerResult, RequestContext};
 use spin_edge::{ApiError, ErrorResponse, HttpResponse, require_internal_key};
 use spin_sdk::http::{Params, Request};
@@ -46,8 +47,13 @@ use spin_sdk::http::{Params, Request};
 )]
 pub fn notify(context: &RequestContext, request: Request, _: Params) -> HandlerResult {
     require_internal_key(&request)?;
-    let idempotency_key = idempotency_key(&request)?;
-    let body: NotifyBody = json(&request)?;
+    let mut fields = json_body(&request)?;
+    // The header's rule is one more bad field, reported with the body's.
+    let idempotency_key = idempotency_key(&request).unwrap_or_else(|invalid| {
+        fields.reject("Idempotency-Key", &invalid.to_string());
+        None
+    });
+    let body: NotifyBody = read_fields(fields)?;
     let notified = service::open(context)?.notify(body.into(), idempotency_key.as_ref())?;
     Ok(match notified {
         Notified::Created(receipt) => {
@@ -68,9 +74,9 @@ pub fn notify(context: &RequestContext, request: Request, _: Params) -> HandlerR
     })
 }
 
-/// The `Idempotency-Key` header, when sent: `422` naming it when it is not
-/// 1–128 characters of UTF-8.
-fn idempotency_key(request: &Request) -> Result<Option<IdempotencyKey>, ApiError> {
+/// The `Idempotency-Key` header, when sent; why not, when it is not 1–128
+/// characters of UTF-8.
+fn idempotency_key(request: &Request) -> Result<Option<IdempotencyKey>, Invalid> {
     request
         .header("idempotency-key")
         .map(|value| {
@@ -78,9 +84,6 @@ fn idempotency_key(request: &Request) -> Result<Option<IdempotencyKey>, ApiError
                 .as_str()
                 .ok_or(Invalid("must be 1 to 128 characters"))
                 .and_then(IdempotencyKey::parse)
-                .map_err(|invalid| {
-                    ApiError::invalid_parameter("Idempotency-Key", &invalid.to_string())
-                })
         })
         .transpose()
 }

@@ -254,6 +254,10 @@ async fn an_idempotency_key_delivers_once() {
             .await
             .assert_invalid(&["Idempotency-Key"]);
     }
+    // Reported with the body's bad fields, in one answer.
+    let no_message = json!({"user_id": user, "channel": "log"});
+    let r = app.notify_with_key(&"k".repeat(129), &no_message).await;
+    r.assert_invalid(&["Idempotency-Key", "message"]);
     let longest = format!("{}{}", random_suffix(), "k".repeat(116));
     let r = app.notify_with_key(&longest, &body).await;
     assert_notification_result(&r, "log", "delivered");
