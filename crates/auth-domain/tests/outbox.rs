@@ -48,6 +48,18 @@ fn pending_ids(service: &Harness) -> Vec<String> {
         .collect()
 }
 
+/// Registers `count` users while the peers are down, whose deliveries then
+/// fail for ever (a receiver answering 500 to just these).
+fn register_stuck(service: &Harness, count: usize) {
+    service.delivery.set(Peers::Down);
+    for i in 0..count {
+        register(service, &format!("stuck{i}"), PASSWORD);
+    }
+    for id in pending_ids(service) {
+        service.delivery.poison(&id);
+    }
+}
+
 #[test]
 fn delivered_side_effects_leave_no_entries() {
     let service = service();
@@ -489,15 +501,9 @@ fn sweeps_skip_a_backing_off_target_but_not_the_others() {
 #[test]
 fn entries_that_keep_failing_do_not_hold_back_the_others() {
     let service = service();
-    // Twenty registrations whose deliveries fail for ever (a receiver
-    // answering 500 to just these), then one that is fine.
-    service.delivery.set(Peers::Down);
-    for i in 0..20 {
-        register(&service, &format!("stuck{i}"), PASSWORD);
-    }
-    for id in pending_ids(&service) {
-        service.delivery.poison(&id);
-    }
+    // Twenty registrations whose deliveries fail for ever, then one that
+    // is fine.
+    register_stuck(&service, 20);
     register(&service, "fine", PASSWORD);
     let fine: Vec<String> = pending_ids(&service)
         .into_iter()
@@ -561,11 +567,7 @@ fn each_flush_goes_on_where_the_last_ran_out_of_time() {
         ..Settings::default()
     };
     let service = service_with(InMemoryStore::sqlite_like(), settings);
-    service.delivery.set(Peers::Down);
-    register(&service, "stuck", PASSWORD);
-    for id in pending_ids(&service) {
-        service.delivery.poison(&id);
-    }
+    register_stuck(&service, 1);
     service.delivery.set(Peers::Up);
     // Traffic whose own entries are delivered at once: numbers go on.
     register(&service, "alice", PASSWORD);
@@ -625,15 +627,9 @@ fn a_flush_out_of_time_within_a_page_leaves_its_untried_entries_to_the_next() {
         ..Settings::default()
     };
     let service = service_with(InMemoryStore::sqlite_like(), settings);
-    service.delivery.set(Peers::Down);
     // Ten pages of entries that keep failing, holding the mark, then one
     // page: alice's two entries and bob's.
-    for i in 0..20 {
-        register(&service, &format!("stuck{i}"), PASSWORD);
-    }
-    for id in pending_ids(&service) {
-        service.delivery.poison(&id);
-    }
+    register_stuck(&service, 20);
     register(&service, "alice", PASSWORD);
     let stuck_and_alice = pending_ids(&service);
     register(&service, "bob", PASSWORD);

@@ -15,9 +15,15 @@ pub const SMS_FROM: &str = "+15550001111";
 
 /// Points the default email provider at `api`, with `key` as its secret.
 pub fn with_email_api(builder: AppBuilder, api: &WebhookServer, key: &str) -> AppBuilder {
+    with_email_api_at(builder, &api.origin(), key)
+}
+
+/// Points the default email provider at the server at `origin`
+/// (`scheme://host:port`), with `key` as its secret.
+pub fn with_email_api_at(builder: AppBuilder, origin: &str, key: &str) -> AppBuilder {
     builder
-        .variable("email_api_url", format!("{}{EMAIL_API_PATH}", api.origin()))
-        .variable("email_api_origin", api.origin())
+        .variable("email_api_url", format!("{origin}{EMAIL_API_PATH}"))
+        .variable("email_api_origin", origin)
         .variable("email_api_key", key)
         .variable("email_from", EMAIL_FROM)
 }

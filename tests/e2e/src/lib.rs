@@ -31,7 +31,7 @@ pub use app::{
 };
 pub use channels::{
     EMAIL_API_PATH, EMAIL_FROM, SMS_API_PATH, SMS_FROM, manifest_with_email_provider,
-    test_provider_wasm, with_email_api, with_sms_api,
+    test_provider_wasm, with_email_api, with_email_api_at, with_sms_api,
 };
 pub use manifest::{components, manifest_without_mounted_files, spin_toml_copy};
 pub use peers::{ClosedPort, HangingPeer, RecordedRequest, TricklingPeer, WebhookServer};

@@ -50,11 +50,7 @@ fn assert_nowhere(app: &TestApp, secrets: &[&str], replies: &[&Reply]) {
 #[tokio::test(flavor = "multi_thread")]
 async fn an_api_that_accepts_and_then_stalls_gets_the_message_once() {
     let email_api = TricklingPeer::start().await;
-    let Some(app) = app()
-        .variable("email_api_url", email_api.url())
-        .variable("email_api_origin", email_api.origin())
-        .variable("email_api_key", secret("email"))
-        .variable("email_from", EMAIL_FROM)
+    let Some(app) = with_email_api_at(app(), &email_api.origin(), &secret("email"))
         .spawn_local("points the email provider at a stalling stand-in API")
         .await
     else {
