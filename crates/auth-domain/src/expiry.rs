@@ -5,7 +5,6 @@
 //! lists the keys), and `POST /auth/outbox/flush` — the scheduled relay —
 //! collects every bucket that has passed, oldest first, within its budget.
 
-use domain_core::kv::decode_counter;
 use domain_core::{KeyValueStore, StoreError, Timestamp};
 
 use crate::keys;
@@ -51,41 +50,67 @@ pub(crate) fn collect<S: KeyValueStore>(
     // Only buckets before the current one: a registration for the current
     // bucket may still be on its way.
     let current = bucket(now);
-    let bookmark = store.get_many(&[
-        keys::EXPIRY_NEXT.to_owned(),
-        keys::EXPIRY_NEXT_ENTRY.to_owned(),
-    ])?;
-    let mut next = match &bookmark[0] {
-        Some(bytes) => decode_counter(keys::EXPIRY_NEXT, bytes)?,
-        None => current - LOOKBACK_BUCKETS,
+    let bookmark = match store.get(keys::EXPIRY_NEXT)? {
+        Some(bytes) => Bookmark::decode(&bytes)?,
+        None => Bookmark {
+            bucket: current - LOOKBACK_BUCKETS,
+            entry: 1,
+        },
     };
-    let resumed_entry = match &bookmark[1] {
-        Some(bytes) => decode_counter(keys::EXPIRY_NEXT_ENTRY, bytes)?.max(1),
-        None => 1,
-    };
-    let start = next;
-    let mut first = resumed_entry;
+    let mut next = bookmark.bucket;
+    let mut first = bookmark.entry;
     let mut deleted = 0;
-    let mut stopped_at = None;
-    while next < current && (next == start || more_time()) {
+    while next < current && (next == bookmark.bucket || more_time()) {
         let (collected, rest) = collect_bucket(store, next, first, &more_time)?;
         deleted += collected;
-        if rest.is_some() {
-            stopped_at = rest;
+        if let Some(entry) = rest {
+            first = entry;
             break;
         }
         next += 1;
         first = 1;
     }
-    if next != start {
-        store.set(keys::EXPIRY_NEXT, next.to_string().as_bytes())?;
-    }
-    match stopped_at {
-        Some(entry) => store.set(keys::EXPIRY_NEXT_ENTRY, entry.to_string().as_bytes())?,
-        None if bookmark[1].is_some() => store.delete(keys::EXPIRY_NEXT_ENTRY)?,
-        None => {}
+    let reached = Bookmark {
+        bucket: next,
+        entry: first,
+    };
+    if reached != bookmark {
+        store.set(keys::EXPIRY_NEXT, reached.encode().as_bytes())?;
     }
     Ok(deleted)
+}
+
+/// Where collection goes on: the bucket, and the first of its entries not
+/// collected yet. Both live in one key, written in one call, so an entry
+/// number can never be taken for another bucket's: a flush that fails
+/// between two writes, or two flushes that overlap, would otherwise start
+/// a bucket past entries nobody collected.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Bookmark {
+    bucket: i64,
+    entry: i64,
+}
+
+impl Bookmark {
+    /// `{bucket}`, or `{bucket}:{entry}` when a flush stopped inside it.
+    fn encode(self) -> String {
+        match self.entry {
+            1 => self.bucket.to_string(),
+            entry => format!("{}:{entry}", self.bucket),
+        }
+    }
+
+    fn decode(bytes: &[u8]) -> Result<Self, StoreError> {
+        let corrupt = || StoreError::NotACounter {
+            key: keys::EXPIRY_NEXT.to_owned(),
+        };
+        let text = std::str::from_utf8(bytes).map_err(|_| corrupt())?;
+        let (bucket, entry) = text.split_once(':').unwrap_or((text, "1"));
+        Ok(Self {
+            bucket: bucket.parse().map_err(|_| corrupt())?,
+            entry: entry.parse::<i64>().map_err(|_| corrupt())?.max(1),
+        })
+    }
 }
 
 /// Collects bucket `due` from entry `first`, a page at a time while

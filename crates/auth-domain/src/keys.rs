@@ -74,9 +74,6 @@ pub fn expiry_entry(bucket: i64, index: i64) -> String {
     format!("expire:entry:{bucket}:{index}")
 }
 
-/// Decimal: the next bucket the collector looks at.
+/// Where the collector goes on: `{bucket}`, or `{bucket}:{entry}` when a
+/// collection ran out of time inside that bucket.
 pub const EXPIRY_NEXT: &str = "expire:next";
-
-/// Decimal: the first entry of bucket `expire:next` not collected yet, when
-/// a collection ran out of time inside it.
-pub const EXPIRY_NEXT_ENTRY: &str = "expire:next_entry";

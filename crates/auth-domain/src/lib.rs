@@ -23,8 +23,7 @@
 //! | `outbox:dead:seq`, `outbox:dead:replayed` | counters of dead-letter numbers handed out and no longer waiting (replayed, or never written) | dead-lettering, replay | never |
 //! | `outbox:dead:{n, 20 digits}` | JSON [`DeadLetter`]: an entry refused with `400`/`422`, and the answer | delivery rounds | on replay |
 //! | `expire:count:{bucket}`, `expire:entry:{bucket}:{i}` | keys to delete once `bucket` has passed | login attempts | when collected |
-//! | `expire:next` | decimal: the next bucket to collect | flush | never |
-//! | `expire:next_entry` | decimal: where in that bucket a flush that ran out of time stopped | flush | when the bucket is done |
+//! | `expire:next` | `{bucket}` or `{bucket}:{entry}`: where collection goes on | flush | never |
 //!
 //! Usernames are `[a-z0-9._-]`, so no key can collide with another kind.
 //! Raw tokens and passwords are never stored: tokens only as their SHA-256

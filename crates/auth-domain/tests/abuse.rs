@@ -9,7 +9,8 @@ use std::time::Duration;
 use auth_domain::pseudonym::pseudonymous_user_id;
 use auth_domain::{LoginError, OutboxSettings, Settings, SideEffect, TokenError};
 use domain_core::kv::{InMemoryStore, Op};
-use domain_core::{Clock, KeyValueStore, race};
+use domain_core::{Clock, KeyValueStore, ManualClock, race};
+use support::interleave::{Interleaved, Moment};
 use support::*;
 
 fn failed_events(service: &Harness) -> Vec<(String, String)> {
@@ -309,6 +310,98 @@ fn collecting_a_crowded_bucket_keeps_to_the_budget_and_goes_on_next_time() {
             .iter()
             .all(|k| k == "expire:next")
     );
+}
+
+const BUCKET_MS: i64 = 15 * 60 * 1000;
+
+/// Names tried in two buckets whose keys fall due two buckets apart: 200
+/// in the first (more than three pages of registrations), 10 in the third.
+/// Then, at the start of the fifth bucket, a flush that runs out of time
+/// on its first page stops inside the first due bucket.
+fn crowd_then_stop_inside_the_first_due_bucket(service: &Harness) {
+    service.flush_outbox().unwrap();
+    for i in 0..200 {
+        fail_login(service, &format!("crowd{i}"));
+    }
+    service.move_to(2 * BUCKET_MS);
+    for i in 0..10 {
+        fail_login(service, &format!("late{i}"));
+    }
+    service.move_to(4 * BUCKET_MS);
+    let clock = service.clock.clone();
+    service.store.fail_when(move |call| {
+        if call.touches("expire:entry:") {
+            clock.advance(Duration::from_secs(11));
+        }
+        false
+    });
+    service.flush_outbox().unwrap();
+    service.store.clear_faults();
+    assert!(
+        !keys_starting(&service.store, "login:claims:crowd").is_empty(),
+        "the flush stopped inside the bucket"
+    );
+}
+
+/// Every throttle key has gone once the flushes of the next hours ran.
+fn every_throttle_key_collected_later(service: &Harness) {
+    for hour in 2..6 {
+        service.move_to(hour * 4 * BUCKET_MS);
+        service.flush_outbox().unwrap();
+    }
+    let left: Vec<String> = keys_starting(&service.store, "login:")
+        .into_iter()
+        .chain(keys_starting(&service.store, "expire:entry:"))
+        .collect();
+    assert!(left.is_empty(), "never collected: {left:?}");
+}
+
+/// Where collection goes on is one bookmark: a flush that fails while
+/// writing it, at either of its writes, leaves nothing uncollected.
+#[test]
+fn a_flush_that_fails_writing_its_bookmark_leaves_nothing_for_ever() {
+    for failing_write in 1..=2 {
+        let service = service();
+        crowd_then_stop_inside_the_first_due_bucket(&service);
+        service.move_to(5 * BUCKET_MS);
+        let mut writes = 0;
+        service.store.fail_when(move |call| {
+            if call.op.is_write() && call.touches("expire:next") {
+                writes += 1;
+                return writes == failing_write;
+            }
+            false
+        });
+        let _ = service.flush_outbox();
+        service.store.clear_faults();
+        every_throttle_key_collected_later(&service);
+    }
+}
+
+/// Two flushes that overlap (the scheduled relay and an operator's call):
+/// the slower one, stopped inside a bucket the faster one finished, must
+/// not make the next flush start a later bucket past its first entries.
+#[test]
+fn overlapping_flushes_leave_nothing_for_ever() {
+    let service = service();
+    crowd_then_stop_inside_the_first_due_bucket(&service);
+    service.move_to(5 * BUCKET_MS);
+    let slow_clock = ManualClock::at(service.clock.now());
+    let store = Interleaved::over(&service.store);
+    // While the slow flush reads its first page, the fast one runs whole;
+    // then the slow one is out of time.
+    store.at(
+        Moment::After,
+        |call| call.op == Op::GetMany && call.keys.contains("expire:entry:"),
+        || {
+            service.flush_outbox().unwrap();
+            slow_clock.advance(Duration::from_secs(11));
+        },
+    );
+    let slow = service.instance_over(&store, slow_clock.clone());
+    slow.flush_outbox().unwrap();
+    assert!(store.all_ran(), "the flushes overlapped");
+    every_throttle_key_collected_later(&service);
 }
 
 #[test]

@@ -15,7 +15,9 @@ use auth_domain::{
     TokenError, UserProfile, Username,
 };
 use domain_core::kv::{Call, InMemoryStore};
-use domain_core::{Clock, ManualClock, Timestamp};
+use domain_core::{Clock, KeyValueStore, ManualClock, Timestamp};
+
+pub mod interleave;
 
 /// 2027-01-15T08:00:00Z, the start of a throttle bucket.
 pub const START_MS: i64 = 1_800_000_000_000;
@@ -281,6 +283,25 @@ impl Harness {
             delivery: self.delivery.clone(),
             hasher: self.hasher.clone(),
         }
+    }
+}
+
+impl Harness {
+    /// Another instance over `store` (an [`interleave::Interleaved`] view
+    /// of this one's), counting into the same hasher and delivery record,
+    /// with a clock of its own.
+    pub fn instance_over<S: KeyValueStore>(
+        &self,
+        store: S,
+        clock: ManualClock,
+    ) -> AuthService<S, CountingHasher, ManualClock, FakeDelivery> {
+        AuthService::new(
+            store,
+            self.hasher.clone(),
+            clock,
+            self.delivery.clone(),
+            Settings::default(),
+        )
     }
 }
 
