@@ -255,14 +255,25 @@ where
             }
             refused => refused,
         };
-        if let Admission::Refused {
-            retry_after_seconds,
-        } = admission
-        {
-            self.give_back(&claims_key, bucket, bucket_keys.as_deref())?;
-            return Err(LoginError::TooManyAttempts {
+        match admission {
+            Admission::Check { .. } => {}
+            Admission::Refused {
                 retry_after_seconds,
-            });
+            } => {
+                self.give_back(&claims_key, bucket, bucket_keys.as_deref())?;
+                return Err(LoginError::TooManyAttempts {
+                    retry_after_seconds,
+                });
+            }
+            Admission::Reused => {
+                if let Some(bucket_keys) = &bucket_keys {
+                    self.register_bucket_keys(bucket, bucket_keys)?;
+                }
+                // Only a race made it: a new claim is admitted at once.
+                return Err(LoginError::TooManyAttempts {
+                    retry_after_seconds: 1,
+                });
+            }
         }
         let attempt = Attempt {
             username: &username,

@@ -31,6 +31,12 @@
 //! successes. In such a burst attempts on both sides may count each other
 //! and all be refused, so fewer may be checked. A refused attempt gives its
 //! number back (`increment(-1)`) so that refusals never lengthen the lock.
+//! When a later attempt claimed meanwhile and succeeded, that hands out
+//! again a number its success forgives. An attempt that gets such a
+//! number is refused and keeps it, so a forgiven number is never checked:
+//! one whose read before claiming shows a reset at or above its number
+//! (only a number handed out before can be), or whose read after claiming
+//! shows its very number as the reset.
 //!
 //! A success in the current bucket forgives the whole previous bucket, so
 //! in the milliseconds in which clocks disagree about a boundary, claims
@@ -157,21 +163,23 @@ pub struct ThrottleView {
     pub current: Bucket,
 }
 
-/// The claims counters of the buckets either side of an attempt's own, read
-/// after its claim.
+/// The claims counters of the buckets either side of an attempt's own, and
+/// its own bucket's reset, read after its claim.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Neighbours {
     pub previous_claims: u64,
     pub next_claims: u64,
+    pub current_reset: Option<u64>,
 }
 
 impl Neighbours {
     /// The counters to read, in the order [`from_counts`](Self::from_counts)
-    /// expects.
-    pub fn keys(username: &Username, bucket: i64) -> [String; 2] {
+    /// expects (a reset is a decimal, so it reads as one).
+    pub fn keys(username: &Username, bucket: i64) -> [String; 3] {
         [
             keys::login_claims(username, bucket - 1),
             keys::login_claims(username, bucket + 1),
+            keys::login_reset(username, bucket),
         ]
     }
 
@@ -180,6 +188,8 @@ impl Neighbours {
         Self {
             previous_claims: count(0),
             next_claims: count(1),
+            // Claims start at 1: no success holds 0.
+            current_reset: Some(count(2)).filter(|reset| *reset > 0),
         }
     }
 }
@@ -191,6 +201,12 @@ pub enum Admission {
     Check { claim: u64 },
     /// Refused; retry after this many seconds.
     Refused { retry_after_seconds: u64 },
+    /// Refused: a success already holds this claim number, so it would be
+    /// forgiven before it is checked. A refused attempt that gave its
+    /// number back after a later one had claimed made the counter hand a
+    /// number out again; it is not given back in turn, which would only
+    /// hand it out once more. The next attempt gets a new number.
+    Reused,
 }
 
 impl ThrottleView {
@@ -316,6 +332,11 @@ impl ThrottleView {
         now: Timestamp,
         neighbours: Neighbours,
     ) -> Admission {
+        // A reset above this claim may be a success that claimed after it
+        // and checked first: the usual race, not a number handed out twice.
+        if neighbours.current_reset == Some(claim) {
+            return Admission::Reused;
+        }
         let unseen = neighbours
             .previous_claims
             .saturating_sub(self.previous.claims)
@@ -324,6 +345,9 @@ impl ThrottleView {
     }
 
     fn admit_counting(&self, claim: u64, now: Timestamp, unseen: u64) -> Admission {
+        if self.current_forgiven() >= claim {
+            return Admission::Reused;
+        }
         // The older bucket's claims are not counted: they were made over 15
         // minutes ago, outside any window this check falls in, so the bound
         // on checks does not need them, and a claim whose outcome never
@@ -561,6 +585,34 @@ mod tests {
         );
     }
 
+    /// A number given back below a later success's is handed out again:
+    /// checking it would check a password the reset already forgave.
+    #[test]
+    fn a_number_a_success_holds_is_never_checked() {
+        let mut after_success = view(10, &[1, 2, 3, 4], Some(7));
+        after_success.current.claims = 6;
+        assert_eq!(after_success.admit(7, at(10)), Admission::Reused);
+        assert_eq!(
+            after_success.admit(8, at(10)),
+            Admission::Check { claim: 8 }
+        );
+
+        let before_success = view(10, &[1, 2, 3, 4], Some(5));
+        let success_read_after_claim = Neighbours {
+            current_reset: Some(7),
+            ..Neighbours::default()
+        };
+        assert_eq!(
+            before_success.admit_after_claim(7, at(10), success_read_after_claim),
+            Admission::Reused
+        );
+        // A success that claimed after this attempt and finished first.
+        assert_eq!(
+            before_success.admit_after_claim(6, at(10), success_read_after_claim),
+            Admission::Check { claim: 6 }
+        );
+    }
+
     #[test]
     fn claims_still_being_checked_count_and_refusals_wait_a_full_window() {
         let mut racing = view(1, &[], None);
@@ -595,6 +647,7 @@ mod tests {
         let neighbours = |previous_claims, next_claims| Neighbours {
             previous_claims,
             next_claims,
+            current_reset: None,
         };
         // Four failures just before the boundary, read before a fifth
         // claim landed there.

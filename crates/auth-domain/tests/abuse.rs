@@ -483,6 +483,7 @@ fn a_failed_read_after_the_claim_checks_no_password_and_gives_the_claim_back() {
     let neighbours = [
         format!("login:claims:alice:{}", bucket - 1),
         format!("login:claims:alice:{}", bucket + 1),
+        format!("login:reset:alice:{bucket}"),
     ];
     service.store.fail_when(once(move |call| {
         call.op == Op::GetMany && call.keys == neighbours

@@ -6,8 +6,9 @@ mod support;
 use std::time::Duration;
 
 use auth_domain::{LoginError, RegisterError};
-use domain_core::kv::InMemoryStore;
+use domain_core::kv::{InMemoryStore, Op};
 use domain_core::race;
+use support::interleave::{Interleaved, Moment};
 use support::*;
 
 const RACERS: usize = 24;
@@ -175,4 +176,55 @@ fn parallel_logins_of_one_user_get_distinct_working_tokens_up_to_the_allowance()
             .count();
         assert_eq!(stored, tokens.len(), "{backend}");
     }
+}
+
+/// A refused attempt gives its number back; when a later attempt claimed
+/// meanwhile and succeeded, the counter hands that success's number out
+/// again. Checked, it would be forgiven by the success's reset: a sixth
+/// wrong password checked after the last success.
+#[test]
+fn a_number_given_back_under_a_success_is_not_a_free_check() {
+    let harness = service();
+    register(&harness, "alice", PASSWORD);
+    for _ in 0..4 {
+        fail_login(&harness, "alice");
+    }
+    let store = Interleaved::over(&harness.store);
+    // Right after the wrong attempt reads the throttle, the owner signs in
+    // (claim 5); right before it gives back its refused claim (6), the
+    // owner signs in again (claim 7).
+    store.at(
+        Moment::After,
+        |call| call.op == Op::GetMany && call.keys.contains("login:claims:alice:"),
+        || assert!(harness.login("alice", PASSWORD).is_ok()),
+    );
+    store.at(
+        Moment::Before,
+        |call| {
+            call.op == Op::Increment
+                && call.keys.starts_with("login:claims:alice:")
+                && call.delta == -1
+        },
+        || assert!(harness.login("alice", PASSWORD).is_ok()),
+    );
+    let wrong = harness.instance_over(&store, harness.clock.clone());
+    let (refused, after) = wrong.login("alice", OTHER_PASSWORD);
+    wrong.settle(after);
+    assert!(
+        matches!(refused, Err(LoginError::TooManyAttempts { .. })),
+        "{refused:?}"
+    );
+    assert!(store.all_ran(), "the interleaving happened");
+
+    let checks_before = harness.hasher.verifications();
+    let mut checked = 0;
+    for _ in 0..10 {
+        match harness.login("alice", OTHER_PASSWORD) {
+            Err(LoginError::InvalidCredentials) => checked += 1,
+            Err(LoginError::TooManyAttempts { .. }) => {}
+            other => panic!("{other:?}"),
+        }
+    }
+    assert_eq!(checked, 5, "wrong passwords checked after the last success");
+    assert_eq!(harness.hasher.verifications() - checks_before, 5);
 }
