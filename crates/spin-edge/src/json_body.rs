@@ -205,19 +205,38 @@ impl FieldReader {
 /// the value is out of the document: `invalid type: integer, expected a string`.
 fn type_message(error: &serde_json::Error) -> String {
     let message = error.to_string();
-    let message = message.split(" at line ").next().unwrap_or_default();
-    let (found, expected) = match message.split_once(", expected ") {
-        Some((found, expected)) => (found, Some(expected)),
-        None => (message, None),
-    };
-    let found = found
+    let message = without_position(&message);
+    // The value serde quotes may hold any text, `, expected ` too; what it
+    // expected comes last and from the type, never from the client.
+    let expected = message
+        .rsplit_once(", expected ")
+        .map(|(_, expected)| expected);
+    let found = message
         .split(['`', '"'])
+        .next()
+        .unwrap_or_default()
+        .split(", expected ")
         .next()
         .unwrap_or_default()
         .trim_end();
     match expected {
         Some(expected) => format!("{found}, expected {expected}"),
         None => found.to_owned(),
+    }
+}
+
+/// `message` without the ` at line L column C` serde_json ends it with
+/// when it knows where the value was.
+fn without_position(message: &str) -> &str {
+    match message.rsplit_once(" at line ") {
+        Some((head, position))
+            if position
+                .split(" column ")
+                .all(|number| !number.is_empty() && number.bytes().all(|b| b.is_ascii_digit())) =>
+        {
+            head
+        }
+        _ => message,
     }
 }
 
@@ -345,6 +364,27 @@ mod tests {
                 assert!(!detail.message.contains(secret), "{detail:?}");
             }
         }
+    }
+
+    /// The value is quoted before what serde expected, and may itself
+    /// read like the rest of the message.
+    #[test]
+    fn a_value_that_reads_like_the_message_is_never_echoed() {
+        let mut body = reader(
+            r#"{"pin": "x, expected 8642-SECRET", "tags": ["y, expected hunter2 at line 1 column 2"]}"#,
+        );
+        assert_eq!(body.required::<u32>("pin"), None);
+        assert_eq!(body.required::<Vec<u32>>("tags"), None);
+        let error = body.finish().unwrap_err();
+        for detail in &error.details {
+            for secret in ["8642-SECRET", "hunter2"] {
+                assert!(!detail.message.contains(secret), "{detail:?}");
+            }
+        }
+        assert_eq!(
+            error.details[0].message,
+            "invalid type: string, expected u32"
+        );
     }
 
     #[test]
