@@ -1,6 +1,6 @@
 //! Time, as a port so domain rules about expiry and windows test without waiting.
 
-use chrono::{DateTime, SecondsFormat, TimeZone, Utc};
+use chrono::{DateTime, Datelike, SecondsFormat, TimeZone, Utc};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::fmt;
 
@@ -33,11 +33,16 @@ impl Timestamp {
         Self(self.0 + chrono::Duration::seconds(seconds))
     }
 
-    /// Parses RFC 3339 with any offset; the result is in UTC.
+    /// Parses RFC 3339 with any offset; the result is in UTC, and within
+    /// the years RFC 3339 can write (0000–9999) once there, so that every
+    /// time accepted is shown, and read back, as RFC 3339.
     pub fn parse_rfc3339(text: &str) -> Result<Self, String> {
         DateTime::parse_from_rfc3339(text)
-            .map(|time| Self(time.with_timezone(&Utc)))
-            .map_err(|_| "must be an RFC 3339 date-time, e.g. 2026-11-24T19:20:00Z".to_owned())
+            .ok()
+            .map(|time| time.with_timezone(&Utc))
+            .filter(|time| (0..=9999).contains(&time.year()))
+            .map(Self)
+            .ok_or_else(|| "must be an RFC 3339 date-time, e.g. 2026-11-24T19:20:00Z".to_owned())
     }
 
     pub fn to_rfc3339(&self) -> String {
@@ -138,6 +143,19 @@ mod tests {
         let time = Timestamp::parse_rfc3339("2026-11-24T19:20:00+02:00").unwrap();
         assert_eq!(time.to_rfc3339(), "2026-11-24T17:20:00Z");
         assert!(Timestamp::parse_rfc3339("yesterday").is_err());
+    }
+
+    /// An offset can carry a time past either end of the years RFC 3339
+    /// writes: it would be shown as text nothing reads back.
+    #[test]
+    fn times_outside_rfc3339_years_in_utc_are_refused() {
+        for outside in ["0000-01-01T00:00:00+01:00", "9999-12-31T23:59:59-01:00"] {
+            assert!(Timestamp::parse_rfc3339(outside).is_err(), "{outside}");
+        }
+        for edge in ["0000-01-01T00:00:00Z", "9999-12-31T23:59:59Z"] {
+            let time = Timestamp::parse_rfc3339(edge).unwrap();
+            assert_eq!(time.to_rfc3339(), edge);
+        }
     }
 
     #[test]
