@@ -199,15 +199,14 @@ pub fn send_all(
         let mut waiting_on: Vec<&wasi::io::poll::Pollable> = pollables.iter().collect();
         waiting_on.push(&timer);
         let ready = wasi::io::poll::poll(&waiting_on);
-        if ready.contains(&(pending.len() as u32)) {
-            // The deadline passed: whatever has not answered has timed out.
-            for (index, _) in &pending {
-                results[*index] = Some(Err(OutboundError::TimedOut));
-            }
-            break;
-        }
+        // Answers that came with the deadline still count: a provider's
+        // `2xx` taken for a timeout would have its message sent again.
+        let mut deadline_passed = false;
         for position in ready {
-            let (index, future) = pending[position as usize];
+            let Some(&(index, future)) = pending.get(position as usize) else {
+                deadline_passed = true;
+                continue;
+            };
             results[index] = future.get().map(|outcome| match outcome {
                 Ok(Ok(response)) => Ok(response),
                 Ok(Err(code)) => Err(transport_error(code)),
@@ -215,6 +214,13 @@ pub fn send_all(
                     "response already taken".to_owned(),
                 )),
             });
+        }
+        if deadline_passed {
+            // Whatever has not answered has timed out.
+            for (index, _) in &pending {
+                results[*index].get_or_insert(Err(OutboundError::TimedOut));
+            }
+            break;
         }
     }
     // The bodies are read under the same deadline: a peer that sends its
