@@ -177,12 +177,15 @@ impl Routes {
             .unwrap_or_default()
             .to_owned();
 
-        // A GET or HEAD that declares no body (neither header) has none in
-        // HTTP/1.1: reading it would be host calls that return nothing.
+        // A GET or HEAD that declares no body has none in HTTP/1.1: reading
+        // it would be host calls that return nothing. HTTP/2 needs neither
+        // length header for a body, so a type declared counts too; a body
+        // sent over HTTP/2 with no header about it at all goes unread.
         let bodiless = matches!(method, Method::Get | Method::Head)
             && !headers.iter().any(|(name, _)| {
                 name.eq_ignore_ascii_case("content-length")
                     || name.eq_ignore_ascii_case("transfer-encoding")
+                    || name.eq_ignore_ascii_case("content-type")
             });
         let body = if bodiless {
             Ok(Vec::new())

@@ -100,6 +100,35 @@ async fn a_body_an_operation_does_not_read_must_be_json_too() {
         .assert_status(200);
 }
 
+/// Spin serves HTTP/2 without TLS, where a body needs no length header:
+/// a GET's body is held to the same rules there.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_get_body_over_http2_without_a_length_is_held_to_the_rules() {
+    let app = spawn_app().await;
+    let http2 = reqwest::Client::builder()
+        .http2_prior_knowledge()
+        .build()
+        .expect("an HTTP/2 client");
+    // A stream has no length to declare.
+    let unsized_body = |bytes: Vec<u8>| {
+        reqwest::Body::wrap_stream(futures_util::stream::iter([Ok::<_, std::io::Error>(bytes)]))
+    };
+    let get = |content_type: &str, bytes: Vec<u8>| {
+        http2
+            .get(app.url("/auth/health"))
+            .header("Content-Type", content_type)
+            .body(unsized_body(bytes))
+    };
+    let not_json = app.send(get("text/plain", b"hello".to_vec())).await;
+    not_json.assert_error(415, "unsupported_media_type");
+    let too_large = app
+        .send(get("application/json", vec![b' '; 64 * 1024 + 1]))
+        .await;
+    too_large.assert_error(413, "payload_too_large");
+    let no_body = app.send(http2.get(app.url("/auth/health"))).await;
+    no_body.assert_status(200);
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn json_with_parameters_is_accepted() {
     let app = spawn_app().await;
