@@ -118,6 +118,16 @@ impl HttpDelivery {
     ) -> DeliveryOutcome {
         let response = match result {
             Ok(response) => response,
+            // The peer answered; only its body went missing. Its status
+            // says what became of the entry: a `2xx` sent again would only
+            // be deduplicated, a `400`/`422` would be refused for ever.
+            Err(OutboundError::BodyUnread { response, cause }) => {
+                self.context.log(
+                    "delivery_answer_unread",
+                    json!({"target": effect.target(), "delivery_id": effect.id(), "cause": cause.to_string()}),
+                );
+                response
+            }
             Err(error) => {
                 self.failed(effect, &error.to_string());
                 return DeliveryOutcome::Failed { answered: false };

@@ -185,6 +185,36 @@ async fn auth_with_peers(analytics: &ScriptedPeer, notification: &ScriptedPeer) 
         .unwrap()
 }
 
+/// A peer that accepted an entry and then sent an answer body auth cannot
+/// read (here over its 64 KiB cap) took it all the same: it leaves the
+/// outbox, sent once.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_entry_accepted_with_an_unreadable_answer_is_delivered_once() {
+    if skip_external("points the peers at scripted receivers") {
+        return;
+    }
+    let analytics = WebhookServer::answering(vec![202], "", &"x".repeat(70 * 1024)).await;
+    let notification = ScriptedPeer::start(|_| 202).await;
+    let app = app()
+        .components(&["auth"])
+        .variable("analytics_url", analytics.origin())
+        .variable("notification_url", notification.url())
+        .spawn_local("points the peers at scripted receivers")
+        .await
+        .unwrap();
+    app.register_user().await;
+    eventually("the outbox empty", DELIVERY_TIMEOUT, || async {
+        let report = flush(&app).await;
+        (report["pending"] == 0 && report["dead_lettered"] == 0)
+            .then_some(())
+            .ok_or(report.to_string())
+    })
+    .await;
+    let again = flush(&app).await;
+    assert_eq!(again["pending"], 0, "{again}");
+    assert_eq!(analytics.requests().len(), 1, "the register event, once");
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn refused_for_good_goes_to_the_dead_letters_and_can_be_replayed() {
     if skip_external("points the peers at scripted receivers") {
