@@ -25,18 +25,33 @@ struct SlotEntry {
     id: NotificationId,
 }
 
-/// Writes `record` and its index entry, plus `extra` entries in the same
-/// transaction: one counter increment and one `set_many`.
+/// A notification's place in its user's index: taken when it is created,
+/// before it is delivered, so that the listing's order is the order in
+/// which notifications were created, however long each delivery took.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Place {
+    user: String,
+    seq: u64,
+}
+
+/// Takes the next place in `user_id`'s index: one counter increment.
+pub fn reserve<S: KeyValueStore>(store: &S, user_id: &UserId) -> Result<Place, StorageError> {
+    let user = keys::user(user_id);
+    let seq = sequence(store.increment(&keys::user_sequence(&user), 1)?).max(1);
+    Ok(Place { user, seq })
+}
+
+/// Writes `record` and its index entry at `place`, plus `extra` entries in
+/// the same transaction: one `set_many`.
 pub fn save<S: KeyValueStore>(
     store: &S,
     record: &NotificationRecord,
+    place: &Place,
     extra: Vec<(String, Vec<u8>)>,
 ) -> Result<(), StorageError> {
     let notification = &record.notification;
-    let user = keys::user(&notification.user_id);
-    let seq = sequence(store.increment(&keys::user_sequence(&user), 1)?).max(1);
     let slot = SlotEntry {
-        seq,
+        seq: place.seq,
         id: notification.notification_id,
     };
     let mut entries = vec![
@@ -45,7 +60,7 @@ pub fn save<S: KeyValueStore>(
             serde_json::to_vec(record).expect("records always serialize"),
         ),
         (
-            keys::user_slot(&user, (seq - 1) % INDEX_SLOTS),
+            keys::user_slot(&place.user, (place.seq - 1) % INDEX_SLOTS),
             serde_json::to_vec(&slot).expect("slots always serialize"),
         ),
     ];

@@ -91,13 +91,14 @@ where
         ticket: Option<&Ticket>,
     ) -> Result<Receipt, NotifyError> {
         let notification = Notification::new(request, self.clock.now());
+        let place = records::reserve(&self.store, &notification.user_id)?;
         let delivery = channel.deliver(&notification);
         let record = NotificationRecord::new(notification, delivery);
         let receipt = record.receipt();
         let extra = ticket
             .map(|ticket| vec![ticket.done_entry(&receipt)])
             .unwrap_or_default();
-        records::save(&self.store, &record, extra)?;
+        records::save(&self.store, &record, &place, extra)?;
         Ok(receipt)
     }
 

@@ -4,7 +4,10 @@ mod support;
 
 use domain_core::UserId;
 use domain_core::kv::{InMemoryStore, Op};
-use notification_domain::{INDEX_SLOTS, Limit, NotificationId};
+use notification_domain::{
+    ChannelKind, Channels, Deliver, Delivery, INDEX_SLOTS, Limit, Notification, NotificationId,
+    NotificationService, Unavailable,
+};
 use support::*;
 
 fn user(text: &str) -> UserId {
@@ -139,4 +142,66 @@ fn listing_cost(fixture: &Fixture) -> (Vec<Op>, usize) {
     }
     assert_eq!(cost(), before);
     before
+}
+
+/// A webhook that, while it delivers, lets another request run: a
+/// notification created and stored meanwhile.
+struct WebhookWhile {
+    during: std::sync::Mutex<Option<Box<dyn FnOnce() + Send>>>,
+    log: RecordingChannel,
+}
+
+impl Deliver for WebhookWhile {
+    fn deliver(&self, _: &Notification) -> Delivery {
+        if let Some(other_request) = self.during.lock().unwrap().take() {
+            other_request();
+        }
+        Delivery::delivered(1)
+    }
+}
+
+impl Channels for WebhookWhile {
+    fn channel(&self, kind: ChannelKind) -> Result<&dyn Deliver, Unavailable> {
+        match kind {
+            ChannelKind::Webhook => Ok(self),
+            ChannelKind::Log => Ok(&self.log),
+            _ => Err(Unavailable::Unconfigured),
+        }
+    }
+}
+
+/// Newest first means newest created: a slow delivery does not move its
+/// notification above one created after it and delivered first.
+#[test]
+fn a_slow_delivery_keeps_its_place_in_the_listing() {
+    let fixture = Fixture::new();
+    let (newer_service, clock) = (fixture.service(), fixture.clock.clone());
+    let newer = std::sync::Arc::new(std::sync::Mutex::new(None));
+    let newer_id = std::sync::Arc::clone(&newer);
+    let channels = WebhookWhile {
+        during: std::sync::Mutex::new(Some(Box::new(move || {
+            clock.advance_seconds(10);
+            let notified = newer_service
+                .notify(request("alice", "newer, on log"), None)
+                .unwrap();
+            *newer_id.lock().unwrap() = Some(receipt(&notified).notification_id);
+        }))),
+        log: RecordingChannel::default(),
+    };
+    let slow = NotificationService::new(
+        std::sync::Arc::clone(&fixture.store),
+        channels,
+        fixture.clock.clone(),
+        fixture.pause.clone(),
+    );
+    let mut webhook = request("alice", "older, by a slow webhook");
+    webhook.channel = ChannelKind::Webhook;
+    let older = receipt(&slow.notify(webhook, None).unwrap()).notification_id;
+    let newer = newer.lock().unwrap().expect("the other request ran");
+
+    let listed = fixture
+        .service()
+        .recent(&user("alice"), Limit::default())
+        .unwrap();
+    assert_eq!(ids(&listed), [newer, older]);
 }
