@@ -14,6 +14,7 @@ mod metadata;
 pub mod race;
 pub mod system_actions;
 mod user_id;
+mod whole_number;
 
 pub use clock::{Clock, ManualClock, SystemClock, Timestamp};
 pub use digest::sha256_hex;
@@ -23,3 +24,4 @@ pub use kv::{KeyValueStore, StoreError};
 pub use metadata::Metadata;
 pub use race::race;
 pub use user_id::UserId;
+pub use whole_number::parse_whole_number;

@@ -203,9 +203,7 @@ impl Limit {
     pub const MAX: usize = 100;
 
     pub fn parse(text: impl AsRef<str>) -> Result<Self, Invalid> {
-        text.as_ref()
-            .parse::<usize>()
-            .ok()
+        domain_core::parse_whole_number::<usize>(text.as_ref())
             .filter(|limit| (1..=Self::MAX).contains(limit))
             .map(Self)
             .ok_or(Invalid("must be an integer from 1 to 100"))

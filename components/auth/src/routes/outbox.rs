@@ -2,6 +2,7 @@
 //! `POST /auth/outbox/dead-letters/{number}/replay`: for operators and the
 //! scheduled relay (internal key).
 
+use domain_core::parse_whole_number;
 use spin_edge::openapi::{InternalKeyErrors, UnexpectedError, UnreadBodyErrors};
 use spin_edge::params::{path, query};
 use spin_edge::serve::{HandlerResult, RequestContext};
@@ -58,14 +59,12 @@ pub fn flush(context: &RequestContext, request: Request, _: Params) -> HandlerRe
 pub fn dead_letters(context: &RequestContext, request: Request, _: Params) -> HandlerResult {
     require_internal_key(&request)?;
     let limit = query(&request, "limit", |raw| {
-        raw.parse::<usize>()
-            .ok()
+        parse_whole_number::<usize>(&raw)
             .filter(|limit| (1..=100).contains(limit))
             .ok_or("must be an integer from 1 to 100")
     })?;
     let before = query(&request, "before", |raw| {
-        raw.parse::<u64>()
-            .ok()
+        parse_whole_number::<u64>(&raw)
             .filter(|before| *before >= 1)
             .ok_or("must be a whole number from 1")
     })?;
@@ -95,7 +94,7 @@ pub fn dead_letters(context: &RequestContext, request: Request, _: Params) -> Ha
 pub fn replay(context: &RequestContext, request: Request, params: Params) -> HandlerResult {
     require_internal_key(&request)?;
     let number = path(&params, "number", |raw| {
-        raw.parse::<u64>().map_err(|_| "must be a whole number")
+        parse_whole_number::<u64>(&raw).ok_or("must be a whole number")
     })?;
     let queued = service::auth(context)?
         .replay_dead_letter(number)?

@@ -251,10 +251,21 @@ async fn refused_for_good_goes_to_the_dead_letters_and_can_be_replayed() {
     let r = app.send(app.with(app.get(&older), Cred::Internal)).await;
     r.assert_status(200);
     assert_eq!(r.json["dead_letters"], serde_json::json!([]), "{}", r.text);
-    let bad = "/auth/outbox/dead-letters?before=0";
-    app.send(app.with(app.get(bad), Cred::Internal))
-        .await
-        .assert_error(422, "validation_failed");
+    for bad in [
+        "/auth/outbox/dead-letters?before=0",
+        "/auth/outbox/dead-letters?before=%2B1",
+        "/auth/outbox/dead-letters?limit=%2B1",
+    ] {
+        app.send(app.with(app.get(bad), Cred::Internal))
+            .await
+            .assert_error(422, "validation_failed");
+    }
+    app.send(app.with(
+        app.post("/auth/outbox/dead-letters/+1/replay"),
+        Cred::Internal,
+    ))
+    .await
+    .assert_error(422, "validation_failed");
 
     // Operators only.
     app.send(app.get("/auth/outbox/dead-letters"))

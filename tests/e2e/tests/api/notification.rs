@@ -536,7 +536,13 @@ async fn a_users_notifications_are_listed_newest_first() {
     let r = app.notifications(&user, Cred::Internal, "?limit=5").await;
     assert_eq!(listed(&r), all[..5].to_vec());
 
-    for bad in ["?limit=0", "?limit=101", "?limit=abc", "?limit=-1"] {
+    for bad in [
+        "?limit=0",
+        "?limit=101",
+        "?limit=abc",
+        "?limit=-1",
+        "?limit=%2B5",
+    ] {
         app.notifications(&user, Cred::Internal, bad)
             .await
             .assert_invalid(&["limit"]);
