@@ -85,30 +85,21 @@ impl HttpDelivery {
         Ok(request)
     }
 
-    fn outcome(
+    /// The request that sends `effect` on `log` instead, when the answer
+    /// says the notification service will never take it by email: every
+    /// sweep would meet the same answer, so it goes now, under the same key.
+    fn fallback(
         &self,
         effect: &SideEffect,
-        result: Result<OutboundResponse, OutboundError>,
+        answer: &Result<OutboundResponse, OutboundError>,
         internal_key: &str,
-    ) -> DeliveryOutcome {
-        let refusal = result
-            .as_ref()
-            .ok()
-            .and_then(|response| email_refusal(effect, response));
-        if let Some(reason) = refusal {
-            // Every sweep would meet the same answer: send it on log now,
-            // under the same key.
-            self.context.log(
-                "notification_email_unavailable",
-                json!({"delivery_id": effect.id(), "reason": reason, "sent_on": "log"}),
-            );
-            let on_log = self
-                .request_on(effect, internal_key, false)
-                .map_err(OutboundError::Transport)
-                .and_then(|request| outbound::send(request, SWEEP_DEADLINE));
-            return self.settle(effect, on_log);
-        }
-        self.settle(effect, result)
+    ) -> Option<Result<OutboundRequest, String>> {
+        let reason = email_refusal(effect, answer.as_ref().ok()?)?;
+        self.context.log(
+            "notification_email_unavailable",
+            json!({"delivery_id": effect.id(), "reason": reason, "sent_on": "log"}),
+        );
+        Some(self.request_on(effect, internal_key, false))
     }
 
     fn settle(
@@ -207,18 +198,45 @@ impl DeliveryPort for HttpDelivery {
             Round::SweepOnly => SWEEP_DEADLINE,
         };
         let mut answers = outbound::send_all(ready, deadline).into_iter();
+        let answered: Vec<Result<Result<OutboundResponse, OutboundError>, String>> = built
+            .into_iter()
+            .map(|request| request.map(|_| answers.next().expect("one answer per request sent")))
+            .collect();
+        // The fallbacks on `log` go out together, in one more bounded round.
+        let fallbacks: Vec<Option<Result<OutboundRequest, String>>> = effects
+            .iter()
+            .zip(&answered)
+            .map(|(effect, answer)| {
+                answer
+                    .as_ref()
+                    .ok()
+                    .and_then(|answer| self.fallback(effect, answer, &internal_key))
+            })
+            .collect();
+        let resent: Vec<OutboundRequest> = fallbacks
+            .iter()
+            .flatten()
+            .filter_map(|request| request.as_ref().ok().cloned())
+            .collect();
+        let mut resent_answers = match resent.is_empty() {
+            true => Vec::new(),
+            false => outbound::send_all(resent, SWEEP_DEADLINE),
+        }
+        .into_iter();
         effects
             .iter()
-            .zip(built)
-            .map(|(effect, request)| match request {
-                Ok(_) => {
-                    let answer = answers.next().expect("one answer per request sent");
-                    self.outcome(effect, answer, &internal_key)
-                }
-                Err(cause) => {
-                    self.failed(effect, &cause);
-                    DeliveryOutcome::Failed { answered: false }
-                }
+            .zip(answered)
+            .zip(fallbacks)
+            .map(|((effect, answer), fallback)| {
+                let answer = match (fallback, answer) {
+                    (Some(Ok(_)), _) => resent_answers.next().expect("one answer per resend"),
+                    (Some(Err(cause)), _) | (None, Err(cause)) => {
+                        self.failed(effect, &cause);
+                        return DeliveryOutcome::Failed { answered: false };
+                    }
+                    (None, Ok(answer)) => answer,
+                };
+                self.settle(effect, answer)
             })
             .collect()
     }
