@@ -81,12 +81,19 @@ impl<T: Provider, P: Pause> ProviderChannel<T, P> {
     }
 }
 
+/// The longest receipt stored, in characters: a provider's message id is
+/// far shorter, and any provider can be plugged in.
+pub const MAX_RECEIPT_CHARS: usize = 128;
+/// The longest reason stored and shown for a failed attempt.
+pub const MAX_REASON_CHARS: usize = 300;
+
 impl<T: Provider, P: Pause> Deliver for ProviderChannel<T, P> {
     fn deliver(&self, notification: &Notification) -> Delivery {
+        let cut = |text: String, most: usize| text.chars().take(most).collect::<String>();
         with_retries(&self.pause, || match self.provider.attempt(notification) {
-            Attempt::Delivered(receipt) => Try::Delivered(Some(receipt)),
-            Attempt::Rejected(reason) => Try::Rejected(reason),
-            Attempt::Unavailable(reason) => Try::Unavailable(reason),
+            Attempt::Delivered(receipt) => Try::Delivered(Some(cut(receipt, MAX_RECEIPT_CHARS))),
+            Attempt::Rejected(reason) => Try::Rejected(cut(reason, MAX_REASON_CHARS)),
+            Attempt::Unavailable(reason) => Try::Unavailable(cut(reason, MAX_REASON_CHARS)),
         })
     }
 }
@@ -183,6 +190,19 @@ mod tests {
         assert_eq!(delivery, Delivery::delivered_with_receipt(1, "msg-1"));
         assert_eq!(made, 1);
         assert!(waits.is_empty());
+    }
+
+    /// Whatever a plugged-in provider answers, what is stored stays short.
+    #[test]
+    fn long_receipts_and_reasons_are_cut() {
+        let long = "x".repeat(10_000);
+        let (delivered, _, _) = run(vec![Attempt::Delivered(long.clone())]);
+        assert_eq!(
+            delivered,
+            Delivery::delivered_with_receipt(1, "x".repeat(MAX_RECEIPT_CHARS))
+        );
+        let (rejected, _, _) = run(vec![Attempt::Rejected(long)]);
+        assert_eq!(rejected, Delivery::failed(1, "x".repeat(MAX_REASON_CHARS)));
     }
 
     #[test]
