@@ -187,9 +187,9 @@ async fn auth_with_peers(analytics: &ScriptedPeer, notification: &ScriptedPeer) 
 
 /// A peer that accepted an entry and then sent an answer body auth cannot
 /// read (here over its 64 KiB cap) took it all the same: it leaves the
-/// outbox, sent once.
+/// outbox and is not sent again.
 #[tokio::test(flavor = "multi_thread")]
-async fn an_entry_accepted_with_an_unreadable_answer_is_delivered_once() {
+async fn an_entry_accepted_with_an_unreadable_answer_leaves_the_outbox() {
     if skip_external("points the peers at scripted receivers") {
         return;
     }
@@ -210,9 +210,12 @@ async fn an_entry_accepted_with_an_unreadable_answer_is_delivered_once() {
             .ok_or(report.to_string())
     })
     .await;
+    // A flush racing the request's own delivery may send the entry a
+    // second time (the receiver deduplicates); once it has left, never.
+    let sent = analytics.requests().len();
     let again = flush(&app).await;
     assert_eq!(again["pending"], 0, "{again}");
-    assert_eq!(analytics.requests().len(), 1, "the register event, once");
+    assert_eq!(analytics.requests().len(), sent, "sent again after it left");
 }
 
 #[tokio::test(flavor = "multi_thread")]
