@@ -224,6 +224,38 @@ fn logins_that_fail_on_the_store_after_opening_a_bucket_leave_no_lasting_keys() 
     );
 }
 
+/// A store that lost a bucket's counter but kept its reset (Redis evicts
+/// keys under memory pressure) hands out a number the reset already
+/// forgave. That attempt is refused, and the bucket it opened again still
+/// has its keys deleted later.
+#[test]
+fn a_bucket_reopened_under_a_lost_counter_leaves_no_lasting_keys() {
+    let service = service();
+    register(&service, "alice", PASSWORD);
+    let bucket = service.clock.now().unix_millis().div_euclid(BUCKET_MS);
+    service
+        .store
+        .set(&format!("login:reset:alice:{bucket}"), b"1")
+        .unwrap();
+
+    let outcome = service.login("alice", PASSWORD);
+    assert!(
+        matches!(
+            outcome,
+            Err(LoginError::TooManyAttempts {
+                retry_after_seconds: 1
+            })
+        ),
+        "{outcome:?}"
+    );
+    assert_eq!(
+        keys_starting(&service.store, "login:claims:alice:"),
+        vec![format!("login:claims:alice:{bucket}")]
+    );
+    assert_eq!(service.hasher.verifications(), 0, "no password was checked");
+    every_throttle_key_collected_later(&service);
+}
+
 #[test]
 fn a_collector_whose_clock_is_ahead_leaves_the_keys_a_lock_still_needs() {
     let service = service();
