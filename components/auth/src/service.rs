@@ -32,7 +32,7 @@ pub fn auth(context: &RequestContext) -> Result<Auth, ApiError> {
 pub fn auth_for_writes(context: &RequestContext) -> Result<Auth, ApiError> {
     let settings = Settings {
         token_ttl_seconds: token_ttl_seconds(context)?,
-        pseudonym_key: pseudonym_key(context),
+        secret_key: secret_key(context),
         ..Settings::default()
     };
     open(context, settings)
@@ -91,16 +91,16 @@ fn parse_token_ttl(raw: &str) -> Option<i64> {
         .filter(|seconds| (1..=MAX_TOKEN_TTL_SECONDS).contains(seconds))
 }
 
-/// The internal key keys the pseudonyms: secret, and the same on every
+/// The internal key keys the ids auth derives: secret, and the same on every
 /// instance. Without it (a deployment that cannot deliver anything either)
-/// the pseudonyms are still stable, only not secret; that is logged.
-fn pseudonym_key(context: &RequestContext) -> Vec<u8> {
+/// those ids are still stable, only not secret; that is logged.
+fn secret_key(context: &RequestContext) -> Vec<u8> {
     match config::required_variable("internal_api_key") {
         Ok(key) => key.into_bytes(),
         Err(_) => {
             context.log(
                 "config_invalid",
-                serde_json::json!({"variable": "internal_api_key", "effect": "pseudonyms are not keyed"}),
+                serde_json::json!({"variable": "internal_api_key", "effect": "derived ids are not keyed"}),
             );
             Vec::new()
         }

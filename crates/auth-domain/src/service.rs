@@ -13,12 +13,12 @@ use crate::email::Email;
 use crate::error::{LoginError, RegisterError, TokenError, Unexpected};
 use crate::expiry;
 use crate::hashing::PasswordHasher;
+use crate::keyed_ids::{logout_event_id, pseudonymous_user_id};
 use crate::keys;
 use crate::outbox::{
     DeadLetterPage, DeliveryPort, FlushReport, Outbox, OutboxSettings, SideEffect, Staged,
 };
 use crate::password::Password;
-use crate::pseudonym::pseudonymous_user_id;
 use crate::records::{IssuedToken, TokenProfile, TokenRecord, UserProfile, UserRecord};
 use crate::throttle::{self, Admission, ThrottleView};
 use crate::username::Username;
@@ -32,9 +32,9 @@ pub struct Settings {
     /// Lifetime of a bearer token.
     pub token_ttl_seconds: i64,
     pub outbox: OutboxSettings,
-    /// Keys the pseudonymous user id of failed logins for unknown names
-    /// (the deployment's internal key, so it is secret and stable).
-    pub pseudonym_key: Vec<u8>,
+    /// Keys the ids nobody but auth may compute (see [`crate::keyed_ids`]):
+    /// the deployment's internal key, so it is secret and stable.
+    pub secret_key: Vec<u8>,
 }
 
 impl Default for Settings {
@@ -42,7 +42,7 @@ impl Default for Settings {
         Self {
             token_ttl_seconds: 3600,
             outbox: OutboxSettings::default(),
-            pseudonym_key: b"change-me".to_vec(),
+            secret_key: b"change-me".to_vec(),
         }
     }
 }
@@ -418,7 +418,7 @@ where
         let now = self.clock.now();
         let user_id = match user {
             Some(user) => user.user_id.clone(),
-            None => pseudonymous_user_id(&self.settings.pseudonym_key, attempt.username.as_str()),
+            None => pseudonymous_user_id(&self.settings.secret_key, attempt.username.as_str()),
         };
         let outbox = self.stage_login_failed(&user_id, attempt.username.as_str(), now)?;
         let mut writes = vec![throttle::failure_mark(
@@ -451,7 +451,7 @@ where
         typed: &str,
         after: &mut AfterResponse,
     ) -> Result<(), LoginError> {
-        let user_id = pseudonymous_user_id(&self.settings.pseudonym_key, typed);
+        let user_id = pseudonymous_user_id(&self.settings.secret_key, typed);
         let shown: String = typed
             .to_lowercase()
             .chars()
@@ -528,7 +528,10 @@ where
                 whole_seconds(now),
                 json!({"username": record.username}),
             )
-            .with_event_id(logout_event_id(token)),
+            .with_event_id(logout_event_id(
+                &self.settings.secret_key,
+                &sha256_hex(token),
+            )),
         ])?;
         let mut writes = vec![(key, to_json(&record))];
         writes.extend(outbox.writes());
@@ -589,16 +592,6 @@ struct Attempt<'a> {
     /// The bucket's throttle keys, when this attempt opened the bucket and
     /// so registers them for deletion.
     bucket_keys: Vec<String>,
-}
-
-/// The `logout` event's id: the same for every logout of `token`, and
-/// telling nothing of it (a UUID made of a digest of its digest).
-fn logout_event_id(token: &str) -> String {
-    let digest = sha256_hex(format!("logout:{}", sha256_hex(token)));
-    let bits = u128::from_str_radix(&digest[..32], 16).unwrap_or_default();
-    uuid::Builder::from_random_bytes(bits.to_be_bytes())
-        .into_uuid()
-        .to_string()
 }
 
 /// Times clients see are whole seconds; sub-second digits say nothing to them.

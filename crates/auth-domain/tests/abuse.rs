@@ -6,7 +6,7 @@ mod support;
 
 use std::time::Duration;
 
-use auth_domain::pseudonym::pseudonymous_user_id;
+use auth_domain::keyed_ids::pseudonymous_user_id;
 use auth_domain::{LoginError, OutboxSettings, Settings, SideEffect, TokenError};
 use domain_core::kv::{InMemoryStore, Op};
 use domain_core::{Clock, KeyValueStore, ManualClock, race};
@@ -151,7 +151,7 @@ fn unknown_names_fail_with_a_login_failed_event_under_a_pseudonym() {
     let events = failed_events(&service);
     assert_eq!(events.len(), 3);
     assert_eq!(events[0].0, alice.user_id);
-    let expected = pseudonymous_user_id(&Settings::default().pseudonym_key, "nobody");
+    let expected = pseudonymous_user_id(&Settings::default().secret_key, "nobody");
     assert_eq!(events[1].0, expected);
     assert_eq!(events[2].0, expected, "one id per name, any spelling");
     assert!(uuid::Uuid::parse_str(&expected).is_err(), "never a real id");

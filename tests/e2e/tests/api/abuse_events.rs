@@ -4,6 +4,7 @@
 //! other users keep working throughout.
 
 use e2e::*;
+use sha2::{Digest, Sha256};
 
 const SYSTEM_ACTIONS: [&str; 4] = ["register", "login", "login_failed", "logout"];
 /// New action names one user may introduce (the OpenAPI document says 10).
@@ -170,6 +171,44 @@ async fn event_ids_are_scoped_to_their_user(app: &TestApp) {
 async fn the_same_event_id_from_two_users_is_two_events() {
     let app = spawn_app().await;
     event_ids_are_scoped_to_their_user(&app).await;
+}
+
+/// A user knows their token, so an id computable from the token alone is
+/// one they can take first: this one, a UUID of the digest of its digest,
+/// is what the logout event's id once was.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_user_cannot_take_their_logout_events_id_first() {
+    let app = spawn_app().await;
+    let mallory = app.register_user().await;
+    let token = app.login_token(&mallory).await;
+    let guessed = id_from_token_alone(&token);
+    let action = unique_action("e2e.guess");
+    let taken = app
+        .post_event_as(
+            &json!({"event_id": guessed, "action": action}),
+            Cred::Bearer(&token),
+        )
+        .await;
+    taken.assert_status(202);
+
+    app.logout(&token).await.assert_status(204);
+    app.wait_for_user_actions(
+        &mallory.user_id,
+        &[("register", 1), ("login", 1), (&action, 1), ("logout", 1)],
+        DELIVERY_TIMEOUT,
+    )
+    .await;
+}
+
+fn id_from_token_alone(token: &str) -> String {
+    let hex = |bytes: &[u8]| -> String { bytes.iter().map(|b| format!("{b:02x}")).collect() };
+    let token_digest = hex(&Sha256::digest(token.as_bytes()));
+    let digest = Sha256::digest(format!("logout:{token_digest}").as_bytes());
+    let mut bytes = [0u8; 16];
+    bytes.copy_from_slice(&digest[..16]);
+    uuid::Builder::from_random_bytes(bytes)
+        .into_uuid()
+        .to_string()
 }
 
 /// On Redis the service counts its total in a counter of its own instead of
