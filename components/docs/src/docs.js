@@ -15,6 +15,9 @@ window.ui = SwaggerUIBundle({
   // The default would load a badge from validator.swagger.io: nothing
   // third-party is fetched.
   validatorUrl: null,
-  persistAuthorization: true,
+  // What is typed into "Authorize" (the internal key, a token) stays in
+  // the page's memory: persisted, it would wait in localStorage for every
+  // script of this origin and for whoever opens the browser next.
+  persistAuthorization: false,
   displayRequestDuration: true,
 });

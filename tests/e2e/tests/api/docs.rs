@@ -173,4 +173,9 @@ async fn the_docs_page_is_self_contained_and_shows_all_three_services() {
     ] {
         assert!(text.contains(doc), "the docs page does not show {doc}");
     }
+    // Credentials typed into the page are not kept in the browser's storage.
+    assert!(
+        text.contains("persistAuthorization: false"),
+        "the docs page keeps credentials"
+    );
 }
