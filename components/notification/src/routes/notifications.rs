@@ -97,14 +97,15 @@ fn idempotency_key(request: &Request) -> Result<Option<IdempotencyKey>, Invalid>
     params(("notification_id" = String, Path, format = Uuid, description = "As returned by notify.")),
     responses(
         (status = 200, description = "The stored notification and its delivery outcome.", body = NotificationView),
-        (status = 404, description = "`not_found`: no notification has this id.", body = ErrorResponse),
-        (status = 422, description = "`validation_failed`: `notification_id` is not a UUID.", body = ErrorResponse),
+        (status = 404, description = "`not_found`: no notification has this id (nor any text that is not a UUID).", body = ErrorResponse),
         InternalKeyErrors, UnexpectedError, UnreadBodyErrors,
     )
 )]
 pub fn notification(context: &RequestContext, request: Request, params: Params) -> HandlerResult {
     require_internal_key(&request)?;
-    let id = path(&params, "notification_id", NotificationId::parse)?;
+    // Text that is not a UUID names no notification: unknown, like any other.
+    let id = path(&params, "notification_id", NotificationId::parse)
+        .map_err(|_| ApiError::not_found())?;
     let record = service::open(context)?
         .get(&id)?
         .ok_or_else(ApiError::not_found)?;

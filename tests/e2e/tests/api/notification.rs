@@ -445,9 +445,11 @@ async fn a_notification_is_read_with_the_internal_key() {
     app.notification(&uuid::Uuid::new_v4().to_string(), Cred::Internal)
         .await
         .assert_error(404, "not_found");
-    app.notification("not-a-uuid", Cred::Internal)
-        .await
-        .assert_invalid(&["notification_id"]);
+    for unknown in ["not-a-uuid", "%FF"] {
+        app.notification(unknown, Cred::Internal)
+            .await
+            .assert_error(404, "not_found");
+    }
 
     // A user's token is not the internal key, even for their own record.
     let user = app.register_user().await;
