@@ -1,8 +1,9 @@
 //! The docs component: `GET /docs` serves Swagger UI showing the OpenAPI
 //! documents of auth, analytics and notification, with every asset served
-//! from `/docs/...` by this component (no CDN). It has no domain, store or
-//! API of its own, so of the services' shape it keeps the wiring and the
-//! routes.
+//! from `/docs/...` by this component (no CDN), and every path outside the
+//! services' prefixes gets the contract's 404 from it. It has no domain,
+//! store or API of its own, so of the services' shape it keeps the wiring
+//! and the routes.
 
 mod assets;
 mod page;

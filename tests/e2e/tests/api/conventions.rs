@@ -390,6 +390,11 @@ async fn unknown_paths_get_404() {
         (Method::GET, "/notification/nope"),
         (Method::GET, "/notification/users/someone"),
         (Method::DELETE, "/notification/x/y/z"),
+        // Outside every service's prefix (which Spin matches by case).
+        (Method::GET, "/"),
+        (Method::GET, "/nope"),
+        (Method::POST, "/Auth/login"),
+        (Method::GET, "/docsx"),
     ] {
         let r = app
             .send(app.with(app.request(method.clone(), path), Cred::Internal))
