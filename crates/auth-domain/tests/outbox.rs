@@ -13,6 +13,7 @@ use auth_domain::{
 };
 use domain_core::kv::{InMemoryStore, Op};
 use domain_core::{Clock, KeyValueStore};
+use support::interleave::{Interleaved, Moment};
 use support::*;
 
 /// A write path that sweeps: a registration under a fresh name.
@@ -786,16 +787,10 @@ fn the_low_water_mark_catches_up_once_gaps_are_old() {
             Err(RegisterError::Unexpected(_))
         ));
     }
-    let mark = |service: &Harness| -> u64 {
-        let bytes = service.store.get("outbox:low").unwrap().unwrap();
-        serde_json::from_slice::<serde_json::Value>(&bytes).unwrap()["next"]
-            .as_u64()
-            .unwrap()
-    };
     let seq = service.store.counter("outbox:seq").unwrap() as u64;
     assert_eq!(seq, 12);
     // Held at alice2's lost reservation, right after alice's two entries.
-    assert_eq!(mark(&service), 3);
+    assert_eq!(low_water_mark(&service), 3);
     // Past the grace period twice over: every number reserved so far is
     // known to be settled or abandoned.
     for _ in 0..2 {
@@ -803,7 +798,79 @@ fn the_low_water_mark_catches_up_once_gaps_are_old() {
         sweep(&service);
     }
     // Past everything, the two sweepers' four entries included.
-    assert_eq!(mark(&service), 17);
+    assert_eq!(low_water_mark(&service), 17);
+}
+
+/// Every entry numbered below the low-water mark is settled.
+fn low_water_mark(service: &Harness) -> u64 {
+    let bytes = service.store.get("outbox:low").unwrap().unwrap();
+    serde_json::from_slice::<serde_json::Value>(&bytes).unwrap()["next"]
+        .as_u64()
+        .unwrap()
+}
+
+/// After a first round (which sets the mark's checkpoint) and a quiet
+/// minute, registers alice while the peers are down, so that her entries
+/// stay pending; `meanwhile` runs after her request reserved their numbers
+/// and before it writes them. Her entries' ids.
+fn register_alice_while<'a>(service: &'a Harness, meanwhile: impl FnOnce() + 'a) -> Vec<String> {
+    register(service, "warmup", PASSWORD);
+    service.clock.advance_seconds(60);
+    service.delivery.set(Peers::Down);
+    let store = Interleaved::over(&service.store);
+    store.at(
+        Moment::After,
+        |call| call.op == Op::Increment && call.keys == "outbox:seq",
+        meanwhile,
+    );
+    let alice = service.instance_over(&store, service.clock.clone());
+    let (registered, after) = alice.register(registration("alice", PASSWORD));
+    registered.expect("registered");
+    alice.settle(after);
+    assert!(
+        store.all_ran(),
+        "it ran while her entries were on their way"
+    );
+    let ids = pending_ids(service);
+    assert_eq!(ids.len(), 2);
+    ids
+}
+
+/// The peers back, a flush delivers `ids` and leaves nothing.
+fn flush_delivers(service: &Harness, ids: &[String]) {
+    service.delivery.set(Peers::Up);
+    let report = service.flush_outbox().unwrap();
+    assert_eq!((report.delivered, report.pending), (2, 0), "{report:?}");
+    let delivered = service.delivery.delivered_ids();
+    assert!(ids.iter().all(|id| delivered.contains(id)), "{report:?}");
+    assert!(outbox_keys(&service.store).is_empty());
+}
+
+/// A request reserves its numbers and writes their entries in two store
+/// calls; a flush in between finds the numbers missing. The mark's
+/// checkpoint is old, but the numbers are newer than it: their request may
+/// still be writing them, so the mark waits.
+#[test]
+fn the_low_water_mark_waits_for_entries_whose_request_is_still_writing_them() {
+    let service = service();
+    let alice = register_alice_while(&service, || {
+        service.flush_outbox().unwrap();
+    });
+    flush_delivers(&service, &alice);
+}
+
+/// The flush that finds the numbers missing takes a new checkpoint, which
+/// covers them: they count as abandoned only once that checkpoint is as old
+/// as the grace period, not at the next flush a second later.
+#[test]
+fn numbers_still_being_written_are_not_passed_until_the_checkpoint_over_them_has_aged() {
+    let service = service();
+    let alice = register_alice_while(&service, || {
+        service.flush_outbox().unwrap();
+        service.clock.advance_seconds(1);
+        service.flush_outbox().unwrap();
+    });
+    flush_delivers(&service, &alice);
 }
 
 #[test]
