@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use auth_domain::{
-    LoginError, OutboxSettings, RegisterError, Round, Settings, SideEffect, TokenError,
+    FlushReport, LoginError, OutboxSettings, RegisterError, Round, Settings, SideEffect, TokenError,
 };
 use domain_core::kv::{InMemoryStore, Op};
 use domain_core::{Clock, KeyValueStore};
@@ -666,6 +666,132 @@ fn a_flush_out_of_time_within_a_page_leaves_its_untried_entries_to_the_next() {
     service.clock.advance_seconds(60);
     let third = service.flush_outbox().unwrap();
     assert!(delivered(&service), "{third:?}");
+}
+
+/// Flushes that read pages of four numbers and send two entries at once,
+/// within a second: with [`deliveries_take_a_second`], a flush is out of
+/// time after the first batch it delivers.
+fn short_flushes() -> Harness {
+    let settings = Settings {
+        outbox: OutboxSettings {
+            flush_budget_ms: 1_000,
+            flush_page: 4,
+            flush_batch: 2,
+            ..OutboxSettings::default()
+        },
+        ..Settings::default()
+    };
+    service_with(InMemoryStore::sqlite_like(), settings)
+}
+
+/// From now on, deleting delivered entries takes a second.
+fn deliveries_take_a_second(service: &Harness) {
+    let clock = service.clock.clone();
+    service.store.fail_when(move |call| {
+        if call.op == Op::DeleteMany && call.touches("outbox:entry:") {
+            clock.advance(std::time::Duration::from_secs(1));
+        }
+        false
+    });
+}
+
+/// Where the next flush goes on, as the last one that ran out of time left it.
+fn flush_cursor(service: &Harness) -> Option<u64> {
+    let bytes = service.store.get("outbox:flush_from").unwrap()?;
+    Some(String::from_utf8(bytes).unwrap().parse().unwrap())
+}
+
+/// Entries 1 and 2 keep failing; 3 to 6 wait for peers that are back. The
+/// first flush tries 1 and 2, delivers 3 and 4 and is out of time; the
+/// second goes on at 5 and delivers 5 and 6. Its report.
+fn flush_resumed_past_entries_that_keep_failing(service: &Harness) -> FlushReport {
+    register_stuck(service, 1);
+    for name in ["alice", "bob"] {
+        register(service, name, PASSWORD);
+    }
+    assert_eq!(outbox_keys(&service.store).len(), 6);
+    service.delivery.set(Peers::Up);
+    service.clock.advance_seconds(60);
+    deliveries_take_a_second(service);
+    let first = service.flush_outbox().unwrap();
+    assert!(!first.complete, "{first:?}");
+    assert_eq!(
+        flush_cursor(service),
+        Some(5),
+        "where the first flush stopped"
+    );
+    service.clock.advance_seconds(60);
+    let resumed = service.flush_outbox().unwrap();
+    assert_eq!(resumed.delivered, 2, "{resumed:?}");
+    assert_eq!(
+        outbox_keys(&service.store).len(),
+        2,
+        "only the entries that keep failing are left"
+    );
+    resumed
+}
+
+/// A flush that goes on where the last ran out of time has not looked at
+/// the numbers below where it started: whatever it delivers, the mark
+/// stays, or it would pass entries still waiting there and no flush would
+/// look at them again.
+#[test]
+fn a_flush_that_goes_on_where_the_last_stopped_leaves_the_low_water_mark_alone() {
+    let service = short_flushes();
+    flush_resumed_past_entries_that_keep_failing(&service);
+    service.clock.advance_seconds(60);
+    service.delivery.forget();
+    let report = service.flush_outbox().unwrap();
+    assert_eq!((report.pending, report.complete), (2, true), "{report:?}");
+    assert_eq!(
+        service.delivery.attempts().len(),
+        2,
+        "the entries that keep failing are tried again"
+    );
+}
+
+/// A flush that goes on where the last ran out of time has not looked at
+/// the numbers below where it started: its count of what is pending (an
+/// upper bound, as it is not complete) still takes them in.
+#[test]
+fn a_resumed_flush_counts_the_entries_below_where_it_started_as_pending() {
+    let service = short_flushes();
+    let resumed = flush_resumed_past_entries_that_keep_failing(&service);
+    assert!(!resumed.complete, "{resumed:?}");
+    assert!(
+        resumed.pending >= 2,
+        "the two entries that keep failing are still waiting: {resumed:?}"
+    );
+}
+
+/// Requests' sweeps between two flushes may move the mark past where the
+/// first flush ran out of time: the next flush starts at the mark, and
+/// says it looked at the whole backlog.
+#[test]
+fn a_flush_ignores_where_the_last_stopped_once_sweeps_moved_the_mark_past_it() {
+    let service = short_flushes();
+    service.delivery.set(Peers::Down);
+    for name in ["alice", "bob", "carol"] {
+        register(&service, name, PASSWORD);
+    }
+    service.delivery.set(Peers::Up);
+    service.clock.advance_seconds(60);
+    deliveries_take_a_second(&service);
+    let first = service.flush_outbox().unwrap();
+    assert!(!first.complete, "{first:?}");
+    let stopped_at = flush_cursor(&service).expect("where the first flush stopped");
+
+    service.clock.advance_seconds(60);
+    sweep(&service);
+    assert!(outbox_keys(&service.store).is_empty(), "swept");
+    assert!(
+        low_water_mark(&service) > stopped_at,
+        "the mark moved past it"
+    );
+
+    let report = service.flush_outbox().unwrap();
+    assert_eq!((report.pending, report.complete), (0, true), "{report:?}");
+    assert_eq!(flush_cursor(&service), None, "nothing left to go on with");
 }
 
 #[test]
