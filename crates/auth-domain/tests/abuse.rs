@@ -452,6 +452,26 @@ fn a_token_outlives_its_throttle_keys_but_not_its_expiry() {
     assert!(keys_starting(&service.store, "token:").is_empty());
 }
 
+/// Whatever minute of its bucket a token was issued in, a flush a second
+/// before it expires leaves it valid.
+#[test]
+fn a_token_is_kept_until_it_expires_whenever_it_was_issued() {
+    for minute in [0, 1, 7, 14] {
+        let service = service();
+        register(&service, "alice", PASSWORD);
+        service.move_to(minute * 60 * 1000 + 30 * 1000);
+        let issued = service.login("alice", PASSWORD).unwrap();
+        service
+            .clock
+            .advance_seconds(Settings::default().token_ttl_seconds - 1);
+        service.flush_outbox().unwrap();
+        assert!(
+            service.me(&issued.token).is_ok(),
+            "a token issued {minute} min 30 s into its bucket was deleted before it expired"
+        );
+    }
+}
+
 #[test]
 fn concurrent_logouts_of_one_token_count_once() {
     for store in [
@@ -470,6 +490,34 @@ fn concurrent_logouts_of_one_token_count_once() {
         assert_eq!(service.delivery.counted("logout"), 1);
         assert!(matches!(service.me(&token), Err(TokenError::Invalid)));
     }
+}
+
+/// The same, in the one order that matters, every time: both logouts read
+/// the token before either revoked it, so both stage the event, and
+/// analytics counts it once because both carry one id.
+#[test]
+fn two_logouts_that_both_found_the_token_valid_count_once() {
+    let harness = service();
+    register(&harness, "alice", PASSWORD);
+    let token = harness.login("alice", PASSWORD).unwrap().token;
+    let store = Interleaved::over(&harness.store);
+    store.at(
+        Moment::After,
+        |call| call.op == Op::Get && call.keys.starts_with("token:"),
+        || harness.logout(&token).unwrap(),
+    );
+    let first = harness.instance_over(&store, harness.clock.clone());
+    let (result, after) = first.logout(&token);
+    first.settle(after);
+    assert!(result.is_ok(), "{result:?}");
+    assert!(store.all_ran(), "the interleaving happened");
+
+    assert_eq!(
+        harness.delivery.delivered_count("logout"),
+        2,
+        "both staged it"
+    );
+    assert_eq!(harness.delivery.counted("logout"), 1);
 }
 
 #[test]
