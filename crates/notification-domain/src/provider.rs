@@ -201,8 +201,13 @@ mod tests {
             delivered,
             Delivery::delivered_with_receipt(1, "x".repeat(MAX_RECEIPT_CHARS))
         );
-        let (rejected, _, _) = run(vec![Attempt::Rejected(long)]);
+        let (rejected, _, _) = run(vec![Attempt::Rejected(long.clone())]);
         assert_eq!(rejected, Delivery::failed(1, "x".repeat(MAX_REASON_CHARS)));
+        let (unavailable, _, _) = run(vec![Attempt::Unavailable(long); 3]);
+        assert_eq!(
+            unavailable,
+            Delivery::failed(3, "x".repeat(MAX_REASON_CHARS))
+        );
     }
 
     #[test]
