@@ -96,6 +96,24 @@ fn the_index_keeps_only_the_newest_slots_but_records_stay_readable() {
     assert_eq!(index_keys, INDEX_SLOTS as usize, "the ring does not grow");
 }
 
+/// A notify that counted but never wrote its slot leaves there the entry of
+/// the notification 100 before it: a listing skips it rather than show
+/// that old one as the newest.
+#[test]
+fn a_slot_still_holding_an_older_number_is_not_listed() {
+    let fixture = Fixture::new();
+    let service = fixture.service();
+    let mut sent = notify_n(&service, "busy", INDEX_SLOTS as usize + 5);
+    fixture.fail_once_within(Op::SetMany, ":slot:");
+    assert!(service.notify(request("busy", "lost"), None).is_err());
+
+    sent.reverse();
+    let listed = service
+        .recent(&user("busy"), Limit::parse("100").unwrap())
+        .unwrap();
+    assert_eq!(ids(&listed), sent[..INDEX_SLOTS as usize - 1]);
+}
+
 #[test]
 fn a_listing_costs_three_reads_whatever_other_users_stored() {
     let fixture = Fixture::new();
