@@ -1,6 +1,7 @@
 //! Abuse and faults on real Spin: bodies refused before they are read,
-//! health that answers promptly whatever Redis does, and an idempotency
-//! key left claimed by a crashed request that is taken over after its lease.
+//! health that answers promptly whatever Redis does, an idempotency key
+//! left claimed by a crashed request that is taken over after its lease,
+//! and bearer requests while auth cannot check tokens.
 
 use e2e::*;
 use sha2::{Digest, Sha256};
@@ -213,4 +214,52 @@ async fn a_webhook_whose_answer_never_ends_is_not_read() {
     // Generous: one attempt's deadline, far below the 55 hours the body
     // would take.
     assert!(took < Duration::from_secs(10), "notify took {took:?}");
+}
+
+/// When auth cannot say whether a bearer token is valid (it refuses
+/// connections, or answers with an error), analytics and notification
+/// answer `503 auth_unavailable`, never `401`, which would tell the client
+/// to throw a valid token away. The check carries the request's id.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_token_auth_cannot_check_gets_503_never_401() {
+    let closed = ClosedPort::bind();
+    let failing = ScriptedPeer::start(|_| 500).await;
+    for auth_url in [closed.url(), failing.url()] {
+        let Some(app) = app()
+            .variable("auth_url", auth_url.as_str())
+            .spawn_local("points the token check at an auth that cannot answer")
+            .await
+        else {
+            return;
+        };
+        let token = uuid::Uuid::new_v4().to_string();
+        let user_id = uuid::Uuid::new_v4().to_string();
+        let request_id = format!("check-{}", random_suffix());
+        let asks = [
+            app.get(&format!("/analytics/metrics/user/{user_id}/actions")),
+            app.get(&format!("/notification/users/{user_id}/notifications")),
+            app.post("/analytics/events")
+                .json(&json!({"action": "page.view"})),
+        ];
+        for ask in asks {
+            let ask = app
+                .with(ask, Cred::Bearer(&token))
+                .header("x-request-id", request_id.as_str());
+            app.send(ask).await.assert_error(503, "auth_unavailable");
+        }
+        app.shutdown().await;
+    }
+
+    let checks = failing.requests();
+    assert_eq!(checks.len(), 3, "one check per request");
+    for check in checks {
+        assert_eq!(check.path, "/auth/me");
+        assert!(
+            check
+                .header("x-request-id")
+                .is_some_and(|id| id.starts_with("check-")),
+            "the check does not carry the request id: {:?}",
+            check.headers
+        );
+    }
 }
