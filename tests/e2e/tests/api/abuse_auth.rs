@@ -254,10 +254,16 @@ async fn refused_for_good_goes_to_the_dead_letters_and_can_be_replayed() {
     let r = app.send(app.with(app.get(&older), Cred::Internal)).await;
     r.assert_status(200);
     assert_eq!(r.json["dead_letters"], serde_json::json!([]), "{}", r.text);
+    let most = "/auth/outbox/dead-letters?limit=100";
+    let r = app.send(app.with(app.get(most), Cred::Internal)).await;
+    r.assert_status(200);
+    assert_eq!(r.json["dead_letters"][0], *letter, "{}", r.text);
     for bad in [
         "/auth/outbox/dead-letters?before=0",
         "/auth/outbox/dead-letters?before=%2B1",
         "/auth/outbox/dead-letters?limit=%2B1",
+        "/auth/outbox/dead-letters?limit=0",
+        "/auth/outbox/dead-letters?limit=101",
     ] {
         app.send(app.with(app.get(bad), Cred::Internal))
             .await
