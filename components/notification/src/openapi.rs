@@ -77,7 +77,7 @@ mod tests {
             (
                 "/notification/notifications/{notification_id}",
                 "get",
-                &["200", "400", "401", "404", "413", "415", "422", "500"],
+                &["200", "400", "401", "404", "413", "415", "500"],
             ),
             (
                 "/notification/users/{user_id}/notifications",
