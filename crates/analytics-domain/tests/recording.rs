@@ -7,8 +7,8 @@ mod support;
 use analytics_domain::{
     ActionCounts, EventId, MAX_ACTIONS, RecordError, Recording, Sender, Submission, Unexpected,
 };
-use domain_core::kv::InMemoryStore;
-use domain_core::{Metadata, StoreError, Timestamp};
+use domain_core::kv::{InMemoryStore, Op};
+use domain_core::{KeyValueStore, Metadata, StoreError, Timestamp};
 use support::*;
 
 fn total_events(recording: &Recording) -> u64 {
@@ -351,4 +351,49 @@ fn the_recorded_event_carries_its_metadata() {
     };
     assert_eq!(event.metadata, metadata);
     assert_eq!(analytics.user_counts(&user("u")).unwrap().total, 1);
+}
+
+/// A request that indexed a new action and then failed at its claim leaves
+/// the name indexed without a count. Its retry finds the name and takes no
+/// second slot: slots are never given back, and the index holds at most
+/// `MAX_ACTIONS` of them.
+#[test]
+fn a_retry_after_a_failed_claim_finds_its_action_indexed_and_takes_no_second_slot() {
+    for store in stores() {
+        let id = EventId::generate();
+        let claim = keys::claim("u", &id);
+        store.fail_when(move |call| call.op == Op::Increment && call.touches(&claim));
+        assert!(matches!(
+            service(&store).record(&bearer("u"), event(Some(id), "u", "fresh.action")),
+            Err(RecordError::Unexpected(Unexpected::Store(_)))
+        ));
+        store.clear_faults();
+        assert_eq!(store.counter(keys::SLOTS), Ok(1));
+
+        let retry = service(&store)
+            .record(&bearer("u"), event(Some(id), "u", "fresh.action"))
+            .unwrap();
+        assert!(matches!(retry, Recording::Recorded { .. }), "{retry:?}");
+        assert_eq!(store.counter(keys::SLOTS), Ok(1), "no second slot");
+    }
+}
+
+/// A repeat is answered before anything is written, even when it names an
+/// action the index does not hold: the event is the same, so no slot (and,
+/// for a user, none of the quota) goes to a name that will never count.
+#[test]
+fn a_repeat_naming_a_new_action_takes_no_index_slot() {
+    for store in stores() {
+        let id = EventId::generate();
+        service(&store)
+            .record(&bearer("u"), event(Some(id), "u", "first.action"))
+            .unwrap();
+        let writes = store.writes();
+        let again = service(&store)
+            .record(&bearer("u"), event(Some(id), "u", "other.action"))
+            .unwrap();
+        assert!(matches!(again, Recording::Duplicate { .. }), "{again:?}");
+        assert_eq!(store.writes(), writes, "nothing written");
+        assert_eq!(store.counter(keys::SLOTS), Ok(1));
+    }
 }
