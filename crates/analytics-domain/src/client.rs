@@ -174,7 +174,7 @@ mod tests {
     fn a_list_is_names_separated_by_commas_or_spaces() {
         assert_eq!(ClientActions::parse(""), Ok(ClientActions::Any));
         assert_eq!(ClientActions::parse(" , "), Ok(ClientActions::Any));
-        let listed = ClientActions::parse("page.view, click\tsearch").unwrap();
+        let listed = ClientActions::parse("page.view,\nclick\tsearch").unwrap();
         assert_eq!(
             listed,
             ClientActions::Only(

@@ -168,9 +168,15 @@ fn users_leave_the_last_slots_of_the_index_to_the_internal_key() {
         let full = Err(RecordError::TooManyActions {
             limit: USER_ACTION_SLOTS,
         });
+        let writes = store.writes();
         assert_eq!(
             analytics.record(&bearer("user-2"), fresh("user-2", "one.more")),
             full
+        );
+        assert_eq!(
+            store.writes(),
+            writes,
+            "an index holding the users' part refuses without a write"
         );
         assert!(recorded(
             analytics.record(&Sender::Service, fresh("user-2", "system.new"))
@@ -192,6 +198,7 @@ fn users_leave_the_last_slots_of_the_index_to_the_internal_key() {
 fn a_burst_of_new_names_from_many_users_leaves_the_internal_key_its_slots() {
     const RACERS: usize = 64;
     let reserve = MAX_ACTIONS - USER_ACTION_SLOTS;
+    assert_eq!(reserve, 100, "the internal key's own part, as documented");
     for filled_by_users in [false, true] {
         for store in [InMemoryStore::sqlite_like(), InMemoryStore::redis_like()] {
             if filled_by_users {
