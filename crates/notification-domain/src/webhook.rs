@@ -169,6 +169,26 @@ mod tests {
         }
     }
 
+    /// A redirect is not followed, so the notification did not arrive.
+    #[test]
+    fn a_redirect_is_a_failure_not_a_delivery() {
+        for status in [300, 301, 308] {
+            let (delivery, posts, _) = run(vec![Ok(status)]);
+            let reason = format!("the webhook answered {status}");
+            assert_eq!(delivery, Delivery::failed(1, reason), "{status}");
+            assert_eq!(posts, 1, "{status}");
+        }
+    }
+
+    #[test]
+    fn every_5xx_is_retried() {
+        for status in [500, 504, 599] {
+            let (delivery, posts, _) = run(vec![Ok(status), Ok(200)]);
+            assert_eq!(delivery, Delivery::delivered(2), "{status}");
+            assert_eq!(posts, 2, "{status}");
+        }
+    }
+
     #[test]
     fn a_host_that_is_not_allowed_is_not_retried() {
         let (delivery, posts, _) = run(vec![Err(TransportFailure {
