@@ -306,6 +306,10 @@ mod tests {
             "a@example.com.",
             "a b@example.com",
             "a@example.com\r\nBcc: x@y.z",
+            // Whitespace that is no control character, a control character
+            // that is no whitespace.
+            "a\u{a0}b@example.com",
+            "a\u{7f}b@example.com",
             "plain",
             too_long.as_str(),
         ] {
