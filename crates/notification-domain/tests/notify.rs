@@ -64,6 +64,28 @@ fn a_failed_delivery_is_stored_as_failed_with_its_reason() {
     );
 }
 
+/// The receipt a provider gives for an accepted message is what ties the
+/// notification to the provider's own records: it is stored and read back.
+#[test]
+fn a_receivers_receipt_is_stored_with_the_notification() {
+    let mut fixture = Fixture::new();
+    fixture.channels.webhook = Some(RecordingChannel {
+        receipt: Some("msg-7".into()),
+        ..Default::default()
+    });
+    let service = fixture.service();
+    let mut request = request("carol", "receipted");
+    request.channel = ChannelKind::Webhook;
+    let receipt = receipt(&service.notify(request, None).unwrap()).clone();
+    assert_eq!(receipt.status, DeliveryStatus::Delivered);
+    let stored = service.get(&receipt.notification_id).unwrap().unwrap();
+    assert_eq!(stored.provider_receipt.as_deref(), Some("msg-7"));
+    assert_eq!(
+        serde_json::to_value(&stored).unwrap()["provider_receipt"],
+        "msg-7"
+    );
+}
+
 #[test]
 fn an_unconfigured_channel_is_unavailable_and_stores_nothing() {
     let fixture = Fixture::new();

@@ -17,6 +17,8 @@ pub struct RecordingChannel {
     pub delivered: Arc<Mutex<Vec<Notification>>>,
     pub delay: Duration,
     pub failure: Option<String>,
+    /// The receiver's receipt, as a provider channel gives one.
+    pub receipt: Option<String>,
 }
 
 impl RecordingChannel {
@@ -31,9 +33,10 @@ impl Deliver for RecordingChannel {
             std::thread::sleep(self.delay);
         }
         self.delivered.lock().unwrap().push(notification.clone());
-        match &self.failure {
-            Some(reason) => Delivery::failed(1, reason.clone()),
-            None => Delivery::delivered(1),
+        match (&self.failure, &self.receipt) {
+            (Some(reason), _) => Delivery::failed(1, reason.clone()),
+            (None, Some(receipt)) => Delivery::delivered_with_receipt(1, receipt.clone()),
+            (None, None) => Delivery::delivered(1),
         }
     }
 }
