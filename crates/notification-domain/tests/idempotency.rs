@@ -5,7 +5,7 @@ mod support;
 use domain_core::kv::Op;
 use domain_core::{Clock, KeyValueStore, UserId};
 use notification_domain::idempotency::{LEASE, POLLS};
-use notification_domain::{IdempotencyKey, NotificationService, Notified, NotifyError};
+use notification_domain::{IdempotencyKey, NotificationService, Notified, NotifyError, Pause};
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex, mpsc};
 use std::time::Duration;
@@ -144,6 +144,62 @@ fn a_repeat_during_a_live_delivery_waits_then_answers_in_progress() {
     );
     assert_eq!(fixture.pause.count(), POLLS, "it waited before giving up");
     assert_eq!(fixture.channels.log.count(), 0);
+}
+
+/// The waits a repeat asks for, instead of sleeping.
+#[derive(Clone, Default)]
+struct Waits(Arc<Mutex<Vec<Duration>>>);
+
+impl Pause for Waits {
+    fn pause(&self, duration: Duration) {
+        self.0.lock().unwrap().push(duration);
+    }
+}
+
+/// What the contract promises a client whose repeat meets a delivery in
+/// progress: looks every 50 ms, about 5 s in all, then a 409.
+#[test]
+fn a_repeat_looks_every_50_ms_for_5_s_before_answering_in_progress() {
+    let fixture = Fixture::new();
+    claim_in_progress(&fixture, "busy", now_ms(&fixture));
+    let waits = Waits::default();
+    let service = NotificationService::new(
+        Arc::clone(&fixture.store),
+        fixture.channels.clone(),
+        fixture.clock.clone(),
+        waits.clone(),
+    );
+    assert_eq!(
+        service.notify(request("u", "m"), Some(&key("busy"))),
+        Err(NotifyError::InProgress)
+    );
+    let waits = waits.0.lock().unwrap();
+    assert!(waits.iter().all(|wait| *wait == Duration::from_millis(50)));
+    assert_eq!(waits.iter().sum::<Duration>(), Duration::from_secs(5));
+}
+
+/// The lease is five minutes: a claim in progress for exactly that long is
+/// still its owner's, a millisecond more and a repeat takes it over. A
+/// shorter lease would let a repeat deliver beside a slow owner.
+#[test]
+fn a_claim_is_taken_over_only_after_five_minutes() {
+    let five_minutes_ms = 5 * 60 * 1000;
+    let held = Fixture::new();
+    claim_in_progress(&held, "held", now_ms(&held) - five_minutes_ms);
+    assert_eq!(
+        held.service().notify(request("u", "m"), Some(&key("held"))),
+        Err(NotifyError::InProgress)
+    );
+    assert_eq!(held.channels.log.count(), 0);
+
+    let left = Fixture::new();
+    claim_in_progress(&left, "left", now_ms(&left) - five_minutes_ms - 1);
+    let outcome = left
+        .service()
+        .notify(request("u", "m"), Some(&key("left")))
+        .unwrap();
+    assert!(matches!(outcome, Notified::Created(_)), "{outcome:?}");
+    assert_eq!(left.channels.log.count(), 1);
 }
 
 #[test]
