@@ -121,7 +121,7 @@ mod tests {
 
     #[test]
     fn throttling_timeouts_and_server_errors_are_retryable() {
-        for code in [408, 425, 429, 500, 502, 503, 504] {
+        for code in [408, 425, 429, 500, 502, 503, 504, 599] {
             let expected = format!("the SMS gateway answered {code}");
             assert_eq!(reason(status(code)), (true, expected));
         }
@@ -129,7 +129,7 @@ mod tests {
 
     #[test]
     fn other_client_errors_and_redirects_are_permanent() {
-        for code in [301, 400, 404, 413, 422] {
+        for code in [300, 301, 400, 404, 413, 422] {
             let expected = format!("the SMS gateway refused the message ({code})");
             assert_eq!(reason(status(code)), (false, expected));
         }
