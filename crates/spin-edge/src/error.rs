@@ -295,6 +295,81 @@ mod tests {
         assert!(!String::from_utf8(error.body("r")).unwrap().contains("fire"));
     }
 
+    /// A domain error of any kind, with a fixed message.
+    #[derive(Debug, thiserror::Error)]
+    #[error("refused")]
+    struct OfKind(Failure);
+
+    impl DomainError for OfKind {
+        fn failure(&self) -> Failure {
+            self.0
+        }
+    }
+
+    #[test]
+    fn every_kind_of_domain_failure_gets_its_status_code_and_headers() {
+        let header = |name: &str, value: &str| vec![(name.to_owned(), value.to_owned())];
+        for (failure, status, code, headers) in [
+            (
+                Failure::Unauthenticated {
+                    code: "invalid_token",
+                    bearer: true,
+                },
+                401,
+                "invalid_token",
+                header("www-authenticate", "Bearer"),
+            ),
+            (
+                Failure::Unauthenticated {
+                    code: "invalid_credentials",
+                    bearer: false,
+                },
+                401,
+                "invalid_credentials",
+                vec![],
+            ),
+            (
+                Failure::Forbidden {
+                    code: "reserved_action",
+                },
+                403,
+                "reserved_action",
+                vec![],
+            ),
+            (Failure::NotFound, 404, "not_found", vec![]),
+            (
+                Failure::Conflict {
+                    code: "in_progress",
+                    retry_after: Some(3),
+                },
+                409,
+                "in_progress",
+                header("retry-after", "3"),
+            ),
+            (
+                Failure::TooManyAttempts { retry_after: 900 },
+                429,
+                "too_many_attempts",
+                header("retry-after", "900"),
+            ),
+            (
+                Failure::Unavailable {
+                    code: "channel_unavailable",
+                },
+                503,
+                "channel_unavailable",
+                vec![],
+            ),
+        ] {
+            let error = ApiError::from(OfKind(failure));
+            assert_eq!(
+                (error.status, error.code, &error.headers),
+                (status, code, &headers),
+                "{failure:?}"
+            );
+        }
+    }
+
     #[test]
     fn header_carrying_errors_name_their_headers() {
         assert_eq!(
