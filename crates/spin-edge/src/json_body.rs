@@ -283,6 +283,20 @@ mod tests {
         }
     }
 
+    /// HTTP allows whitespace around the `;` before a parameter.
+    #[test]
+    fn json_with_whitespace_before_its_parameters_is_accepted() {
+        for accepted in [
+            "application/json ; charset=utf-8",
+            "application/json\t;charset=utf-8",
+        ] {
+            assert!(
+                JsonIntake::object(Some(accepted), b"{}").is_ok(),
+                "{accepted:?}"
+            );
+        }
+    }
+
     #[test]
     fn a_body_nobody_reads_must_be_json_too_and_no_body_is_fine() {
         assert!(require_json_media_type_if_any(None, b"").is_ok());
