@@ -423,6 +423,26 @@ mod tests {
         );
     }
 
+    /// Callers retry a timeout but not a refusal by the host, which
+    /// cannot pass by itself.
+    #[test]
+    fn host_refusals_and_timeouts_are_told_apart_from_other_transport_errors() {
+        assert_eq!(
+            transport_error(ErrorCode::HttpRequestDenied),
+            OutboundError::Denied
+        );
+        for timeout in [
+            ErrorCode::ConnectionTimeout,
+            ErrorCode::ConnectionReadTimeout,
+        ] {
+            assert_eq!(transport_error(timeout), OutboundError::TimedOut);
+        }
+        assert_eq!(
+            transport_error(ErrorCode::ConnectionRefused),
+            OutboundError::Transport("ErrorCode::ConnectionRefused".to_owned())
+        );
+    }
+
     #[test]
     fn response_headers_are_found_in_any_case() {
         let response = OutboundResponse {
