@@ -87,6 +87,47 @@ mod tests {
         assert_eq!(decode_path_segment("%FF"), None);
     }
 
+    fn whole_number(text: String) -> Result<u32, &'static str> {
+        domain_core::parse_whole_number(&text).ok_or("must be a whole number")
+    }
+
+    fn only_detail(error: &ApiError) -> (u16, &str, &str) {
+        assert_eq!(error.details.len(), 1, "{error:?}");
+        let detail = &error.details[0];
+        (error.status, detail.field.as_str(), detail.message.as_str())
+    }
+
+    #[test]
+    fn a_bad_path_segment_is_a_422_naming_the_parameter() {
+        let params = Params::from([("n", "%FF"), ("m", "x"), ("k", "%37")]);
+        let not_utf8 = path(&params, "n", whole_number).unwrap_err();
+        assert_eq!(
+            only_detail(&not_utf8),
+            (422, "n", "must be percent-encoded UTF-8")
+        );
+        let broken_rule = path(&params, "m", whole_number).unwrap_err();
+        assert_eq!(
+            only_detail(&broken_rule),
+            (422, "m", "must be a whole number")
+        );
+        assert_eq!(path(&params, "k", whole_number), Ok(7));
+    }
+
+    #[test]
+    fn a_bad_query_value_is_a_422_naming_the_parameter_and_an_absent_one_is_none() {
+        let request = Request::builder()
+            .method(spin_sdk::http::Method::Get)
+            .uri("/x?limit=ten&page=2")
+            .build();
+        let error = query(&request, "limit", whole_number).unwrap_err();
+        assert_eq!(
+            only_detail(&error),
+            (422, "limit", "must be a whole number")
+        );
+        assert_eq!(query(&request, "page", whole_number), Ok(Some(2)));
+        assert_eq!(query(&request, "size", whole_number), Ok(None));
+    }
+
     #[test]
     fn query_values_are_form_decoded() {
         assert_eq!(
