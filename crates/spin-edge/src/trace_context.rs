@@ -65,6 +65,20 @@ mod tests {
         }
     }
 
+    /// Every field is held to its format, not only the trace id that is
+    /// kept: a header broken elsewhere is not a trace context.
+    #[test]
+    fn a_malformed_version_or_flags_field_gives_none() {
+        for header in [
+            "0g-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+            "000-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-1",
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-0x",
+        ] {
+            assert_eq!(trace_id(Some(header)), None, "{header}");
+        }
+    }
+
     #[test]
     fn anything_else_gives_none() {
         for header in [
