@@ -75,6 +75,25 @@ mod tests {
     }
 
     #[test]
+    fn access_lines_name_the_service_method_path_and_duration() {
+        let line = AccessLog {
+            service: "notification",
+            request_id: "r4",
+            trace_id: None,
+            method: "GET",
+            path: "/notification/users/alice/notifications",
+            status: 200,
+            duration_ms: 7,
+        }
+        .line();
+        let value: Value = serde_json::from_str(&line).unwrap();
+        assert_eq!(value["service"], "notification");
+        assert_eq!(value["method"], "GET");
+        assert_eq!(value["path"], "/notification/users/alice/notifications");
+        assert_eq!(value["duration_ms"], 7);
+    }
+
+    #[test]
     fn event_lines_name_the_request() {
         let line = event_line(
             "auth",
