@@ -143,6 +143,15 @@ mod tests {
         assert_eq!(decode_counter("k", b"12345678"), Ok(12_345_678));
     }
 
+    /// Only a value whose every byte is a digit is Redis's text: a SQLite
+    /// count of 49 is the byte `1` followed by seven zero bytes.
+    #[test]
+    fn a_little_endian_count_with_digit_bytes_is_read_as_little_endian() {
+        for count in [49_i64, 0x3031, 57 + (48 << 8) + (1 << 40)] {
+            assert_eq!(decode_counter("k", &count.to_le_bytes()), Ok(count));
+        }
+    }
+
     #[test]
     fn other_values_are_not_counters() {
         for bytes in [&b"forty"[..], b"", b"-", &[1, 2, 3]] {
