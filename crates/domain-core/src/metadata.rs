@@ -58,6 +58,16 @@ mod tests {
         assert!(Metadata::parse(object(just_fits)).is_ok());
     }
 
+    /// Bodies and stored records read metadata through serde: the limit
+    /// holds there too.
+    #[test]
+    fn metadata_read_from_json_is_held_to_the_same_limit() {
+        let too_big = json!({"k": "x".repeat(Metadata::MAX_BYTES)});
+        assert!(serde_json::from_value::<Metadata>(too_big).is_err());
+        let small: Metadata = serde_json::from_value(json!({"n": 1})).unwrap();
+        assert_eq!(small.as_map()["n"], 1);
+    }
+
     #[test]
     fn larger_objects_are_refused() {
         let too_big = json!({"k": "x".repeat(Metadata::MAX_BYTES)});
