@@ -48,7 +48,26 @@ impl Backend {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::kv::InMemoryStore;
+    use crate::kv::{InMemoryStore, Op};
+
+    /// Spin's Redis store refuses `get_many`.
+    #[test]
+    fn a_redis_like_store_is_read_key_by_key_and_a_sqlite_like_one_in_one_batch() {
+        let keys = ["a".to_owned(), "b".to_owned()];
+        let store = InMemoryStore::default();
+        store.set("a", b"1").unwrap();
+        store.take_calls();
+
+        let read = Backend::RedisLike.read_many(&store, &keys).unwrap();
+        assert_eq!(read, [Some(b"1".to_vec()), None]);
+        let ops: Vec<_> = store.take_calls().iter().map(|call| call.op).collect();
+        assert_eq!(ops, [Op::Get, Op::Get]);
+
+        let read = Backend::SqliteLike.read_many(&store, &keys).unwrap();
+        assert_eq!(read, [Some(b"1".to_vec()), None]);
+        let ops: Vec<_> = store.take_calls().iter().map(|call| call.op).collect();
+        assert_eq!(ops, [Op::GetMany]);
+    }
 
     #[test]
     fn each_backend_is_told_by_its_counter_encoding() {
