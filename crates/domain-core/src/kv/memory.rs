@@ -324,6 +324,35 @@ mod tests {
         ));
     }
 
+    /// Spin's SQLite store counts only its own 8-byte encoding; a test that
+    /// mixes up the encodings must fail as it would there.
+    #[test]
+    fn a_sqlite_like_store_does_not_count_from_decimal_text() {
+        let store = InMemoryStore::sqlite_like();
+        store.set("k", b"12").unwrap();
+        assert!(matches!(
+            store.increment("k", 1),
+            Err(StoreError::NotACounter { .. })
+        ));
+    }
+
+    #[test]
+    fn write_faults_fail_every_kind_of_write_and_no_read() {
+        let store = InMemoryStore::default();
+        store.set("a", b"1").unwrap();
+        store.fail_when(|call| call.op.is_write());
+        let unavailable =
+            |result: Result<(), StoreError>| matches!(result, Err(StoreError::Unavailable(_)));
+        assert!(unavailable(store.set("k", b"v")));
+        assert!(unavailable(store.set_many(&[("k".into(), b"v".to_vec())])));
+        assert!(unavailable(store.delete("a")));
+        assert!(unavailable(store.delete_many(&["a".into()])));
+        assert!(unavailable(store.increment("n", 1).map(drop)));
+        assert_eq!(store.get("a"), Ok(Some(b"1".to_vec())));
+        assert_eq!(store.get_many(&["a".into(), "k".into()]).unwrap().len(), 2);
+        assert_eq!(store.keys(), ["a"]);
+    }
+
     #[test]
     fn a_failing_store_refuses_everything() {
         let store = InMemoryStore::default();
