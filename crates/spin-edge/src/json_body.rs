@@ -260,6 +260,15 @@ mod tests {
         assert_eq!((error.status, error.code), (400, "invalid_json"));
     }
 
+    /// The contract's 64 KiB, in bytes: 65 536 is read, 65 537 is not.
+    #[test]
+    fn the_body_limit_is_64_kib() {
+        let error = JsonIntake::object(JSON, &vec![b' '; 65_536]).unwrap_err();
+        assert_eq!(error.code, "invalid_json");
+        let error = JsonIntake::object(JSON, &vec![b' '; 65_537]).unwrap_err();
+        assert_eq!(error.code, "payload_too_large");
+    }
+
     #[test]
     fn only_json_media_types_are_accepted() {
         for accepted in [
