@@ -139,6 +139,12 @@ mod tests {
     }
 
     #[test]
+    fn times_are_shown_to_the_second() {
+        let time = Timestamp::from_unix_millis(1_795_536_000_999);
+        assert_eq!(time.to_rfc3339(), "2026-11-24T16:00:00Z");
+    }
+
+    #[test]
     fn offsets_are_converted_to_utc() {
         let time = Timestamp::parse_rfc3339("2026-11-24T19:20:00+02:00").unwrap();
         assert_eq!(time.to_rfc3339(), "2026-11-24T17:20:00Z");
