@@ -36,12 +36,22 @@ impl Caller {
     }
 }
 
-/// Accepts only the internal key.
-pub fn require_internal_key(request: &Request) -> Result<(), ApiError> {
+/// Accepts only the internal key. A user's valid bearer token is valid
+/// credentials that do not reach the operation: `403`. No credentials, a
+/// wrong key or a token auth does not vouch for: `401`.
+pub fn require_internal_key(context: &RequestContext, request: &Request) -> Result<(), ApiError> {
     if has_internal_key(request)? {
-        Ok(())
-    } else {
-        Err(ApiError::unauthorized())
+        return Ok(());
+    }
+    let only_a_token = header(request, INTERNAL_KEY_HEADER).is_none()
+        && bearer_token(header(request, "authorization")).is_some();
+    if !only_a_token {
+        return Err(ApiError::unauthorized());
+    }
+    match authenticate(context, request) {
+        Ok(_) => Err(ApiError::forbidden()),
+        Err(refused) if refused.status == 401 => Err(ApiError::unauthorized()),
+        Err(unavailable) => Err(unavailable),
     }
 }
 

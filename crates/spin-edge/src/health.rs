@@ -97,7 +97,7 @@ pub fn probe_path(service: &str) -> String {
 /// health, `503` when the store fails. It may wait as long as the store
 /// does; health bounds that wait.
 pub fn probe(context: &RequestContext, request: &Request, label: &str) -> HandlerResult {
-    require_internal_key(request)?;
+    require_internal_key(context, request)?;
     let now_ms = SystemClock.now().unix_millis();
     let kv = SpinStore::open(label).and_then(|store| {
         if write_due(store.get(PROBE_KEY)?.as_deref(), now_ms) {

@@ -121,9 +121,19 @@ pub enum BearerErrors {
 pub enum InternalKeyErrors {
     #[response(
         status = 401,
-        description = "`unauthorized`: missing or wrong `X-Internal-Key`."
+        description = "`unauthorized`: missing or wrong `X-Internal-Key`, or a bearer token auth does not vouch for."
     )]
     Unauthorized(ErrorResponse),
+    #[response(
+        status = 403,
+        description = "`forbidden`: a user's valid bearer token, which does not reach this operation."
+    )]
+    Forbidden(ErrorResponse),
+    #[response(
+        status = 503,
+        description = "`auth_unavailable`: a bearer token sent instead of the key could not be verified right now."
+    )]
+    AuthUnavailable(ErrorResponse),
 }
 
 /// The answer to a failure that is no request's fault.
@@ -194,7 +204,14 @@ pub fn document_health(document: &mut OpenApi, service: &str) {
         .response(
             "401",
             response(
-                "`unauthorized`: missing or wrong `X-Internal-Key`.",
+                "`unauthorized`: missing or wrong `X-Internal-Key`, or a bearer token auth does not vouch for.",
+                &ErrorResponse::name(),
+            ),
+        )
+        .response(
+            "403",
+            response(
+                "`forbidden`: a user's valid bearer token, which does not reach this route.",
                 &ErrorResponse::name(),
             ),
         )
@@ -316,7 +333,7 @@ mod tests {
             (
                 "/auth/health/kv",
                 "get",
-                &["200", "400", "401", "413", "415", "500", "503"],
+                &["200", "400", "401", "403", "413", "415", "500", "503"],
             ),
         ];
         assert_eq!(

@@ -33,7 +33,7 @@ use crate::wire::{DeadLettersResponse, FlushResponse, ReplayResponse};
     )
 )]
 pub fn flush(context: &RequestContext, request: Request, _: Params) -> HandlerResult {
-    require_internal_key(&request)?;
+    require_internal_key(context, &request)?;
     let report = service::auth_for_writes(context)?.flush_outbox()?;
     Ok(HttpResponse::json(200, &FlushResponse::from(report)))
 }
@@ -57,7 +57,7 @@ pub fn flush(context: &RequestContext, request: Request, _: Params) -> HandlerRe
     )
 )]
 pub fn dead_letters(context: &RequestContext, request: Request, _: Params) -> HandlerResult {
-    require_internal_key(&request)?;
+    require_internal_key(context, &request)?;
     let limit = query(&request, "limit", |raw| {
         parse_whole_number::<usize>(&raw)
             .filter(|limit| (1..=100).contains(limit))
@@ -92,7 +92,7 @@ pub fn dead_letters(context: &RequestContext, request: Request, _: Params) -> Ha
     )
 )]
 pub fn replay(context: &RequestContext, request: Request, params: Params) -> HandlerResult {
-    require_internal_key(&request)?;
+    require_internal_key(context, &request)?;
     let number = path(&params, "number", |raw| {
         parse_whole_number::<u64>(&raw).ok_or("must be a whole number")
     })?;

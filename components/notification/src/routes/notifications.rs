@@ -46,7 +46,7 @@ use spin_sdk::http::{Params, Request};
     )
 )]
 pub fn notify(context: &RequestContext, request: Request, _: Params) -> HandlerResult {
-    require_internal_key(&request)?;
+    require_internal_key(context, &request)?;
     let mut fields = json_body(&request)?;
     // The header's rule is one more bad field, reported with the body's.
     let idempotency_key = idempotency_key(&request).unwrap_or_else(|invalid| {
@@ -102,7 +102,7 @@ fn idempotency_key(request: &Request) -> Result<Option<IdempotencyKey>, Invalid>
     )
 )]
 pub fn notification(context: &RequestContext, request: Request, params: Params) -> HandlerResult {
-    require_internal_key(&request)?;
+    require_internal_key(context, &request)?;
     // Text that is not a UUID names no notification: unknown, like any other.
     let id = path(&params, "notification_id", NotificationId::parse)
         .map_err(|_| ApiError::not_found())?;

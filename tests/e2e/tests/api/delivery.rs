@@ -4,6 +4,7 @@
 use std::future::Future;
 use std::time::{Duration, Instant};
 
+use e2e::reqwest::Method;
 use e2e::*;
 
 const ANALYTICS: &str = "http://analytics.spin.internal";
@@ -169,6 +170,22 @@ async fn the_outbox_flush_endpoint_needs_the_internal_key() {
     app.send(app.with(app.post("/auth/outbox/flush"), Cred::Key("wrong")))
         .await
         .assert_error(401, "unauthorized");
+    // A user's valid token does not reach it; one auth does not know is no
+    // credential at all.
+    let user = app.register_user().await;
+    let token = app.login_token(&user).await;
+    for (path, method) in [
+        ("/auth/outbox/flush", Method::POST),
+        ("/auth/outbox/dead-letters", Method::GET),
+    ] {
+        app.send(app.with(app.request(method.clone(), path), Cred::Bearer(&token)))
+            .await
+            .assert_error(403, "forbidden");
+        let unknown = uuid::Uuid::new_v4().to_string();
+        app.send(app.with(app.request(method, path), Cred::Bearer(&unknown)))
+            .await
+            .assert_error(401, "unauthorized");
+    }
     let r = app
         .send(app.with(app.post("/auth/outbox/flush"), Cred::Internal))
         .await;

@@ -200,10 +200,24 @@ async fn notify_needs_the_internal_key() {
     app.post_json("/notification/notify", &body, Cred::Key("wrong"))
         .await
         .assert_error(401, "unauthorized");
-    // A user's token is no credential here: only the internal key is.
+    // A user's valid token does not reach it (403); a token auth does not
+    // know is no credential at all (401). Neither notifies.
     app.post_json("/notification/notify", &body, Cred::Bearer(&token))
         .await
+        .assert_error(403, "forbidden");
+    let unknown = uuid::Uuid::new_v4().to_string();
+    app.post_json("/notification/notify", &body, Cred::Bearer(&unknown))
+        .await
         .assert_error(401, "unauthorized");
+    let listed = app.notifications(&user.user_id, Cred::Internal, "").await;
+    let notified: Vec<&str> = listed.json["notifications"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|n| n["message"].as_str())
+        .filter(|message| *message == "hi")
+        .collect();
+    assert!(notified.is_empty(), "{}", listed.text);
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -451,7 +465,7 @@ async fn a_notification_is_read_with_the_internal_key() {
             .assert_error(404, "not_found");
     }
 
-    // A user's token is not the internal key, even for their own record.
+    // A user's token does not reach it, even for their own record.
     let user = app.register_user().await;
     let token = app.login_token(&user).await;
     let own = app
@@ -460,7 +474,7 @@ async fn a_notification_is_read_with_the_internal_key() {
     let own_id = assert_notification_result(&own, "log", "delivered");
     app.notification(&own_id, Cred::Bearer(&token))
         .await
-        .assert_error(401, "unauthorized");
+        .assert_error(403, "forbidden");
 }
 
 #[tokio::test(flavor = "multi_thread")]
