@@ -29,10 +29,11 @@ pub fn pseudonymous_user_id(key: &[u8], name: &str) -> String {
     format!("{PREFIX}{hex}")
 }
 
-/// The id of every logout event of the token whose stored digest is
-/// `token_digest`: a UUID v4 made of a keyed digest of it.
-pub fn logout_event_id(key: &[u8], token_digest: &str) -> String {
-    let digest = keyed_digest(key, &[b"logout:", token_digest.as_bytes()]);
+/// The id of every logout event of the token stored under `token_key`
+/// (which holds the token's digest, never the token): a UUID v4 made of a
+/// keyed digest of it.
+pub fn logout_event_id(key: &[u8], token_key: &str) -> String {
+    let digest = keyed_digest(key, &[b"logout:", token_key.as_bytes()]);
     let mut bytes = [0u8; 16];
     bytes.copy_from_slice(&digest[..16]);
     uuid::Builder::from_random_bytes(bytes)

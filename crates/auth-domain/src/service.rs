@@ -528,10 +528,7 @@ where
                 whole_seconds(now),
                 json!({"username": record.username}),
             )
-            .with_event_id(logout_event_id(
-                &self.settings.secret_key,
-                &sha256_hex(token),
-            )),
+            .with_event_id(logout_event_id(&self.settings.secret_key, &key)),
         ])?;
         let mut writes = vec![(key, to_json(&record))];
         writes.extend(outbox.writes());
