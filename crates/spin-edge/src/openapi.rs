@@ -8,6 +8,7 @@ use crate::response::HttpResponse;
 use crate::serve::HandlerResult;
 use std::collections::BTreeMap;
 use utoipa::openapi::path::{HttpMethod, OperationBuilder};
+use utoipa::openapi::schema::OneOfBuilder;
 use utoipa::openapi::security::{
     ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme,
 };
@@ -184,7 +185,7 @@ pub fn document_health(document: &mut OpenApi, service: &str) {
             ),
         );
     let health = with_unread_body_errors(health).build();
-    let probe = OperationBuilder::new()
+    let mut probe = OperationBuilder::new()
         .tag("health")
         .summary(Some("The store check behind health (internal key)."))
         .description(Some(
@@ -202,22 +203,23 @@ pub fn document_health(document: &mut OpenApi, service: &str) {
             ),
         )
         .response(
-            "401",
-            response(
-                "`unauthorized`: missing or wrong `X-Internal-Key`, or a bearer token auth does not vouch for.",
-                &ErrorResponse::name(),
-            ),
-        )
-        .response(
-            "403",
-            response(
-                "`forbidden`: a user's valid bearer token, which does not reach this route.",
-                &ErrorResponse::name(),
-            ),
-        )
-        .response(
             "503",
-            response("The store failed; `checks.kv` is `failed`.", &report),
+            ResponseBuilder::new()
+                .description(
+                    "The store failed (a health report, `checks.kv` is `failed`), or a bearer \
+                     token sent instead of the key could not be verified (`auth_unavailable`).",
+                )
+                .content(
+                    "application/json",
+                    ContentBuilder::new()
+                        .schema(Some(
+                            OneOfBuilder::new()
+                                .item(Ref::from_schema_name(report.clone()))
+                                .item(Ref::from_schema_name(ErrorResponse::name())),
+                        ))
+                        .build(),
+                )
+                .build(),
         )
         .response(
             "500",
@@ -226,6 +228,12 @@ pub fn document_health(document: &mut OpenApi, service: &str) {
                 &ErrorResponse::name(),
             ),
         );
+    for (status, refusal) in InternalKeyErrors::responses() {
+        // Its 503 is the store's as well, documented above.
+        if status != "503" {
+            probe = probe.response(status, refusal);
+        }
+    }
     let probe = with_unread_body_errors(probe).build();
     document
         .paths
@@ -319,6 +327,19 @@ mod tests {
         assert_eq!(health["security"], serde_json::json!([{}]));
         let probe = &json["paths"]["/auth/health/kv"]["get"];
         assert_eq!(probe["security"], serde_json::json!([{"internal_key": []}]));
+        let answers = &probe["responses"]["503"]["content"]["application/json"]["schema"]["oneOf"];
+        assert_eq!(
+            answers,
+            &serde_json::json!([
+                {"$ref": "#/components/schemas/HealthReport"},
+                {"$ref": "#/components/schemas/ErrorResponse"},
+            ])
+        );
+        let forbidden = &probe["responses"]["403"]["description"];
+        assert!(
+            forbidden.as_str().unwrap().starts_with("`forbidden`"),
+            "{forbidden}"
+        );
         assert!(json["components"]["schemas"]["HealthReport"]["properties"]["checks"].is_object());
         let example = &health["responses"]["200"]["content"]["application/json"]["example"];
         assert_eq!(example["service"], "auth");

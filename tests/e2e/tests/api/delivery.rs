@@ -177,6 +177,7 @@ async fn the_outbox_flush_endpoint_needs_the_internal_key() {
     for (path, method) in [
         ("/auth/outbox/flush", Method::POST),
         ("/auth/outbox/dead-letters", Method::GET),
+        ("/auth/outbox/dead-letters/1/replay", Method::POST),
     ] {
         app.send(app.with(app.request(method.clone(), path), Cred::Bearer(&token)))
             .await

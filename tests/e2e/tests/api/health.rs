@@ -43,6 +43,35 @@ async fn health_needs_no_credentials_and_ignores_bad_ones() {
     }
 }
 
+/// The store probe behind health is an internal route: only the internal
+/// key reaches it.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_store_probe_takes_only_the_internal_key() {
+    let app = spawn_app().await;
+    let user = app.register_user().await;
+    let token = app.login_token(&user).await;
+    let unknown = uuid::Uuid::new_v4().to_string();
+    for service in ["auth", "analytics", "notification"] {
+        let probe = format!("/{service}/health/kv");
+        app.get_with(&probe, Cred::None)
+            .await
+            .assert_error(401, "unauthorized");
+        app.get_with(&probe, Cred::Key("wrong-key"))
+            .await
+            .assert_error(401, "unauthorized");
+        app.get_with(&probe, Cred::Bearer(&unknown))
+            .await
+            .assert_error(401, "unauthorized");
+        app.get_with(&probe, Cred::Bearer(&token))
+            .await
+            .assert_error(403, "forbidden");
+        let r = app.get_with(&probe, Cred::Internal).await;
+        r.assert_status(200);
+        assert_eq!(r.json["service"], service, "{}", r.text);
+        assert_eq!(r.json["checks"]["kv"], "ok", "{}", r.text);
+    }
+}
+
 /// Health needs no credentials, so its probe does not write the store on
 /// every check: it writes the time, and writes again only once that is a
 /// second old.
