@@ -82,7 +82,8 @@
 //!   flush ever ran, or by a request that took longer than 15 minutes, are
 //!   not collected.
 //! - Delivery is at least once: concurrent sweeps may deliver an entry
-//!   twice, and the receivers deduplicate on its id. An entry whose target
+//!   twice, and the receivers deduplicate on its id (an entry its own
+//!   request is still trying is left to it: see `OutboxEntry::deferred`). An entry whose target
 //!   keeps failing is retried for ever, never dropped.
 
 mod common_passwords;

@@ -104,8 +104,10 @@ impl SideEffect {
 pub struct OutboxEntry {
     pub seq: u64,
     pub created_at: Timestamp,
-    /// Not tried by its own request, so the next sweep takes it at once.
-    /// No longer staged; entries stored by earlier versions may carry it.
+    /// Its own request tried it and could not settle it, so sweeps and
+    /// flushes take it at once; until then they leave it to that request
+    /// for `settle_after_seconds` (two deliveries of one entry at once
+    /// can lose it, see `Outbox::flush`).
     #[serde(default)]
     pub deferred: bool,
     /// Stored as `delivery`, its name in entries written by earlier versions.

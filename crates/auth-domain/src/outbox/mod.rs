@@ -26,10 +26,12 @@
 //! from a random starting point, so entries that keep failing never hold
 //! back the others.
 //!
-//! Delivery is at least once: a sweep may deliver an entry that its own
-//! request is still delivering. Every delivery carries a stable id
-//! (`event_id`, `Idempotency-Key`), and the receivers deduplicate on it.
-//! For the same reason an entry refused for good by two rounds at once
+//! Delivery is at least once: two sweeps may deliver one entry at once,
+//! and one may deliver an entry whose own request stalled for longer than
+//! it is left to that request ([`OutboxSettings::settle_after_seconds`],
+//! unless the request gave up on it first). Every delivery carries a
+//! stable id (`event_id`, `Idempotency-Key`), and the receivers deduplicate
+//! on it. For the same reason an entry refused for good by two rounds at once
 //! (the dead letter is written before the entry is deleted, so that a
 //! failure in between loses nothing) becomes two dead letters with one id:
 //! replaying both is harmless.
@@ -112,7 +114,8 @@ pub struct OutboxSettings {
     /// Older entries a request delivers along with its own, at most (and as
     /// many again for a target that just recovered).
     pub sweep_batch: usize,
-    /// An entry's own request is still trying it for this long.
+    /// How long an entry is left to its own request (unless it gives up on
+    /// it sooner): no sweep or flush delivers it meanwhile.
     pub settle_after_seconds: i64,
     /// A reserved sequence number older than this whose entry is missing
     /// will never be written.

@@ -39,6 +39,15 @@ impl Staged {
     pub fn is_empty(&self) -> bool {
         self.entries.is_empty()
     }
+
+    /// The same entries, for sweeps and flushes to take at once: no request
+    /// is trying them (see [`OutboxEntry::deferred`]).
+    fn deferred(mut self) -> Self {
+        for entry in &mut self.entries {
+            entry.deferred = true;
+        }
+        self
+    }
 }
 
 /// What the store says at the head of the outbox.
@@ -123,7 +132,30 @@ impl<S: KeyValueStore, C: Clock, D: DeliveryPort> Outbox<'_, S, C, D> {
             .iter()
             .filter(|entry| !settled.seqs.contains(&entry.seq))
             .collect();
-        self.rescue_late(pending);
+        let late_ms = self.settings.gap_grace_seconds * 1000 / 2;
+        let now_ms = self.clock.now().unix_millis();
+        let (late, tried): (Vec<&OutboxEntry>, Vec<&OutboxEntry>) = pending
+            .into_iter()
+            .partition(|entry| now_ms - entry.created_at.unix_millis() >= late_ms);
+        self.defer(&tried);
+        self.rescue_late(late);
+    }
+
+    /// Marks entries that their own request tried and could not settle, so
+    /// that sweeps and flushes take them at once rather than once they are
+    /// ripe. A failed write is only noted: they ripen all the same.
+    fn defer(&self, tried: &[&OutboxEntry]) {
+        if tried.is_empty() {
+            return;
+        }
+        let deferred = Staged {
+            entries: tried.iter().map(|entry| (*entry).clone()).collect(),
+        }
+        .deferred();
+        if let Err(error) = self.store.set_many(&deferred.writes()) {
+            self.delivery
+                .note("outbox_defer_failed", &error.to_string());
+        }
     }
 
     /// The rounds of [`Self::settle`], and what they settled.
@@ -210,6 +242,7 @@ impl<S: KeyValueStore, C: Clock, D: DeliveryPort> Outbox<'_, S, C, D> {
             let effects = late.iter().map(|entry| entry.effect.clone()).collect();
             let restaged = self
                 .stage(effects)
+                .map(Staged::deferred)
                 .and_then(|staged| self.store.set_many(&staged.writes()).map(|()| staged));
             let copies = match restaged {
                 Ok(copies) => copies,
@@ -270,7 +303,8 @@ impl<S: KeyValueStore, C: Clock, D: DeliveryPort> Outbox<'_, S, C, D> {
     }
 
     /// Delivers every pending entry it can while `more_time` says so,
-    /// whatever its age and any back-off, page by page from the low-water
+    /// whatever its target's back-off (but not one its own request may
+    /// still be delivering: see [`Self::ripe`]), page by page from the low-water
     /// mark. A target that does not answer at all is left alone for the
     /// rest of the flush; one that answers is tried entry by entry, so a
     /// few entries that keep failing hold back nothing.
@@ -294,7 +328,13 @@ impl<S: KeyValueStore, C: Clock, D: DeliveryPort> Outbox<'_, S, C, D> {
             let Some((last, _)) = page.last() else { break };
             from = last + 1;
             window.extend(page.iter().cloned());
-            let entries: Vec<&OutboxEntry> = present(&page).collect();
+            // Entries whose own request is still trying them are left to
+            // it: two deliveries at once of one event can lose it when the
+            // receiver's count fails between them (its undo frees the id the
+            // other delivery was just answered `duplicate` for).
+            let entries: Vec<&OutboxEntry> = present(&page)
+                .filter(|entry| self.ripe(entry, head.now))
+                .collect();
             let batch = self.settings.flush_batch.max(1);
             for (index, chunk) in entries.chunks(batch).enumerate() {
                 let unreachable: Vec<&str> = TARGETS
@@ -435,7 +475,8 @@ impl<S: KeyValueStore, C: Clock, D: DeliveryPort> Outbox<'_, S, C, D> {
         };
         let letter: DeadLetter = serde_json::from_slice(&bytes)
             .map_err(|error| StoreError::Unavailable(format!("{key} is unreadable: {error}")))?;
-        let staged = self.stage(vec![letter.entry.effect])?;
+        // Nothing delivers it in this request: the next sweep takes it.
+        let staged = self.stage(vec![letter.entry.effect])?.deferred();
         // The entry is written, and the letter counted, before the letter
         // goes: a failure at either later step leaves the letter listed,
         // and replaying it again delivers the same id again, harmlessly,
@@ -465,6 +506,8 @@ impl<S: KeyValueStore, C: Clock, D: DeliveryPort> Outbox<'_, S, C, D> {
         Err(error)
     }
 
+    /// Whether anyone but its own request may deliver `entry`: that
+    /// request gave up on it, or has had `settle_after_seconds`.
     fn ripe(&self, entry: &OutboxEntry, now: Timestamp) -> bool {
         entry.deferred
             || now.unix_millis() - entry.created_at.unix_millis()
