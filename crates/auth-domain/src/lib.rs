@@ -21,6 +21,7 @@
 //! | `outbox:flush_from` | decimal: where the next flush goes on when the last ran out of time | flush | when a flush reaches the end |
 //! | `outbox:target:{analytics,notification}` | JSON back-off of a target that keeps failing | failed rounds | when the target works again |
 //! | `outbox:dead:seq`, `outbox:dead:replayed` | counters of dead-letter numbers handed out and no longer waiting (replayed, or never written) | dead-lettering, replay | never |
+//! | `outbox:dead:replays:{n, 20 digits}` | counter: replays of dead letter `n` that counted it; the first to raise it counts the letter as replayed | replay | never |
 //! | `outbox:dead:{n, 20 digits}` | JSON [`DeadLetter`]: an entry refused with `400`/`422`, and the answer | delivery rounds | on replay |
 //! | `expire:count:{bucket}`, `expire:entry:{bucket}:{i}` | keys to delete once `bucket` has passed | login attempts | when collected |
 //! | `expire:next` | `{bucket}` or `{bucket}:{entry}`: where collection goes on | flush | never |

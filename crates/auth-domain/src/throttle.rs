@@ -33,10 +33,13 @@
 //! number back (`increment(-1)`) so that refusals never lengthen the lock.
 //! When a later attempt claimed meanwhile and succeeded, that hands out
 //! again a number its success forgives. An attempt that gets such a
-//! number is refused and keeps it, so a forgiven number is never checked:
-//! one whose read before claiming shows a reset at or above its number
-//! (only a number handed out before can be), or whose read after claiming
-//! shows its very number as the reset.
+//! number is refused and keeps it when it can tell: when its read before
+//! claiming shows a reset at or above its number (only a number handed out
+//! before can be), or its read after claiming shows its very number as the
+//! reset. It cannot tell while that success is still checking its
+//! password, its reset not yet written: the attempt is then checked, and
+//! the success forgives its failure, so a sixth password can be checked
+//! after the success, while the owner is signing in at that moment only.
 //!
 //! A success in the current bucket forgives the whole previous bucket, so
 //! in the milliseconds in which clocks disagree about a boundary, claims

@@ -29,15 +29,17 @@ use domain_core::{Clock, KeyValueStore};
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
-// How a repeat waits for a delivery in progress: about 5 s in all, as a log
-// delivery takes milliseconds and a webhook one at most its retries' deadlines.
+// How a repeat waits for a delivery in progress: about 5 s in all, which a
+// log delivery (milliseconds) and a first try that works fit in; a delivery
+// that retries may take longer (see `retry.rs`), and its repeat is then
+// answered "in progress" to ask again.
 
 /// Time between two looks at the state.
 const POLL_EVERY: Duration = Duration::from_millis(50);
 /// Looks after the first before answering "in progress".
 pub const POLLS: u32 = 100;
 /// After this long without a result a claim counts as abandoned. It exceeds
-/// the longest delivery (the webhook's retries included, under 20 s) and
+/// the longest delivery (retries included, 20.4 s on email or SMS) and
 /// the store stalls measured (a Redis outage held a request's store calls
 /// for 100 s): an owner still at work when its lease ends would deliver a
 /// second time beside its taker.

@@ -42,7 +42,7 @@ impl<T: WebhookTransport, P: Pause> Deliver for WebhookChannel<T, P> {
             Ok(status) if (200..300).contains(&status) => Try::Delivered(None),
             // Timed out, too early, too many: the receiver asks for a later try,
             // as the email and SMS providers treat these answers too.
-            Ok(status @ (408 | 425 | 429 | 500..)) => {
+            Ok(status @ (408 | 425 | 429 | 500..=599)) => {
                 Try::Unavailable(format!("the webhook answered {status}"))
             }
             Ok(status) => Try::Rejected(format!("the webhook answered {status}")),

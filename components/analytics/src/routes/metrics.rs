@@ -11,8 +11,9 @@ use spin_sdk::http::{Params, Request};
 
 /// Events per action over all users. No credentials (a global aggregate).
 ///
-/// Reads three times, however many events or users there are: the action
-/// index size, its names (at most 1000), their counters.
+/// Reads the action index size, its names (at most 1000) and their
+/// counters, however many events or users there are: three batch reads on
+/// SQLite, one key at a time on Redis (1 + 2 per action name).
 #[utoipa::path(
     get,
     path = "/analytics/metrics/actions",

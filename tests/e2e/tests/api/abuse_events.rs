@@ -174,8 +174,8 @@ async fn the_same_event_id_from_two_users_is_two_events() {
 }
 
 /// A user knows their token, so an id computable from the token alone is
-/// one they can take first: this one, a UUID of the digest of its digest,
-/// is what the logout event's id once was.
+/// one they can take first: here, a UUID of the digest of its digest,
+/// which a logout event's id must not be.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_user_cannot_take_their_logout_events_id_first() {
     let app = spawn_app().await;
