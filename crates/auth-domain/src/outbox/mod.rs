@@ -17,6 +17,9 @@
 //! stalled so long between reserving its numbers and writing their entries
 //! that a sweep may have passed over them gives its entries, if its own
 //! delivery fails, new numbers ahead of the mark once the write is done.
+//! Such entries are lost only when that request then cannot write their
+//! copies, or stops before it tries: a store stalled for 30 s and then a
+//! second fault. No sweep or flush looks below the mark again.
 //!
 //! An entry ends only when its receiver accepts it or answers `400`/`422`
 //! (it can never succeed); the latter moves it to a dead-letter list an
