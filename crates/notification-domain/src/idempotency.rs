@@ -4,7 +4,11 @@
 //! that arrives while the first is still delivering waits a little for the
 //! result, then gives up with [`NotifyError::InProgress`]. If the claimant
 //! died mid-delivery, its claim expires after a lease and the next repeat
-//! takes over, again by increment, so exactly one taker wins.
+//! takes over, again by increment of a counter of that lease, so one taker
+//! wins per lease. Two repeats that read the abandoned state either side of
+//! a later lease's end (both before either took over) raise two counters
+//! and both deliver: a double delivery that needs the claimant dead and two
+//! repeats within milliseconds of a lease boundary.
 //!
 //! A key that is given back (its claimant could not write its state, or
 //! could not store its result) is not unclaimed but moves on to a new
