@@ -86,9 +86,9 @@
 //!   twice, and the receivers deduplicate on its id (an entry its own
 //!   request is still trying is left to it: see `OutboxEntry::deferred`). An entry whose target
 //!   keeps failing is retried for ever, never dropped. The one way an
-//!   entry is left behind: its request stalled 30 s or more between
-//!   reserving its number and writing it, and then could not rewrite it
-//!   ahead of the low-water mark (see the `outbox` module).
+//!   entry is left behind: the store stalled its request's write of it for
+//!   15 s or more, and the request then could not write it again ahead of
+//!   the low-water mark (see the `outbox` module).
 
 mod common_passwords;
 mod email;

@@ -107,6 +107,23 @@ where
         }
     }
 
+    /// Writes `writes` and the staged entries in one call, and leaves the
+    /// entries (with a sweep when `sweep`) for after the answer. Entries
+    /// whose numbers a stalled store made late get new ones first.
+    fn write_with_outbox(
+        &self,
+        mut writes: Vec<(String, Vec<u8>)>,
+        staged: Staged,
+        sweep: bool,
+        after: &mut AfterResponse,
+    ) -> Result<(), StoreError> {
+        let staged = self.outbox().renumbered_if_late(staged)?;
+        writes.extend(staged.writes());
+        self.store.set_many(&writes)?;
+        *after = AfterResponse { staged, sweep };
+        Ok(())
+    }
+
     /// Creates the user. Exactly one of any number of concurrent
     /// registrations of a name succeeds: the one whose increment of the
     /// name's claim counter returns 1. The password is hashed before the
@@ -162,9 +179,8 @@ where
         if self.store.increment(&claim_key, 1)? != 1 {
             return Err(RegisterError::UsernameTaken);
         }
-        let mut writes = vec![(user_key, to_json(&user))];
-        writes.extend(outbox.writes());
-        if let Err(error) = self.store.set_many(&writes) {
+        let writes = vec![(user_key, to_json(&user))];
+        if let Err(error) = self.write_with_outbox(writes, outbox, true, after) {
             // Give the name back so that a retry can have it. If this fails
             // too, the name stays claimed without a user (see the crate docs).
             if let Err(release) = self.store.delete(&claim_key) {
@@ -173,10 +189,6 @@ where
             }
             return Err(error.into());
         }
-        *after = AfterResponse {
-            staged: outbox,
-            sweep: true,
-        };
         Ok(user.profile())
     }
 
@@ -386,17 +398,12 @@ where
         let mut expiring = vec![keys::token(&digest)];
         expiring.extend(attempt.bucket_keys.iter().cloned());
         let due = expiry::due_bucket_after(expires_at).max(throttle::expiry_due(attempt.bucket));
-        let mut writes = vec![
+        let writes = vec![
             (keys::token(&digest), to_json(&record)),
             throttle::reset(attempt.username, attempt.bucket, attempt.claim),
             expiry::register(&self.store, due, &expiring)?,
         ];
-        writes.extend(outbox.writes());
-        self.store.set_many(&writes)?;
-        *after = AfterResponse {
-            staged: outbox,
-            sweep: true,
-        };
+        self.write_with_outbox(writes, outbox, true, after)?;
         Ok(IssuedToken {
             token,
             user_id: user.user_id.clone(),
@@ -434,12 +441,7 @@ where
                 &attempt.bucket_keys,
             )?);
         }
-        writes.extend(outbox.writes());
-        self.store.set_many(&writes)?;
-        *after = AfterResponse {
-            staged: outbox,
-            sweep: false,
-        };
+        self.write_with_outbox(writes, outbox, false, after)?;
         Ok(())
     }
 
@@ -458,11 +460,7 @@ where
             .take(IMPOSSIBLE_NAME_SHOWN)
             .collect();
         let outbox = self.stage_login_failed(&user_id, &shown, self.clock.now())?;
-        self.store.set_many(&outbox.writes())?;
-        *after = AfterResponse {
-            staged: outbox,
-            sweep: false,
-        };
+        self.write_with_outbox(Vec::new(), outbox, false, after)?;
         Ok(())
     }
 
@@ -530,13 +528,7 @@ where
             )
             .with_event_id(logout_event_id(&self.settings.secret_key, &key)),
         ])?;
-        let mut writes = vec![(key, to_json(&record))];
-        writes.extend(outbox.writes());
-        self.store.set_many(&writes)?;
-        *after = AfterResponse {
-            staged: outbox,
-            sweep: true,
-        };
+        self.write_with_outbox(vec![(key, to_json(&record))], outbox, true, after)?;
         Ok(())
     }
 

@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex};
 
 use auth_domain::{Argon2Hasher, AuthService, Settings};
 use domain_core::kv::InMemoryStore;
-use domain_core::{KeyValueStore, StoreError};
+use domain_core::{KeyValueStore, ManualClock, StoreError};
 use support::*;
 
 /// Where the stalled request's store keeps it waiting.
@@ -124,7 +124,21 @@ fn register_through(
     refuse_entries: Arc<AtomicBool>,
 ) -> Vec<String> {
     relay.delivery.set(Peers::Down);
-    let stalled = AuthService::new(
+    let stalled = instance_stalling_at(relay, stalls, refuse_entries);
+    let (result, after) = stalled.register(registration("alice", PASSWORD));
+    result.expect("registered");
+    let written = outbox_keys(&relay.store);
+    stalled.settle(after);
+    written
+}
+
+/// An instance over `relay`'s store that stalls at each of `stalls`.
+fn instance_stalling_at(
+    relay: &Harness,
+    stalls: Vec<(StallAt, Meanwhile)>,
+    refuse_entries: Arc<AtomicBool>,
+) -> AuthService<StallingStore, Argon2Hasher, ManualClock, FakeDelivery> {
+    AuthService::new(
         StallingStore {
             inner: Arc::clone(&relay.store),
             stalls: Mutex::new(stalls.into()),
@@ -134,12 +148,7 @@ fn register_through(
         relay.clock.clone(),
         relay.delivery.clone(),
         Settings::default(),
-    );
-    let (result, after) = stalled.register(registration("alice", PASSWORD));
-    result.expect("registered");
-    let written = outbox_keys(&relay.store);
-    stalled.settle(after);
-    written
+    )
 }
 
 /// The peers back, a minute later: what a flush delivers.
@@ -180,6 +189,23 @@ fn entries_whose_numbers_came_back_late_count_as_late() {
     register_through(&relay, stalls, Arc::default());
 
     assert_eq!(flush_when_the_peers_are_back(&relay), (2, 0));
+    assert!(outbox_keys(&relay.store).is_empty());
+}
+
+/// Numbers that came back late are not the ones written: the entries go
+/// in under new ones, ahead of the mark, so that a flush finds them even
+/// when the request stops before it tries to deliver them.
+#[test]
+fn entries_whose_numbers_came_back_late_are_written_ahead_of_the_mark() {
+    let relay = service();
+    relay.delivery.set(Peers::Down);
+    let stalls = sweeps_at(&relay, &[StallAt::NumbersAnswer]);
+    let stalled = instance_stalling_at(&relay, stalls, Arc::default());
+    let (result, _never_settled) = stalled.register(registration("alice", PASSWORD));
+    result.expect("registered");
+
+    assert_eq!(flush_when_the_peers_are_back(&relay), (2, 0));
+    assert_eq!(relay.delivery.delivered_actions(), ["register"]);
     assert!(outbox_keys(&relay.store).is_empty());
 }
 

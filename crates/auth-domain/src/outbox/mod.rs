@@ -13,13 +13,14 @@
 //! was either settled (deleted) or reserved by a request that never wrote
 //! it; a reservation may also still be on its way, so missing numbers are
 //! passed over only once they are older than a grace period, known from a
-//! checkpoint of the counter kept in the mark. A request whose store
-//! stalled so long between reserving its numbers and writing their entries
-//! that a sweep may have passed over them gives its entries, if its own
-//! delivery fails, new numbers ahead of the mark once the write is done.
-//! Such entries are lost only when that request then cannot write their
-//! copies, or stops before it tries: a store stalled for 30 s and then a
-//! second fault. No sweep or flush looks below the mark again.
+//! checkpoint of the counter kept in the mark. A request whose numbers
+//! come back so late that a sweep may have passed over them writes its
+//! entries under new numbers instead; one whose write itself stalled that
+//! long gives its entries, if its own delivery fails, new numbers ahead of
+//! the mark once the write is done. Those are lost only when the request
+//! then cannot write the copies, or stops before it tries: a write stalled
+//! for 15 s or more and then a second fault. No sweep or flush looks below
+//! the mark again.
 //!
 //! An entry ends only when its receiver accepts it or answers `400`/`422`
 //! (it can never succeed); the latter moves it to a dead-letter list an

@@ -118,6 +118,32 @@ impl<S: KeyValueStore, C: Clock, D: DeliveryPort> Outbox<'_, S, C, D> {
         Ok(Staged { entries })
     }
 
+    /// `staged` as it is, or its side effects under new numbers when its
+    /// numbers were reserved so long ago (the store stalled since) that a
+    /// sweep may already have passed over them: written under the old
+    /// numbers, they would lie behind the low-water mark, where no sweep
+    /// looks. Called right before the entries are written.
+    pub fn renumbered_if_late(&self, staged: Staged) -> Result<Staged, StoreError> {
+        let now_ms = self.clock.now().unix_millis();
+        if !staged.entries.iter().any(|entry| self.late(entry, now_ms)) {
+            return Ok(staged);
+        }
+        self.stage(
+            staged
+                .entries
+                .into_iter()
+                .map(|entry| entry.effect)
+                .collect(),
+        )
+    }
+
+    /// Whether `entry`'s number may already lie behind the low-water mark:
+    /// a sweep passes a number whose entry has been missing for the grace
+    /// period; half of it leaves room for clocks that disagree.
+    fn late(&self, entry: &OutboxEntry, now_ms: i64) -> bool {
+        now_ms - entry.created_at.unix_millis() >= self.settings.gap_grace_seconds * 1000 / 2
+    }
+
     /// Delivers the request's own entries. With `sweep`, also, when it
     /// reads the backlog ([`Self::worth_scanning`]), a few older pending
     /// ones whose target is not backing off (and, when a target that was
@@ -132,11 +158,10 @@ impl<S: KeyValueStore, C: Clock, D: DeliveryPort> Outbox<'_, S, C, D> {
             .iter()
             .filter(|entry| !settled.seqs.contains(&entry.seq))
             .collect();
-        let late_ms = self.settings.gap_grace_seconds * 1000 / 2;
         let now_ms = self.clock.now().unix_millis();
         let (late, tried): (Vec<&OutboxEntry>, Vec<&OutboxEntry>) = pending
             .into_iter()
-            .partition(|entry| now_ms - entry.created_at.unix_millis() >= late_ms);
+            .partition(|entry| self.late(entry, now_ms));
         self.defer(&tried);
         self.rescue_late(late);
     }
@@ -223,19 +248,15 @@ impl<S: KeyValueStore, C: Clock, D: DeliveryPort> Outbox<'_, S, C, D> {
     }
 
     /// Entries still pending whose writing ended long after their numbers
-    /// were reserved (the store stalled in between) may already lie behind
-    /// the low-water mark: a sweep passes a number whose entry has been
-    /// missing for the grace period, and no sweep looks behind the mark
-    /// again. They get new numbers, ahead of the mark, and the old copies
-    /// go. Half the grace period leaves room for clocks that disagree; the
-    /// copies keep their delivery ids, so a receiver that got the old one
-    /// counts nothing twice.
+    /// were reserved (the store stalled during the write) may lie behind
+    /// the low-water mark ([`Self::late`]). They get new numbers, ahead of
+    /// the mark, and the old copies go. The copies keep their delivery ids,
+    /// so a receiver that got the old one counts nothing twice.
     fn rescue_late(&self, pending: Vec<&OutboxEntry>) {
-        let late_ms = self.settings.gap_grace_seconds * 1000 / 2;
         let mut late: Vec<OutboxEntry> = pending.into_iter().cloned().collect();
         for _ in 0..LATE_RESCUES {
             let now_ms = self.clock.now().unix_millis();
-            late.retain(|entry| now_ms - entry.created_at.unix_millis() >= late_ms);
+            late.retain(|entry| self.late(entry, now_ms));
             if late.is_empty() {
                 return;
             }
