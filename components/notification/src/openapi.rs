@@ -111,6 +111,22 @@ mod tests {
     }
 
     #[test]
+    fn notify_documents_every_503_it_answers() {
+        let document = document();
+        let unavailable =
+            document["paths"]["/notification/notify"]["post"]["responses"]["503"]["description"]
+                .as_str()
+                .unwrap_or_default();
+        for code in [
+            "channel_unavailable",
+            "channel_unreachable",
+            "auth_unavailable",
+        ] {
+            assert!(unavailable.contains(code), "{code}: {unavailable}");
+        }
+    }
+
+    #[test]
     fn the_notify_body_is_the_real_body_with_its_rules() {
         let doc = document();
         let body = &doc["components"]["schemas"]["NotifyBody"];
