@@ -71,9 +71,9 @@ cargo test --workspace --locked --exclude deploy-manifests
 python3 -m unittest discover -s bench
 # Shown in full: the manifest checks say so when they could not fetch the CRD.
 cargo test --locked -p deploy-manifests -- --show-output
-echo "== end-to-end on $("$spin4" --version), Redis stores"
-E2E_STORE=redis cargo test --locked -p e2e --test api
-echo "== end-to-end on $("$spin36" --version), SQLite stores"
-SPIN=$spin36 cargo test --locked -p e2e --test api
+echo "== end-to-end on $("$spin4" --version), Redis stores; the OCI scenario runs what Spin 3.6 pushed"
+SPIN_PUSH=$spin36 E2E_STORE=redis cargo test --locked -p e2e --test api
+echo "== end-to-end on $("$spin36" --version), SQLite stores; the OCI scenario runs what Spin 4 pushed"
+SPIN=$spin36 SPIN_PUSH=$spin4 cargo test --locked -p e2e --test api
 echo "== end-to-end on $("$spin36" --version), Redis stores"
 SPIN=$spin36 E2E_STORE=redis cargo test --locked -p e2e --test api

@@ -71,16 +71,17 @@ impl Registry {
     }
 }
 
-/// A local registry holding this repository's app, pushed by the Spin
-/// under test as `<repository>:<random tag>`; the reference to run.
+/// A local registry holding this repository's app as
+/// `<repository>:<random tag>`, pushed by `$SPIN_PUSH` when set (another
+/// Spin line than the one under test), else by the Spin under test; the
+/// reference to run.
 pub async fn registry_with_the_app(repository: &str) -> (Registry, String) {
     let registry = registry().await;
     let reference = registry.reference(repository, &crate::random_suffix());
-    let pushed = push(
-        &crate::spin_binary(),
-        &crate::repo_root().join("spin.toml"),
-        &reference,
-    );
+    let pusher = std::env::var_os("SPIN_PUSH")
+        .filter(|path| !path.is_empty())
+        .map_or_else(crate::spin_binary, PathBuf::from);
+    let pushed = push(&pusher, &crate::repo_root().join("spin.toml"), &reference);
     assert!(
         pushed.status.success(),
         "spin registry push failed:\n{}{}",

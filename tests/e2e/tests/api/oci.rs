@@ -1,7 +1,9 @@
 //! The path SpinKube takes: the built app pushed to a real OCI registry
 //! with `spin registry push`, then run from there with `spin up --from`.
-//! Each Spin line pushes for itself: 4.0.x composes component dependencies
-//! into a component that 3.6 refuses.
+//! Spin 4.0.x composes the channel providers into the channels component as
+//! it pushes, 3.6 pushes them beside it. Each runs on either line: the test
+//! command runs this on each line once with its own artifact and once with
+//! the other line's (`SPIN_PUSH`).
 
 use e2e::*;
 
