@@ -13,7 +13,7 @@ pub type Notifications = NotificationService<SpinStore, SpinChannels, SystemCloc
 pub fn open(context: &RequestContext) -> Result<Notifications, StoreError> {
     Ok(NotificationService::new(
         SpinStore::open(crate::STORE)?,
-        SpinChannels::configured(&context.request_id),
+        SpinChannels::configured(context),
         SystemClock,
         MonotonicPause,
     ))

@@ -12,13 +12,14 @@ use notification_domain::{
     ChannelKind, Channels, Deliver, ProviderChannel, Unavailable, WebhookChannel,
 };
 use provider::{ChannelsComponent, NotReady};
+use spin_edge::RequestContext;
 use std::cell::OnceCell;
 
 type ProviderDelivery = ProviderChannel<ChannelsComponent, MonotonicPause>;
 type WebhookDelivery = WebhookChannel<webhook::SpinWebhook, MonotonicPause>;
 
 pub struct SpinChannels {
-    request_id: String,
+    context: RequestContext,
     log: log::StdoutLog,
     // Each looked up lazily (a variable read, a call to the channels
     // component): only a notification on that channel needs it, and reads
@@ -31,11 +32,12 @@ pub struct SpinChannels {
 impl SpinChannels {
     /// The log channel always; the webhook channel when `webhook_url` is set;
     /// email and SMS when their provider says it is configured.
-    /// Outbound calls carry `request_id`.
-    pub fn configured(request_id: &str) -> Self {
+    /// Outbound calls carry the request's id, and why a channel is not
+    /// offered goes to the request's log.
+    pub fn configured(context: &RequestContext) -> Self {
         Self {
-            request_id: request_id.to_owned(),
-            log: log::StdoutLog::new(request_id),
+            context: context.clone(),
+            log: log::StdoutLog::new(&context.request_id),
             webhook: OnceCell::new(),
             email: OnceCell::new(),
             sms: OnceCell::new(),
@@ -60,13 +62,13 @@ impl SpinChannels {
             ));
         }
         Ok(WebhookChannel::new(
-            webhook::SpinWebhook::new(url.to_owned(), &self.request_id),
+            webhook::SpinWebhook::new(url.to_owned(), &self.context.request_id),
             MonotonicPause,
         ))
     }
 
     fn provider(&self, kind: ChannelKind) -> Result<ProviderDelivery, Unavailable> {
-        let provider = ChannelsComponent::new(kind, &self.request_id);
+        let provider = ChannelsComponent::new(kind, &self.context.request_id);
         match provider.readiness() {
             Ok(()) => Ok(ProviderChannel::new(provider, MonotonicPause)),
             Err(why) => Err(self.unavailable(kind, why)),
@@ -84,13 +86,10 @@ impl SpinChannels {
                 ("channel_unreachable", cause, Unavailable::Unreachable)
             }
         };
-        let line = serde_json::json!({
-            "event": event,
-            "channel": kind.as_str(),
-            "reason": reason,
-            "request_id": self.request_id,
-        });
-        spin_edge::log::emit(&line.to_string());
+        self.context.log(
+            event,
+            serde_json::json!({"channel": kind.as_str(), "reason": reason}),
+        );
         unavailable
     }
 }

@@ -327,12 +327,18 @@ async fn the_webhook_channel_is_unavailable_without_a_url() {
         .notify(&json!({"user_id": user, "channel": "webhook", "message": "hook"}))
         .await;
     r.assert_error(503, "channel_unavailable");
-    // The operator's log names what is missing.
+    // The operator's log names what is missing, in a line of the request's
+    // like every other.
     let log = app.stderr("notification");
-    assert!(
-        log.contains("channel_unconfigured") && log.contains("webhook_url is not set"),
-        "{log}"
-    );
+    let line: serde_json::Value = log
+        .lines()
+        .find(|line| line.contains("channel_unconfigured"))
+        .and_then(|line| serde_json::from_str(line).ok())
+        .unwrap_or_else(|| panic!("no channel_unconfigured line: {log}"));
+    assert_eq!(line["reason"], "webhook_url is not set", "{line}");
+    assert_eq!(line["channel"], "webhook", "{line}");
+    assert_eq!(line["service"], "notification", "{line}");
+    assert_eq!(line["request_id"], r.request_id(), "{line}");
 }
 
 #[tokio::test(flavor = "multi_thread")]
