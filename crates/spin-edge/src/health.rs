@@ -86,6 +86,11 @@ fn probe_store(context: &RequestContext) -> Result<(), ProbeFailure> {
     }
 }
 
+/// Where a service's health check lives.
+pub fn health_path(service: &str) -> String {
+    format!("/{service}/health")
+}
+
 /// Where a service's store probe lives.
 pub fn probe_path(service: &str) -> String {
     format!("/{service}/health/kv")

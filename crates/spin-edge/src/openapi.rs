@@ -235,9 +235,11 @@ pub fn document_health(document: &mut OpenApi, service: &str) {
         }
     }
     let probe = with_unread_body_errors(probe).build();
-    document
-        .paths
-        .add_path_operation(format!("/{service}/health"), vec![HttpMethod::Get], health);
+    document.paths.add_path_operation(
+        crate::health::health_path(service),
+        vec![HttpMethod::Get],
+        health,
+    );
     document.paths.add_path_operation(
         crate::health::probe_path(service),
         vec![HttpMethod::Get],

@@ -119,7 +119,7 @@ impl Routes {
     /// [`crate::health`]); [`crate::openapi::document_health`] documents them.
     pub fn with_health(self, store: &'static str) -> Self {
         let name = self.service.name;
-        self.get(leak(format!("/{name}/health")), |context, _, _| {
+        self.get(leak(crate::health::health_path(name)), |context, _, _| {
             crate::health::health(context)
         })
         .get(
