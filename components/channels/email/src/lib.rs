@@ -12,7 +12,7 @@
 
 mod request;
 
-use provider_kit::{Answer, Api, Settings};
+use provider_kit::{Answer, Api};
 
 mod bindings {
     wit_bindgen::generate!({
@@ -35,36 +35,25 @@ struct EmailProvider;
 
 impl Guest for EmailProvider {
     fn ready() -> Readiness {
-        // Settings that cannot be read are not unconfigured, and the
-        // readiness variants cannot say so: the trap fails the channels
-        // instance, and the notification service answers
-        // `channel_unreachable`, storing nothing, so that a repeat may do.
-        let settings = Settings::read(&SETTINGS).unwrap_or_else(|cause| panic!("{cause}"));
-        match settings.require_all() {
+        match provider_kit::readiness(&SETTINGS) {
             Ok(()) => Readiness::Ready,
             Err(missing) => Readiness::Unconfigured(missing),
         }
     }
 
     fn send(message: Message) -> Outcome {
-        let Ok(settings) = Settings::read(&SETTINGS) else {
-            return Outcome::Unavailable("the email settings could not be read".to_owned());
-        };
-        let (Some(url), Some(key), Some(from)) = (
-            settings.get("email_api_url"),
-            settings.get("email_api_key"),
-            settings.get("email_from"),
-        ) else {
-            return Outcome::Unavailable("the email channel is not configured".to_owned());
+        let account = match provider_kit::account(&SETTINGS, "email") {
+            Ok(account) => account,
+            Err(reason) => return Outcome::Unavailable(reason),
         };
         let body = request::mail_send(
             &message.id,
             &message.to,
-            from,
+            &account.from,
             message.subject.as_deref(),
             &message.body,
         );
-        match EMAIL_API.post(url, key, body) {
+        match EMAIL_API.post(&account.url, &account.key, body) {
             Answer::Delivered(response) => Outcome::Delivered(request::receipt(&response)),
             Answer::Rejected(reason) => Outcome::Rejected(reason),
             Answer::Unavailable(reason) => Outcome::Unavailable(reason),

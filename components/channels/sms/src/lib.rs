@@ -11,7 +11,7 @@
 
 mod request;
 
-use provider_kit::{Answer, Api, Settings};
+use provider_kit::{Answer, Api};
 
 mod bindings {
     wit_bindgen::generate!({
@@ -34,12 +34,7 @@ struct SmsProvider;
 
 impl Guest for SmsProvider {
     fn ready() -> Readiness {
-        // Settings that cannot be read are not unconfigured, and the
-        // readiness variants cannot say so: the trap fails the channels
-        // instance, and the notification service answers
-        // `channel_unreachable`, storing nothing, so that a repeat may do.
-        let settings = Settings::read(&SETTINGS).unwrap_or_else(|cause| panic!("{cause}"));
-        match settings.require_all() {
+        match provider_kit::readiness(&SETTINGS) {
             Ok(()) => Readiness::Ready,
             Err(missing) => Readiness::Unconfigured(missing),
         }
@@ -49,18 +44,12 @@ impl Guest for SmsProvider {
         if !request::is_e164(&message.to) {
             return Outcome::Rejected("the recipient is not an E.164 number".to_owned());
         }
-        let Ok(settings) = Settings::read(&SETTINGS) else {
-            return Outcome::Unavailable("the sms settings could not be read".to_owned());
+        let account = match provider_kit::account(&SETTINGS, "sms") {
+            Ok(account) => account,
+            Err(reason) => return Outcome::Unavailable(reason),
         };
-        let (Some(url), Some(key), Some(from)) = (
-            settings.get("sms_api_url"),
-            settings.get("sms_api_key"),
-            settings.get("sms_from"),
-        ) else {
-            return Outcome::Unavailable("the sms channel is not configured".to_owned());
-        };
-        let body = request::message(from, &message.to, &message.body);
-        match SMS_GATEWAY.post(url, key, body) {
+        let body = request::message(&account.from, &message.to, &message.body);
+        match SMS_GATEWAY.post(&account.url, &account.key, body) {
             Answer::Delivered(response) => Outcome::Delivered(request::receipt(&response)),
             Answer::Rejected(reason) => Outcome::Rejected(reason),
             Answer::Unavailable(reason) => Outcome::Unavailable(reason),
