@@ -5,7 +5,7 @@
 //! answer is sent.
 
 use domain_core::sha256_hex;
-use domain_core::{Clock, KeyValueStore, StoreError, Timestamp, system_actions};
+use domain_core::{Clock, KeyValueStore, PageLimit, StoreError, Timestamp, system_actions};
 use serde::de::DeserializeOwned;
 use serde_json::json;
 
@@ -547,10 +547,10 @@ where
     /// Dead letters, newest first, numbered below `before` when given.
     pub fn dead_letters(
         &self,
-        limit: usize,
+        limit: PageLimit,
         before: Option<u64>,
     ) -> Result<DeadLetterPage, Unexpected> {
-        Ok(self.outbox().dead_letters(limit, before)?)
+        Ok(self.outbox().dead_letters(limit.get(), before)?)
     }
 
     /// Puts a dead letter back into the outbox; `None` if there is none

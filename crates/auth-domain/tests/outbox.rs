@@ -12,7 +12,7 @@ use auth_domain::{
     FlushReport, LoginError, OutboxSettings, RegisterError, Round, Settings, SideEffect, TokenError,
 };
 use domain_core::kv::{InMemoryStore, Op};
-use domain_core::{Clock, KeyValueStore};
+use domain_core::{Clock, KeyValueStore, PageLimit};
 use support::interleave::{Interleaved, Moment};
 use support::*;
 
@@ -142,7 +142,7 @@ fn only_400_and_422_end_an_entry_and_it_goes_to_the_dead_letters() {
     service.delivery.set(Peers::Rejecting);
     let profile = register(&service, "alice", PASSWORD);
     assert!(outbox_keys(&service.store).is_empty());
-    let page = service.dead_letters(10, None).unwrap();
+    let page = service.dead_letters(limit(10), None).unwrap();
     assert_eq!(page.waiting, 2);
     assert_eq!(page.letters.len(), 2);
     assert!(
@@ -170,7 +170,7 @@ fn configuration_problems_and_server_errors_keep_entries() {
     service.delivery.set(Peers::Down);
     service.clock.advance_seconds(60);
     assert_eq!(service.flush_outbox().unwrap().pending, 2);
-    assert_eq!(service.dead_letters(10, None).unwrap().waiting, 0);
+    assert_eq!(service.dead_letters(limit(10), None).unwrap().waiting, 0);
     assert_eq!(outbox_keys(&service.store).len(), 2);
 }
 
@@ -182,7 +182,7 @@ fn a_letter_replayed_twice_at_once_stops_waiting_once() {
     let service = service();
     service.delivery.set(Peers::Rejecting);
     register(&service, "alice", PASSWORD);
-    let page = service.dead_letters(10, None).unwrap();
+    let page = service.dead_letters(limit(10), None).unwrap();
     assert_eq!(page.waiting, 2);
     let letter = &page.letters[0];
     let key = format!("outbox:dead:{:020}", letter.number);
@@ -197,7 +197,7 @@ fn a_letter_replayed_twice_at_once_stops_waiting_once() {
     service.store.set(&key, &as_read).unwrap();
     assert!(service.replay_dead_letter(letter.number).unwrap().is_some());
 
-    assert_eq!(service.dead_letters(10, None).unwrap().waiting, 1);
+    assert_eq!(service.dead_letters(limit(10), None).unwrap().waiting, 1);
 }
 
 /// Letters older than one listing's window are reached by paging on with
@@ -216,13 +216,13 @@ fn older_dead_letters_are_reached_page_by_page() {
         page.letters.iter().map(|letter| letter.number).collect()
     };
 
-    let first = service.dead_letters(1, None).unwrap();
+    let first = service.dead_letters(limit(1), None).unwrap();
     assert_eq!((numbers(&first), first.waiting), (vec![1_204], 4));
-    let second = service.dead_letters(10, first.next_before).unwrap();
+    let second = service.dead_letters(limit(10), first.next_before).unwrap();
     assert_eq!(numbers(&second), [1_203]);
     // Nothing more in its window of 1,000 numbers; older ones lie below it.
     assert_eq!(second.next_before, Some(204));
-    let third = service.dead_letters(10, second.next_before).unwrap();
+    let third = service.dead_letters(limit(10), second.next_before).unwrap();
     assert_eq!(numbers(&third), [2, 1]);
     assert_eq!(third.next_before, None);
 }
@@ -234,7 +234,7 @@ fn a_replay_that_cannot_count_its_letter_leaves_it_to_replay_again() {
     let service = service();
     service.delivery.set(Peers::Rejecting);
     register(&service, "alice", PASSWORD);
-    let number = service.dead_letters(10, None).unwrap().letters[0].number;
+    let number = service.dead_letters(limit(10), None).unwrap().letters[0].number;
     let mut failed_once = false;
     service.store.fail_when(move |call| {
         let counting = call.op == Op::Increment && call.keys == ["outbox:dead:replayed"];
@@ -244,12 +244,12 @@ fn a_replay_that_cannot_count_its_letter_leaves_it_to_replay_again() {
     });
 
     assert!(service.replay_dead_letter(number).is_err());
-    let page = service.dead_letters(10, None).unwrap();
+    let page = service.dead_letters(limit(10), None).unwrap();
     assert_eq!(page.waiting, 2);
     assert!(page.letters.iter().any(|letter| letter.number == number));
 
     assert!(service.replay_dead_letter(number).unwrap().is_some());
-    let page = service.dead_letters(10, None).unwrap();
+    let page = service.dead_letters(limit(10), None).unwrap();
     assert_eq!(page.waiting, 1);
     assert!(page.letters.iter().all(|letter| letter.number != number));
 }
@@ -259,7 +259,7 @@ fn a_replayed_dead_letter_is_delivered_with_its_original_id() {
     let service = service();
     service.delivery.set(Peers::Rejecting);
     register(&service, "alice", PASSWORD);
-    let letters = service.dead_letters(10, None).unwrap().letters;
+    let letters = service.dead_letters(limit(10), None).unwrap().letters;
     let ids: Vec<String> = letters
         .iter()
         .map(|l| l.entry.effect.id().to_owned())
@@ -279,7 +279,7 @@ fn a_replayed_dead_letter_is_delivered_with_its_original_id() {
             "gone once replayed"
         );
     }
-    assert_eq!(service.dead_letters(10, None).unwrap().waiting, 0);
+    assert_eq!(service.dead_letters(limit(10), None).unwrap().waiting, 0);
     assert_eq!(outbox_keys(&service.store).len(), 2);
     let report = service.flush_outbox().unwrap();
     assert_eq!((report.delivered, report.pending), (2, 0));
@@ -320,7 +320,7 @@ fn a_dead_letter_number_without_its_letter_is_not_counted_as_waiting() {
     assert_eq!(outbox_keys(&service.store).len(), 1, "kept");
     service.clock.advance_seconds(60);
     let report = service.flush_outbox().unwrap();
-    let page = service.dead_letters(10, None).unwrap();
+    let page = service.dead_letters(limit(10), None).unwrap();
     assert_eq!(page.letters.len(), 2);
     assert_eq!((report.dead_letters, page.waiting), (2, 2));
 }
@@ -1138,4 +1138,9 @@ fn deliveries_carry_what_the_receivers_need() {
             }
         }
     }
+}
+
+/// A listing's limit, as a client sends it.
+fn limit(limit: usize) -> PageLimit {
+    PageLimit::parse(limit.to_string()).expect("1 to 100")
 }

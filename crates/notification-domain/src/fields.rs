@@ -194,32 +194,6 @@ impl IdempotencyKey {
     }
 }
 
-/// How many notifications a listing returns: 1–100, default 20.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Limit(usize);
-
-impl Limit {
-    pub const DEFAULT: Self = Self(20);
-    pub const MAX: usize = 100;
-
-    pub fn parse(text: impl AsRef<str>) -> Result<Self, Invalid> {
-        domain_core::parse_whole_number::<usize>(text.as_ref())
-            .filter(|limit| (1..=Self::MAX).contains(limit))
-            .map(Self)
-            .ok_or(Invalid("must be an integer from 1 to 100"))
-    }
-
-    pub fn get(self) -> usize {
-        self.0
-    }
-}
-
-impl Default for Limit {
-    fn default() -> Self {
-        Self::DEFAULT
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -346,16 +320,6 @@ mod tests {
             IdempotencyKey::parse("k".repeat(129)),
             Err(Invalid("must be 1 to 128 characters"))
         );
-    }
-
-    #[test]
-    fn limits_are_1_to_100() {
-        assert_eq!(Limit::parse("1").map(Limit::get), Ok(1));
-        assert_eq!(Limit::parse("100").map(Limit::get), Ok(100));
-        for bad in ["0", "101", "-1", "abc", "", "1.5"] {
-            assert!(Limit::parse(bad).is_err(), "{bad}");
-        }
-        assert_eq!(Limit::default().get(), 20);
     }
 
     #[test]

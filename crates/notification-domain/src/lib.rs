@@ -19,7 +19,7 @@ mod webhook;
 
 pub use channel::{Channels, Deliver, Unavailable};
 pub use error::{NotifyError, StorageError};
-pub use fields::{ChannelKind, IdempotencyKey, Limit, Message, NotificationId, Recipient, Subject};
+pub use fields::{ChannelKind, IdempotencyKey, Message, NotificationId, Recipient, Subject};
 pub use notification::{
     Delivery, DeliveryStatus, Notification, NotificationRecord, NotifyRequest, Receipt,
 };

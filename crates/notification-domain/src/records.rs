@@ -6,16 +6,17 @@
 //! records, so it costs three reads whatever other users have stored.
 
 use crate::error::StorageError;
-use crate::fields::{Limit, NotificationId};
+use crate::fields::NotificationId;
 use crate::keys;
 use crate::notification::NotificationRecord;
+use domain_core::PageLimit;
 use domain_core::kv::{Backend, decode_counter};
 use domain_core::{KeyValueStore, UserId};
 use serde::{Deserialize, Serialize};
 
 /// How many of a user's notifications the index remembers; older ones stay
 /// readable by id but drop out of the listing. Equal to the largest `limit`.
-pub const INDEX_SLOTS: u64 = Limit::MAX as u64;
+pub const INDEX_SLOTS: u64 = PageLimit::MAX as u64;
 
 /// A slot's content: the sequence number guards against a slot that a
 /// newer notification reused between reading the counter and the slot.
@@ -87,7 +88,7 @@ pub fn load<S: KeyValueStore>(
 pub fn recent<S: KeyValueStore>(
     store: &S,
     user_id: &UserId,
-    limit: Limit,
+    limit: PageLimit,
 ) -> Result<Vec<NotificationRecord>, StorageError> {
     let user = keys::user(user_id);
     let sequence_key = keys::user_sequence(&user);

@@ -3,11 +3,12 @@
 
 use crate::channel::{Channels, Deliver, Unavailable};
 use crate::error::{NotifyError, StorageError};
-use crate::fields::{IdempotencyKey, Limit, NotificationId};
+use crate::fields::{IdempotencyKey, NotificationId};
 use crate::idempotency::{Claim, Found, Ticket};
 use crate::notification::{Notification, NotificationRecord, NotifyRequest, Receipt};
 use crate::pause::Pause;
 use crate::records;
+use domain_core::PageLimit;
 use domain_core::{Clock, KeyValueStore, UserId};
 
 /// What `notify` did.
@@ -112,7 +113,7 @@ where
     pub fn recent(
         &self,
         user_id: &UserId,
-        limit: Limit,
+        limit: PageLimit,
     ) -> Result<Vec<NotificationRecord>, StorageError> {
         records::recent(&self.store, user_id, limit)
     }

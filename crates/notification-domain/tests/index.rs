@@ -2,10 +2,10 @@
 
 mod support;
 
-use domain_core::UserId;
 use domain_core::kv::{InMemoryStore, Op};
+use domain_core::{PageLimit, UserId};
 use notification_domain::{
-    ChannelKind, Channels, Deliver, Delivery, INDEX_SLOTS, Limit, Notification, NotificationId,
+    ChannelKind, Channels, Deliver, Delivery, INDEX_SLOTS, Notification, NotificationId,
     NotificationService, Unavailable,
 };
 use support::*;
@@ -41,14 +41,16 @@ fn listings_are_newest_first_and_honour_the_limit() {
     let mut sent = notify_n(&service, "alice", 25);
     sent.reverse();
 
-    let default = service.recent(&user("alice"), Limit::default()).unwrap();
+    let default = service
+        .recent(&user("alice"), PageLimit::default())
+        .unwrap();
     assert_eq!(ids(&default), sent[..20]);
     let five = service
-        .recent(&user("alice"), Limit::parse("5").unwrap())
+        .recent(&user("alice"), PageLimit::parse("5").unwrap())
         .unwrap();
     assert_eq!(ids(&five), sent[..5]);
     let all = service
-        .recent(&user("alice"), Limit::parse("100").unwrap())
+        .recent(&user("alice"), PageLimit::parse("100").unwrap())
         .unwrap();
     assert_eq!(ids(&all), sent);
 }
@@ -57,7 +59,9 @@ fn listings_are_newest_first_and_honour_the_limit() {
 fn a_user_without_notifications_has_an_empty_listing() {
     let fixture = Fixture::new();
     assert_eq!(
-        fixture.service().recent(&user("nobody"), Limit::default()),
+        fixture
+            .service()
+            .recent(&user("nobody"), PageLimit::default()),
         Ok(vec![])
     );
 }
@@ -68,7 +72,9 @@ fn users_see_only_their_own() {
     let service = fixture.service();
     let alice = notify_n(&service, "alice", 3);
     notify_n(&service, "bob", 4);
-    let mut listed = ids(&service.recent(&user("alice"), Limit::default()).unwrap());
+    let mut listed = ids(&service
+        .recent(&user("alice"), PageLimit::default())
+        .unwrap());
     listed.reverse();
     assert_eq!(listed, alice);
 }
@@ -82,7 +88,7 @@ fn the_index_keeps_only_the_newest_slots_but_records_stay_readable() {
     let oldest = sent[0];
     sent.reverse();
     let listed = service
-        .recent(&user("busy"), Limit::parse("100").unwrap())
+        .recent(&user("busy"), PageLimit::parse("100").unwrap())
         .unwrap();
     assert_eq!(ids(&listed), sent[..INDEX_SLOTS as usize]);
     assert!(service.get(&oldest).unwrap().is_some());
@@ -109,7 +115,7 @@ fn a_slot_still_holding_an_older_number_is_not_listed() {
 
     sent.reverse();
     let listed = service
-        .recent(&user("busy"), Limit::parse("100").unwrap())
+        .recent(&user("busy"), PageLimit::parse("100").unwrap())
         .unwrap();
     assert_eq!(ids(&listed), sent[..INDEX_SLOTS as usize - 1]);
 }
@@ -140,7 +146,7 @@ fn listing_cost(fixture: &Fixture) -> (Vec<Op>, usize) {
     let cost = || {
         fixture.store.take_calls();
         let listed = service
-            .recent(&user("me"), Limit::parse("10").unwrap())
+            .recent(&user("me"), PageLimit::parse("10").unwrap())
             .unwrap();
         assert_eq!(listed.len(), 10);
         let calls = fixture.store.take_calls();
@@ -219,7 +225,7 @@ fn a_slow_delivery_keeps_its_place_in_the_listing() {
 
     let listed = fixture
         .service()
-        .recent(&user("alice"), Limit::default())
+        .recent(&user("alice"), PageLimit::default())
         .unwrap();
     assert_eq!(ids(&listed), [newer, older]);
 }

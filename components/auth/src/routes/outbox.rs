@@ -2,7 +2,7 @@
 //! `POST /auth/outbox/dead-letters/{number}/replay`: for operators and the
 //! scheduled relay (internal key).
 
-use domain_core::parse_whole_number;
+use domain_core::{PageLimit, parse_whole_number};
 use spin_edge::openapi::{InternalKeyErrors, UnexpectedError, UnreadBodyErrors};
 use spin_edge::params::{path, query};
 use spin_edge::serve::{HandlerResult, RequestContext};
@@ -58,17 +58,13 @@ pub fn flush(context: &RequestContext, request: Request, _: Params) -> HandlerRe
 )]
 pub fn dead_letters(context: &RequestContext, request: Request, _: Params) -> HandlerResult {
     require_internal_key(context, &request)?;
-    let limit = query(&request, "limit", |raw| {
-        parse_whole_number::<usize>(&raw)
-            .filter(|limit| (1..=100).contains(limit))
-            .ok_or("must be an integer from 1 to 100")
-    })?;
+    let limit = query(&request, "limit", PageLimit::parse)?.unwrap_or_default();
     let before = query(&request, "before", |raw| {
         parse_whole_number::<u64>(&raw)
             .filter(|before| *before >= 1)
             .ok_or("must be a whole number from 1")
     })?;
-    let page = service::auth(context)?.dead_letters(limit.unwrap_or(20), before)?;
+    let page = service::auth(context)?.dead_letters(limit, before)?;
     Ok(HttpResponse::json(200, &DeadLettersResponse::from(page)))
 }
 

@@ -2,8 +2,8 @@
 
 use crate::service;
 use crate::wire::{NotificationList, NotificationView};
+use domain_core::PageLimit;
 use domain_core::UserId;
-use notification_domain::Limit;
 use spin_edge::openapi::{CallerErrors, UnexpectedError, UnreadBodyErrors};
 use spin_edge::params::{path, query};
 use spin_edge::serve::{HandlerResult, RequestContext};
@@ -39,7 +39,7 @@ pub fn user_notifications(
     let caller = authenticate(context, &request)?;
     let user_id = path(&params, "user_id", UserId::parse)?;
     caller.require_access_to(&user_id)?;
-    let limit = query(&request, "limit", Limit::parse)?.unwrap_or_default();
+    let limit = query(&request, "limit", PageLimit::parse)?.unwrap_or_default();
     let notifications = service::open(context)?
         .recent(&user_id, limit)?
         .into_iter()
