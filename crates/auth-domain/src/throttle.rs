@@ -268,11 +268,7 @@ impl ThrottleView {
     /// last success.
     fn recent_failures(&self) -> Vec<i64> {
         let mut failures: Vec<i64> = self.previous_streak().into_iter().flatten().collect();
-        failures.extend(
-            self.current
-                .claims_after(self.current_forgiven())
-                .filter_map(|c| self.current.failure_of(c)),
-        );
+        failures.extend(self.current_streak().into_iter().flatten());
         failures
     }
 
@@ -291,6 +287,15 @@ impl ThrottleView {
 
     fn previous_streak(&self) -> Vec<Option<i64>> {
         Self::streak(&self.previous, &[&self.current])
+    }
+
+    /// Claims of the current bucket since its last success, with their
+    /// failure time when known.
+    fn current_streak(&self) -> Vec<Option<i64>> {
+        self.current
+            .claims_after(self.current_forgiven())
+            .map(|c| self.current.failure_of(c))
+            .collect()
     }
 
     fn older_streak(&self) -> Vec<Option<i64>> {
@@ -368,22 +373,9 @@ impl ThrottleView {
         }
         // Until every active claim has aged out; one still being checked
         // will fail about now, so a full window.
-        let unknown = unseen > 0
-            || previous.iter().any(Option::is_none)
-            || self
-                .current
-                .claims_after(self.current_forgiven())
-                .any(|c| self.current.failure_of(c).is_none());
-        let newest = previous
-            .iter()
-            .flatten()
-            .copied()
-            .chain(
-                self.current
-                    .claims_after(self.current_forgiven())
-                    .filter_map(|c| self.current.failure_of(c)),
-            )
-            .max();
+        let current = self.current_streak();
+        let unknown = unseen > 0 || previous.iter().chain(&current).any(Option::is_none);
+        let newest = previous.iter().chain(&current).flatten().copied().max();
         let retry_after_seconds = match newest {
             Some(newest) if !unknown => seconds_until(newest + WINDOW_MS, now).unwrap_or(1),
             _ => WINDOW_SECONDS as u64,
