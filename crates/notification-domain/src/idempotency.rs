@@ -4,11 +4,10 @@
 //! that arrives while the first is still delivering waits a little for the
 //! result, then gives up with [`NotifyError::InProgress`]. If the claimant
 //! died mid-delivery, its claim expires after a lease and the next repeat
-//! takes over, again by increment of a counter of that lease, so one taker
-//! wins per lease. Two repeats that read the abandoned state either side of
-//! a later lease's end (both before either took over) raise two counters
-//! and both deliver: a double delivery that needs the claimant dead and two
-//! repeats within milliseconds of a lease boundary.
+//! takes over, again by increment (of a counter of that lease and of the
+//! next, so that repeats either side of a lease's end cannot both win):
+//! exactly one taker wins. A taker that dies right after winning holds
+//! those two leases; a repeat after them takes over.
 //!
 //! A key that is given back (its claimant could not write its state, or
 //! could not store its result) is not unclaimed but moves on to a new
@@ -147,23 +146,33 @@ impl Ticket {
             };
             // One counter per lease: a taker that won and then died (or
             // whose increment's reply was lost) holds its lease's counter
-            // only, and the next lease's repeat takes over from it.
+            // (and the next's, below) only, and a later lease's repeat
+            // takes over from it.
             let takeover = abandoned.and_then(|(taker_key, since_ms, generation)| {
                 let elapsed = clock.now().unix_millis().saturating_sub(since_ms);
+                let lease = elapsed / lease_ms;
                 (elapsed > lease_ms).then(|| {
                     (
-                        taker_key(&self.prefix, since_ms, elapsed / lease_ms),
+                        taker_key(&self.prefix, since_ms, lease),
+                        taker_key(&self.prefix, since_ms, lease + 1),
                         generation,
                     )
                 })
             });
-            if let Some((takeover, generation)) = takeover
+            // A winner also raises the next lease's counter: a repeat that
+            // read the same abandoned state and reached the next lease's
+            // (clocks either side of the boundary) finds it raised, or
+            // raised it first and makes this one find it so. One of the
+            // two takes over, never both.
+            if let Some((takeover, next, generation)) = takeover
                 && store.increment(&takeover, 1)? == 1
+                && store.increment(&next, 1)? == 1
             {
                 self.generation = generation;
                 self.start(store, clock).inspect_err(|_| {
-                    // Frees the takeover, so the next repeat can try again.
+                    // Frees both, so the next repeat can try again.
                     let _ = store.delete(&takeover);
+                    let _ = store.delete(&next);
                 })?;
                 return Ok(Claim::Owner);
             }

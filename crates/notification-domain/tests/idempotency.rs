@@ -375,3 +375,93 @@ fn a_claim_freed_after_its_state_write_failed_leaves_no_mark_to_inherit() {
 fn a_claim_released_after_its_save_failed_leaves_no_mark_to_inherit() {
     a_repeat_waiting_while_the_key_is_given_back_leaves_no_mark(GiveBack::SaveFails);
 }
+
+/// The shared store as one request sees it: `hook` runs once, right before
+/// that request's first takeover increment reaches the store.
+struct BeforeTakeover {
+    shared: Arc<domain_core::kv::InMemoryStore>,
+    hook: Mutex<Option<Box<dyn FnOnce() + Send>>>,
+}
+
+impl KeyValueStore for BeforeTakeover {
+    fn get(&self, key: &str) -> Result<Option<Vec<u8>>, domain_core::StoreError> {
+        self.shared.get(key)
+    }
+    fn get_many(&self, keys: &[String]) -> Result<Vec<Option<Vec<u8>>>, domain_core::StoreError> {
+        self.shared.get_many(keys)
+    }
+    fn set(&self, key: &str, value: &[u8]) -> Result<(), domain_core::StoreError> {
+        self.shared.set(key, value)
+    }
+    fn set_many(&self, entries: &[(String, Vec<u8>)]) -> Result<(), domain_core::StoreError> {
+        self.shared.set_many(entries)
+    }
+    fn delete(&self, key: &str) -> Result<(), domain_core::StoreError> {
+        self.shared.delete(key)
+    }
+    fn increment(&self, key: &str, delta: i64) -> Result<i64, domain_core::StoreError> {
+        if key.contains(":takeover:") {
+            let hook = self.hook.lock().unwrap().take();
+            if let Some(hook) = hook {
+                hook();
+            }
+        }
+        self.shared.increment(key, delta)
+    }
+}
+
+/// Two repeats read one abandoned claim, their clocks either side of the
+/// end of its second lease: one reckons it in the first lease past it, the
+/// other in the second. Whichever order their increments land in, one of
+/// them takes over and delivers.
+#[test]
+fn repeats_either_side_of_a_lease_boundary_deliver_once() {
+    for early_goes_first in [false, true] {
+        let fixture = Fixture::new();
+        let since = now_ms(&fixture) - 2 * lease_ms();
+        claim_in_progress(&fixture, "edge", since);
+        let clock = |offset_ms: i64| {
+            domain_core::ManualClock::at(domain_core::Timestamp::from_unix_millis(
+                since + 2 * lease_ms() + offset_ms,
+            ))
+        };
+        let (first_clock, second_clock) = if early_goes_first {
+            (clock(-1), clock(1))
+        } else {
+            (clock(1), clock(-1))
+        };
+        // The first runs whole while the second, having read the same
+        // state, is about to raise its counter.
+        let first = NotificationService::new(
+            Arc::clone(&fixture.store),
+            fixture.channels.clone(),
+            first_clock,
+            fixture.pause.clone(),
+        );
+        let first_outcome: Arc<Mutex<Option<Result<Notified, NotifyError>>>> = Arc::default();
+        let record = Arc::clone(&first_outcome);
+        let second = NotificationService::new(
+            BeforeTakeover {
+                shared: Arc::clone(&fixture.store),
+                hook: Mutex::new(Some(Box::new(move || {
+                    let outcome = first.notify(request("u", "m"), Some(&key("edge")));
+                    *record.lock().unwrap() = Some(outcome);
+                }))),
+            },
+            fixture.channels.clone(),
+            second_clock,
+            fixture.pause.clone(),
+        );
+        let second_outcome = second.notify(request("u", "m"), Some(&key("edge")));
+        let first_outcome = first_outcome.lock().unwrap().take().expect("it ran");
+        assert!(
+            matches!(first_outcome, Ok(Notified::Created(_))),
+            "{early_goes_first}: {first_outcome:?}"
+        );
+        assert!(
+            matches!(second_outcome, Ok(Notified::Repeated(_))),
+            "{early_goes_first}: {second_outcome:?}"
+        );
+        assert_eq!(fixture.channels.log.count(), 1, "delivered once");
+    }
+}
