@@ -135,6 +135,10 @@ impl<S: KeyValueStore, C: Clock, D: DeliveryPort> Outbox<'_, S, C, D> {
     }
 
     /// Writes the dead letter; `false` (the entry stays) when that fails.
+    /// A request that stops between numbering the letter and writing it
+    /// leaves the number spent and uncounted: the waiting count then stays
+    /// one above the letters listed (the entry itself stays, and is tried
+    /// again).
     pub(super) fn dead_letter(&self, entry: &OutboxEntry, status: u16, answer: String) -> bool {
         let number = match self.store.increment(keys::DEAD_LETTER_SEQ, 1) {
             Ok(number) => number.max(0) as u64,
