@@ -7,12 +7,12 @@ use crate::health_report::HealthReport;
 use crate::response::HttpResponse;
 use crate::serve::HandlerResult;
 use std::collections::BTreeMap;
-use utoipa::openapi::path::{HttpMethod, OperationBuilder};
+use utoipa::openapi::path::{HttpMethod, Operation, OperationBuilder};
 use utoipa::openapi::schema::OneOfBuilder;
 use utoipa::openapi::security::{
     ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme,
 };
-use utoipa::openapi::{ContentBuilder, OpenApi, Ref, ResponseBuilder};
+use utoipa::openapi::{ContentBuilder, OpenApi, Ref, RefOr, Response, ResponseBuilder, Schema};
 use utoipa::{IntoResponses, Modify, PartialSchema, ToSchema};
 
 /// Name of the bearer-token scheme in every document.
@@ -150,23 +150,25 @@ pub enum UnexpectedError {
 /// Documents the two routes [`crate::serve::Routes::with_health`] adds to
 /// `service`, and the [`HealthReport`] they answer.
 pub fn document_health(document: &mut OpenApi, service: &str) {
-    let report = HealthReport::name();
-    let response = |description: &str, schema: &str| {
-        let example = (schema == report).then(|| {
-            serde_json::json!({
-                "status": "ok", "service": service,
-                "version": env!("CARGO_PKG_VERSION"), "checks": {"kv": "ok"},
-            })
-        });
-        let content = ContentBuilder::new()
-            .schema(Some(Ref::from_schema_name(schema)))
-            .example(example)
-            .build();
-        ResponseBuilder::new()
-            .description(description)
-            .content("application/json", content)
-            .build()
-    };
+    document.paths.add_path_operation(
+        crate::health::health_path(service),
+        vec![HttpMethod::Get],
+        health_operation(service),
+    );
+    document.paths.add_path_operation(
+        crate::health::probe_path(service),
+        vec![HttpMethod::Get],
+        probe_operation(service),
+    );
+    document
+        .components
+        .get_or_insert_with(Default::default)
+        .schemas
+        .insert(HealthReport::name().into_owned(), HealthReport::schema());
+}
+
+/// `GET /<service>/health`.
+fn health_operation(service: &str) -> Operation {
     let health = OperationBuilder::new()
         .tag("health")
         .summary(Some("Whether the service and its key-value store work."))
@@ -176,15 +178,20 @@ pub fn document_health(document: &mut OpenApi, service: &str) {
              answer within 1.2 s is a failed `kv` check (`503`).",
         ))
         .security(SecurityRequirement::default())
-        .response("200", response("Every check passed.", &report))
+        .response("200", report_response("Every check passed.", service))
         .response(
             "503",
-            response(
+            report_response(
                 "`status` is `unavailable`; the failing check says `failed`.",
-                &report,
+                service,
             ),
         );
-    let health = with_unread_body_errors(health).build();
+    with_unread_body_errors(health).build()
+}
+
+/// `GET /<service>/health/kv`, the store check behind health.
+fn probe_operation(service: &str) -> Operation {
+    let json = |schema: RefOr<Schema>| ContentBuilder::new().schema(Some(schema)).build();
     let mut probe = OperationBuilder::new()
         .tag("health")
         .summary(Some("The store check behind health (internal key)."))
@@ -197,9 +204,9 @@ pub fn document_health(document: &mut OpenApi, service: &str) {
         .security(SecurityRequirement::new(INTERNAL_KEY, Vec::<String>::new()))
         .response(
             "200",
-            response(
+            report_response(
                 "The store answered the read, and the write when due.",
-                &report,
+                service,
             ),
         )
         .response(
@@ -211,22 +218,26 @@ pub fn document_health(document: &mut OpenApi, service: &str) {
                 )
                 .content(
                     "application/json",
-                    ContentBuilder::new()
-                        .schema(Some(
-                            OneOfBuilder::new()
-                                .item(Ref::from_schema_name(report.clone()))
-                                .item(Ref::from_schema_name(ErrorResponse::name())),
-                        ))
-                        .build(),
+                    json(
+                        OneOfBuilder::new()
+                            .item(Ref::from_schema_name(HealthReport::name()))
+                            .item(Ref::from_schema_name(ErrorResponse::name()))
+                            .into(),
+                    ),
                 )
                 .build(),
         )
         .response(
             "500",
-            response(
-                "`internal_error`: `internal_api_key` is not set, so no key can be checked.",
-                &ErrorResponse::name(),
-            ),
+            ResponseBuilder::new()
+                .description(
+                    "`internal_error`: `internal_api_key` is not set, so no key can be checked.",
+                )
+                .content(
+                    "application/json",
+                    json(Ref::from_schema_name(ErrorResponse::name()).into()),
+                )
+                .build(),
         );
     for (status, refusal) in InternalKeyErrors::responses() {
         // Its 503 is the store's as well, documented above.
@@ -234,22 +245,23 @@ pub fn document_health(document: &mut OpenApi, service: &str) {
             probe = probe.response(status, refusal);
         }
     }
-    let probe = with_unread_body_errors(probe).build();
-    document.paths.add_path_operation(
-        crate::health::health_path(service),
-        vec![HttpMethod::Get],
-        health,
-    );
-    document.paths.add_path_operation(
-        crate::health::probe_path(service),
-        vec![HttpMethod::Get],
-        probe,
-    );
-    document
-        .components
-        .get_or_insert_with(Default::default)
-        .schemas
-        .insert(report.into_owned(), HealthReport::schema());
+    with_unread_body_errors(probe).build()
+}
+
+/// A [`HealthReport`] answer, with an example naming `service`.
+fn report_response(description: &str, service: &str) -> Response {
+    let example = serde_json::json!({
+        "status": "ok", "service": service,
+        "version": env!("CARGO_PKG_VERSION"), "checks": {"kv": "ok"},
+    });
+    let content = ContentBuilder::new()
+        .schema(Some(Ref::from_schema_name(HealthReport::name())))
+        .example(Some(example))
+        .build();
+    ResponseBuilder::new()
+        .description(description)
+        .content("application/json", content)
+        .build()
 }
 
 /// Adds what an operation that reads no body can still answer.
