@@ -151,21 +151,11 @@ impl Routes {
     pub fn serve(self, incoming: IncomingRequest, outparam: ResponseOutparam) {
         let started = Instant::now();
         let headers = incoming.headers().entries();
-        let request_id = RequestId::from_header(
-            headers
-                .iter()
-                .find(|(name, _)| name.eq_ignore_ascii_case(request_id::HEADER))
-                .and_then(|(_, value)| std::str::from_utf8(value).ok()),
-        );
+        let request_id = RequestId::from_header(header(&headers, request_id::HEADER));
         let context = RequestContext {
             service: self.service,
             request_id: request_id.to_string(),
-            trace_id: trace_context::trace_id(
-                headers
-                    .iter()
-                    .find(|(name, _)| name.eq_ignore_ascii_case(trace_context::TRACEPARENT))
-                    .and_then(|(_, value)| std::str::from_utf8(value).ok()),
-            ),
+            trace_id: trace_context::trace_id(header(&headers, trace_context::TRACEPARENT)),
         };
         let method = incoming.method();
         // The path and query are all that routing and handlers read; the
@@ -176,23 +166,7 @@ impl Routes {
             .next()
             .unwrap_or_default()
             .to_owned();
-
-        // A GET or HEAD that declares no body has none in HTTP/1.1: reading
-        // it would be host calls that return nothing. HTTP/2 needs neither
-        // length header for a body, so a type declared counts too; a body
-        // sent over HTTP/2 with no header about it at all goes unread.
-        let bodiless = matches!(method, Method::Get | Method::Head)
-            && !headers.iter().any(|(name, _)| {
-                name.eq_ignore_ascii_case("content-length")
-                    || name.eq_ignore_ascii_case("transfer-encoding")
-                    || name.eq_ignore_ascii_case("content-type")
-            });
-        let body = if bodiless {
-            Ok(Vec::new())
-        } else {
-            body::read_capped(&incoming, MAX_BODY_BYTES)
-        };
-        let mut response = match body {
+        let mut response = match read_body(&incoming, &method, &headers) {
             Ok(bytes) => {
                 let mut request = Request::builder()
                     .method(method.clone())
@@ -204,23 +178,7 @@ impl Routes {
                 request.set_header(request_id::HEADER, request_id.as_str());
                 self.into_router(&method, &context).handle(request)
             }
-            Err(BodyError::TooLarge) => {
-                into_response(Err(ApiError::payload_too_large(MAX_BODY_BYTES)), &context)
-            }
-            Err(BodyError::Unreadable(cause)) => {
-                context.log(
-                    "request_body_unreadable",
-                    serde_json::json!({"cause": cause}),
-                );
-                into_response(
-                    Err(ApiError::new(
-                        400,
-                        "unreadable_body",
-                        "The request body could not be read.",
-                    )),
-                    &context,
-                )
-            }
+            Err(error) => into_response(Err(refused_body(error, &context)), &context),
         };
         response.set_header(request_id::HEADER, request_id.as_str());
         let status = *response.status();
@@ -333,4 +291,56 @@ fn into_response(result: HandlerResult, context: &RequestContext) -> Response {
         builder.header(name, value);
     }
     builder.body(response.body).build()
+}
+
+/// The value of the first header named `name` (any case), if it is text.
+fn header<'a>(headers: &'a [(String, Vec<u8>)], name: &str) -> Option<&'a str> {
+    headers
+        .iter()
+        .find(|(header, _)| header.eq_ignore_ascii_case(name))
+        .and_then(|(_, value)| std::str::from_utf8(value).ok())
+}
+
+/// The request's body, within [`MAX_BODY_BYTES`]. A GET or HEAD that
+/// declares no body has none in HTTP/1.1: reading it would be host calls
+/// that return nothing. HTTP/2 needs neither length header for a body, so a
+/// type declared counts too; a body sent over HTTP/2 with no header about
+/// it at all goes unread.
+fn read_body(
+    incoming: &IncomingRequest,
+    method: &Method,
+    headers: &[(String, Vec<u8>)],
+) -> Result<Vec<u8>, BodyError> {
+    let bodiless = matches!(method, Method::Get | Method::Head)
+        && ["content-length", "transfer-encoding", "content-type"]
+            .iter()
+            .all(|name| !header_present(headers, name));
+    if bodiless {
+        return Ok(Vec::new());
+    }
+    body::read_capped(incoming, MAX_BODY_BYTES)
+}
+
+fn header_present(headers: &[(String, Vec<u8>)], name: &str) -> bool {
+    headers
+        .iter()
+        .any(|(header, _)| header.eq_ignore_ascii_case(name))
+}
+
+/// The contract's answer to a body that could not be taken in.
+fn refused_body(error: BodyError, context: &RequestContext) -> ApiError {
+    match error {
+        BodyError::TooLarge => ApiError::payload_too_large(MAX_BODY_BYTES),
+        BodyError::Unreadable(cause) => {
+            context.log(
+                "request_body_unreadable",
+                serde_json::json!({"cause": cause}),
+            );
+            ApiError::new(
+                400,
+                "unreadable_body",
+                "The request body could not be read.",
+            )
+        }
+    }
 }
