@@ -222,37 +222,69 @@ where
         };
         let now = self.clock.now();
         let bucket = throttle::bucket(now);
-        let user_key = keys::user(&username);
-        let throttle_keys = ThrottleView::keys(&username, bucket);
+        let (user, view) = self.read_for_login(&username, bucket)?;
+        if let Some(retry_after_seconds) = view.locked(now) {
+            return Err(LoginError::TooManyAttempts {
+                retry_after_seconds,
+            });
+        }
+        let attempt = self.claim_a_check(&username, bucket, view, now)?;
+        let answer = self.check_password(&attempt, user, password, after);
+        if matches!(answer, Err(LoginError::Unexpected(_))) && !attempt.bucket_keys.is_empty() {
+            // The write that would have registered the new bucket's keys
+            // failed or never came, and no later claim registers them.
+            if let Err(error) = self.register_bucket_keys(bucket, &attempt.bucket_keys) {
+                self.delivery
+                    .note("login_bucket_keys_unregistered", &error.to_string());
+            }
+        }
+        answer
+    }
+
+    /// The user, and the throttle's view of the name around `bucket`: one
+    /// batch read, two when an older bucket can matter.
+    fn read_for_login(
+        &self,
+        username: &Username,
+        bucket: i64,
+    ) -> Result<(Option<UserRecord>, ThrottleView), LoginError> {
+        let user_key = keys::user(username);
+        let throttle_keys = ThrottleView::keys(username, bucket);
         let mut read = vec![user_key.clone()];
         read.extend(throttle_keys.iter().cloned());
         let values = self.store.get_many(&read)?;
         let user: Option<UserRecord> = decode(&user_key, values[0].as_deref())?;
         let mut view = ThrottleView::decode(bucket, &throttle_keys, &values[1..])?;
         if view.needs_older() {
-            let older_keys = ThrottleView::older_keys(&username, bucket);
+            let older_keys = ThrottleView::older_keys(username, bucket);
             let older = self.store.get_many(&older_keys)?;
             view = view.with_older(&older_keys, &older)?;
         }
+        Ok((user, view))
+    }
 
-        if let Some(retry_after_seconds) = view.locked(now) {
-            return Err(LoginError::TooManyAttempts {
-                retry_after_seconds,
-            });
-        }
-        // Counted before the password is checked, so that however many
-        // attempts arrive at once, each knows its place.
-        let claims_key = keys::login_claims(&username, bucket);
+    /// Claims a number in `bucket` and, when the throttle admits it, the
+    /// attempt that may check the password; a refusal gives the number back.
+    /// Counted before the password is checked, so that however many
+    /// attempts arrive at once, each knows its place.
+    fn claim_a_check<'a>(
+        &self,
+        username: &'a Username,
+        bucket: i64,
+        view: ThrottleView,
+        now: Timestamp,
+    ) -> Result<Attempt<'a>, LoginError> {
+        let claims_key = keys::login_claims(username, bucket);
         let claim = self.store.increment(&claims_key, 1)?.max(0) as u64;
         // The first claim of a bucket has the bucket's keys deleted later.
-        let bucket_keys = (claim == 1).then(|| throttle::bucket_keys(&username, bucket));
+        let bucket_keys = (claim == 1).then(|| throttle::bucket_keys(username, bucket));
         let admission = match view.admit(claim, now) {
             // Attempts whose clocks put them in the bucket either side may
             // have claimed since the read above, unseen by it, and would
             // not have seen this claim either: read after claiming, so
             // that of any two such attempts at least one sees the other.
             Admission::Check { .. } => {
-                let neighbour_keys = throttle::Neighbours::keys(&username, bucket);
+                let neighbour_keys = throttle::Neighbours::keys(username, bucket);
                 match self.store.counters(&neighbour_keys) {
                     Ok(counts) => {
                         let neighbours = throttle::Neighbours::from_counts(&counts);
@@ -268,41 +300,30 @@ where
             refused => refused,
         };
         match admission {
-            Admission::Check { .. } => {}
+            Admission::Check { .. } => Ok(Attempt {
+                username,
+                bucket,
+                claim,
+                bucket_keys: bucket_keys.unwrap_or_default(),
+            }),
             Admission::Refused {
                 retry_after_seconds,
             } => {
                 self.give_back(&claims_key, bucket, bucket_keys.as_deref())?;
-                return Err(LoginError::TooManyAttempts {
+                Err(LoginError::TooManyAttempts {
                     retry_after_seconds,
-                });
+                })
             }
             Admission::Reused => {
                 if let Some(bucket_keys) = &bucket_keys {
                     self.register_bucket_keys(bucket, bucket_keys)?;
                 }
                 // Only a race made it: a new claim is admitted at once.
-                return Err(LoginError::TooManyAttempts {
+                Err(LoginError::TooManyAttempts {
                     retry_after_seconds: 1,
-                });
+                })
             }
         }
-        let attempt = Attempt {
-            username: &username,
-            bucket,
-            claim,
-            bucket_keys: bucket_keys.unwrap_or_default(),
-        };
-        let answer = self.check_password(&attempt, user, password, after);
-        if matches!(answer, Err(LoginError::Unexpected(_))) && !attempt.bucket_keys.is_empty() {
-            // The write that would have registered the new bucket's keys
-            // failed or never came, and no later claim registers them.
-            if let Err(error) = self.register_bucket_keys(bucket, &attempt.bucket_keys) {
-                self.delivery
-                    .note("login_bucket_keys_unregistered", &error.to_string());
-            }
-        }
-        answer
     }
 
     /// The claimed attempt's password check, and what it writes.
