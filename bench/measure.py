@@ -116,8 +116,12 @@ def floor_name(calls):
 
 def flush_outbox(app, internal):
     """Delivers what auth still holds, so that analytics has every event;
-    returns how many entries are still pending after ten flushes (0: all)."""
-    for _ in range(10):
+    returns how many entries are still pending after ten flushes a second
+    apart (0: all). Auth leaves an entry to its own request for 5 s when
+    that request's attempt got no answer, so the flushes span more."""
+    for attempt in range(10):
+        if attempt:
+            time.sleep(1)
         answer = call("POST", f"{app}/auth/outbox/flush", None, internal)
         if answer["complete"] and not answer["pending"]:
             return 0

@@ -99,9 +99,14 @@ fn undelivered_entries_are_kept_and_delivered_later_with_the_same_ids() {
 
     service.delivery.set(Peers::Up);
     service.delivery.forget();
-    // Its own request has given up on them: the next request takes them.
+    // Their attempts got no answer, so they may still be under way at the
+    // receiver: left alone until ripe.
     service.clock.advance_seconds(1);
     register(&service, "bob", PASSWORD);
+    assert_eq!(outbox_keys(&service.store), kept);
+
+    service.clock.advance_seconds(10);
+    register(&service, "carol", PASSWORD);
     assert!(outbox_keys(&service.store).is_empty());
     let delivered = service.delivery.delivered_ids();
     for id in &first_ids {
@@ -544,6 +549,8 @@ fn flush_delivers_everything_past_entries_that_keep_failing() {
     for i in 0..30 {
         register(&service, &format!("later{i}"), PASSWORD);
     }
+    // Unanswered attempts (a timeout) are left to their request until ripe.
+    service.clock.advance_seconds(5);
     service.delivery.set(Peers::Up);
     let report = service.flush_outbox().unwrap();
     assert_eq!(report.delivered, 60);
@@ -824,13 +831,54 @@ fn an_entry_its_own_request_is_still_delivering_is_left_to_it() {
     assert_eq!((report.delivered, report.pending), (2, 0), "{report:?}");
 }
 
+/// An entry whose receiver answered with a failure has no attempt under
+/// way anywhere: its request gives up on it, and the next round takes it
+/// at once. One whose attempt got no answer (a timeout) may still be under
+/// way at the receiver: it is left until ripe.
 #[test]
-fn flush_delivers_every_pending_entry_whatever_its_age() {
+fn only_an_answered_failure_is_given_up_at_once() {
+    for (peers, taken_at_once) in [(Peers::Erroring, true), (Peers::Down, false)] {
+        let service = service();
+        service.delivery.set(peers);
+        register(&service, "alice", PASSWORD);
+        assert_eq!(outbox_keys(&service.store).len(), 2, "{peers:?}");
+
+        service.delivery.set(Peers::Up);
+        let report = service.other_instance(0).flush_outbox().unwrap();
+        let expected = if taken_at_once { (2, 0) } else { (0, 2) };
+        assert_eq!(
+            (report.delivered, report.pending),
+            expected,
+            "{peers:?}: {report:?}"
+        );
+    }
+}
+
+/// A request that gives up on its entries only once they are ripe must not
+/// write them back: another round may have taken and settled them.
+#[test]
+fn a_request_that_gives_up_late_brings_back_nothing_settled() {
+    let service = service();
+    let (registered, after) = service.service.register(registration("alice", PASSWORD));
+    registered.expect("registered");
+    service.clock.advance_seconds(6);
+    let report = service.other_instance(0).flush_outbox().unwrap();
+    assert_eq!((report.delivered, report.pending), (2, 0), "{report:?}");
+
+    service.delivery.set(Peers::Erroring);
+    service.service.settle(after);
+    assert!(outbox_keys(&service.store).is_empty(), "written back");
+}
+
+#[test]
+fn flush_delivers_every_ripe_entry_whatever_its_targets_back_off() {
     let service = service();
     service.delivery.set(Peers::Down);
     for i in 0..150 {
         register(&service, &format!("user{i}"), PASSWORD);
     }
+    // Unanswered attempts (a timeout) are left to their request until ripe.
+    service.clock.advance_seconds(5);
     let report = service.flush_outbox().unwrap();
     assert_eq!((report.delivered, report.pending), (0, 300));
 
@@ -849,6 +897,8 @@ fn an_unreachable_target_is_tried_once_per_flush() {
     for i in 0..100 {
         register(&service, &format!("user{i}"), PASSWORD);
     }
+    // Unanswered attempts (a timeout) are left to their request until ripe.
+    service.clock.advance_seconds(5);
     service.delivery.set_target("notification", Peers::Up);
     service.delivery.forget();
     let report = service.flush_outbox().unwrap();
@@ -994,6 +1044,8 @@ fn register_alice_while<'a>(service: &'a Harness, meanwhile: impl FnOnce() + 'a)
 
 /// The peers back, a flush delivers `ids` and leaves nothing.
 fn flush_delivers(service: &Harness, ids: &[String]) {
+    // Unanswered attempts (a timeout) are left to their request until ripe.
+    service.clock.advance_seconds(5);
     service.delivery.set(Peers::Up);
     let report = service.flush_outbox().unwrap();
     assert_eq!((report.delivered, report.pending), (2, 0), "{report:?}");

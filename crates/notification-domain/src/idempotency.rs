@@ -21,7 +21,7 @@
 //! time to lease from: the first repeat that finds it so records when it
 //! did, under the claim's generation, and the claim is taken over a lease
 //! after that, the same way. A key is never stuck: whatever failed, a repeat
-//! after the lease delivers.
+//! after the lease (two, when a taker died right after winning) delivers.
 
 use crate::error::{NotifyError, StorageError};
 use crate::fields::IdempotencyKey;

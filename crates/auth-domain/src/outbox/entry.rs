@@ -104,10 +104,11 @@ impl SideEffect {
 pub struct OutboxEntry {
     pub seq: u64,
     pub created_at: Timestamp,
-    /// Its own request tried it and could not settle it, so sweeps and
-    /// flushes take it at once; until then they leave it to that request
-    /// for `settle_after_seconds` (two deliveries of one entry at once
-    /// can lose it, see `Outbox::flush`).
+    /// Its own request tried it, and the receiver's answer was a failure:
+    /// no attempt of it is under way, so sweeps and flushes take it at once.
+    /// Otherwise they leave it to that request for `settle_after_seconds`
+    /// (two deliveries of one entry at once can lose it, see
+    /// `Outbox::flush`).
     #[serde(default)]
     pub deferred: bool,
     /// Stored as `delivery`, its name in entries written by earlier versions.

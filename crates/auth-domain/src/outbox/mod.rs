@@ -33,9 +33,9 @@
 //! Delivery is at least once: two sweeps may deliver one entry at once,
 //! and one may deliver an entry whose own request stalled for longer than
 //! it is left to that request ([`OutboxSettings::settle_after_seconds`],
-//! unless the request gave up on it first). Every delivery carries a
-//! stable id (`event_id`, `Idempotency-Key`), and the receivers deduplicate
-//! on it. For the same reason an entry refused for good by two rounds at once
+//! unless its receiver answered the request's attempt with a failure).
+//! Every delivery carries a stable id (`event_id`, `Idempotency-Key`), and
+//! the receivers deduplicate on it. For the same reason an entry refused for good by two rounds at once
 //! (the dead letter is written before the entry is deleted, so that a
 //! failure in between loses nothing) becomes two dead letters with one id:
 //! replaying both is harmless.

@@ -76,6 +76,9 @@ struct Settled {
     seqs: HashSet<u64>,
     /// Tried, settled or not.
     tried: HashSet<u64>,
+    /// Tried and answered by their receiver, settled or not: no attempt of
+    /// this round can still be under way there.
+    answered: HashSet<u64>,
     delivered: u64,
     dead_lettered: u64,
     health: HealthByTarget,
@@ -133,6 +136,12 @@ impl<S: KeyValueStore, C: Clock, D: DeliveryPort> Outbox<'_, S, C, D> {
         )
     }
 
+    /// Whether `entry` is well short of ripe: half the time it is left to
+    /// its request, the other half for clocks that disagree.
+    fn young(&self, entry: &OutboxEntry, now_ms: i64) -> bool {
+        now_ms - entry.created_at.unix_millis() < self.settings.settle_after_seconds * 1000 / 2
+    }
+
     /// Whether `entry`'s number may already lie behind the low-water mark:
     /// a sweep passes a number whose entry has been missing for the grace
     /// period; half of it leaves room for clocks that disagree.
@@ -155,22 +164,30 @@ impl<S: KeyValueStore, C: Clock, D: DeliveryPort> Outbox<'_, S, C, D> {
             .filter(|entry| !settled.seqs.contains(&entry.seq))
             .collect();
         let now_ms = self.clock.now().unix_millis();
-        let (late, tried): (Vec<&OutboxEntry>, Vec<&OutboxEntry>) = pending
+        let (late, in_time): (Vec<&OutboxEntry>, Vec<&OutboxEntry>) = pending
             .into_iter()
             .partition(|entry| self.late(entry, now_ms));
-        self.defer(&tried);
+        let given_up = in_time
+            .into_iter()
+            .filter(|entry| settled.answered.contains(&entry.seq))
+            .filter(|entry| self.young(entry, now_ms))
+            .collect::<Vec<_>>();
+        self.defer(&given_up);
         self.rescue_late(late);
     }
 
-    /// Marks entries that their own request tried and could not settle, so
-    /// that sweeps and flushes take them at once rather than once they are
-    /// ripe. A failed write is only noted: they ripen all the same.
-    fn defer(&self, tried: &[&OutboxEntry]) {
-        if tried.is_empty() {
+    /// Marks entries that their own request gave up on, so that sweeps and
+    /// flushes take them at once rather than once they are ripe: only
+    /// entries their receiver answered (a timed-out attempt may still be
+    /// under way there), and only while young, as another round may take
+    /// an entry once it is ripe, and this write must not bring back one it
+    /// settled. A failed write is only noted: they ripen all the same.
+    fn defer(&self, given_up: &[&OutboxEntry]) {
+        if given_up.is_empty() {
             return;
         }
         let deferred = Staged {
-            entries: tried.iter().map(|entry| (*entry).clone()).collect(),
+            entries: given_up.iter().map(|entry| (*entry).clone()).collect(),
         }
         .deferred();
         if let Err(error) = self.store.set_many(&deferred.writes()) {
@@ -518,12 +535,14 @@ impl<S: KeyValueStore, C: Clock, D: DeliveryPort> Outbox<'_, S, C, D> {
             match outcome {
                 DeliveryOutcome::Delivered => {
                     health.worked = true;
+                    settled.answered.insert(entry.seq);
                     delivered += 1;
                     done.push(entry.seq);
                 }
                 DeliveryOutcome::Rejected { status, answer } => {
                     health.worked = true;
                     health.answered = true;
+                    settled.answered.insert(entry.seq);
                     if self.dead_letter(entry, status, answer) {
                         dead_lettered += 1;
                         done.push(entry.seq);
@@ -532,6 +551,9 @@ impl<S: KeyValueStore, C: Clock, D: DeliveryPort> Outbox<'_, S, C, D> {
                 DeliveryOutcome::Failed { answered } => {
                     health.failed = true;
                     health.answered |= answered;
+                    if answered {
+                        settled.answered.insert(entry.seq);
+                    }
                 }
             }
         }
