@@ -274,9 +274,10 @@ impl<S: KeyValueStore, C: Clock, D: DeliveryPort> Outbox<'_, S, C, D> {
                 return;
             }
             let effects = late.iter().map(|entry| entry.effect.clone()).collect();
+            // Not deferred: the attempt just made may have timed out and
+            // still be under way at the receiver. Fresh, they ripen first.
             let restaged = self
                 .stage(effects)
-                .map(Staged::deferred)
                 .and_then(|staged| self.store.set_many(&staged.writes()).map(|()| staged));
             let copies = match restaged {
                 Ok(copies) => copies,
