@@ -209,6 +209,22 @@ fn entries_whose_numbers_came_back_late_are_written_ahead_of_the_mark() {
     assert!(outbox_keys(&relay.store).is_empty());
 }
 
+/// The copies of late entries ripen like fresh ones: the attempt their
+/// request just made got no answer and may still be under way.
+#[test]
+fn copies_of_late_entries_are_left_until_ripe() {
+    let relay = service();
+    let stalls = sweeps_at(&relay, &[StallAt::EntryWrite]);
+    register_through(&relay, stalls, Arc::default());
+    relay.delivery.set(Peers::Up);
+
+    let report = relay.other_instance(0).flush_outbox().unwrap();
+    assert_eq!((report.delivered, report.pending), (0, 2), "{report:?}");
+    relay.clock.advance_seconds(5);
+    let report = relay.other_instance(0).flush_outbox().unwrap();
+    assert_eq!((report.delivered, report.pending), (2, 0), "{report:?}");
+}
+
 #[test]
 fn copies_written_late_again_get_new_numbers_again() {
     let relay = service();

@@ -104,8 +104,9 @@ impl SideEffect {
 pub struct OutboxEntry {
     pub seq: u64,
     pub created_at: Timestamp,
-    /// Its own request tried it, and the receiver's answer was a failure:
-    /// no attempt of it is under way, so sweeps and flushes take it at once.
+    /// No attempt of it can still be under way (its receiver answered its
+    /// request's attempt, or refused it for good before a replay), so
+    /// sweeps and flushes take it at once.
     /// Otherwise they leave it to that request for `settle_after_seconds`
     /// (two deliveries of one entry at once can lose it, see
     /// `Outbox::flush`).

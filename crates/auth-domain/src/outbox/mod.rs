@@ -35,10 +35,10 @@
 //! it is left to that request ([`OutboxSettings::settle_after_seconds`],
 //! unless its receiver answered the request's attempt with a failure).
 //! Every delivery carries a stable id (`event_id`, `Idempotency-Key`), and
-//! the receivers deduplicate on it. For the same reason an entry refused for good by two rounds at once
-//! (the dead letter is written before the entry is deleted, so that a
-//! failure in between loses nothing) becomes two dead letters with one id:
-//! replaying both is harmless.
+//! the receivers deduplicate on it. For the same reason an entry refused
+//! for good by two rounds at once (the dead letter is written before the
+//! entry is deleted, so that a failure in between loses nothing) becomes
+//! two dead letters with one id: replaying both is harmless.
 
 mod dead_letter;
 mod entry;

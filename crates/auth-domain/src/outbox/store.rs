@@ -137,7 +137,8 @@ impl<S: KeyValueStore, C: Clock, D: DeliveryPort> Outbox<'_, S, C, D> {
     }
 
     /// Whether `entry` is well short of ripe: half the time it is left to
-    /// its request, the other half for clocks that disagree.
+    /// its request, the other half for clocks that disagree and for the
+    /// marking write's own time to land.
     fn young(&self, entry: &OutboxEntry, now_ms: i64) -> bool {
         now_ms - entry.created_at.unix_millis() < self.settings.settle_after_seconds * 1000 / 2
     }
@@ -180,8 +181,10 @@ impl<S: KeyValueStore, C: Clock, D: DeliveryPort> Outbox<'_, S, C, D> {
     /// flushes take them at once rather than once they are ripe: only
     /// entries their receiver answered (a timed-out attempt may still be
     /// under way there), and only while young, as another round may take
-    /// an entry once it is ripe, and this write must not bring back one it
-    /// settled. A failed write is only noted: they ripen all the same.
+    /// an entry once it is ripe and this write should not bring back one
+    /// it settled (a write stalled past the margin still can: the entry is
+    /// then sent again, a duplicate, and settled again). A failed write is
+    /// only noted: they ripen all the same.
     fn defer(&self, given_up: &[&OutboxEntry]) {
         if given_up.is_empty() {
             return;
