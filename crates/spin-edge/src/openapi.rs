@@ -117,7 +117,9 @@ pub enum BearerErrors {
     Unauthorized(ErrorResponse),
 }
 
-/// How an operation that takes only the internal key refuses credentials.
+/// How an operation that takes only the internal key refuses credentials;
+/// with [`AuthUnavailable`] unless the operation documents a 503 of its own
+/// that names it.
 #[derive(IntoResponses)]
 pub enum InternalKeyErrors {
     #[response(
@@ -130,6 +132,12 @@ pub enum InternalKeyErrors {
         description = "`forbidden`: a user's valid bearer token, which does not reach this operation."
     )]
     Forbidden(ErrorResponse),
+}
+
+/// An internal-key operation's answer when a bearer token was sent instead
+/// of the key and auth could not say whose it is.
+#[derive(IntoResponses)]
+pub enum AuthUnavailable {
     #[response(
         status = 503,
         description = "`auth_unavailable`: a bearer token sent instead of the key could not be verified right now."
@@ -240,10 +248,7 @@ fn probe_operation(service: &str) -> Operation {
                 .build(),
         );
     for (status, refusal) in InternalKeyErrors::responses() {
-        // Its 503 is the store's as well, documented above.
-        if status != "503" {
-            probe = probe.response(status, refusal);
-        }
+        probe = probe.response(status, refusal);
     }
     with_unread_body_errors(probe).build()
 }

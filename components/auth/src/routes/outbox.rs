@@ -3,7 +3,7 @@
 //! scheduled relay (internal key).
 
 use domain_core::{PageLimit, parse_whole_number};
-use spin_edge::openapi::{InternalKeyErrors, UnexpectedError, UnreadBodyErrors};
+use spin_edge::openapi::{AuthUnavailable, InternalKeyErrors, UnexpectedError, UnreadBodyErrors};
 use spin_edge::params::{path, query};
 use spin_edge::serve::{HandlerResult, RequestContext};
 use spin_edge::{ApiError, ErrorResponse, HttpResponse, require_internal_key};
@@ -28,6 +28,7 @@ use crate::wire::{DeadLettersResponse, FlushResponse, ReplayResponse};
     responses(
         (status = 200, description = "What was delivered, dead-lettered and is left.", body = FlushResponse),
         InternalKeyErrors,
+        AuthUnavailable,
         UnreadBodyErrors,
         UnexpectedError,
     )
@@ -53,6 +54,7 @@ pub fn flush(context: &RequestContext, request: Request, _: Params) -> HandlerRe
         (status = 200, description = "Newest first.", body = DeadLettersResponse),
         (status = 422, description = "`validation_failed`: `limit` is not an integer from 1 to 100, or `before` not a whole number from 1.", body = ErrorResponse),
         InternalKeyErrors,
+        AuthUnavailable,
         UnexpectedError, UnreadBodyErrors,
     )
 )]
@@ -83,6 +85,7 @@ pub fn dead_letters(context: &RequestContext, request: Request, _: Params) -> Ha
         (status = 404, description = "`not_found`: no such dead letter (or already replayed).", body = ErrorResponse),
         (status = 422, description = "`validation_failed`: `number` is not a whole number.", body = ErrorResponse),
         InternalKeyErrors,
+        AuthUnavailable,
         UnreadBodyErrors,
         UnexpectedError,
     )

@@ -5,7 +5,9 @@ use crate::wire::{NotificationReceipt, NotificationView, NotifyBody};
 use domain_core::Invalid;
 use notification_domain::{DeliveryStatus, IdempotencyKey, NotificationId, Notified};
 use spin_edge::json_body::read_fields;
-use spin_edge::openapi::{BodyErrors, InternalKeyErrors, UnexpectedError, UnreadBodyErrors};
+use spin_edge::openapi::{
+    AuthUnavailable, BodyErrors, InternalKeyErrors, UnexpectedError, UnreadBodyErrors,
+};
 use spin_edge::params::{json_body, path};
 use spin_edge::serve::{HandlerResult, RequestContext};
 use spin_edge::{ApiError, ErrorResponse, HttpResponse, require_internal_key};
@@ -42,7 +44,6 @@ use spin_sdk::http::{Params, Request};
             headers(("Retry-After" = u32, description = "Seconds to wait before repeating."))),
         (status = 422, description = "`validation_failed`: one detail per bad field (or the `Idempotency-Key` header).", body = ErrorResponse),
         BodyErrors, InternalKeyErrors, UnexpectedError,
-        // After the shared refusals, whose 503 it replaces: it names theirs too.
         (status = 503, description = "`channel_unavailable`: the channel is not configured (webhook without `webhook_url`, an email or SMS provider without its API settings); `channel_unreachable`: whether it is could not be learnt (its provider did not answer in time, its settings could not be read), and a repeat may succeed. Nothing stored. `auth_unavailable`: a bearer token sent instead of the key could not be verified right now.", body = ErrorResponse),
     )
 )]
@@ -99,7 +100,7 @@ fn idempotency_key(request: &Request) -> Result<Option<IdempotencyKey>, Invalid>
     responses(
         (status = 200, description = "The stored notification and its delivery outcome.", body = NotificationView),
         (status = 404, description = "`not_found`: no notification has this id (nor any text that is not a UUID).", body = ErrorResponse),
-        InternalKeyErrors, UnexpectedError, UnreadBodyErrors,
+        InternalKeyErrors, AuthUnavailable, UnexpectedError, UnreadBodyErrors,
     )
 )]
 pub fn notification(context: &RequestContext, request: Request, params: Params) -> HandlerResult {
