@@ -311,20 +311,17 @@ fn read_body(
     method: &Method,
     headers: &[(String, Vec<u8>)],
 ) -> Result<Vec<u8>, BodyError> {
-    let bodiless = matches!(method, Method::Get | Method::Head)
-        && ["content-length", "transfer-encoding", "content-type"]
+    let declares_a_body = |name: &String| {
+        ["content-length", "transfer-encoding", "content-type"]
             .iter()
-            .all(|name| !header_present(headers, name));
+            .any(|declared| name.eq_ignore_ascii_case(declared))
+    };
+    let bodiless = matches!(method, Method::Get | Method::Head)
+        && !headers.iter().any(|(name, _)| declares_a_body(name));
     if bodiless {
         return Ok(Vec::new());
     }
     body::read_capped(incoming, MAX_BODY_BYTES)
-}
-
-fn header_present(headers: &[(String, Vec<u8>)], name: &str) -> bool {
-    headers
-        .iter()
-        .any(|(header, _)| header.eq_ignore_ascii_case(name))
 }
 
 /// The contract's answer to a body that could not be taken in.
