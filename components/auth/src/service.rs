@@ -28,10 +28,11 @@ pub fn auth(context: &RequestContext) -> Result<Auth, ApiError> {
 }
 
 /// The service for paths that write: with the configured token lifetime
-/// and the key of pseudonymous user ids.
+/// (a value that is not one refuses the write) and the key of pseudonymous
+/// user ids.
 pub fn auth_for_writes(context: &RequestContext) -> Result<Auth, ApiError> {
     let settings = Settings {
-        token_ttl_seconds: token_ttl_seconds(context)?,
+        token_ttl_seconds: token_ttl_seconds()?,
         secret_key: secret_key(context),
         ..Settings::default()
     };
@@ -66,22 +67,21 @@ pub fn bearer(request: &Request) -> Result<&str, ApiError> {
     bearer_token(header(request, "authorization")).ok_or_else(ApiError::unauthorized_bearer)
 }
 
-/// `token_ttl_seconds`, a whole number of seconds from 1 to a year;
-/// anything else is an operator's slip, logged, and the default applies.
-/// A provider that cannot say is a 500: a shorter lifetime set for safety
-/// is never replaced by the default.
-fn token_ttl_seconds(context: &RequestContext) -> Result<i64, ApiError> {
+/// `token_ttl_seconds`, a whole number of seconds from 1 to a year, or the
+/// default when it is unset or blank. Anything else is a 500 with the cause
+/// in the log, as when the provider cannot say: a lifetime an operator
+/// shortened for safety and then mistyped must not become the longer
+/// default.
+fn token_ttl_seconds() -> Result<i64, ApiError> {
     let Some(raw) = config::variable("token_ttl_seconds")?.filter(|raw| !raw.trim().is_empty())
     else {
         return Ok(DEFAULT_TOKEN_TTL_SECONDS);
     };
-    Ok(parse_token_ttl(&raw).unwrap_or_else(|| {
-        context.log(
-            "config_invalid",
-            serde_json::json!({"variable": "token_ttl_seconds", "using": DEFAULT_TOKEN_TTL_SECONDS}),
-        );
-        DEFAULT_TOKEN_TTL_SECONDS
-    }))
+    parse_token_ttl(&raw).ok_or_else(|| {
+        ApiError::unexpected(format!(
+            "the variable token_ttl_seconds is {raw:?}, not a whole number of seconds from 1 to {MAX_TOKEN_TTL_SECONDS}"
+        ))
+    })
 }
 
 fn parse_token_ttl(raw: &str) -> Option<i64> {

@@ -172,6 +172,31 @@ async fn concurrent_logouts_of_one_token_count_once() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn a_token_lifetime_that_is_not_whole_seconds_refuses_writes_instead_of_the_default() {
+    let Some(app) = app()
+        .variable("token_ttl_seconds", "15m")
+        .spawn_local("sets token_ttl_seconds")
+        .await
+    else {
+        return;
+    };
+    let name = unique_username("ttl");
+    let password = "Ttl-password-1234";
+    let created = app.register(&name, password).await;
+    created.assert_error(500, "internal_error");
+    assert!(!created.text.contains("15m"), "{}", created.text);
+    // Not a 401 for an unknown user: login stops before it checks anything.
+    app.login(&name, password)
+        .await
+        .assert_error(500, "internal_error");
+    let log = app.stderr("auth");
+    assert!(
+        log.contains("token_ttl_seconds") && log.contains("15m"),
+        "the log names the variable and its value: {log}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn tokens_expire_after_token_ttl_seconds() {
     let Some(app) = app()
         .variable("token_ttl_seconds", "2")
