@@ -49,6 +49,19 @@ fn pending_ids(service: &Harness) -> Vec<String> {
         .collect()
 }
 
+/// The entries `ids` reached their receiver and left the outbox, which is
+/// then empty: gone without being delivered would be a loss.
+fn assert_delivered_and_gone(service: &Harness, ids: &[String]) {
+    assert!(
+        outbox_keys(&service.store).is_empty(),
+        "the outbox is empty"
+    );
+    let delivered = service.delivery.delivered_ids();
+    for id in ids {
+        assert!(delivered.contains(id), "{id} delivered: {delivered:?}");
+    }
+}
+
 /// Registers `count` users while the peers are down, whose deliveries then
 /// fail for ever (a receiver answering 500 to just these).
 fn register_stuck(service: &Harness, count: usize) {
@@ -379,9 +392,7 @@ fn back_off_is_per_target_and_ends_with_the_first_success() {
     back_off(&service, "analytics");
     service.delivery.set(Peers::Up);
     sweep(&service);
-    assert!(outbox_keys(&service.store).is_empty());
-    let delivered = service.delivery.delivered_ids();
-    assert!(kept.iter().all(|id| delivered.contains(id)));
+    assert_delivered_and_gone(&service, &kept);
     // The back-off is over; what is left is the one look at the backlog
     // due once entries that failed just before are ripe.
     let state = target_state(&service, "analytics").expect("a recheck is due");
@@ -449,12 +460,12 @@ fn registration_never_delivered(service: &Harness) -> Vec<String> {
 #[test]
 fn when_requests_are_far_apart_the_next_one_sweeps_what_was_left() {
     let service = service();
-    registration_never_delivered(&service);
+    let ghost = registration_never_delivered(&service);
     // Past the mark's grace period: its first sweep reads the backlog,
     // whoever's turn it is.
     service.clock.advance_seconds(31);
     sweep(&service);
-    assert!(outbox_keys(&service.store).is_empty());
+    assert_delivered_and_gone(&service, &ghost);
 }
 
 #[test]
@@ -465,9 +476,7 @@ fn an_entry_its_request_never_delivered_is_swept_within_a_few_requests() {
     for _ in 0..4 {
         sweep(&service);
     }
-    assert!(outbox_keys(&service.store).is_empty());
-    let delivered = service.delivery.delivered_ids();
-    assert!(ghost.iter().all(|id| delivered.contains(id)));
+    assert_delivered_and_gone(&service, &ghost);
 }
 
 #[test]
@@ -976,12 +985,13 @@ fn gaps_left_by_lost_reservations_do_not_block_later_entries() {
     }
     service.delivery.set(Peers::Down);
     register(&service, "alice", PASSWORD);
-    assert_eq!(outbox_keys(&service.store).len(), 2);
+    let alices = pending_ids(&service);
+    assert_eq!(alices.len(), 2);
 
     service.delivery.set(Peers::Up);
     service.clock.advance_seconds(10);
     sweep(&service);
-    assert!(outbox_keys(&service.store).is_empty());
+    assert_delivered_and_gone(&service, &alices);
 }
 
 #[test]
@@ -1051,9 +1061,7 @@ fn flush_delivers(service: &Harness, ids: &[String]) {
     service.delivery.set(Peers::Up);
     let report = service.flush_outbox().unwrap();
     assert_eq!((report.delivered, report.pending), (2, 0), "{report:?}");
-    let delivered = service.delivery.delivered_ids();
-    assert!(ids.iter().all(|id| delivered.contains(id)), "{report:?}");
-    assert!(outbox_keys(&service.store).is_empty());
+    assert_delivered_and_gone(service, ids);
 }
 
 /// A request reserves its numbers and writes their entries in two store
