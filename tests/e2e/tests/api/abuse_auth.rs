@@ -215,7 +215,7 @@ async fn an_entry_accepted_with_an_unreadable_answer_leaves_the_outbox() {
     app.register_user().await;
     eventually("the outbox empty", DELIVERY_TIMEOUT, || async {
         let report = flush(&app).await;
-        (report["pending"] == 0 && report["dead_lettered"] == 0)
+        (report["pending"] == 0 && report["dead_letters"] == 0)
             .then_some(())
             .ok_or(report.to_string())
     })
