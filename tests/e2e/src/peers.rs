@@ -3,6 +3,7 @@
 //! receiver.
 
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -31,9 +32,10 @@ impl ClosedPort {
     }
 }
 
-/// Accepts TCP connections and never answers; stops on drop.
+/// Accepts TCP connections and never answers; counts them; stops on drop.
 pub struct HangingPeer {
     pub addr: SocketAddr,
+    connections: Arc<AtomicUsize>,
     task: JoinHandle<()>,
 }
 
@@ -41,19 +43,31 @@ impl HangingPeer {
     pub async fn start() -> HangingPeer {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("addr");
+        let connections = Arc::new(AtomicUsize::new(0));
+        let counted = connections.clone();
         let task = tokio::spawn(async move {
             let mut held = Vec::new();
             while let Ok((stream, _)) = listener.accept().await {
+                counted.fetch_add(1, Ordering::SeqCst);
                 // Keep the connection open and unread: the peer is alive but
                 // silent.
                 held.push(stream);
             }
         });
-        HangingPeer { addr, task }
+        HangingPeer {
+            addr,
+            connections,
+            task,
+        }
     }
 
     pub fn url(&self) -> String {
         format!("http://{}", self.addr)
+    }
+
+    /// Connections accepted so far: whether anything ever waited on it.
+    pub fn connections(&self) -> usize {
+        self.connections.load(Ordering::SeqCst)
     }
 }
 

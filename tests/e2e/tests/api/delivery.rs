@@ -141,6 +141,19 @@ async fn a_peer_that_never_answers_does_not_hang_auth() {
         return;
     };
     let user = auth_traffic(&app).await;
+    // Auth did wait on the silent peer, and nothing reached analytics.
+    eventually(
+        "a delivery to the silent peer",
+        DELIVERY_TIMEOUT,
+        || async {
+            (peer.connections() > 0)
+                .then_some(())
+                .ok_or("no connection yet".to_owned())
+        },
+    )
+    .await;
+    let m = app.user_metrics(&user.user_id).await;
+    assert_eq!(m["total"], 0, "{m}");
 
     // And once the real services are back, nothing was lost.
     let app = app
