@@ -1,6 +1,6 @@
 //! Exactness under concurrency: one winner per username, exact counts.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use e2e::*;
@@ -145,10 +145,18 @@ async fn parallel_distinct_events_and_retries_count_exactly() {
         .collect();
     let before = app.metrics_actions().await;
 
-    // Every distinct event once, and some of them again (retries racing the
-    // originals), all in flight together.
-    let mut sends: Vec<(String, Value)> = events.clone();
-    sends.extend((0..RETRIES).map(|i| events[(i * 7) % DISTINCT].clone()));
+    // Every distinct event once, and some of them again right behind their
+    // originals, so that each retry races its original, all in flight
+    // together.
+    let retried: HashSet<usize> = (0..RETRIES).map(|i| (i * 7) % DISTINCT).collect();
+    assert_eq!(retried.len(), RETRIES);
+    let mut sends: Vec<(String, Value)> = Vec::with_capacity(DISTINCT + RETRIES);
+    for (i, event) in events.iter().enumerate() {
+        sends.push(event.clone());
+        if retried.contains(&i) {
+            sends.push(event.clone());
+        }
+    }
     let gate = Arc::new(Semaphore::new(48));
     let mut set = JoinSet::new();
     for (id, body) in sends {

@@ -132,9 +132,16 @@ async fn two_instances_on_one_redis_count_exactly() {
     let events: Vec<Value> = (0..DISTINCT)
         .map(|_| json!({"event_id": uuid::Uuid::new_v4().to_string(), "user_id": user, "action": action}))
         .collect();
-    let mut sends: Vec<(usize, Value)> = events.iter().cloned().enumerate().collect();
-    // Retries go to the other instance than the original.
-    sends.extend((0..RETRIES).map(|i| (i * 3 + 1, events[i * 3].clone())));
+    // RETRIES events, every third from the first, are sent again right
+    // behind their originals, to the other instance, so that the two race.
+    let mut sends: Vec<(usize, Value)> = Vec::with_capacity(DISTINCT + RETRIES);
+    for (n, event) in events.iter().enumerate() {
+        sends.push((n, event.clone()));
+        if n % 3 == 0 && n / 3 < RETRIES {
+            sends.push((n + 1, event.clone()));
+        }
+    }
+    assert_eq!(sends.len(), DISTINCT + RETRIES);
     let gate = Arc::new(Semaphore::new(32));
     let mut set = JoinSet::new();
     for (n, body) in sends {
