@@ -315,6 +315,15 @@ async fn parallel_repeats_of_an_idempotency_key_deliver_once() {
         "{}",
         list.text
     );
+    if app.is_local() {
+        let id = ids.iter().next().expect("one id");
+        let lines = app
+            .stdout("notification")
+            .lines()
+            .filter(|l| l.contains(id.as_str()) && l.contains("parallel once"))
+            .count();
+        assert_eq!(lines, 1, "delivered once to the log");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread")]
