@@ -93,24 +93,33 @@ async fn checks_in_quick_succession_write_the_probe_key_at_most_once_a_second() 
             .expect("after 1970");
         i64::try_from(since_epoch.as_millis()).expect("in range")
     };
-    // A second after any earlier check, so that this one writes.
-    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
-    app.get_with("/auth/health", Cred::None)
-        .await
-        .assert_status(200);
-    let first = probe_written();
-    assert!(now_ms() - first < 1000, "the check wrote the time");
-    let mut checks = 0;
-    while now_ms() < first + 500 {
+    // On a loaded machine the checks after a write may all come too late
+    // to show anything: then the sequence starts again, a few times.
+    for _ in 0..3 {
+        // A second after any earlier check, so that this one writes.
+        tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+        let sent = now_ms();
         app.get_with("/auth/health", Cred::None)
             .await
             .assert_status(200);
-        checks += 1;
+        let first = probe_written();
+        assert!(first >= sent, "the check wrote the time");
+        let mut checks = 0;
+        while now_ms() < first + 500 {
+            app.get_with("/auth/health", Cred::None)
+                .await
+                .assert_status(200);
+            checks += 1;
+        }
+        if checks == 0 {
+            continue;
+        }
+        let last = probe_written();
+        assert!(
+            last == first || last >= first + 1000,
+            "{checks} checks within 500 ms of the write at {first} wrote again at {last}"
+        );
+        return;
     }
-    let last = probe_written();
-    assert!(checks > 0, "no check fitted in the half second");
-    assert!(
-        last == first || last >= first + 1000,
-        "{checks} checks within 500 ms of the write at {first} wrote again at {last}"
-    );
+    panic!("no check fitted in the half second after a write, three times");
 }
