@@ -217,7 +217,7 @@ async fn a_token_lifetime_that_is_not_whole_seconds_refuses_writes_instead_of_th
 #[tokio::test(flavor = "multi_thread")]
 async fn tokens_expire_after_token_ttl_seconds() {
     let Some(app) = app()
-        .variable("token_ttl_seconds", "2")
+        .variable("token_ttl_seconds", "4")
         .spawn_local("sets token_ttl_seconds")
         .await
     else {
@@ -226,11 +226,19 @@ async fn tokens_expire_after_token_ttl_seconds() {
     let user = app.register_user().await;
     let r = app.login(&user.username, &user.password).await;
     r.assert_status(200);
-    assert_eq!(r.json["expires_in"], 2, "{}", r.text);
+    assert_eq!(r.json["expires_in"], 4, "{}", r.text);
     let token = r.str_field("token");
     app.me(&token).await.assert_status(200);
 
-    tokio::time::sleep(Duration::from_millis(3500)).await;
+    // Issued on a whole second, so it lives 3 to 4 s: wait for the time it
+    // names, by the wall clock, and a second more.
+    let expires_at = chrono::DateTime::parse_from_rfc3339(&r.str_field("expires_at"))
+        .expect("expires_at is RFC 3339");
+    let left = (expires_at.with_timezone(&chrono::Utc) - chrono::Utc::now())
+        .to_std()
+        .unwrap_or_default();
+    assert!(left <= Duration::from_secs(4), "expires in {left:?}");
+    tokio::time::sleep(left + Duration::from_secs(1)).await;
     app.me(&token).await.assert_unauthorized_bearer();
     app.post_event_as(&json!({"action": "e2e.expired"}), Cred::Bearer(&token))
         .await
