@@ -5,6 +5,7 @@
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::Instant;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpSocket, TcpStream};
@@ -32,10 +33,12 @@ impl ClosedPort {
     }
 }
 
-/// Accepts TCP connections and never answers; counts them; stops on drop.
+/// Accepts TCP connections and never answers; counts them and notes when
+/// the other side closes each; stops on drop.
 pub struct HangingPeer {
     pub addr: SocketAddr,
     connections: Arc<AtomicUsize>,
+    closed: Arc<Mutex<Vec<Instant>>>,
     task: JoinHandle<()>,
 }
 
@@ -44,19 +47,26 @@ impl HangingPeer {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("addr");
         let connections = Arc::new(AtomicUsize::new(0));
-        let counted = connections.clone();
+        let closed = Arc::new(Mutex::new(Vec::new()));
+        let (counted, noted) = (connections.clone(), closed.clone());
         let task = tokio::spawn(async move {
-            let mut held = Vec::new();
-            while let Ok((stream, _)) = listener.accept().await {
+            let mut held = tokio::task::JoinSet::new();
+            while let Ok((mut stream, _)) = listener.accept().await {
                 counted.fetch_add(1, Ordering::SeqCst);
-                // Keep the connection open and unread: the peer is alive but
-                // silent.
-                held.push(stream);
+                let noted = noted.clone();
+                // Read what is sent and never answer: the peer is alive but
+                // silent, until the other side gives up and closes.
+                held.spawn(async move {
+                    let mut buf = [0u8; 4096];
+                    while matches!(stream.read(&mut buf).await, Ok(n) if n > 0) {}
+                    noted.lock().unwrap().push(Instant::now());
+                });
             }
         });
         HangingPeer {
             addr,
             connections,
+            closed,
             task,
         }
     }
@@ -68,6 +78,11 @@ impl HangingPeer {
     /// Connections accepted so far: whether anything ever waited on it.
     pub fn connections(&self) -> usize {
         self.connections.load(Ordering::SeqCst)
+    }
+
+    /// When the other side first closed a connection, if it has.
+    pub fn first_closed(&self) -> Option<Instant> {
+        self.closed.lock().unwrap().iter().min().copied()
     }
 }
 

@@ -167,6 +167,38 @@ async fn a_peer_that_never_answers_does_not_hang_auth() {
     assert_delivered_exactly_once(&app, &user).await;
 }
 
+/// The answer goes out before the request's side effects are delivered:
+/// with the peers silent, auth waits out its bound on each delivery, and
+/// the client has had its answer since before auth gave up on the first.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_answer_goes_out_before_the_side_effects_are_delivered() {
+    let peer = HangingPeer::start().await;
+    let Some(app) = app()
+        .components(&["auth"])
+        .variable("analytics_url", peer.url())
+        .variable("notification_url", peer.url())
+        .spawn_local("points the peers at a silent one")
+        .await
+    else {
+        return;
+    };
+    let r = app
+        .register(&unique_username("order"), &strong_password())
+        .await;
+    let answered = Instant::now();
+    r.assert_status(201);
+    let gave_up = eventually("auth giving up on the silent peer", PROMPT, || async {
+        peer.first_closed()
+            .ok_or("no connection closed yet".to_owned())
+    })
+    .await;
+    assert!(
+        answered < gave_up,
+        "the answer came {:?} after auth gave up on a delivery",
+        answered - gave_up
+    );
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn side_effects_arrive_when_all_is_up() {
     let app = spawn_app().await;
