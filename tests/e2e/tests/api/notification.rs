@@ -452,9 +452,11 @@ async fn a_webhook_that_never_answers_times_out() {
         "{}",
         r.text
     );
+    // Three tries of 5 s each and 0.4 s between them: 15.4 s, with room
+    // for a loaded machine, and not less, or a try gave up early.
     assert!(
-        took < Duration::from_secs(60),
-        "the webhook timeout is not bounded: {took:?}"
+        took >= Duration::from_secs(15) && took < Duration::from_secs(30),
+        "three tries of 5 s took {took:?}"
     );
 }
 
