@@ -1,77 +1,24 @@
-//! The auth service: register, login, logout and token checks over its
-//! ports. Operations that write also stage their side effects in the outbox
-//! (written with the state change, before the caller answers); delivering
-//! them is left to [`AuthService::settle`], which the caller runs once its
-//! answer is sent.
+//! Login: the throttle's claim, the password check, and what each outcome
+//! writes.
 
 use domain_core::sha256_hex;
-use domain_core::{Clock, KeyValueStore, PageLimit, StoreError, Timestamp, system_actions};
-use serde::de::DeserializeOwned;
+use domain_core::{Clock, KeyValueStore, StoreError, Timestamp, system_actions};
 use serde_json::json;
 
-use crate::email::Email;
-use crate::error::{LoginError, RegisterError, TokenError, Unexpected};
+use super::{AfterResponse, AuthService, decode, to_json, whole_seconds};
+use crate::error::LoginError;
 use crate::expiry;
 use crate::hashing::PasswordHasher;
-use crate::keyed_ids::{logout_event_id, pseudonymous_user_id};
+use crate::keyed_ids::pseudonymous_user_id;
 use crate::keys;
-use crate::outbox::{
-    DeadLetterPage, DeliveryPort, FlushReport, Outbox, OutboxSettings, SideEffect, Staged,
-};
-use crate::password::Password;
-use crate::records::{IssuedToken, TokenProfile, TokenRecord, UserProfile, UserRecord};
+use crate::outbox::{DeliveryPort, SideEffect, Staged};
+use crate::records::{IssuedToken, TokenProfile, TokenRecord, UserRecord};
 use crate::throttle::{self, Admission, ThrottleView};
 use crate::username::Username;
 
 /// How much of a name no account can have its `login_failed` event shows:
 /// a name is at most 32 characters, so this shows what it was meant to be.
 const IMPOSSIBLE_NAME_SHOWN: usize = 64;
-
-#[derive(Debug, Clone)]
-pub struct Settings {
-    /// Lifetime of a bearer token.
-    pub token_ttl_seconds: i64,
-    pub outbox: OutboxSettings,
-    /// Keys the ids nobody but auth may compute (see [`crate::keyed_ids`]):
-    /// the deployment's internal key, so it is secret and stable.
-    pub secret_key: Vec<u8>,
-}
-
-impl Default for Settings {
-    fn default() -> Self {
-        Self {
-            token_ttl_seconds: 3600,
-            outbox: OutboxSettings::default(),
-            secret_key: b"change-me".to_vec(),
-        }
-    }
-}
-
-/// A registration whose fields passed the rules.
-#[derive(Debug, Clone)]
-pub struct Registration {
-    pub username: Username,
-    pub password: Password,
-    pub email: Option<Email>,
-}
-
-/// Delivery work an operation leaves for after its answer: its own staged
-/// side effects (already stored) and, on paths that authenticated or
-/// wrote, a sweep of older pending ones.
-#[derive(Debug, Default)]
-#[must_use = "pass it to AuthService::settle once the answer is sent"]
-pub struct AfterResponse {
-    staged: Staged,
-    sweep: bool,
-}
-
-pub struct AuthService<S, H, C, D> {
-    store: S,
-    hasher: H,
-    clock: C,
-    delivery: D,
-    settings: Settings,
-}
 
 impl<S, H, C, D> AuthService<S, H, C, D>
 where
@@ -80,118 +27,6 @@ where
     C: Clock,
     D: DeliveryPort,
 {
-    pub fn new(store: S, hasher: H, clock: C, delivery: D, settings: Settings) -> Self {
-        Self {
-            store,
-            hasher,
-            clock,
-            delivery,
-            settings,
-        }
-    }
-
-    fn outbox(&self) -> Outbox<'_, S, C, D> {
-        Outbox {
-            store: &self.store,
-            clock: &self.clock,
-            delivery: &self.delivery,
-            settings: &self.settings.outbox,
-        }
-    }
-
-    /// Delivers what an operation left for after its answer. Never fails:
-    /// what is not delivered stays in the outbox.
-    pub fn settle(&self, after: AfterResponse) {
-        if after.sweep || !after.staged.is_empty() {
-            self.outbox().settle(&after.staged, after.sweep);
-        }
-    }
-
-    /// Writes `writes` and the staged entries in one call, and leaves the
-    /// entries (with a sweep when `sweep`) for after the answer. Entries
-    /// whose numbers a stalled store made late get new ones first.
-    fn write_with_outbox(
-        &self,
-        mut writes: Vec<(String, Vec<u8>)>,
-        staged: Staged,
-        sweep: bool,
-        after: &mut AfterResponse,
-    ) -> Result<(), StoreError> {
-        let staged = self.outbox().renumbered_if_late(staged)?;
-        writes.extend(staged.writes());
-        self.store.set_many(&writes)?;
-        *after = AfterResponse { staged, sweep };
-        Ok(())
-    }
-
-    /// Creates the user. Exactly one of any number of concurrent
-    /// registrations of a name succeeds: the one whose increment of the
-    /// name's claim counter returns 1. The password is hashed before the
-    /// claim, so the claim and the user record are only microseconds apart.
-    pub fn register(
-        &self,
-        registration: Registration,
-    ) -> (Result<UserProfile, RegisterError>, AfterResponse) {
-        let mut after = AfterResponse::default();
-        let result = self.try_register(registration, &mut after);
-        (result, after)
-    }
-
-    fn try_register(
-        &self,
-        registration: Registration,
-        after: &mut AfterResponse,
-    ) -> Result<UserProfile, RegisterError> {
-        let Registration {
-            username,
-            password,
-            email,
-        } = registration;
-        let user_key = keys::user(&username);
-        if self.store.get(&user_key)?.is_some() {
-            return Err(RegisterError::UsernameTaken);
-        }
-        let password_hash = self.hasher.hash(&password)?;
-        let now = whole_seconds(self.clock.now());
-        let user = UserRecord {
-            user_id: uuid::Uuid::new_v4().to_string(),
-            username: username.to_string(),
-            email: email.map(|email| email.to_string()),
-            created_at: now,
-            password_hash,
-        };
-        // Reserved before the claim: a failure here leaves no claim behind.
-        let outbox = self.outbox().stage(vec![
-            SideEffect::event(
-                &user.user_id,
-                system_actions::REGISTER,
-                now,
-                json!({"username": user.username}),
-            ),
-            SideEffect::notification(
-                &user.user_id,
-                "Welcome",
-                format!("Welcome, {}! Your account is ready.", user.username),
-            )
-            .to_email(user.email.as_deref()),
-        ])?;
-        let claim_key = keys::username_claim(&username);
-        if self.store.increment(&claim_key, 1)? != 1 {
-            return Err(RegisterError::UsernameTaken);
-        }
-        let writes = vec![(user_key, to_json(&user))];
-        if let Err(error) = self.write_with_outbox(writes, outbox, true, after) {
-            // Give the name back so that a retry can have it. If this fails
-            // too, the name stays claimed without a user (see the crate docs).
-            if let Err(release) = self.store.delete(&claim_key) {
-                self.delivery
-                    .note("username_claim_stuck", &format!("{claim_key}: {release}"));
-            }
-            return Err(error.into());
-        }
-        Ok(user.profile())
-    }
-
     /// Checks the credentials and issues a token. Unknown users and wrong
     /// passwords cost the same: the same reads, one argon2 verification
     /// (against a dummy hash for unknown users), the same writes, and a
@@ -279,25 +114,18 @@ where
         // The first claim of a bucket has the bucket's keys deleted later.
         let bucket_keys = (claim == 1).then(|| throttle::bucket_keys(username, bucket));
         let admission = match view.admit(claim, now) {
-            // Attempts whose clocks put them in the bucket either side may
-            // have claimed since the read above, unseen by it, and would
-            // not have seen this claim either: read after claiming, so
-            // that of any two such attempts at least one sees the other.
             Admission::Check { .. } => {
-                let neighbour_keys = throttle::Neighbours::keys(username, bucket);
-                match self.store.counters(&neighbour_keys) {
-                    Ok(counts) => {
-                        let neighbours = throttle::Neighbours::from_counts(&counts);
-                        view.admit_after_claim(claim, now, neighbours)
-                    }
-                    Err(error) => {
-                        // No password was checked.
-                        self.give_back(&claims_key, bucket, bucket_keys.as_deref())?;
-                        return Err(error.into());
-                    }
-                }
+                self.admit_beside_neighbours(username, bucket, &view, claim, now)
             }
-            refused => refused,
+            refused => Ok(refused),
+        };
+        let admission = match admission {
+            Ok(admission) => admission,
+            Err(error) => {
+                // No password was checked.
+                self.give_back(&claims_key, bucket, bucket_keys.as_deref())?;
+                return Err(error.into());
+            }
         };
         match admission {
             Admission::Check { .. } => Ok(Attempt {
@@ -324,6 +152,26 @@ where
                 })
             }
         }
+    }
+
+    /// The throttle's verdict on an admitted `claim` once the buckets either
+    /// side are read: attempts whose clocks put them there may have claimed
+    /// since the view was read, unseen by it, and would not have seen this
+    /// claim either; read after claiming, of any two such attempts at least
+    /// one sees the other.
+    fn admit_beside_neighbours(
+        &self,
+        username: &Username,
+        bucket: i64,
+        view: &ThrottleView,
+        claim: u64,
+        now: Timestamp,
+    ) -> Result<Admission, StoreError> {
+        let counts = self
+            .store
+            .counters(&throttle::Neighbours::keys(username, bucket))?;
+        let neighbours = throttle::Neighbours::from_counts(&counts);
+        Ok(view.admit_after_claim(claim, now, neighbours))
     }
 
     /// The claimed attempt's password check, and what it writes.
@@ -500,98 +348,6 @@ where
             json!({"username": username}),
         )])
     }
-
-    /// The user a bearer token belongs to, if it is known, unexpired and not
-    /// revoked. Reads only: the other services call it for every bearer
-    /// request, and a random token must cost nothing but reads. One read
-    /// (the token record holds the profile), two for tokens issued before
-    /// it did.
-    pub fn me(&self, token: &str) -> Result<UserProfile, TokenError> {
-        let (_, record) = self.valid_token(token)?;
-        if let Some(profile) = record.profile {
-            return Ok(UserProfile {
-                user_id: record.user_id,
-                username: record.username,
-                email: profile.email,
-                created_at: profile.created_at,
-            });
-        }
-        let username = Username::parse(&record.username)
-            .map_err(|error| Unexpected::corrupt(&keys::token(&sha256_hex(token)), error))?;
-        let key = keys::user(&username);
-        let user: Option<UserRecord> = decode(&key, self.store.get(&key)?.as_deref())?;
-        user.map(|user| user.profile()).ok_or(TokenError::Invalid)
-    }
-
-    /// Revokes the token: from now on it is invalid everywhere. Every
-    /// logout that finds the token valid revokes it and stages the `logout`
-    /// event, under one event id per token: of concurrent logouts, analytics
-    /// counts the first to arrive and answers the others as duplicates.
-    pub fn logout(&self, token: &str) -> (Result<(), TokenError>, AfterResponse) {
-        let mut after = AfterResponse::default();
-        let result = self.try_logout(token, &mut after);
-        (result, after)
-    }
-
-    fn try_logout(&self, token: &str, after: &mut AfterResponse) -> Result<(), TokenError> {
-        let (key, mut record) = self.valid_token(token)?;
-        let now = self.clock.now();
-        record.revoked_at = Some(now);
-        // The revocation and its event are one write: whichever logout's
-        // write lands, the event is in the outbox, and a failed one leaves
-        // the token valid for the retry.
-        let outbox = self.outbox().stage(vec![
-            SideEffect::event(
-                &record.user_id,
-                system_actions::LOGOUT,
-                whole_seconds(now),
-                json!({"username": record.username}),
-            )
-            .with_event_id(logout_event_id(&self.settings.secret_key, &key)),
-        ])?;
-        self.write_with_outbox(vec![(key, to_json(&record))], outbox, true, after)?;
-        Ok(())
-    }
-
-    /// Delivers every pending entry it can within the flush budget, then
-    /// deletes expired keys with what time is left (at least one page of
-    /// them, going on where the last flush stopped).
-    pub fn flush_outbox(&self) -> Result<FlushReport, Unexpected> {
-        let started = self.clock.now().unix_millis();
-        let budget = self.settings.outbox.flush_budget_ms;
-        let more_time = || self.clock.now().unix_millis() - started < budget;
-        let mut report = self.outbox().flush(&more_time)?;
-        report.expired_deleted = expiry::collect(&self.store, self.clock.now(), more_time)?;
-        Ok(report)
-    }
-
-    /// Dead letters, newest first, numbered below `before` when given.
-    pub fn dead_letters(
-        &self,
-        limit: PageLimit,
-        before: Option<u64>,
-    ) -> Result<DeadLetterPage, Unexpected> {
-        Ok(self.outbox().dead_letters(limit.get(), before)?)
-    }
-
-    /// Puts a dead letter back into the outbox; `None` if there is none
-    /// under `number`. Returns the new outbox number.
-    pub fn replay_dead_letter(&self, number: u64) -> Result<Option<u64>, Unexpected> {
-        Ok(self.outbox().replay(number)?)
-    }
-
-    fn valid_token(&self, token: &str) -> Result<(String, TokenRecord), TokenError> {
-        // Tokens are UUIDs; anything else cannot be one of ours.
-        if uuid::Uuid::parse_str(token).is_err() {
-            return Err(TokenError::Invalid);
-        }
-        let key = keys::token(&sha256_hex(token));
-        let record: Option<TokenRecord> = decode(&key, self.store.get(&key)?.as_deref())?;
-        match record {
-            Some(record) if record.is_valid_at(self.clock.now()) => Ok((key, record)),
-            _ => Err(TokenError::Invalid),
-        }
-    }
 }
 
 /// A login attempt that was admitted to check its password.
@@ -602,19 +358,4 @@ struct Attempt<'a> {
     /// The bucket's throttle keys, when this attempt opened the bucket and
     /// so registers them for deletion.
     bucket_keys: Vec<String>,
-}
-
-/// Times clients see are whole seconds; sub-second digits say nothing to them.
-fn whole_seconds(time: Timestamp) -> Timestamp {
-    Timestamp::from_unix_seconds(time.unix_seconds())
-}
-
-fn to_json<T: serde::Serialize>(value: &T) -> Vec<u8> {
-    serde_json::to_vec(value).expect("records serialize")
-}
-
-fn decode<T: DeserializeOwned>(key: &str, bytes: Option<&[u8]>) -> Result<Option<T>, Unexpected> {
-    bytes
-        .map(|bytes| serde_json::from_slice(bytes).map_err(|error| Unexpected::corrupt(key, error)))
-        .transpose()
 }
