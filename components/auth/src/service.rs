@@ -2,7 +2,7 @@
 //! at the production parameters, the wall clock, the variables and HTTP
 //! delivery to the peers; and the bearer token a request presents.
 
-use auth_domain::{AfterResponse, Argon2Hasher, AuthService, Settings};
+use auth_domain::{AfterResponse, Argon2Hasher, AuthService, Settings, TokenLifetime};
 use domain_core::SystemClock;
 use spin_edge::credentials::bearer_token;
 use spin_edge::params::header;
@@ -15,14 +15,11 @@ use crate::outbound::HttpDelivery;
 /// The key-value store label, as declared in spin.toml.
 pub const STORE: &str = "auth";
 
-const DEFAULT_TOKEN_TTL_SECONDS: i64 = 3600;
-/// A year. Far beyond any sensible session, and far inside what the clock's
-/// arithmetic can add to now: a larger value is taken for a slip.
-const MAX_TOKEN_TTL_SECONDS: i64 = 365 * 24 * 3600;
-
 pub type Auth = AuthService<SpinStore, Argon2Hasher, SystemClock, HttpDelivery>;
 
-/// The service for reads (`me`, dead letters): no variables read.
+/// The service for paths that need neither the token lifetime nor the key
+/// of pseudonymous ids (`me`, the dead letters and their replay): no
+/// variables read.
 pub fn auth(context: &RequestContext) -> Result<Auth, ApiError> {
     open(context, Settings::default())
 }
@@ -32,7 +29,7 @@ pub fn auth(context: &RequestContext) -> Result<Auth, ApiError> {
 /// user ids.
 pub fn auth_for_writes(context: &RequestContext) -> Result<Auth, ApiError> {
     let settings = Settings {
-        token_ttl_seconds: token_ttl_seconds()?,
+        token_lifetime: token_lifetime()?,
         secret_key: secret_key(context),
         ..Settings::default()
     };
@@ -67,28 +64,17 @@ pub fn bearer(request: &Request) -> Result<&str, ApiError> {
     bearer_token(header(request, "authorization")).ok_or_else(ApiError::unauthorized_bearer)
 }
 
-/// `token_ttl_seconds`, a whole number of seconds from 1 to a year, or the
-/// default when it is unset or blank. Anything else is a 500 with the cause
-/// in the log, as when the provider cannot say: a lifetime an operator
-/// shortened for safety and then mistyped must not become the longer
-/// default.
-fn token_ttl_seconds() -> Result<i64, ApiError> {
-    let Some(raw) = config::variable("token_ttl_seconds")?.filter(|raw| !raw.trim().is_empty())
-    else {
-        return Ok(DEFAULT_TOKEN_TTL_SECONDS);
-    };
-    parse_token_ttl(&raw).ok_or_else(|| {
-        ApiError::unexpected(format!(
-            "the variable token_ttl_seconds is {raw:?}, not a whole number of seconds from 1 to {MAX_TOKEN_TTL_SECONDS}"
-        ))
-    })
-}
-
-fn parse_token_ttl(raw: &str) -> Option<i64> {
-    raw.trim()
-        .parse::<i64>()
-        .ok()
-        .filter(|seconds| (1..=MAX_TOKEN_TTL_SECONDS).contains(seconds))
+/// `token_ttl_seconds`, or the default when it is unset or blank. A value
+/// that is not a lifetime is a 500 with the cause in the log, as when the
+/// provider cannot say: a lifetime an operator shortened for safety and
+/// then mistyped must not become the longer default.
+fn token_lifetime() -> Result<TokenLifetime, ApiError> {
+    match config::variable("token_ttl_seconds")? {
+        Some(raw) if !raw.trim().is_empty() => TokenLifetime::parse(&raw).map_err(|invalid| {
+            ApiError::unexpected(format!("the variable token_ttl_seconds: {invalid}"))
+        }),
+        _ => Ok(TokenLifetime::DEFAULT),
+    }
 }
 
 /// The internal key keys the ids auth derives: secret, and the same on every
@@ -103,26 +89,6 @@ fn secret_key(context: &RequestContext) -> Vec<u8> {
                 serde_json::json!({"variable": "internal_api_key", "effect": "derived ids are not keyed"}),
             );
             Vec::new()
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn token_lifetimes_from_a_second_to_a_year_are_taken() {
-        assert_eq!(parse_token_ttl("1"), Some(1));
-        assert_eq!(parse_token_ttl(" 3600 "), Some(3600));
-        assert_eq!(parse_token_ttl("31536000"), Some(MAX_TOKEN_TTL_SECONDS));
-    }
-
-    #[test]
-    fn other_token_lifetimes_are_refused() {
-        // 10^13 s would overflow the clock's arithmetic at the first login.
-        for raw in ["0", "-5", "31536001", "10000000000000", "1h", "1.5", ""] {
-            assert_eq!(parse_token_ttl(raw), None, "{raw:?}");
         }
     }
 }

@@ -102,6 +102,7 @@ mod password;
 mod records;
 mod service;
 mod throttle;
+mod token_lifetime;
 mod username;
 
 pub use common_passwords::{CommonPasswords, TableUnavailable};
@@ -115,4 +116,5 @@ pub use outbox::{
 pub use password::{Password, PasswordError};
 pub use records::{IssuedToken, UserProfile, UserRecord};
 pub use service::{AfterResponse, AuthService, Registration, Settings};
+pub use token_lifetime::{InvalidTokenLifetime, TokenLifetime};
 pub use username::Username;

@@ -466,7 +466,7 @@ fn a_token_is_kept_until_it_expires_whenever_it_was_issued() {
         let issued = service.login("alice", PASSWORD).unwrap();
         service
             .clock
-            .advance_seconds(Settings::default().token_ttl_seconds - 1);
+            .advance_seconds(Settings::default().token_lifetime.seconds() - 1);
         service.flush_outbox().unwrap();
         assert!(
             service.me(&issued.token).is_ok(),

@@ -2,7 +2,7 @@
 
 mod support;
 
-use auth_domain::TokenError;
+use auth_domain::{TokenError, TokenLifetime};
 use domain_core::kv::{InMemoryStore, Op};
 use domain_core::{KeyValueStore, sha256_hex};
 use support::*;
@@ -93,7 +93,7 @@ fn only_the_token_digest_is_stored() {
 #[test]
 fn the_token_lifetime_comes_from_the_settings() {
     let settings = auth_domain::Settings {
-        token_ttl_seconds: 60,
+        token_lifetime: TokenLifetime::from_seconds(60).unwrap(),
         ..Default::default()
     };
     let service = service_with(InMemoryStore::default(), settings);

@@ -235,7 +235,7 @@ where
         let token = uuid::Uuid::new_v4().to_string();
         let digest = sha256_hex(&token);
         let now = whole_seconds(self.clock.now());
-        let expires_at = now.plus_seconds(self.settings.token_ttl_seconds);
+        let expires_at = now.plus_seconds(self.settings.token_lifetime.seconds());
         let record = TokenRecord {
             user_id: user.user_id.clone(),
             username: user.username.clone(),
@@ -276,7 +276,7 @@ where
         Ok(IssuedToken {
             token,
             user_id: user.user_id.clone(),
-            expires_in: self.settings.token_ttl_seconds,
+            expires_in: self.settings.token_lifetime.seconds(),
             expires_at,
         })
     }

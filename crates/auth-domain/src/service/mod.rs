@@ -20,14 +20,14 @@ use crate::outbox::{
 };
 use crate::password::Password;
 use crate::records::{TokenRecord, UserProfile, UserRecord};
+use crate::token_lifetime::TokenLifetime;
 use crate::username::Username;
 
 mod login;
 
 #[derive(Debug, Clone)]
 pub struct Settings {
-    /// Lifetime of a bearer token.
-    pub token_ttl_seconds: i64,
+    pub token_lifetime: TokenLifetime,
     pub outbox: OutboxSettings,
     /// Keys the ids nobody but auth may compute (see [`crate::keyed_ids`]):
     /// the deployment's internal key, so it is secret and stable.
@@ -37,7 +37,7 @@ pub struct Settings {
 impl Default for Settings {
     fn default() -> Self {
         Self {
-            token_ttl_seconds: 3600,
+            token_lifetime: TokenLifetime::DEFAULT,
             outbox: OutboxSettings::default(),
             secret_key: b"change-me".to_vec(),
         }
