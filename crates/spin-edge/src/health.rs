@@ -9,8 +9,10 @@
 //! ([`probe`], internal key required), and waits for that answer at most
 //! [`PROBE_DEADLINE`]. The call goes to the service's own base URL, the
 //! variable `<service>_url` the other services already use to reach it
-//! (`http://<service>.spin.internal` by default, Spin's in-process chaining;
-//! the service's own address when services run as separate apps).
+//! (`http://<service>.spin.internal` by default: Spin's in-process
+//! chaining, which also works under `--component-id` and in a selective
+//! SpinKube deployment, the component chaining to itself; the service's own
+//! address only where chaining cannot reach its component).
 
 use crate::caller::{INTERNAL_KEY_HEADER, require_internal_key};
 use crate::config;

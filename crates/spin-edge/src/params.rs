@@ -1,7 +1,9 @@
 //! Reading what a request carries: headers, its JSON body, its URL. Every
 //! value a request carries is read here, so each rule gets one answer:
 //! a value that breaks its rule is `422 validation_failed` naming it,
-//! whether it came in the body, the path or the query.
+//! whether it came in the body, the path or the query. A handler may answer
+//! otherwise on purpose: `GET /notification/notifications/{notification_id}`
+//! answers `404 not_found` for an id that is not a UUID.
 
 use crate::error::ApiError;
 use crate::json_body::{FieldReader, FromFields, JsonIntake, read_fields};
