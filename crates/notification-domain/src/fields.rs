@@ -104,7 +104,9 @@ impl Recipient {
     /// dot in the domain, and no whitespace or control characters (which
     /// could split a mail header).
     pub fn email(text: String) -> Result<Self, Invalid> {
-        let invalid = Invalid("must be an email address (at most 254 characters, one @, a dot in the domain, no spaces)");
+        let invalid = Invalid(
+            "must be an email address (at most 254 characters, one @, a dot in the domain, no spaces)",
+        );
         if !chars_within(&text, 3, Self::MAX_EMAIL_CHARS)
             || text.chars().any(|c| c.is_whitespace() || c.is_control())
         {

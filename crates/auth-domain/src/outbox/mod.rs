@@ -50,34 +50,20 @@ pub use dead_letter::{DeadLetter, DeadLetterPage};
 pub use entry::{OutboxEntry, SideEffect};
 pub(crate) use store::{Outbox, Staged};
 
-/// What one attempt to deliver a side effect came to.
+/// What one attempt to deliver a side effect came to. A port over HTTP
+/// maps the receiver's status to it as the contract says: `2xx` is
+/// `Delivered`, `400` and `422` `Rejected`, any other answer `Failed`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DeliveryOutcome {
     /// Accepted, or already known to the receiver.
     Delivered,
-    /// `400` or `422`: the receiver says it can never accept this. The
-    /// entry moves to the dead-letter list with the receiver's answer.
+    /// The receiver says it can never accept this. The entry moves to the
+    /// dead-letter list with the receiver's status and answer.
     Rejected { status: u16, answer: String },
     /// Not delivered this time: kept. `answered` is whether the target
-    /// answered over HTTP at all (a `5xx`, `401`, `404`...) rather than not
-    /// being reachable (timeout, transport error, not configured).
+    /// answered at all (a `5xx`, `401`, `404`...) rather than not being
+    /// reachable (timeout, transport error, not configured).
     Failed { answered: bool },
-}
-
-impl DeliveryOutcome {
-    /// What a receiver's HTTP status means for the entry.
-    pub fn from_status(status: u16) -> Self {
-        match status {
-            200..=299 => Self::Delivered,
-            400 | 422 => Self::Rejected {
-                status,
-                answer: String::new(),
-            },
-            // 401/403/404 are configuration problems (a wrong key or URL)
-            // that an operator can fix; 5xx, 408, 409, 429 pass.
-            _ => Self::Failed { answered: true },
-        }
-    }
 }
 
 /// Whether a delivery round carries the request's own side effects, which
@@ -162,37 +148,4 @@ pub struct FlushReport {
     pub dead_letters: u64,
     /// Expired keys (throttle buckets, old tokens) deleted by this flush.
     pub expired_deleted: u64,
-}
-
-#[cfg(test)]
-mod tests {
-    use super::DeliveryOutcome;
-
-    #[test]
-    fn only_400_and_422_end_an_entry_unsent() {
-        for status in [200, 202] {
-            assert_eq!(
-                DeliveryOutcome::from_status(status),
-                DeliveryOutcome::Delivered
-            );
-        }
-        for status in [
-            401, 403, 404, 405, 408, 409, 413, 415, 429, 500, 502, 503, 504, 301, 100,
-        ] {
-            assert_eq!(
-                DeliveryOutcome::from_status(status),
-                DeliveryOutcome::Failed { answered: true },
-                "{status}"
-            );
-        }
-        for status in [400, 422] {
-            assert!(
-                matches!(
-                    DeliveryOutcome::from_status(status),
-                    DeliveryOutcome::Rejected { status: s, .. } if s == status
-                ),
-                "{status}"
-            );
-        }
-    }
 }
