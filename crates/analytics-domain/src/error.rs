@@ -14,6 +14,11 @@ pub enum Unexpected {
     /// Only this crate writes it, always a number.
     #[error("the index size before users' first ticket is not a number")]
     CorruptUserSlotsStart,
+    /// Something this crate relies on did not hold (the store's answer had
+    /// another shape, or a key only this crate deletes is gone): a bug, not
+    /// an outage.
+    #[error("broken invariant: {0}")]
+    BrokenInvariant(&'static str),
     /// Counting failed after the event was claimed. When `released`, what
     /// had been counted was reversed and the claim released, so the
     /// sender's retry counts the event; otherwise the undo failed too and

@@ -178,9 +178,12 @@ impl<S: KeyValueStore, C: Clock> Analytics<S, C> {
             // which backend it is. Nothing is claimed yet, so an error here
             // leaves the event free for a retry.
             None => {
-                let counter = self.store.get(keys::ACTION_SLOTS)?.ok_or_else(|| {
-                    StoreError::Unavailable("the action index counter vanished".to_owned())
-                })?;
+                let counter =
+                    self.store
+                        .get(keys::ACTION_SLOTS)?
+                        .ok_or(Unexpected::BrokenInvariant(
+                            "the action index counter vanished",
+                        ))?;
                 Ok(Indexing::Indexed(Backend::of_counter(&counter)))
             }
         }
@@ -193,8 +196,9 @@ impl<S: KeyValueStore, C: Clock> Analytics<S, C> {
         let read = self
             .store
             .get_many(&[claim.to_owned(), keys::ACTION_SLOTS.to_owned()])?;
-        let [earlier_claim, slots] = <[_; 2]>::try_from(read)
-            .map_err(|_| StoreError::Unavailable("get_many answered another count".to_owned()))?;
+        let [earlier_claim, slots] = <[_; 2]>::try_from(read).map_err(|_| {
+            Unexpected::BrokenInvariant("get_many answered another number of values than keys")
+        })?;
         let slots = index::slots_from(slots.as_deref())?;
         let won = earlier_claim.is_none() && self.store.increment(claim, 1)? == 1;
         if !won {

@@ -7,6 +7,7 @@
 
 use domain_core::{KeyValueStore, StoreError, Timestamp};
 
+use crate::error::Unexpected;
 use crate::keys;
 use crate::throttle::bucket;
 
@@ -46,7 +47,7 @@ pub(crate) fn collect<S: KeyValueStore>(
     store: &S,
     now: Timestamp,
     more_time: impl Fn() -> bool,
-) -> Result<u64, StoreError> {
+) -> Result<u64, Unexpected> {
     // Only buckets before the current one: a registration for the current
     // bucket may still be on its way.
     let current = bucket(now);
@@ -100,10 +101,8 @@ impl Bookmark {
         }
     }
 
-    fn decode(bytes: &[u8]) -> Result<Self, StoreError> {
-        let corrupt = || StoreError::NotACounter {
-            key: keys::EXPIRY_NEXT.to_owned(),
-        };
+    fn decode(bytes: &[u8]) -> Result<Self, Unexpected> {
+        let corrupt = || Unexpected::corrupt(keys::EXPIRY_NEXT, "not {bucket} or {bucket}:{entry}");
         let text = std::str::from_utf8(bytes).map_err(|_| corrupt())?;
         let (bucket, entry) = text.split_once(':').unwrap_or((text, "1"));
         Ok(Self {
@@ -149,4 +148,43 @@ fn collect_bucket<S: KeyValueStore>(
         store.delete(&count_key)?;
     }
     Ok((deleted, None))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use domain_core::kv::InMemoryStore;
+
+    #[test]
+    fn a_bookmark_reads_back_as_written() {
+        for bookmark in [
+            Bookmark {
+                bucket: 1_900_000,
+                entry: 1,
+            },
+            Bookmark {
+                bucket: 1_900_000,
+                entry: 257,
+            },
+        ] {
+            assert_eq!(
+                Bookmark::decode(bookmark.encode().as_bytes()).ok(),
+                Some(bookmark)
+            );
+        }
+    }
+
+    #[test]
+    fn an_unreadable_bookmark_is_reported_as_corrupt_not_as_the_store_failing() {
+        let store = InMemoryStore::default();
+        for stored in [&b"yesterday"[..], b"12:x", b"\xff"] {
+            store.set(keys::EXPIRY_NEXT, stored).unwrap();
+            let error = collect(&store, Timestamp::from_unix_seconds(1_800_000_000), || true)
+                .expect_err("an unreadable bookmark");
+            assert!(
+                matches!(&error, Unexpected::Corrupt { key, .. } if key == keys::EXPIRY_NEXT),
+                "{error}"
+            );
+        }
+    }
 }

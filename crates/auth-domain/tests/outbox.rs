@@ -9,7 +9,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use auth_domain::{
-    FlushReport, LoginError, OutboxSettings, RegisterError, Round, Settings, SideEffect, TokenError,
+    FlushReport, LoginError, OutboxSettings, RegisterError, Round, Settings, SideEffect,
+    TokenError, Unexpected,
 };
 use domain_core::kv::{InMemoryStore, Op};
 use domain_core::{Clock, KeyValueStore, PageLimit};
@@ -270,6 +271,31 @@ fn a_replay_that_cannot_count_its_letter_leaves_it_to_replay_again() {
     let page = service.dead_letters(limit(10), None).unwrap();
     assert_eq!(page.waiting, 1);
     assert!(page.letters.iter().all(|letter| letter.number != number));
+}
+
+/// A letter that cannot be read is a corrupt record (a 500 naming its
+/// key), not a store outage, and replaying it writes nothing.
+#[test]
+fn an_unreadable_dead_letter_is_reported_as_corrupt_and_left_alone() {
+    let service = service();
+    service.delivery.set(Peers::Rejecting);
+    register(&service, "alice", PASSWORD);
+    let number = service.dead_letters(limit(10), None).unwrap().letters[0].number;
+    let key = format!("outbox:dead:{number:020}");
+    service.store.set(&key, b"{not json").unwrap();
+    let outbox_before = outbox_keys(&service.store);
+
+    let error = service.replay_dead_letter(number).unwrap_err();
+
+    assert!(
+        matches!(&error, Unexpected::Corrupt { key: named, .. } if *named == key),
+        "{error}"
+    );
+    assert_eq!(outbox_keys(&service.store), outbox_before);
+    assert_eq!(
+        service.store.get(&key).unwrap().as_deref(),
+        Some(&b"{not json"[..])
+    );
 }
 
 #[test]

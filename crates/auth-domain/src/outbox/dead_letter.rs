@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use super::entry::OutboxEntry;
 use super::{DeliveryPort, Outbox};
+use crate::error::Unexpected;
 use crate::keys;
 
 /// Dead-letter numbers a listing looks at, at most (newest first).
@@ -81,13 +82,13 @@ impl<S: KeyValueStore, C: Clock, D: DeliveryPort> Outbox<'_, S, C, D> {
     /// Puts dead letter `number` back into the outbox under a new number,
     /// with the same delivery id (so receivers still deduplicate), and
     /// removes it from the list. `None` when there is no such dead letter.
-    pub fn replay(&self, number: u64) -> Result<Option<u64>, StoreError> {
+    pub fn replay(&self, number: u64) -> Result<Option<u64>, Unexpected> {
         let key = keys::dead_letter(number);
         let Some(bytes) = self.store.get(&key)? else {
             return Ok(None);
         };
-        let letter: DeadLetter = serde_json::from_slice(&bytes)
-            .map_err(|error| StoreError::Unavailable(format!("{key} is unreadable: {error}")))?;
+        let letter: DeadLetter =
+            serde_json::from_slice(&bytes).map_err(|error| Unexpected::corrupt(&key, error))?;
         // Nothing delivers it in this request: the next sweep takes it.
         let staged = self.stage(vec![letter.entry.effect])?.deferred();
         // The entry is written, and the letter counted, before the letter
