@@ -51,6 +51,14 @@ pub const LEASE: Duration = Duration::from_secs(300);
 /// The key of a takeover or adoption counter: prefix, since, lease.
 type TakerKey = fn(&str, i64, i64) -> String;
 
+/// A claim with no result that may have been abandoned: how to take it
+/// over, since when it has been held, and in which generation.
+struct Stalled {
+    taker_key: TakerKey,
+    since_ms: i64,
+    generation: u64,
+}
+
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(tag = "state", rename_all = "snake_case")]
 enum State {
@@ -124,56 +132,35 @@ impl Ticket {
             })?;
             return Ok(Claim::Owner);
         }
-        let lease_ms = i64::try_from(LEASE.as_millis()).unwrap_or(i64::MAX);
         for look in 0..=POLLS {
-            let abandoned = match self.state(store)? {
+            let stalled = match self.state(store)? {
                 State::Done { receipt } => return Ok(Claim::Done(receipt)),
                 State::InProgress {
                     since_ms,
                     generation,
-                } => Some((keys::idempotency_takeover as TakerKey, since_ms, generation)),
+                } => Some(Stalled {
+                    taker_key: keys::idempotency_takeover,
+                    since_ms,
+                    generation,
+                }),
                 // This request's generation, claimed but not started. Right
                 // after the claim the owner has not written its state yet:
                 // only a state still missing at the next look counts.
                 State::Free { generation } if generation == self.generation && look > 0 => {
-                    let since_ms = self.unstarted_since(store, clock)?;
-                    Some((keys::idempotency_adoption as TakerKey, since_ms, generation))
+                    Some(Stalled {
+                        taker_key: keys::idempotency_adoption,
+                        since_ms: self.unstarted_since(store, clock)?,
+                        generation,
+                    })
                 }
                 // Either just claimed, or given back since this request
                 // claimed: whether anyone claimed the newer generation is
                 // unknown here, so it is not this request's to mark.
                 State::Free { .. } => None,
             };
-            // One counter per lease: a taker that won and then died (or
-            // whose increment's reply was lost) holds its lease's counter
-            // (and the next's, below) only, and a later lease's repeat
-            // takes over from it.
-            let takeover = abandoned.and_then(|(taker_key, since_ms, generation)| {
-                let elapsed = clock.now().unix_millis().saturating_sub(since_ms);
-                let lease = elapsed / lease_ms;
-                (elapsed > lease_ms).then(|| {
-                    (
-                        taker_key(&self.prefix, since_ms, lease),
-                        taker_key(&self.prefix, since_ms, lease + 1),
-                        generation,
-                    )
-                })
-            });
-            // A winner also raises the next lease's counter: a repeat that
-            // read the same abandoned state and reached the next lease's
-            // (clocks either side of the boundary) finds it raised, or
-            // raised it first and makes this one find it so. One of the
-            // two takes over, never both.
-            if let Some((takeover, next, generation)) = takeover
-                && store.increment(&takeover, 1)? == 1
-                && store.increment(&next, 1)? == 1
+            if let Some(stalled) = stalled
+                && self.take_over(stalled, store, clock)?
             {
-                self.generation = generation;
-                self.start(store, clock).inspect_err(|_| {
-                    // Frees both, so the next repeat can try again.
-                    let _ = store.delete(&takeover);
-                    let _ = store.delete(&next);
-                })?;
                 return Ok(Claim::Owner);
             }
             if look < POLLS {
@@ -181,6 +168,43 @@ impl Ticket {
             }
         }
         Err(NotifyError::InProgress)
+    }
+
+    /// Takes over `stalled` once its lease has run out, if this request
+    /// wins the counters of that lease and the next; `false` otherwise.
+    fn take_over<S: KeyValueStore, K: Clock>(
+        &mut self,
+        stalled: Stalled,
+        store: &S,
+        clock: &K,
+    ) -> Result<bool, NotifyError> {
+        let lease_ms = i64::try_from(LEASE.as_millis()).unwrap_or(i64::MAX);
+        let elapsed = clock.now().unix_millis().saturating_sub(stalled.since_ms);
+        if elapsed <= lease_ms {
+            return Ok(false);
+        }
+        // One counter per lease: a taker that won and then died (or whose
+        // increment's reply was lost) holds its lease's counter (and the
+        // next's, below) only, and a later lease's repeat takes over from
+        // it.
+        let lease = elapsed / lease_ms;
+        let takeover = (stalled.taker_key)(&self.prefix, stalled.since_ms, lease);
+        let next = (stalled.taker_key)(&self.prefix, stalled.since_ms, lease + 1);
+        // A winner also raises the next lease's counter: a repeat that read
+        // the same abandoned state and reached the next lease's (clocks
+        // either side of the boundary) finds it raised, or raised it first
+        // and makes this one find it so. One of the two takes over, never
+        // both.
+        if store.increment(&takeover, 1)? != 1 || store.increment(&next, 1)? != 1 {
+            return Ok(false);
+        }
+        self.generation = stalled.generation;
+        self.start(store, clock).inspect_err(|_| {
+            // Frees both, so the next repeat can try again.
+            let _ = store.delete(&takeover);
+            let _ = store.delete(&next);
+        })?;
+        Ok(true)
     }
 
     /// When this request's generation was first found claimed without a
