@@ -9,6 +9,7 @@
 //! can run at once, so a request that notifies two peers waits for the
 //! slower, not for the sum.
 
+use crate::respond::WRITE_CHUNK;
 use spin_sdk::wit::wasi::http0_2_0::outgoing_handler;
 use spin_sdk::wit::wasi::http0_2_0::types::{
     ErrorCode, Fields, FutureIncomingResponse, IncomingResponse, Method, OutgoingBody,
@@ -178,6 +179,26 @@ pub fn send_all(
     let started: Vec<Result<FutureIncomingResponse, OutboundError>> =
         requests.into_iter().map(|r| start(r, deadline)).collect();
 
+    let results = await_heads(&started, &timer);
+    // The bodies are read under the same deadline: a peer that sends its
+    // headers and then stalls is timed out like one that never answers.
+    results
+        .into_iter()
+        .zip(read_bodies)
+        .map(|(result, read_body)| {
+            let cap = read_body.then_some(MAX_RESPONSE_BYTES);
+            result.and_then(|response| read_response(response, &timer, cap))
+        })
+        .collect()
+}
+
+/// Waits for the response heads of the requests that started, until each
+/// has answered or `timer` fires; a start that failed keeps its error, and
+/// whatever has not answered by then has timed out.
+fn await_heads(
+    started: &[Result<FutureIncomingResponse, OutboundError>],
+    timer: &Pollable,
+) -> Vec<Result<IncomingResponse, OutboundError>> {
     let mut results: Vec<Option<Result<IncomingResponse, OutboundError>>> = started
         .iter()
         .map(|s| s.as_ref().err().map(|e| Err(e.clone())))
@@ -197,7 +218,7 @@ pub fn send_all(
             .map(|(_, future)| future.subscribe())
             .collect();
         let mut waiting_on: Vec<&wasi::io::poll::Pollable> = pollables.iter().collect();
-        waiting_on.push(&timer);
+        waiting_on.push(timer);
         let ready = wasi::io::poll::poll(&waiting_on);
         // Answers that came with the deadline still count: a provider's
         // `2xx` taken for a timeout would have its message sent again.
@@ -223,17 +244,9 @@ pub fn send_all(
             break;
         }
     }
-    // The bodies are read under the same deadline: a peer that sends its
-    // headers and then stalls is timed out like one that never answers.
     results
         .into_iter()
-        .zip(read_bodies)
-        .map(|(result, read_body)| {
-            let cap = read_body.then_some(MAX_RESPONSE_BYTES);
-            result
-                .unwrap_or(Err(OutboundError::TimedOut))
-                .and_then(|response| read_response(response, &timer, cap))
-        })
+        .map(|result| result.unwrap_or(Err(OutboundError::TimedOut)))
         .collect()
 }
 
@@ -307,8 +320,7 @@ fn write_body(body: OutgoingBody, bytes: &[u8]) -> Result<(), OutboundError> {
         let stream = body
             .write()
             .map_err(|()| failed("request body stream unavailable"))?;
-        // WASI caps one blocking write at 4096 bytes.
-        for chunk in bytes.chunks(4096) {
+        for chunk in bytes.chunks(WRITE_CHUNK) {
             stream
                 .blocking_write_and_flush(chunk)
                 .map_err(|_| failed("request body write failed"))?;
