@@ -26,7 +26,10 @@ pub struct DeadLetter {
 /// Newest first.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DeadLetterPage {
-    /// Dead letters not replayed, in all.
+    /// Dead letters not replayed, in all: numbers handed out less letters
+    /// counted as replayed. A replay that stops between claiming its letter
+    /// and counting it (killed, or the store failing at the count and again
+    /// at the give-back) leaves this one too high for good.
     pub waiting: u64,
     pub letters: Vec<DeadLetter>,
     /// Where the next page starts (its `before`); `None` when no letter
