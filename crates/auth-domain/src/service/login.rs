@@ -247,20 +247,13 @@ where
                 created_at: user.created_at,
             }),
         };
-        let outbox = self.outbox().stage(vec![
-            SideEffect::event(
-                &user.user_id,
-                system_actions::LOGIN,
-                now,
-                json!({"username": user.username}),
-            ),
-            SideEffect::notification(
-                &user.user_id,
-                "New sign-in",
-                format!("New sign-in to your account {} at {now}.", user.username),
-            )
-            .to_email(user.email.as_deref()),
-        ])?;
+        let outbox = self.stage_for_user(
+            user,
+            system_actions::LOGIN,
+            now,
+            "New sign-in",
+            format!("New sign-in to your account {} at {now}.", user.username),
+        )?;
         // The token's keys go once it has expired; the bucket's throttle
         // keys (if this attempt opened the bucket) ride along, as they
         // matter for a shorter time.

@@ -121,6 +121,28 @@ where
         Ok(())
     }
 
+    /// Stages `action`'s event for `user` and a notification telling them
+    /// of it, by email when they gave an address.
+    fn stage_for_user(
+        &self,
+        user: &UserRecord,
+        action: &str,
+        now: Timestamp,
+        subject: &str,
+        message: String,
+    ) -> Result<Staged, StoreError> {
+        self.outbox().stage(vec![
+            SideEffect::event(
+                &user.user_id,
+                action,
+                now,
+                json!({"username": user.username}),
+            ),
+            SideEffect::notification(&user.user_id, subject, message)
+                .to_email(user.email.as_deref()),
+        ])
+    }
+
     /// Creates the user. Exactly one of any number of concurrent
     /// registrations of a name succeeds: the one whose increment of the
     /// name's claim counter returns 1. The password is hashed before the
@@ -158,20 +180,13 @@ where
             password_hash,
         };
         // Reserved before the claim: a failure here leaves no claim behind.
-        let outbox = self.outbox().stage(vec![
-            SideEffect::event(
-                &user.user_id,
-                system_actions::REGISTER,
-                now,
-                json!({"username": user.username}),
-            ),
-            SideEffect::notification(
-                &user.user_id,
-                "Welcome",
-                format!("Welcome, {}! Your account is ready.", user.username),
-            )
-            .to_email(user.email.as_deref()),
-        ])?;
+        let outbox = self.stage_for_user(
+            &user,
+            system_actions::REGISTER,
+            now,
+            "Welcome",
+            format!("Welcome, {}! Your account is ready.", user.username),
+        )?;
         let claim_key = keys::username_claim(&username);
         if self.store.increment(&claim_key, 1)? != 1 {
             return Err(RegisterError::UsernameTaken);
