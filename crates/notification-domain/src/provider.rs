@@ -25,6 +25,20 @@ pub enum Attempt {
     Unavailable(String),
 }
 
+impl Attempt {
+    /// The same attempt with its receipt or reason no longer than what is
+    /// stored. Whatever a plugged-in provider answers, its answer then fits
+    /// the channels component's reply: one too long to read would count as
+    /// no answer, and be sent again.
+    pub fn shortened(self) -> Self {
+        match self {
+            Self::Delivered(receipt) => Self::Delivered(cut(receipt, MAX_RECEIPT_CHARS)),
+            Self::Rejected(reason) => Self::Rejected(cut(reason, MAX_REASON_CHARS)),
+            Self::Unavailable(reason) => Self::Unavailable(cut(reason, MAX_REASON_CHARS)),
+        }
+    }
+}
+
 /// Whether a provider can attempt deliveries at all: as JSON,
 /// `{"readiness": "ready"}` or
 /// `{"readiness": "unconfigured", "detail": "<what is missing>"}`.
@@ -34,6 +48,23 @@ pub enum Readiness {
     Ready,
     /// What is missing, by name (never a secret): for the operator's log.
     Unconfigured(String),
+}
+
+impl Readiness {
+    /// The same answer with what is missing no longer than a reason.
+    pub fn shortened(self) -> Self {
+        match self {
+            Self::Ready => Self::Ready,
+            Self::Unconfigured(missing) => Self::Unconfigured(cut(missing, MAX_REASON_CHARS)),
+        }
+    }
+}
+
+fn cut(text: String, most: usize) -> String {
+    match text.char_indices().nth(most) {
+        Some((end, _)) => text[..end].to_owned(),
+        None => text,
+    }
 }
 
 /// A notification as a provider sees it (the WIT `message` record). Every
@@ -89,11 +120,12 @@ pub const MAX_REASON_CHARS: usize = 300;
 
 impl<T: Provider, P: Pause> Deliver for ProviderChannel<T, P> {
     fn deliver(&self, notification: &Notification) -> Delivery {
-        let cut = |text: String, most: usize| text.chars().take(most).collect::<String>();
-        with_retries(&self.pause, || match self.provider.attempt(notification) {
-            Attempt::Delivered(receipt) => Try::Delivered(Some(cut(receipt, MAX_RECEIPT_CHARS))),
-            Attempt::Rejected(reason) => Try::Rejected(cut(reason, MAX_REASON_CHARS)),
-            Attempt::Unavailable(reason) => Try::Unavailable(cut(reason, MAX_REASON_CHARS)),
+        with_retries(&self.pause, || {
+            match self.provider.attempt(notification).shortened() {
+                Attempt::Delivered(receipt) => Try::Delivered(Some(receipt)),
+                Attempt::Rejected(reason) => Try::Rejected(reason),
+                Attempt::Unavailable(reason) => Try::Unavailable(reason),
+            }
         })
     }
 }
@@ -207,6 +239,35 @@ mod tests {
         assert_eq!(
             unavailable,
             Delivery::failed(3, "x".repeat(MAX_REASON_CHARS))
+        );
+    }
+
+    #[test]
+    fn a_providers_answer_is_cut_by_characters_before_it_travels() {
+        let long = "é\"".repeat(1_000);
+        let chars = |text: &str| text.chars().count();
+        let Attempt::Delivered(receipt) = Attempt::Delivered(long.clone()).shortened() else {
+            panic!("still delivered");
+        };
+        assert_eq!(chars(&receipt), MAX_RECEIPT_CHARS);
+        assert!(long.starts_with(&receipt));
+        for attempt in [
+            Attempt::Rejected(long.clone()),
+            Attempt::Unavailable(long.clone()),
+        ] {
+            let (Attempt::Rejected(reason) | Attempt::Unavailable(reason)) = attempt.shortened()
+            else {
+                panic!("the same kind of answer");
+            };
+            assert_eq!(chars(&reason), MAX_REASON_CHARS);
+        }
+        let Readiness::Unconfigured(missing) = Readiness::Unconfigured(long).shortened() else {
+            panic!("still unconfigured");
+        };
+        assert_eq!(chars(&missing), MAX_REASON_CHARS);
+        assert_eq!(
+            Attempt::Rejected("short".into()).shortened(),
+            Attempt::Rejected("short".into())
         );
     }
 

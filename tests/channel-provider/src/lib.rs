@@ -3,8 +3,9 @@
 //! output, which Spin files under the channels component's logs, and
 //! answers a receipt that names it. Addresses at `rejected.test` are
 //! refused for good, those at `unavailable.test` are never reachable, and
-//! at `trap.test` the provider traps, so a test can drive every outcome
-//! through it.
+//! at `trap.test` the provider traps, and at `long.test` it answers a
+//! receipt (or, at `long-refusal.test`, a refusal) far longer than anything
+//! stored, so a test can drive every outcome through it.
 
 mod bindings {
     wit_bindgen::generate!({
@@ -33,7 +34,13 @@ impl Guest for TestProvider {
             "body": message.body,
         });
         println!("{line}");
-        if message.to.ends_with("@rejected.test") {
+        // Quotes, which JSON doubles, make the answer larger still.
+        let long = "\"".repeat(40_000);
+        if message.to.ends_with("@long.test") {
+            Outcome::Delivered(format!("test-provider:{}:{long}", message.id))
+        } else if message.to.ends_with("@long-refusal.test") {
+            Outcome::Rejected(long)
+        } else if message.to.ends_with("@rejected.test") {
             Outcome::Rejected("the test provider refuses rejected.test".to_owned())
         } else if message.to.ends_with("@trap.test") {
             panic!("the test provider traps on trap.test");

@@ -424,6 +424,28 @@ async fn a_provider_swapped_in_through_spin_toml_delivers_instead() {
         3
     );
 
+    // Whatever a provider answers, its answer travels whole, kept short: a
+    // receipt or a refusal far over what is stored is still one attempt.
+    let long = app
+        .notify(&json!({"user_id": user, "channel": "email", "to": "x@long.test", "message": "m"}))
+        .await;
+    long.assert_status(202);
+    assert_eq!(long.json["status"], "delivered", "{}", long.text);
+    assert_eq!(long.json["attempts"], 1, "{}", long.text);
+    let long_id = long.str_field("notification_id");
+    assert_eq!(provider_lines(&app, &long_id).len(), 1, "sent once");
+    let stored = app.notification(&long_id, Cred::Internal).await;
+    let receipt = stored.json["provider_receipt"].as_str().unwrap_or_default();
+    assert!(
+        receipt.starts_with(&format!("test-provider:{long_id}:")) && receipt.chars().count() == 128,
+        "{}",
+        stored.text
+    );
+    let long_refusal = app
+        .notify(&json!({"user_id": user, "channel": "email", "to": "x@long-refusal.test", "message": "m"}))
+        .await;
+    assert_failed(&long_refusal, 1, &"\"".repeat(300));
+
     // A provider that traps takes down its own instance only: each attempt
     // is unavailable, and the notification is stored as failed.
     let trapped = app
