@@ -8,7 +8,9 @@ use domain_core::invalid::{chars_within, text_within};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
-/// An optional heading: at most 200 characters.
+/// An optional heading: one line of at most 200 characters. No control
+/// characters: a line break in a heading could add a mail header where an
+/// email provider writes the subject into one.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct Subject(String);
@@ -17,7 +19,11 @@ impl Subject {
     pub const MAX_CHARS: usize = 200;
 
     pub fn parse(text: String) -> Result<Self, Invalid> {
-        text_within(text, 0, Self::MAX_CHARS, "must be at most 200 characters").map(Self)
+        const RULE: &str = "must be one line of at most 200 characters, without control characters";
+        if text.chars().any(char::is_control) {
+            return Err(Invalid(RULE));
+        }
+        text_within(text, 0, Self::MAX_CHARS, RULE).map(Self)
     }
 
     pub fn as_str(&self) -> &str {
@@ -215,6 +221,19 @@ mod tests {
         assert!(Subject::parse(String::new()).is_ok());
         assert!(Subject::parse("s".repeat(200)).is_ok());
         assert!(Subject::parse("s".repeat(201)).is_err());
+    }
+
+    #[test]
+    fn a_subject_is_one_line() {
+        assert!(Subject::parse("Ça va? 👋".into()).is_ok());
+        for broken in [
+            "Hi\r\nBcc: x@example.com",
+            "Hi\nthere",
+            "tab\there",
+            "nul\0",
+        ] {
+            assert!(Subject::parse(broken.into()).is_err(), "{broken:?}");
+        }
     }
 
     #[test]

@@ -144,6 +144,12 @@ async fn notify_body_rules() {
             "subject",
             json!({"user_id": user, "message": "m", "subject": "s".repeat(201)}),
         ),
+        // A line break could add a mail header where a provider writes the
+        // subject into one.
+        (
+            "subject",
+            json!({"user_id": user, "message": "m", "subject": "Hi\r\nBcc: x@example.com"}),
+        ),
         (
             "channel",
             json!({"user_id": user, "message": "m", "channel": "push"}),
