@@ -54,7 +54,8 @@ impl ClientActions {
     /// list means no list.
     pub fn parse(list: &str) -> Result<Self, ClientActionsError> {
         let mut actions = BTreeSet::new();
-        for name in list.split([',', ' ', '\t', '\n']).filter(|n| !n.is_empty()) {
+        let separator = |c: char| c == ',' || c.is_whitespace();
+        for name in list.split(separator).filter(|n| !n.is_empty()) {
             if is_system_action(name) {
                 return Err(ClientActionsError::Reserved(name.to_owned()));
             }
@@ -174,7 +175,8 @@ mod tests {
     fn a_list_is_names_separated_by_commas_or_spaces() {
         assert_eq!(ClientActions::parse(""), Ok(ClientActions::Any));
         assert_eq!(ClientActions::parse(" , "), Ok(ClientActions::Any));
-        let listed = ClientActions::parse("page.view,\nclick\tsearch").unwrap();
+        // A list written on Windows ends its lines with CR LF.
+        let listed = ClientActions::parse("page.view,\r\nclick\tsearch\r\n").unwrap();
         assert_eq!(
             listed,
             ClientActions::Only(

@@ -14,7 +14,8 @@
 //!    on a Redis-like store, the overall total); if one fails, reverse the
 //!    ones raised and release the claim, so that the sender's retry counts
 //!    the event;
-//! 5. on a SQLite-like store, read the action counters for `total_events`.
+//! 5. on a SQLite-like store, read the action counters for `total_events`
+//!    (best effort: the event is counted by then).
 //!
 //! On a SQLite-like store a read of the claim comes before its increment, so
 //! that a sequential repeat costs no write; on a Redis-like store the
@@ -207,8 +208,15 @@ impl<S: KeyValueStore, C: Clock> Analytics<S, C> {
                 total_events: self.summed_total(backend, slots)?,
             });
         }
-        self.count(&event, claim, backend)?;
-        let total_events = self.summed_total(backend, slots)?;
+        let raised = self.count(&event, claim, backend)?;
+        // Counted: from here on an error would ask the sender to retry an
+        // event that stands, and a sender without an event id would count
+        // it twice. So a total that cannot be read is this action's count,
+        // a lower bound (`total_events` is a snapshot anyway).
+        let action_count = raised
+            .first()
+            .map_or(0, |count| u64::try_from(*count).unwrap_or(0));
+        let total_events = self.summed_total(backend, slots).unwrap_or(action_count);
         Ok(Recording::Recorded {
             event,
             total_events,

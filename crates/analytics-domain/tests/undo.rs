@@ -197,3 +197,30 @@ fn a_failing_claim_is_a_plain_store_error() {
         assert_counted_once_after_retry(&store, id);
     }
 }
+
+/// Once its counts are raised the event stands: a total that cannot be read
+/// afterwards (SQLite-like stores sum it) does not make the answer an error,
+/// which a sender without an event id would retry and count twice.
+#[test]
+fn a_total_unreadable_after_counting_still_answers_recorded() {
+    let store = InMemoryStore::sqlite_like();
+    store_with_history(&store, "login");
+    let mut increments = 0;
+    // The claim, the action counter, the user's counter: then every read fails.
+    store.fail_when(move |call| {
+        increments += usize::from(call.op == Op::Increment);
+        increments >= 3 && matches!(call.op, Op::Get | Op::GetMany)
+    });
+    let answer = service(&store).record(&Sender::Service, event(None, "u", "login"));
+    store.clear_faults();
+
+    match answer {
+        Ok(Recording::Recorded { total_events, .. }) => {
+            assert!((1..=2).contains(&total_events), "{total_events}")
+        }
+        other => panic!("a counted event is recorded, got {other:?}"),
+    }
+    let analytics = service(&store);
+    assert_eq!(analytics.action_counts().unwrap().total, 2);
+    assert_eq!(analytics.user_counts(&user("u")).unwrap().total, 1);
+}
