@@ -52,7 +52,11 @@ fn distinct_events_from_many_threads_are_counted_exactly() {
                     expected
                 );
             }
-            assert_eq!(counts.total, counts.actions.values().sum::<u64>());
+            let expected_total: u64 = ACTIONS
+                .iter()
+                .map(|a| per_user.get(&(u, *a)).copied().unwrap_or(0))
+                .sum();
+            assert_eq!(counts.total, expected_total, "{u}");
         }
         // The next event's running total: a sum on one backend, a counter
         // of its own on the other; both exact after the burst.
