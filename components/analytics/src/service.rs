@@ -1,19 +1,24 @@
 //! The analytics service built from Spin's parts (its key-value store, the
-//! wall clock, the `client_actions` variable), and the caller in the
-//! domain's terms.
+//! wall clock, a pause that blocks on a WASI clock, the `client_actions`
+//! variable), and the caller in the domain's terms.
 
 use analytics_domain::{Analytics, ClientActions, Sender};
 use domain_core::SystemClock;
+use spin_edge::pause::MonotonicPause;
 use spin_edge::{ApiError, Caller, SpinStore, config};
 
 /// The key-value store label, as declared in spin.toml.
 pub const STORE: &str = "analytics";
 
-type Service = Analytics<SpinStore, SystemClock>;
+type Service = Analytics<SpinStore, SystemClock, MonotonicPause>;
 
 /// The service over the analytics store.
 pub fn analytics() -> Result<Service, ApiError> {
-    Ok(Analytics::new(SpinStore::open(STORE)?, SystemClock))
+    Ok(Analytics::new(
+        SpinStore::open(STORE)?,
+        SystemClock,
+        MonotonicPause,
+    ))
 }
 
 /// The service as `sender` may use it: a user records only the actions the

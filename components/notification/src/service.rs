@@ -3,9 +3,9 @@
 
 use crate::channels::SpinChannels;
 use domain_core::{StoreError, SystemClock};
-use notification_domain::{NotificationService, Pause};
+use notification_domain::NotificationService;
+use spin_edge::pause::MonotonicPause;
 use spin_edge::{RequestContext, SpinStore};
-use std::time::Duration;
 
 pub type Notifications = NotificationService<SpinStore, SpinChannels, SystemClock, MonotonicPause>;
 
@@ -17,16 +17,4 @@ pub fn open(context: &RequestContext) -> Result<Notifications, StoreError> {
         SystemClock,
         MonotonicPause,
     ))
-}
-
-/// Waiting inside a component: WASI has no thread sleep, so block on a
-/// monotonic-clock pollable.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct MonotonicPause;
-
-impl Pause for MonotonicPause {
-    fn pause(&self, duration: Duration) {
-        let nanos = u64::try_from(duration.as_nanos()).unwrap_or(u64::MAX);
-        wasi::clocks::monotonic_clock::subscribe_duration(nanos).block();
-    }
 }

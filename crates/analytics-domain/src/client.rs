@@ -82,6 +82,31 @@ impl ClientActions {
     }
 }
 
+/// The refusals of a user's new name that need no write: the index already
+/// holds the users' part (as seen in `slots_seen`), or the user's quota is
+/// spent. They come before anything is written for the name, so that a user
+/// past either costs reads only.
+pub(crate) fn refuse_at_once(
+    store: &impl KeyValueStore,
+    user: &UserId,
+    slots_seen: u64,
+) -> Result<(), RecordError> {
+    // Once the index is this large, stops users without a write; the tickets
+    // of `admit_new_name` bound those that race past it.
+    if slots_seen >= USER_ACTION_SLOTS {
+        return Err(RecordError::TooManyActions {
+            limit: USER_ACTION_SLOTS,
+        });
+    }
+    let quota = keys::user_new_actions(user);
+    if u64::try_from(store.counter(&quota)?).unwrap_or(0) >= USER_NEW_ACTIONS {
+        return Err(RecordError::ActionQuotaExceeded {
+            limit: USER_NEW_ACTIONS,
+        });
+    }
+    Ok(())
+}
+
 /// Lets `user` take one index slot for a new name, or refuses: the index
 /// already holds the users' part (as seen in `slots_seen`), the user's quota
 /// is spent, or users already hold their part.
@@ -92,6 +117,8 @@ impl ClientActions {
 /// users' slots, and only a ticket within the users' part may take a slot.
 /// However many accounts race, users hold at most `USER_ACTION_SLOTS` slots,
 /// and the internal key's share stays free.
+///
+/// [`refuse_at_once`] must have let the request pass first.
 pub(crate) fn admit_new_name(
     store: &impl KeyValueStore,
     user: &UserId,
@@ -100,19 +127,10 @@ pub(crate) fn admit_new_name(
     let full = || RecordError::TooManyActions {
         limit: USER_ACTION_SLOTS,
     };
-    // Costs nothing and, once the index is this large, stops users without
-    // a write; the tickets below bound those that race past it.
-    if slots_seen >= USER_ACTION_SLOTS {
-        return Err(full());
-    }
     let quota = keys::user_new_actions(user);
     let spent = || RecordError::ActionQuotaExceeded {
         limit: USER_NEW_ACTIONS,
     };
-    // A read first, so that a user past the quota costs no write.
-    if u64::try_from(store.counter(&quota)?).unwrap_or(0) >= USER_NEW_ACTIONS {
-        return Err(spent());
-    }
     let before_tickets = slots_before_tickets(store, slots_seen)?;
     // The quota before the ticket, so that a burst of one user's requests
     // draws no more tickets than the quota allows.
@@ -166,7 +184,7 @@ mod tests {
         store.set(keys::USER_SLOTS_START, b"many").unwrap();
         let user = UserId::parse("alice").unwrap();
         assert_eq!(
-            admit_new_name(&store, &user, 1),
+            refuse_at_once(&store, &user, 1).and_then(|()| admit_new_name(&store, &user, 1)),
             Err(RecordError::Unexpected(Unexpected::CorruptUserSlotsStart))
         );
     }

@@ -4,8 +4,10 @@
 //! Without compare-and-swap there is no safe "append if absent", so the
 //! index tolerates what racing or dying writers leave behind: a writer that
 //! meets a name it does not find takes a fresh slot with `increment` (each
-//! slot has exactly one owner) and writes the name there. Two writers racing
-//! on one new name both take slots; readers fold the repeat. A writer that
+//! slot has exactly one owner) and writes the name there. Of writers racing
+//! on one new name, the first to claim the name adds it while the others
+//! wait a little for it; a writer that does not see it in time takes a slot
+//! too, and readers fold the repeat. A writer that
 //! dies between taking and filling its slot leaves it empty; readers skip it.
 //! A name is in the index before any count of it exists, so no count is ever
 //! invisible to the metrics, and an action that has a counter is indexed.
@@ -56,6 +58,32 @@ pub(crate) fn names(
     Ok(names.into_iter().collect())
 }
 
+/// Whether `action` is in one of the slots after the first `slots_seen`:
+/// the few slots taken since a writer read the index. Read key by key,
+/// which every backend serves.
+pub(crate) fn added_since(
+    store: &impl KeyValueStore,
+    action: &Action,
+    slots_seen: u64,
+) -> Result<bool, Unexpected> {
+    let slots_now = slots_from(store.get(keys::ACTION_SLOTS)?.as_deref())?;
+    for slot in slots_seen + 1..=slots_now.min(MAX_ACTIONS) {
+        if store.get(&keys::action_slot(slot))?.as_deref() == Some(action.as_str().as_bytes()) {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
+/// A new name is refused without a write once the index has handed out
+/// all its slots.
+pub(crate) fn refuse_when_full(slots_seen: u64) -> Result<(), RecordError> {
+    if slots_seen >= MAX_ACTIONS {
+        return Err(RecordError::TooManyActions { limit: MAX_ACTIONS });
+    }
+    Ok(())
+}
+
 /// Adds `action`, which was missing from an index of `slots_seen` slots,
 /// unless that would take a slot beyond `MAX_ACTIONS`. Two writes: the slot
 /// claim and the name.
@@ -65,9 +93,7 @@ pub(crate) fn add(
     slots_seen: u64,
 ) -> Result<(), RecordError> {
     let full = RecordError::TooManyActions { limit: MAX_ACTIONS };
-    if slots_seen >= MAX_ACTIONS {
-        return Err(full);
-    }
+    refuse_when_full(slots_seen)?;
     let slot = u64::try_from(store.increment(keys::ACTION_SLOTS, 1)?).unwrap_or(0);
     // Racers took the last free slots between our read and our claim.
     if slot == 0 || slot > MAX_ACTIONS {

@@ -18,6 +18,13 @@ pub(crate) const USER_SLOTS: &str = "actions:user-slots";
 /// version let users take those slots without a ticket).
 pub(crate) const USER_SLOTS_START: &str = "actions:user-slots:start";
 
+/// Counter: requests that found `action` missing from the index. The one
+/// that raises it to 1 adds the name; the others wait a little for it
+/// instead of taking slots of their own.
+pub(crate) fn action_name_claim(action: &Action) -> String {
+    format!("actions:name:{action}")
+}
+
 /// Plain value: the action name held by index slot `slot` (1-based).
 pub(crate) fn action_slot(slot: u64) -> String {
     format!("actions:slot:{slot}")

@@ -4,9 +4,10 @@
 //! 1. read the action's counter: if it exists, the action is indexed, and
 //!    its encoding tells the backend (see `domain_core::kv::Backend`);
 //! 2. only for an action never counted: read the index and, if the name is
-//!    missing, admit it (for a user: its quota, then a ticket for the users'
-//!    part of the index) and take a slot for it (two writes, once per action
-//!    name, before anything counts it);
+//!    missing, claim the name (one write): the first claimer admits it (for
+//!    a user: its quota, then a ticket for the users' part of the index) and
+//!    takes a slot for it (two writes, once per action name, before anything
+//!    counts it), while later ones wait a moment for that slot;
 //! 3. `increment` the event's claim (scoped to its user): only the caller
 //!    that raises it to 1 counts the event, so racing repeats and
 //!    redeliveries count nothing;
@@ -30,7 +31,14 @@ use crate::keys;
 use crate::sender::Sender;
 use domain_core::kv::Backend;
 use domain_core::kv::decode_counter;
-use domain_core::{Clock, KeyValueStore, Metadata, StoreError, Timestamp, UserId};
+use domain_core::{Clock, KeyValueStore, Metadata, Pause, StoreError, Timestamp, UserId};
+use std::time::Duration;
+
+/// How a request that found a new name claimed by another waits for it to
+/// be added: a few looks at the slots taken since, 10 ms apart. Adding a
+/// name is two writes, well within that on a healthy store.
+const NAME_LOOKS: u32 = 5;
+const NAME_LOOK_EVERY: Duration = Duration::from_millis(10);
 
 /// An event as submitted: every field valid, the optional ones maybe absent.
 #[derive(Debug, Clone, PartialEq)]
@@ -73,19 +81,21 @@ enum Indexing {
 }
 
 /// The analytics service over its ports: a Spin-like key-value store (whose
-/// operations fail only with `StoreError`) and a clock.
-pub struct Analytics<S, C> {
+/// operations fail only with `StoreError`), a clock, and a way to wait.
+pub struct Analytics<S, C, P> {
     store: S,
     clock: C,
+    pause: P,
     client_actions: ClientActions,
 }
 
-impl<S: KeyValueStore, C: Clock> Analytics<S, C> {
+impl<S: KeyValueStore, C: Clock, P: Pause> Analytics<S, C, P> {
     /// A service whose users may record any action that is not reserved.
-    pub fn new(store: S, clock: C) -> Self {
+    pub fn new(store: S, clock: C, pause: P) -> Self {
         Self {
             store,
             clock,
+            pause,
             client_actions: ClientActions::Any,
         }
     }
@@ -168,10 +178,17 @@ impl<S: KeyValueStore, C: Clock> Analytics<S, C> {
             None => Vec::new(),
         };
         if names.binary_search(&event.action).is_err() {
+            // What refuses without a write comes before the name's claim.
+            index::refuse_when_full(slots)?;
             if let Sender::User(user) = sender {
-                client::admit_new_name(&self.store, user, slots)?;
+                client::refuse_at_once(&self.store, user, slots)?;
             }
-            index::add(&self.store, &event.action, slots)?;
+            if !self.added_by_another(&event.action, slots)? {
+                if let Sender::User(user) = sender {
+                    client::admit_new_name(&self.store, user, slots)?;
+                }
+                index::add(&self.store, &event.action, slots)?;
+            }
         }
         match backend {
             Some(backend) => Ok(Indexing::Indexed(backend)),
@@ -188,6 +205,25 @@ impl<S: KeyValueStore, C: Clock> Analytics<S, C> {
                 Ok(Indexing::Indexed(Backend::of_counter(&counter)))
             }
         }
+    }
+
+    /// Whether another request adds `action`, missing from the first
+    /// `slots_seen` slots, so that this one need not: of all the requests
+    /// that claim the name, the first adds it at once, and the others look
+    /// for it for a moment. One that does not see it in time (its adder was
+    /// refused, died, or is slow) adds it too, which readers fold: so many
+    /// requests meeting one new name at once take one slot, not one each.
+    fn added_by_another(&self, action: &Action, slots_seen: u64) -> Result<bool, Unexpected> {
+        if self.store.increment(&keys::action_name_claim(action), 1)? == 1 {
+            return Ok(false);
+        }
+        for _ in 0..NAME_LOOKS {
+            self.pause.pause(NAME_LOOK_EVERY);
+            if index::added_since(&self.store, action, slots_seen)? {
+                return Ok(true);
+            }
+        }
+        Ok(false)
     }
 
     /// Steps 3–5 where reads are batched and writes are dear: the claim and

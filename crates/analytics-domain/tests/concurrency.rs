@@ -4,6 +4,7 @@
 mod support;
 
 use analytics_domain::{EventId, Recording, Sender};
+use domain_core::KeyValueStore;
 use std::collections::BTreeMap;
 use support::*;
 
@@ -135,5 +136,30 @@ fn a_new_action_raced_by_many_threads_is_listed_once_and_counted_fully() {
             Some(&(RACERS as u64))
         );
         assert_eq!(counts.total, RACERS as u64);
+        // One request claimed the name and added it; the others waited for
+        // it instead of taking slots of their own (one more only if a
+        // loaded machine kept the adder from writing within their wait).
+        let slots = store.counter(keys::SLOTS).unwrap();
+        assert!((1..=2).contains(&slots), "{slots} slots for one name");
+    }
+}
+
+/// A request that claimed a new name and then died, or was refused, holds
+/// the name up only for a moment: the next request waits for it, then adds
+/// the name itself.
+#[test]
+fn a_name_whose_claimer_never_added_it_is_added_by_the_next_request() {
+    for store in stores() {
+        store.increment("actions:name:orphan", 1).unwrap();
+        let recording = service(&store)
+            .record(&Sender::Service, fresh("u", "orphan"))
+            .unwrap();
+        assert!(
+            matches!(recording, Recording::Recorded { .. }),
+            "{recording:?}"
+        );
+        let counts = service(&store).action_counts().unwrap();
+        assert_eq!(counts.actions.get(&action("orphan")), Some(&1));
+        assert_eq!(store.counter(keys::SLOTS).unwrap(), 1);
     }
 }

@@ -181,7 +181,7 @@ fn both_counter_encodings_give_the_same_answers() {
 }
 
 #[test]
-fn writes_per_event_are_three_and_a_new_action_costs_two_more_once() {
+fn writes_per_event_are_three_and_a_new_action_costs_three_more_once() {
     let store = InMemoryStore::default();
     let analytics = service(&store);
     let writes = |step: &dyn Fn()| {
@@ -200,8 +200,9 @@ fn writes_per_event_are_three_and_a_new_action_costs_two_more_once() {
         );
     };
     let id = EventId::generate();
-    // Claim, action counter, user counter; plus slot and name for a new action.
-    assert_eq!(writes(&|| record_new(event(Some(id), "u", "login"), 1)), 5);
+    // Claim, action counter, user counter; plus, for a new action, the
+    // name's claim, its slot and the name.
+    assert_eq!(writes(&|| record_new(event(Some(id), "u", "login"), 1)), 6);
     assert_eq!(writes(&|| record_new(fresh("u", "login"), 2)), 3);
     assert_eq!(writes(&|| record_new(fresh("v", "login"), 3)), 3);
     // A repeat is answered from a read.

@@ -27,7 +27,7 @@ use crate::error::{NotifyError, StorageError};
 use crate::fields::IdempotencyKey;
 use crate::keys;
 use crate::notification::Receipt;
-use crate::pause::Pause;
+use domain_core::Pause;
 use domain_core::{Clock, KeyValueStore};
 use serde::{Deserialize, Serialize};
 use std::time::Duration;

@@ -10,7 +10,6 @@ mod fields;
 pub mod idempotency;
 mod keys;
 mod notification;
-mod pause;
 mod provider;
 mod records;
 mod retry;
@@ -18,12 +17,12 @@ mod service;
 mod webhook;
 
 pub use channel::{Channels, Deliver, Unavailable};
+pub use domain_core::Pause;
 pub use error::{NotifyError, StorageError};
 pub use fields::{ChannelKind, IdempotencyKey, Message, NotificationId, Recipient, Subject};
 pub use notification::{
     Delivery, DeliveryStatus, Notification, NotificationRecord, NotifyRequest, Receipt,
 };
-pub use pause::Pause;
 pub use provider::{Attempt, Provider, ProviderChannel, ProviderMessage, Readiness};
 pub use records::INDEX_SLOTS;
 pub use service::{NotificationService, Notified};

@@ -9,8 +9,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::channel::Deliver;
 use crate::notification::{Delivery, Notification};
-use crate::pause::Pause;
 use crate::retry::{Try, with_retries};
+use domain_core::Pause;
 
 /// How one provider attempt went: as JSON,
 /// `{"outcome": "delivered", "detail": "<receipt>"}`.

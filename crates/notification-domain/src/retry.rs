@@ -3,7 +3,7 @@
 //! until delivered, refused for good, or out of attempts.
 
 use crate::notification::Delivery;
-use crate::pause::Pause;
+use domain_core::Pause;
 use std::time::Duration;
 
 /// The waits before the second try and the third: three tries in all. With

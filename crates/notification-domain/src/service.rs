@@ -6,9 +6,9 @@ use crate::error::{NotifyError, StorageError};
 use crate::fields::{IdempotencyKey, NotificationId};
 use crate::idempotency::{Claim, Found, Ticket};
 use crate::notification::{Notification, NotificationRecord, NotifyRequest, Receipt};
-use crate::pause::Pause;
 use crate::records;
 use domain_core::PageLimit;
+use domain_core::Pause;
 use domain_core::{Clock, KeyValueStore, UserId};
 
 /// What `notify` did.

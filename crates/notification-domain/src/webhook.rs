@@ -5,8 +5,8 @@
 
 use crate::channel::Deliver;
 use crate::notification::{Delivery, Notification};
-use crate::pause::Pause;
 use crate::retry::{Try, with_retries};
+use domain_core::Pause;
 
 /// One POST that produced no HTTP answer.
 #[derive(Debug, Clone, PartialEq, Eq)]

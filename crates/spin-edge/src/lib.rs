@@ -25,6 +25,7 @@ pub mod log;
 pub mod openapi;
 pub mod outbound;
 pub mod params;
+pub mod pause;
 pub mod request_id;
 mod respond;
 pub mod response;

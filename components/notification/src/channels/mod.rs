@@ -7,12 +7,12 @@ mod log;
 mod provider;
 mod webhook;
 
-use crate::service::MonotonicPause;
 use notification_domain::{
     ChannelKind, Channels, Deliver, ProviderChannel, Unavailable, WebhookChannel,
 };
 use provider::{ChannelsComponent, NotReady};
 use spin_edge::RequestContext;
+use spin_edge::pause::MonotonicPause;
 use std::cell::OnceCell;
 
 type ProviderDelivery = ProviderChannel<ChannelsComponent, MonotonicPause>;

@@ -5,16 +5,29 @@
 
 use analytics_domain::{Action, Analytics, EventId, Sender, Submission};
 use domain_core::kv::InMemoryStore;
-use domain_core::{ManualClock, Metadata, Timestamp, UserId};
+use domain_core::{ManualClock, Metadata, Pause, Timestamp, UserId};
+use std::time::Duration;
 
 /// What the service's clock says.
 pub fn now() -> Timestamp {
     Timestamp::from_unix_seconds(1_795_536_000)
 }
 
+/// A service as the tests run it.
+pub type Service<'a> = Analytics<&'a InMemoryStore, ManualClock, ThreadSleep>;
+
+/// Waits as a component does, with the thread.
+pub struct ThreadSleep;
+
+impl Pause for ThreadSleep {
+    fn pause(&self, duration: Duration) {
+        std::thread::sleep(duration);
+    }
+}
+
 /// One of possibly many service instances over a shared store.
-pub fn service(store: &InMemoryStore) -> Analytics<&InMemoryStore, ManualClock> {
-    Analytics::new(store, ManualClock::at(now()))
+pub fn service(store: &InMemoryStore) -> Service<'_> {
+    Analytics::new(store, ManualClock::at(now()), ThreadSleep)
 }
 
 /// Runs `racer` on `racers` threads released at once, each given its own
@@ -23,7 +36,7 @@ pub fn service(store: &InMemoryStore) -> Analytics<&InMemoryStore, ManualClock> 
 pub fn race<T: Send>(
     store: &InMemoryStore,
     racers: usize,
-    racer: impl Fn(&Analytics<&InMemoryStore, ManualClock>, usize) -> T + Sync,
+    racer: impl Fn(&Service<'_>, usize) -> T + Sync,
 ) -> Vec<T> {
     domain_core::race(racers, |n| racer(&service(store), n))
 }

@@ -1,9 +1,0 @@
-//! Waiting, as a port: wasm components block on a WASI clock pollable,
-//! native tests sleep the thread or only count the pauses.
-
-use std::time::Duration;
-
-pub trait Pause {
-    /// Returns after about `duration`.
-    fn pause(&self, duration: Duration);
-}
