@@ -307,10 +307,10 @@ async fn one_event_sent_many_times_at_once_is_recorded_once() {
 }
 
 /// Records one event of each of `actions` under a user of its own, so that
-/// racing copies race for the event's claim, not for the index. Copies of a
-/// name the index has never seen each take a slot of it (readers fold the
-/// repeats), and slots are never given back: a shared deployment would run
-/// out of them after a few runs of the suite.
+/// racing copies race for the event's claim, not for the index: copies of
+/// a name the index has never seen first race to add it (one adds it, the
+/// others wait), and any slot that race takes is never given back, which a
+/// shared deployment running the suite again and again would feel.
 async fn index_first(app: &TestApp, actions: &[String]) {
     let indexer = format!("ext-indexer-{}", random_suffix());
     for action in actions {
