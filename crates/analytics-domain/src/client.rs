@@ -107,9 +107,9 @@ pub(crate) fn refuse_at_once(
     Ok(())
 }
 
-/// Lets `user` take one index slot for a new name, or refuses: the index
-/// already holds the users' part (as seen in `slots_seen`), the user's quota
-/// is spent, or users already hold their part.
+/// Lets `user` take one index slot for a new name, or refuses: the user's
+/// quota is spent (by racing requests of its own since [`refuse_at_once`]
+/// read it), or users already hold their part.
 ///
 /// Every racing request may have seen room in the index, and a slot once
 /// taken is never given back, so the users' part is not checked against the
@@ -117,8 +117,6 @@ pub(crate) fn refuse_at_once(
 /// users' slots, and only a ticket within the users' part may take a slot.
 /// However many accounts race, users hold at most `USER_ACTION_SLOTS` slots,
 /// and the internal key's share stays free.
-///
-/// [`refuse_at_once`] must have let the request pass first.
 pub(crate) fn admit_new_name(
     store: &impl KeyValueStore,
     user: &UserId,

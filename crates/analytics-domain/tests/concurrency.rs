@@ -150,7 +150,7 @@ fn a_new_action_raced_by_many_threads_is_listed_once_and_counted_fully() {
 #[test]
 fn a_name_whose_claimer_never_added_it_is_added_by_the_next_request() {
     for store in stores() {
-        store.increment("actions:name:orphan", 1).unwrap();
+        store.increment(&keys::name_claim("orphan"), 1).unwrap();
         let recording = service(&store)
             .record(&Sender::Service, fresh("u", "orphan"))
             .unwrap();

@@ -41,12 +41,6 @@ impl TokenLifetime {
     }
 }
 
-impl Default for TokenLifetime {
-    fn default() -> Self {
-        Self::DEFAULT
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -61,10 +61,7 @@ impl Readiness {
 }
 
 fn cut(text: String, most: usize) -> String {
-    match text.char_indices().nth(most) {
-        Some((end, _)) => text[..end].to_owned(),
-        None => text,
-    }
+    text.chars().take(most).collect()
 }
 
 /// A notification as a provider sees it (the WIT `message` record). Every

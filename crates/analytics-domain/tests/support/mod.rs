@@ -97,4 +97,8 @@ pub mod keys {
 
     pub const TOTAL: &str = "count:total";
     pub const SLOTS: &str = "actions:slots";
+
+    pub fn name_claim(action: &str) -> String {
+        format!("actions:name:{action}")
+    }
 }
