@@ -3,9 +3,11 @@
 
 mod support;
 
-use analytics_domain::{EventId, Recording, Sender};
-use domain_core::KeyValueStore;
+use analytics_domain::{Analytics, EventId, Recording, Sender};
+use domain_core::{KeyValueStore, ManualClock, Pause};
 use std::collections::BTreeMap;
+use std::sync::Mutex;
+use std::time::Duration;
 use support::*;
 
 const THREADS: usize = 16;
@@ -144,16 +146,29 @@ fn a_new_action_raced_by_many_threads_is_listed_once_and_counted_fully() {
     }
 }
 
+/// Notes the waits it is asked for instead of waiting.
+#[derive(Default)]
+struct NotedWaits(Mutex<Vec<Duration>>);
+
+impl Pause for &NotedWaits {
+    fn pause(&self, duration: Duration) {
+        self.0.lock().unwrap().push(duration);
+    }
+}
+
 /// A request that claimed a new name and then died, or was refused, holds
-/// the name up only for a moment: the next request waits for it, then adds
-/// the name itself.
+/// the name up only for a moment (50 ms, which the README promises): the
+/// next request waits for it, then adds the name itself.
 #[test]
 fn a_name_whose_claimer_never_added_it_is_added_by_the_next_request() {
     for store in stores() {
         store.increment(&keys::name_claim("orphan"), 1).unwrap();
-        let recording = service(&store)
+        let waits = NotedWaits::default();
+        let recording = Analytics::new(&store, ManualClock::at(now()), &waits)
             .record(&Sender::Service, fresh("u", "orphan"))
             .unwrap();
+        let waited: Duration = waits.0.lock().unwrap().iter().sum();
+        assert_eq!(waited, Duration::from_millis(50));
         assert!(
             matches!(recording, Recording::Recorded { .. }),
             "{recording:?}"

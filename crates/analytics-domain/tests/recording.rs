@@ -286,7 +286,7 @@ fn a_crash_before_the_claim_lets_the_retry_record() {
 }
 
 #[test]
-fn new_actions_beyond_the_limit_are_refused_without_claiming_the_event() {
+fn new_actions_beyond_the_limit_are_refused_without_a_write() {
     let store = InMemoryStore::default();
     let analytics = service(&store);
     for n in 0..MAX_ACTIONS {
@@ -295,6 +295,7 @@ fn new_actions_beyond_the_limit_are_refused_without_claiming_the_event() {
             .unwrap();
     }
     let id = EventId::generate();
+    let writes = store.writes();
     for _ in 0..2 {
         let refused = analytics.record(&Sender::Service, event(Some(id), "u", "one.too.many"));
         assert_eq!(
@@ -302,6 +303,8 @@ fn new_actions_beyond_the_limit_are_refused_without_claiming_the_event() {
             Err(RecordError::TooManyActions { limit: MAX_ACTIONS })
         );
     }
+    // Not even the name's claim: a full index refuses before it.
+    assert_eq!(store.writes(), writes);
     // Known actions still count; the refused event never did.
     analytics
         .record(&Sender::Service, fresh("u", "a0"))
