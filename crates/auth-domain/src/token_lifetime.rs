@@ -29,9 +29,7 @@ impl TokenLifetime {
 
     /// `raw` as a configuration gives it: digits, perhaps between spaces.
     pub fn parse(raw: &str) -> Result<Self, InvalidTokenLifetime> {
-        raw.trim()
-            .parse::<i64>()
-            .ok()
+        domain_core::parse_whole_number::<i64>(raw.trim())
             .and_then(|seconds| Self::from_seconds(seconds).ok())
             .ok_or_else(|| InvalidTokenLifetime(raw.to_owned()))
     }
@@ -55,7 +53,17 @@ mod tests {
     #[test]
     fn other_lifetimes_are_refused() {
         // 10^13 s would overflow the clock's arithmetic at the first login.
-        for raw in ["0", "-5", "31536001", "10000000000000", "1h", "1.5", ""] {
+        let refused = [
+            "0",
+            "-5",
+            "+5",
+            "31536001",
+            "10000000000000",
+            "1h",
+            "1.5",
+            "",
+        ];
+        for raw in refused {
             assert_eq!(
                 TokenLifetime::parse(raw),
                 Err(InvalidTokenLifetime(raw.to_owned())),
