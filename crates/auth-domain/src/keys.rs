@@ -21,12 +21,13 @@ pub fn login_claims(username: &Username, bucket: i64) -> String {
     format!("login:claims:{username}:{bucket}")
 }
 
-/// Decimal: the claim number of the last successful login in `bucket`.
+/// Decimal: the claim number of the successful login in `bucket` that wrote last.
 pub fn login_reset(username: &Username, bucket: i64) -> String {
     format!("login:reset:{username}:{bucket}")
 }
 
-/// JSON `{c, at_ms}`: when failed claim `c` of `bucket` failed (slot `c mod 5`).
+/// JSON `{c, at_ms}`: when failed claim `c` of `bucket` failed; or
+/// `{succeeded: c}`: claim `c` succeeded (slot `c mod 5`).
 pub fn login_mark(username: &Username, bucket: i64, slot: u64) -> String {
     format!("login:mark:{username}:{bucket}:{slot}")
 }

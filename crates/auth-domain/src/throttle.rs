@@ -50,7 +50,13 @@
 //! A failed claim records when it failed in a ring of five slots of its
 //! bucket (`c mod 5`, holding `c`); a success records its claim number as the
 //! bucket's reset, and forgives every claim before it in its bucket and
-//! every claim of the buckets before. Before claiming, an attempt is
+//! every claim of the buckets before. The reset is a plain write, so of two
+//! successes at once the lower claim may write last; each success also
+//! marks its own slot of the ring, and the bucket's reset is the highest
+//! of the reset and those marks. A success mark goes only when a later
+//! claim's outcome takes its slot, and the later reset stands by then
+//! unless the two successes' writes crossed: then five later claims, as
+//! many as a lock needs, have numbers above the lost one. Before claiming, an attempt is
 //! refused at once, without a claim, when what it read shows five known
 //! consecutive failures within 15 minutes, the last under 15 minutes old:
 //! that answer's `Retry-After` runs to 15 minutes after the last failure.
@@ -92,6 +98,14 @@ pub struct FailureMark {
     pub at_ms: i64,
 }
 
+/// What a slot of the ring holds: a failure, or a success's claim number.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(untagged)]
+enum Mark {
+    Failed(FailureMark),
+    Succeeded { succeeded: u64 },
+}
+
 /// How many keys a bucket holds: its claims, its reset and its marks.
 const KEYS_PER_BUCKET: usize = 2 + MAX_ATTEMPTS as usize;
 
@@ -100,7 +114,7 @@ const KEYS_PER_BUCKET: usize = 2 + MAX_ATTEMPTS as usize;
 pub struct Bucket {
     /// The claims counter.
     pub claims: u64,
-    /// The claim number of the last success in this bucket.
+    /// The highest claim number of a success in this bucket.
     pub reset: Option<u64>,
     pub marks: Vec<FailureMark>,
 }
@@ -122,17 +136,26 @@ impl Bucket {
                 .map(|bytes| decode_counter(&keys[index], bytes).map(|n| n.max(0) as u64))
                 .transpose()
         };
-        Ok(Self {
+        let mut bucket = Self {
             claims: counter(0)?.unwrap_or(0),
             reset: counter(1)?,
-            // A slot that does not parse is ignored: its claim then counts
-            // as unknown, which can only make the rule stricter.
-            marks: values[2..]
-                .iter()
-                .flatten()
-                .filter_map(|bytes| serde_json::from_slice(bytes).ok())
-                .collect(),
-        })
+            marks: Vec::new(),
+        };
+        // A slot that does not parse is ignored: its claim then counts as
+        // unknown, which can only make the rule stricter.
+        let marks = values[2..]
+            .iter()
+            .flatten()
+            .filter_map(|bytes| serde_json::from_slice(bytes).ok());
+        for mark in marks {
+            match mark {
+                Mark::Failed(failure) => bucket.marks.push(failure),
+                Mark::Succeeded { succeeded } => {
+                    bucket.reset = bucket.reset.max(Some(succeeded));
+                }
+            }
+        }
+        Ok(bucket)
     }
 
     /// What claim `c` came to, as far as the store knows: `Some(at_ms)` for
@@ -415,13 +438,19 @@ pub fn failure_mark(
     )
 }
 
-/// The write that makes a success (claim `claim` of `bucket`) forgive every
-/// claim before it.
-pub fn reset(username: &Username, bucket: i64, claim: u64) -> (String, Vec<u8>) {
-    (
-        keys::login_reset(username, bucket),
-        claim.to_string().into_bytes(),
-    )
+/// The writes that make a success (claim `claim` of `bucket`) forgive every
+/// claim before it: the bucket's reset, and its own slot of the ring.
+pub fn reset(username: &Username, bucket: i64, claim: u64) -> [(String, Vec<u8>); 2] {
+    [
+        (
+            keys::login_reset(username, bucket),
+            claim.to_string().into_bytes(),
+        ),
+        (
+            keys::login_mark(username, bucket, claim % MAX_ATTEMPTS),
+            serde_json::to_vec(&Mark::Succeeded { succeeded: claim }).expect("marks serialize"),
+        ),
+    ]
 }
 
 /// Every key the throttle may write for `username` in `bucket`: what the
@@ -753,6 +782,32 @@ mod tests {
                 .claims,
             6
         );
+    }
+
+    #[test]
+    fn the_reset_is_the_highest_success_whichever_wrote_last() {
+        let username = Username::parse("alice").unwrap();
+        let keys = ThrottleView::keys(&username, 7);
+        let mut values = vec![None; 14];
+        values[7] = Some(b"3".to_vec());
+        // Claim 2 succeeded and wrote first; claim 1 succeeded and wrote
+        // last, its reset over claim 2's; claim 3 failed.
+        let [_, (second_key, second_mark)] = reset(&username, 7, 2);
+        let [(reset_key, first_reset), (first_key, first_mark)] = reset(&username, 7, 1);
+        let (failed_key, failed_mark) = failure_mark(&username, 7, 3, at(0));
+        for (key, value) in [
+            (reset_key, first_reset),
+            (second_key, second_mark),
+            (first_key, first_mark),
+            (failed_key, failed_mark),
+        ] {
+            let index = keys.iter().position(|k| *k == key).unwrap();
+            values[index] = Some(value);
+        }
+        let current = ThrottleView::decode(7, &keys, &values).unwrap().current;
+        assert_eq!(current.reset, Some(2));
+        assert_eq!(current.marks.len(), 1, "the failure, and no success");
+        assert_eq!(current.claims_after(2).collect::<Vec<_>>(), [3]);
     }
 
     #[test]

@@ -228,3 +228,36 @@ fn a_number_given_back_under_a_success_is_not_a_free_check() {
     assert_eq!(checked, 5, "wrong passwords checked after the last success");
     assert_eq!(harness.hasher.verifications() - checks_before, 5);
 }
+
+/// Two successes at once: the first to claim may write its reset last,
+/// under the other's higher number. The owner still has five attempts
+/// after the later success, not four.
+#[test]
+fn two_successes_whose_writes_cross_leave_five_attempts() {
+    let harness = service();
+    register(&harness, "alice", PASSWORD);
+    let store = Interleaved::over(&harness.store);
+    // The slow login claims first (1); the other claims (2) and writes its
+    // reset before the slow one writes its own.
+    store.at(
+        Moment::Before,
+        |call| call.op == Op::SetMany && call.keys.contains("login:reset:alice:"),
+        || assert!(harness.login("alice", PASSWORD).is_ok()),
+    );
+    let slow = harness.instance_over(&store, harness.clock.clone());
+    let (signed_in, after) = slow.login("alice", PASSWORD);
+    slow.settle(after);
+    assert!(signed_in.is_ok(), "{signed_in:?}");
+    assert!(store.all_ran(), "the interleaving happened");
+
+    harness.move_to(10_000);
+    for _ in 0..4 {
+        fail_login(&harness, "alice");
+    }
+    harness.move_to(20_000);
+    let fifth = harness.login("alice", PASSWORD);
+    assert!(
+        fifth.is_ok(),
+        "four failures since the last success: {fifth:?}"
+    );
+}

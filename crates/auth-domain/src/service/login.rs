@@ -260,11 +260,15 @@ where
         let mut expiring = vec![keys::token(&digest)];
         expiring.extend(attempt.bucket_keys.iter().cloned());
         let due = expiry::due_bucket_after(expires_at).max(throttle::expiry_due(attempt.bucket));
-        let writes = vec![
+        let mut writes = vec![
             (keys::token(&digest), to_json(&record)),
-            throttle::reset(attempt.username, attempt.bucket, attempt.claim),
             expiry::register(&self.store, due, &expiring)?,
         ];
+        writes.extend(throttle::reset(
+            attempt.username,
+            attempt.bucket,
+            attempt.claim,
+        ));
         self.write_with_outbox(writes, outbox, true, after)?;
         Ok(IssuedToken {
             token,
