@@ -24,16 +24,28 @@ pub fn auth(context: &RequestContext) -> Result<Auth, ApiError> {
     open(context, Settings::default())
 }
 
-/// The service for paths that write: with the configured token lifetime
-/// (a value that is not one refuses the write) and the key of pseudonymous
-/// user ids.
+/// The service for paths that write: with the key of pseudonymous user ids.
 pub fn auth_for_writes(context: &RequestContext) -> Result<Auth, ApiError> {
-    let settings = Settings {
-        token_lifetime: token_lifetime()?,
+    open(context, write_settings(context))
+}
+
+/// What every write needs beyond the store: the key of the ids auth
+/// derives (a logout's event id, a failed login's pseudonymous user).
+pub fn write_settings(context: &RequestContext) -> Settings {
+    Settings {
         secret_key: secret_key(context),
         ..Settings::default()
-    };
-    open(context, settings)
+    }
+}
+
+/// What a login needs too: the configured token lifetime. A value that is
+/// not one refuses the login, and only the login: the other writes, the
+/// outbox's relay among them, do not depend on it.
+pub fn login_settings(context: &RequestContext) -> Result<Settings, ApiError> {
+    Ok(Settings {
+        token_lifetime: token_lifetime()?,
+        ..write_settings(context)
+    })
 }
 
 fn open(context: &RequestContext, settings: Settings) -> Result<Auth, ApiError> {
@@ -51,9 +63,10 @@ fn open(context: &RequestContext, settings: Settings) -> Result<Auth, ApiError> 
 /// for none of it.
 pub fn write<T, E: Into<ApiError>>(
     context: &RequestContext,
+    settings: Settings,
     operation: impl FnOnce(&Auth) -> (Result<T, E>, AfterResponse),
 ) -> Result<T, ApiError> {
-    let auth = auth_for_writes(context)?;
+    let auth = open(context, settings)?;
     let (result, after) = operation(&auth);
     context.after_response(move || auth.settle(after));
     result.map_err(Into::into)

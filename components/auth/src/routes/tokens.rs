@@ -38,7 +38,9 @@ use crate::wire::{LoginRequest, TokenResponse};
 )]
 pub fn login(context: &RequestContext, request: Request, _: Params) -> HandlerResult {
     let body: LoginRequest = params::json(&request)?;
-    let issued = service::write(context, |auth| auth.login(&body.username, &body.password))?;
+    let issued = service::write(context, service::login_settings(context)?, |auth| {
+        auth.login(&body.username, &body.password)
+    })?;
     Ok(HttpResponse::json(200, &TokenResponse::from(issued)))
 }
 
@@ -60,6 +62,8 @@ pub fn login(context: &RequestContext, request: Request, _: Params) -> HandlerRe
 )]
 pub fn logout(context: &RequestContext, request: Request, _: Params) -> HandlerResult {
     let token = service::bearer(&request)?;
-    service::write(context, |auth| auth.logout(token))?;
+    service::write(context, service::write_settings(context), |auth| {
+        auth.logout(token)
+    })?;
     Ok(HttpResponse::empty(204))
 }

@@ -27,7 +27,9 @@ use crate::wire::{RegisterRequest, UserResponse};
 )]
 pub fn register(context: &RequestContext, request: Request, _: Params) -> HandlerResult {
     let body: RegisterRequest = params::json(&request)?;
-    let profile = service::write(context, |auth| auth.register(body.into()))?;
+    let profile = service::write(context, service::write_settings(context), |auth| {
+        auth.register(body.into())
+    })?;
     Ok(HttpResponse::json(201, &UserResponse::from(profile)))
 }
 

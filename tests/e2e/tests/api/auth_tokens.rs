@@ -190,7 +190,7 @@ async fn logouts_at_once(app: &Arc<TestApp>, token: &str) -> usize {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn a_token_lifetime_that_is_not_whole_seconds_refuses_writes_instead_of_the_default() {
+async fn a_token_lifetime_that_is_not_whole_seconds_refuses_logins_instead_of_the_default() {
     let Some(app) = app()
         .variable("token_ttl_seconds", "15m")
         .spawn_local("sets token_ttl_seconds")
@@ -198,13 +198,16 @@ async fn a_token_lifetime_that_is_not_whole_seconds_refuses_writes_instead_of_th
     else {
         return;
     };
+    // Register does not need the lifetime: it goes on.
     let name = unique_username("ttl");
     let password = "Ttl-password-1234";
-    let created = app.register(&name, password).await;
-    created.assert_error(500, "internal_error");
-    assert!(!created.text.contains("15m"), "{}", created.text);
-    // Not a 401 for an unknown user: login stops before it checks anything.
-    app.login(&name, password)
+    let registered = app.register(&name, password).await;
+    registered.assert_status(201);
+    let refused = app.login(&name, password).await;
+    refused.assert_error(500, "internal_error");
+    assert!(!refused.text.contains("15m"), "{}", refused.text);
+    // Not a 401 for a wrong password: login stops before it checks anything.
+    app.login(&name, "Wrong-password-1234")
         .await
         .assert_error(500, "internal_error");
     let log = app.stderr("auth");
@@ -212,6 +215,13 @@ async fn a_token_lifetime_that_is_not_whole_seconds_refuses_writes_instead_of_th
         log.contains("token_ttl_seconds") && log.contains("15m"),
         "the log names the variable and its value: {log}"
     );
+    // Nor does the outbox's relay.
+    app.send(app.with(app.post("/auth/outbox/flush"), Cred::Internal))
+        .await
+        .assert_status(200);
+    let user_id = registered.str_field("user_id");
+    app.wait_for_user_actions(&user_id, &[("register", 1)], DELIVERY_TIMEOUT)
+        .await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
