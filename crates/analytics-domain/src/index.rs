@@ -34,6 +34,16 @@ pub(crate) fn slots_from(value: Option<&[u8]>) -> Result<u64, Unexpected> {
     Ok(u64::try_from(slots).unwrap_or(0))
 }
 
+/// The index as one request read it.
+#[derive(Debug, Default)]
+pub(crate) struct Seen {
+    /// The distinct names, sorted.
+    pub names: Vec<Action>,
+    /// The slots taken but holding no name: their writers died, or had not
+    /// written yet.
+    pub unfilled: Vec<u64>,
+}
+
 /// The distinct names in the first `slots` slots (at most `MAX_ACTIONS`),
 /// sorted.
 pub(crate) fn names(
@@ -41,12 +51,23 @@ pub(crate) fn names(
     backend: Backend,
     slots: u64,
 ) -> Result<Vec<Action>, Unexpected> {
+    Ok(read(store, backend, slots)?.names)
+}
+
+/// The first `slots` slots (at most `MAX_ACTIONS`).
+pub(crate) fn read(
+    store: &impl KeyValueStore,
+    backend: Backend,
+    slots: u64,
+) -> Result<Seen, Unexpected> {
     let slot_keys: Vec<String> = (1..=slots.min(MAX_ACTIONS))
         .map(keys::action_slot)
         .collect();
     let mut names = BTreeSet::new();
+    let mut unfilled = Vec::new();
     for (slot, value) in (1..).zip(backend.read_many(store, &slot_keys)?) {
         let Some(bytes) = value else {
+            unfilled.push(slot);
             continue;
         };
         let action = String::from_utf8(bytes)
@@ -55,19 +76,25 @@ pub(crate) fn names(
             .ok_or(Unexpected::CorruptIndex { slot })?;
         names.insert(action);
     }
-    Ok(names.into_iter().collect())
+    Ok(Seen {
+        names: names.into_iter().collect(),
+        unfilled,
+    })
 }
 
-/// Whether `action` is in one of the slots after the first `slots_seen`:
-/// the few slots taken since a writer read the index. Read key by key,
+/// Whether `action` is now in a slot that `seen`, the first `slots_seen`
+/// slots as a writer read them, did not show filled: one taken since, or
+/// one whose writer had taken it but not yet written. Read key by key,
 /// which every backend serves.
 pub(crate) fn added_since(
     store: &impl KeyValueStore,
     action: &Action,
     slots_seen: u64,
+    seen: &Seen,
 ) -> Result<bool, Unexpected> {
     let slots_now = slots_from(store.get(keys::ACTION_SLOTS)?.as_deref())?;
-    for slot in slots_seen + 1..=slots_now.min(MAX_ACTIONS) {
+    let taken_since = slots_seen + 1..=slots_now.min(MAX_ACTIONS);
+    for slot in seen.unfilled.iter().copied().chain(taken_since) {
         if store.get(&keys::action_slot(slot))?.as_deref() == Some(action.as_str().as_bytes()) {
             return Ok(true);
         }

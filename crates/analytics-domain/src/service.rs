@@ -173,17 +173,17 @@ impl<S: KeyValueStore, C: Clock, P: Pause> Analytics<S, C, P> {
             }));
         }
         let backend = slots_counter.as_deref().map(Backend::of_counter);
-        let names = match backend {
-            Some(backend) => index::names(&self.store, backend, slots)?,
-            None => Vec::new(),
+        let seen = match backend {
+            Some(backend) => index::read(&self.store, backend, slots)?,
+            None => index::Seen::default(),
         };
-        if names.binary_search(&event.action).is_err() {
+        if seen.names.binary_search(&event.action).is_err() {
             // What refuses without a write comes before the name's claim.
             index::refuse_when_full(slots)?;
             if let Sender::User(user) = sender {
                 client::refuse_at_once(&self.store, user, slots)?;
             }
-            if !self.added_by_another(&event.action, slots)? {
+            if !self.added_by_another(&event.action, slots, &seen)? {
                 if let Sender::User(user) = sender {
                     client::admit_new_name(&self.store, user, slots)?;
                 }
@@ -207,19 +207,25 @@ impl<S: KeyValueStore, C: Clock, P: Pause> Analytics<S, C, P> {
         }
     }
 
-    /// Whether another request adds `action`, missing from the first
-    /// `slots_seen` slots, so that this one need not: of all the requests
-    /// that claim the name, the first adds it at once, and the others look
-    /// for it for a moment. One that does not see it in time (its adder was
-    /// refused, died, or is slow) adds it too, which readers fold: so many
-    /// requests meeting one new name at once take one slot, not one each.
-    fn added_by_another(&self, action: &Action, slots_seen: u64) -> Result<bool, Unexpected> {
+    /// Whether another request adds `action`, missing from the index of
+    /// `slots_seen` slots as `seen`, so that this one need not: of all the
+    /// requests that claim the name, the first adds it at once, and the
+    /// others look for it for a moment. One that does not see it in time
+    /// (its adder was refused, died, or is slow) adds it too, which readers
+    /// fold: so many requests meeting one new name at once take one slot,
+    /// not one each.
+    fn added_by_another(
+        &self,
+        action: &Action,
+        slots_seen: u64,
+        seen: &index::Seen,
+    ) -> Result<bool, Unexpected> {
         if self.store.increment(&keys::action_name_claim(action), 1)? == 1 {
             return Ok(false);
         }
         for _ in 0..NAME_LOOKS {
             self.pause.pause(NAME_LOOK_EVERY);
-            if index::added_since(&self.store, action, slots_seen)? {
+            if index::added_since(&self.store, action, slots_seen, seen)? {
                 return Ok(true);
             }
         }

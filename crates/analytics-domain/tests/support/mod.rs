@@ -101,4 +101,8 @@ pub mod keys {
     pub fn name_claim(action: &str) -> String {
         format!("actions:name:{action}")
     }
+
+    pub fn slot(slot: u64) -> String {
+        format!("actions:slot:{slot}")
+    }
 }
