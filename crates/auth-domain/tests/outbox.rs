@@ -1218,11 +1218,13 @@ fn deliveries_carry_what_the_receivers_need() {
                 idempotency_key,
                 user_id,
                 message,
+                purpose,
                 ..
             } => {
                 assert!(uuid::Uuid::parse_str(&idempotency_key).is_ok());
                 assert_eq!(user_id, profile.user_id);
                 assert_eq!(message, "Welcome, alice! Your account is ready.");
+                assert_eq!(purpose.as_deref(), Some("welcome"));
             }
         }
     }

@@ -56,6 +56,7 @@ impl HttpDelivery {
                 subject,
                 message,
                 to,
+                purpose,
                 ..
             } => {
                 let mut body = json!({
@@ -64,6 +65,9 @@ impl HttpDelivery {
                     "subject": subject,
                     "message": message,
                 });
+                if let Some(purpose) = purpose {
+                    body["metadata"] = json!({ "type": purpose });
+                }
                 if let (Some(to), true) = (to, by_email) {
                     body["channel"] = "email".into();
                     body["to"] = to.clone().into();
@@ -282,6 +286,7 @@ mod tests {
             subject: "Welcome".to_owned(),
             message: "Hello".to_owned(),
             to: to.map(str::to_owned),
+            purpose: Some("welcome".to_owned()),
         }
     }
 

@@ -32,6 +32,11 @@ pub enum SideEffect {
         /// present, else on `log`. Absent in entries staged before it existed.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         to: Option<String>,
+        /// What it is (`welcome`, `login_alert`), sent as `metadata.type`
+        /// so that readers of the notification can tell without its text.
+        /// Absent in entries staged before it existed.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        purpose: Option<String>,
     },
 }
 
@@ -46,13 +51,14 @@ impl SideEffect {
         }
     }
 
-    pub fn notification(user_id: &str, subject: &str, message: String) -> Self {
+    pub fn notification(user_id: &str, purpose: &str, subject: &str, message: String) -> Self {
         Self::Notification {
             idempotency_key: uuid::Uuid::new_v4().to_string(),
             user_id: user_id.to_owned(),
             subject: subject.to_owned(),
             message,
             to: None,
+            purpose: Some(purpose.to_owned()),
         }
     }
 

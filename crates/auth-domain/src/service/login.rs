@@ -251,6 +251,7 @@ where
             user,
             system_actions::LOGIN,
             now,
+            "login_alert",
             "New sign-in",
             format!("New sign-in to your account {} at {now}.", user.username),
         )?;

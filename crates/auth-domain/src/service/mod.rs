@@ -121,13 +121,14 @@ where
         Ok(())
     }
 
-    /// Stages `action`'s event for `user` and a notification telling them
-    /// of it, by email when they gave an address.
+    /// Stages `action`'s event for `user` and the notification `purpose`
+    /// telling them of it, by email when they gave an address.
     fn stage_for_user(
         &self,
         user: &UserRecord,
         action: &str,
         now: Timestamp,
+        purpose: &str,
         subject: &str,
         message: String,
     ) -> Result<Staged, StoreError> {
@@ -138,7 +139,7 @@ where
                 now,
                 json!({"username": user.username}),
             ),
-            SideEffect::notification(&user.user_id, subject, message)
+            SideEffect::notification(&user.user_id, purpose, subject, message)
                 .to_email(user.email.as_deref()),
         ])
     }
@@ -184,6 +185,7 @@ where
             &user,
             system_actions::REGISTER,
             now,
+            "welcome",
             "Welcome",
             format!("Welcome, {}! Your account is ready.", user.username),
         )?;

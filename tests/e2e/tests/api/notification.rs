@@ -625,6 +625,7 @@ async fn register_sends_a_welcome_and_login_an_alert() {
         .wait_for_notifications(&user.user_id, 1, DELIVERY_TIMEOUT)
         .await;
     assert_eq!(items[0]["subject"], "Welcome", "{}", items[0]);
+    assert_eq!(items[0]["metadata"]["type"], "welcome", "{}", items[0]);
     assert_eq!(items[0]["user_id"], user.user_id.as_str());
 
     let token = app.login_token(&user).await;
@@ -632,6 +633,7 @@ async fn register_sends_a_welcome_and_login_an_alert() {
         .wait_for_notifications(&user.user_id, 2, DELIVERY_TIMEOUT)
         .await;
     assert_eq!(items[0]["subject"], "New sign-in", "{}", items[0]);
+    assert_eq!(items[0]["metadata"]["type"], "login_alert", "{}", items[0]);
     assert_ne!(items[0]["notification_id"], items[1]["notification_id"]);
     // The user may read their own.
     let own = app
