@@ -350,20 +350,31 @@ async fn refused_for_good_goes_to_the_dead_letters_and_can_be_replayed() {
     assert_eq!(analytics.requests().len(), sent.len(), "sent again");
 }
 
+/// Entries whose receivers keep failing do not hold back the others. All
+/// real parts: the peers are first unreachable, then the real analytics
+/// and notification, whose Redis holds a broken counter for each "stuck"
+/// user, so that every delivery about those users fails there with a 500.
 #[tokio::test(flavor = "multi_thread")]
 async fn entries_that_keep_failing_do_not_hold_back_the_others() {
-    if skip_external("points the peers at scripted receivers") {
+    let closed = ClosedPort::bind();
+    let Some(app) = app()
+        .own_redis()
+        .variable("analytics_url", closed.url())
+        .variable("notification_url", closed.url())
+        .spawn_local("breaks keys in the app's Redis and restarts the app")
+        .await
+    else {
         return;
-    }
-    // Both peers down while 40 "stuck" users and then 5 "fine" users
-    // register: 90 entries kept.
-    let analytics = ScriptedPeer::start(|_| 503).await;
-    let notification = ScriptedPeer::start(|_| 503).await;
-    let app = auth_with_peers(&analytics, &notification).await;
+    };
+    // 40 "stuck" users and then 5 "fine" users register while the peers
+    // cannot be reached: 90 entries kept.
+    let mut stuck = Vec::new();
     for i in 0..40 {
-        app.register(&format!("stuck{i}-{}", random_suffix()), &strong_password())
-            .await
-            .assert_status(201);
+        let r = app
+            .register(&format!("stuck{i}-{}", random_suffix()), &strong_password())
+            .await;
+        r.assert_status(201);
+        stuck.push(r.str_field("user_id"));
     }
     let mut fine = Vec::new();
     for i in 0..5 {
@@ -373,11 +384,33 @@ async fn entries_that_keep_failing_do_not_hold_back_the_others() {
         r.assert_status(201);
         fine.push(r.str_field("user_id"));
     }
-    // The peers come back, but refuse (500) everything about the stuck
-    // users for ever.
-    let stuck = |r: &RecordedRequest| String::from_utf8_lossy(&r.body).contains("stuck");
-    analytics.answer(move |r| if stuck(r) { 500 } else { 202 });
-    notification.answer(move |r| if stuck(r) { 500 } else { 202 });
+    // Each stuck user's register counter in analytics and notification
+    // sequence, broken: an increment of them fails, as a store would.
+    let redis = app.redis();
+    let (analytics_db, notification_db) = (
+        app.redis_database("analytics"),
+        app.redis_database("notification"),
+    );
+    for user_id in &stuck {
+        let digest = sha256_hex(user_id);
+        redis.run_in_db::<()>(
+            analytics_db,
+            &["SET", &format!("count:user:register/{digest}"), "broken"],
+        );
+        redis.run_in_db::<()>(
+            notification_db,
+            &["SET", &format!("user:{digest}:seq"), "broken"],
+        );
+    }
+    let app = app
+        .restart_with(vec![
+            ("analytics_url", "http://analytics.spin.internal".to_owned()),
+            (
+                "notification_url",
+                "http://notification.spin.internal".to_owned(),
+            ),
+        ])
+        .await;
 
     let report = eventually("everything deliverable", DELIVERY_TIMEOUT, || async {
         let report = flush(&app).await;
@@ -390,10 +423,22 @@ async fn entries_that_keep_failing_do_not_hold_back_the_others() {
     .await;
     assert_eq!(report["dead_letters"], 0, "{report}");
     for user_id in &fine {
-        let delivered = analytics
-            .requests()
-            .iter()
-            .any(|r| r.json()["user_id"] == user_id.as_str() && r.json()["action"] == "register");
-        assert!(delivered, "{user_id}'s event got past the stuck ones");
+        let counts = app.user_metrics(user_id).await;
+        assert_eq!(counts["actions"]["register"], 1, "{user_id}: {counts}");
+        let welcome = app.notifications(user_id, Cred::Internal, "").await;
+        assert_eq!(
+            welcome.json["notifications"].as_array().map(Vec::len),
+            Some(1),
+            "{user_id}'s welcome got past the stuck ones: {}",
+            welcome.text
+        );
     }
+}
+
+fn sha256_hex(text: &str) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(text.as_bytes())
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect()
 }
