@@ -222,44 +222,77 @@ async fn a_webhook_whose_answer_never_ends_is_not_read() {
 /// to throw a valid token away. The check carries the request's id.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_token_auth_cannot_check_gets_503_never_401() {
+    // Auth refuses connections.
     let closed = ClosedPort::bind();
-    let failing = ScriptedPeer::start(|_| 500).await;
-    for auth_url in [closed.url(), failing.url()] {
-        let Some(app) = app()
-            .variable("auth_url", auth_url.as_str())
-            .spawn_local("points the token check at an auth that cannot answer")
-            .await
-        else {
-            return;
-        };
-        let token = uuid::Uuid::new_v4().to_string();
-        let user_id = uuid::Uuid::new_v4().to_string();
-        let request_id = format!("check-{}", random_suffix());
-        let asks = [
-            app.get(&format!("/analytics/metrics/user/{user_id}/actions")),
-            app.get(&format!("/notification/users/{user_id}/notifications")),
-            app.post("/analytics/events")
-                .json(&json!({"action": "page.view"})),
-        ];
-        for ask in asks {
-            let ask = app
-                .with(ask, Cred::Bearer(&token))
-                .header("x-request-id", request_id.as_str());
-            app.send(ask).await.assert_error(503, "auth_unavailable");
-        }
-        app.shutdown().await;
-    }
+    let Some(refused) = app()
+        .variable("auth_url", closed.url())
+        .spawn_local("points the token check at a closed port")
+        .await
+    else {
+        return;
+    };
+    let user_id = uuid::Uuid::new_v4().to_string();
+    let token = uuid::Uuid::new_v4().to_string();
+    assert_every_check_unavailable(&refused, &user_id, &token, "closed").await;
+    refused.shutdown().await;
 
-    let checks = failing.requests();
-    assert_eq!(checks.len(), 3, "one check per request");
-    for check in checks {
-        assert_eq!(check.path, "/auth/me");
-        assert!(
-            check
-                .header("x-request-id")
-                .is_some_and(|id| id.starts_with("check-")),
-            "the check does not carry the request id: {:?}",
-            check.headers
-        );
+    // The real auth answers 500: its record of the token is broken.
+    let Some(app) = app()
+        .own_redis()
+        .spawn_local("breaks a key in the app's Redis")
+        .await
+    else {
+        return;
+    };
+    let user = app.register_user().await;
+    let token = app.login_token(&user).await;
+    let token_key = format!("token:{}", sha256_hex(&token));
+    app.redis()
+        .run_in_db::<()>(app.redis_database("auth"), &["SET", &token_key, "broken"]);
+    app.me(&token).await.assert_error(500, "internal_error");
+    let request_id = assert_every_check_unavailable(&app, &user.user_id, &token, "failing").await;
+    let checks = app
+        .stderr("auth")
+        .lines()
+        .filter_map(|line| serde_json::from_str::<Value>(line).ok())
+        .filter(|line| {
+            line["event"] == "request"
+                && line["path"] == "/auth/me"
+                && line["request_id"] == request_id.as_str()
+        })
+        .count();
+    assert_eq!(checks, 3, "one check per request, carrying its id");
+}
+
+/// Asks the three bearer endpoints of analytics and notification with
+/// `token` under one request id; each must answer `503 auth_unavailable`.
+/// Gives the request id.
+async fn assert_every_check_unavailable(
+    app: &TestApp,
+    user_id: &str,
+    token: &str,
+    how: &str,
+) -> String {
+    let request_id = format!("check-{how}-{}", random_suffix());
+    let asks = [
+        app.get(&format!("/analytics/metrics/user/{user_id}/actions")),
+        app.get(&format!("/notification/users/{user_id}/notifications")),
+        app.post("/analytics/events")
+            .json(&json!({"action": "page.view"})),
+    ];
+    for ask in asks {
+        let ask = app
+            .with(ask, Cred::Bearer(token))
+            .header("x-request-id", request_id.as_str());
+        app.send(ask).await.assert_error(503, "auth_unavailable");
     }
+    request_id
+}
+
+fn sha256_hex(text: &str) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(text.as_bytes())
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect()
 }
