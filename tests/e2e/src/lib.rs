@@ -44,8 +44,8 @@ pub use runtime_config::write_runtime_config;
 pub use scripted_peer::ScriptedPeer;
 pub use spin::{SpinProcess, SpinUp, spin_binary};
 pub use util::{
-    eventually, json_lines, random_suffix, skip_external, strong_password, unique_action,
-    unique_username,
+    eventually, json_lines, random_suffix, sha256_hex, skip_external, strong_password,
+    unique_action, unique_username,
 };
 
 pub use reqwest;

@@ -10,6 +10,16 @@ pub fn json_lines(output: &str) -> impl Iterator<Item = serde_json::Value> + '_ 
         .filter_map(|line| serde_json::from_str(line).ok())
 }
 
+/// The lower-case hex SHA-256 of `text`: how the services name the store
+/// keys of user ids and tokens, for tests that break one.
+pub fn sha256_hex(text: &str) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(text.as_bytes())
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect()
+}
+
 /// 12 random lower-case hex characters.
 pub fn random_suffix() -> String {
     uuid::Uuid::new_v4().simple().to_string()[..12].to_string()

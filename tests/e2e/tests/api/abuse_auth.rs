@@ -434,11 +434,3 @@ async fn entries_that_keep_failing_do_not_hold_back_the_others() {
         );
     }
 }
-
-fn sha256_hex(text: &str) -> String {
-    use sha2::{Digest, Sha256};
-    Sha256::digest(text.as_bytes())
-        .iter()
-        .map(|byte| format!("{byte:02x}"))
-        .collect()
-}

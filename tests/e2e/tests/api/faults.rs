@@ -288,11 +288,3 @@ async fn assert_every_check_unavailable(
     }
     request_id
 }
-
-fn sha256_hex(text: &str) -> String {
-    use sha2::{Digest, Sha256};
-    Sha256::digest(text.as_bytes())
-        .iter()
-        .map(|byte| format!("{byte:02x}"))
-        .collect()
-}
