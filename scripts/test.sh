@@ -11,6 +11,10 @@
 # the command that installs them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# The end-to-end runs below choose their Spin, store and push binary
+# themselves, on apps they start; a deployment or store named in the
+# caller's environment would turn them into something else.
+unset E2E_BASE_URL E2E_INTERNAL_KEY E2E_STORE SPIN_PUSH
 
 rustup target add wasm32-wasip2
 rustup component add rustfmt clippy

@@ -18,6 +18,9 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 
 : "${INTERNAL_API_KEY:?set INTERNAL_API_KEY (e.g. export INTERNAL_API_KEY=\$(openssl rand -hex 32))}"
+# From the environment, not --variable: a command line is there for `ps`
+# to show as long as the three run.
+export SPIN_VARIABLE_INTERNAL_API_KEY=$INTERNAL_API_KEY
 read -r -a host <<< "${SPIN_HOST:-spin}"
 bind=${BIND:-127.0.0.1}
 auth_port=${AUTH_PORT:-3001}
@@ -58,7 +61,6 @@ start() { # SERVICE PORT [COMPONENT...] -- [spin up options]
     OTEL_SERVICE_NAME="seed-$component" "${host[@]}" up --from spin.toml "${ids[@]}" \
         --listen "$bind:$port" \
         --runtime-config-file "$runtime_config" \
-        --variable "internal_api_key=$INTERNAL_API_KEY" \
         "$@" &
     pids+=("$!")
 }

@@ -124,12 +124,16 @@ pub fn relay_problems(
         .filter_map(|part| part.as_str().map(str::to_owned))
         .collect();
     let script = command.join(" ");
+    // The key reaches curl on its standard input, as a config line, so
+    // that no process's command line holds it.
     check(
         script.contains("-X POST")
-            && script.contains("X-Internal-Key: $INTERNAL_API_KEY")
+            && script.contains(r#"printf 'header = "X-Internal-Key: %s"\n' "$INTERNAL_API_KEY" |"#)
+            && script.contains("--config -")
             && script.contains("$FLUSH_URL")
-            && script.contains("--fail"),
-        "the container must POST to $FLUSH_URL with X-Internal-Key: $INTERNAL_API_KEY and --fail",
+            && script.contains("--fail")
+            && !script.contains("-H "),
+        "the container must POST to $FLUSH_URL with --fail, the X-Internal-Key header given on curl's standard input from $INTERNAL_API_KEY",
     );
     problems
 }
