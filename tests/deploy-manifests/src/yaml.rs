@@ -31,7 +31,9 @@ pub fn read_yaml_documents(path: &Path) -> Result<Vec<Value>, Error> {
     parse_yaml_documents(&text, &path.display().to_string())
 }
 
-/// All `.yaml`/`.yml` files under `dir`, recursively, sorted.
+/// All `.yaml`/`.yml` files under `dir`, recursively, sorted; and the
+/// example manifests (`.yaml.example`), which `kubectl apply -f <dir>`
+/// leaves out, so that applying a directory never applies a placeholder.
 pub fn yaml_files(dir: &Path) -> Result<Vec<PathBuf>, Error> {
     let mut files = Vec::new();
     let mut pending = vec![dir.to_path_buf()];
@@ -44,16 +46,20 @@ pub fn yaml_files(dir: &Path) -> Result<Vec<PathBuf>, Error> {
                 .path();
             if path.is_dir() {
                 pending.push(path);
-            } else if matches!(
-                path.extension().and_then(|e| e.to_str()),
-                Some("yaml" | "yml")
-            ) {
+            } else if is_manifest(&path) {
                 files.push(path);
             }
         }
     }
     files.sort();
     Ok(files)
+}
+
+fn is_manifest(path: &Path) -> bool {
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+    [".yaml", ".yml", ".yaml.example"]
+        .iter()
+        .any(|ending| name.ends_with(ending))
 }
 
 /// A manifest document found in a file.
