@@ -16,7 +16,9 @@ use crate::routes::{outbox, tokens, users};
             (analytics events, notifications) are stored in the auth store before the answer, \
             delivered after it at least once, each with a stable id; they never fail or slow \
             a request. Only a receiver's `400`/`422` ends one unsent, into a dead-letter list \
-            operators can read and replay.",
+            operators can read and replay. Errors share one shape (`ErrorResponse`). Unknown \
+            paths under `/auth` get `404 not_found`; a known path with another method gets \
+            `405 method_not_allowed` with `Allow`. Every response carries `X-Request-Id`.",
     ),
     paths(
         users::register,
@@ -139,6 +141,11 @@ mod tests {
             "#/components/schemas/RegisterRequest"
         );
         assert!(schemas["HealthReport"].is_object());
+        // Sent as `null` when absent, so always there.
+        assert_eq!(
+            schemas["UserResponse"]["required"],
+            json!(["user_id", "username", "email", "created_at"])
+        );
     }
 
     #[test]

@@ -85,7 +85,8 @@ pub struct UserResponse {
     /// Lower-cased.
     #[schema(example = "alice")]
     username: String,
-    #[schema(example = "alice@example.com")]
+    /// `null` when the user gave none; always present.
+    #[schema(required = true, example = "alice@example.com")]
     email: Option<String>,
     /// RFC 3339, UTC.
     #[schema(example = "2026-11-24T19:20:00Z")]

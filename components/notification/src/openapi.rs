@@ -150,6 +150,12 @@ mod tests {
             notify["responses"]["409"]["headers"]["Retry-After"].is_object(),
             "{notify}"
         );
+        // A stored notification's subject is sent as `null` when absent.
+        let view = &doc["components"]["schemas"]["NotificationView"]["required"];
+        assert!(
+            view.as_array().unwrap().contains(&json!("subject")),
+            "{view}"
+        );
     }
 
     #[test]

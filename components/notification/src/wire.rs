@@ -175,7 +175,8 @@ pub struct NotificationView {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<String>)]
     to: Option<Recipient>,
-    #[schema(value_type = Option<String>)]
+    /// `null` when the notification has none; always present.
+    #[schema(value_type = Option<String>, required = true)]
     subject: Option<Subject>,
     #[schema(value_type = String)]
     message: Message,

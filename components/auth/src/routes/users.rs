@@ -20,7 +20,7 @@ use crate::wire::{RegisterRequest, UserResponse};
     responses(
         (status = 201, description = "Registered.", body = UserResponse),
         (status = 409, description = "`username_taken`: the name exists (case-insensitively).", body = ErrorResponse),
-        (status = 422, description = "`validation_failed`: one `details` entry per bad field.", body = ErrorResponse),
+        (status = 422, description = "`validation_failed`: one `details` entry per bad field, or one naming `body` when it is not a JSON object.", body = ErrorResponse),
         BodyErrors,
         UnexpectedError,
     )
