@@ -308,7 +308,11 @@ async fn parallel_repeats_of_an_idempotency_key_deliver_once() {
                 r.assert_error(409, "idempotency_in_progress");
                 continue;
             }
-            other => panic!("status {other}: {}", r.text),
+            other => panic!(
+                "status {other}: {}\nnotification's log:\n{}",
+                r.text,
+                app.stderr("notification")
+            ),
         }
         ids.insert(r.str_field("notification_id"));
     }
