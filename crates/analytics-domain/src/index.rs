@@ -37,6 +37,8 @@ pub(crate) fn slots_from(value: Option<&[u8]>) -> Result<u64, Unexpected> {
 /// The index as one request read it.
 #[derive(Debug, Default)]
 pub(crate) struct Seen {
+    /// How many slots had been handed out.
+    pub slots: u64,
     /// The distinct names, sorted.
     pub names: Vec<Action>,
     /// The slots taken but holding no name: their writers died, or had not
@@ -77,23 +79,23 @@ pub(crate) fn read(
         names.insert(action);
     }
     Ok(Seen {
+        slots,
         names: names.into_iter().collect(),
         unfilled,
     })
 }
 
-/// Whether `action` is now in a slot that `seen`, the first `slots_seen`
-/// slots as a writer read them, did not show filled: one taken since, or
-/// one whose writer had taken it but not yet written. Read key by key,
-/// which every backend serves.
+/// Whether `action` is now in a slot that `seen`, the index as a writer
+/// read it, did not show filled: one taken since, or one whose writer had
+/// taken it but not yet written. Read key by key, which every backend
+/// serves.
 pub(crate) fn added_since(
     store: &impl KeyValueStore,
     action: &Action,
-    slots_seen: u64,
     seen: &Seen,
 ) -> Result<bool, Unexpected> {
     let slots_now = slots_from(store.get(keys::ACTION_SLOTS)?.as_deref())?;
-    let taken_since = slots_seen + 1..=slots_now.min(MAX_ACTIONS);
+    let taken_since = seen.slots + 1..=slots_now.min(MAX_ACTIONS);
     for slot in seen.unfilled.iter().copied().chain(taken_since) {
         if store.get(&keys::action_slot(slot))?.as_deref() == Some(action.as_str().as_bytes()) {
             return Ok(true);

@@ -183,7 +183,7 @@ impl<S: KeyValueStore, C: Clock, P: Pause> Analytics<S, C, P> {
             if let Sender::User(user) = sender {
                 client::refuse_at_once(&self.store, user, slots)?;
             }
-            if !self.added_by_another(&event.action, slots, &seen)? {
+            if !self.added_by_another(&event.action, &seen)? {
                 if let Sender::User(user) = sender {
                     client::admit_new_name(&self.store, user, slots)?;
                 }
@@ -207,25 +207,19 @@ impl<S: KeyValueStore, C: Clock, P: Pause> Analytics<S, C, P> {
         }
     }
 
-    /// Whether another request adds `action`, missing from the index of
-    /// `slots_seen` slots as `seen`, so that this one need not: of all the
-    /// requests that claim the name, the first adds it at once, and the
-    /// others look for it for a moment. One that does not see it in time
-    /// (its adder was refused, died, or is slow) adds it too, which readers
-    /// fold: so many requests meeting one new name at once take one slot,
-    /// not one each.
-    fn added_by_another(
-        &self,
-        action: &Action,
-        slots_seen: u64,
-        seen: &index::Seen,
-    ) -> Result<bool, Unexpected> {
+    /// Whether another request adds `action`, missing from the index as
+    /// `seen`, so that this one need not: of all the requests that claim
+    /// the name, the first adds it at once, and the others look for it for
+    /// a moment. One that does not see it in time (its adder was refused,
+    /// died, or is slow) adds it too, which readers fold: so many requests
+    /// meeting one new name at once take one slot, not one each.
+    fn added_by_another(&self, action: &Action, seen: &index::Seen) -> Result<bool, Unexpected> {
         if self.store.increment(&keys::action_name_claim(action), 1)? == 1 {
             return Ok(false);
         }
         for _ in 0..NAME_LOOKS {
             self.pause.pause(NAME_LOOK_EVERY);
-            if index::added_since(&self.store, action, slots_seen, seen)? {
+            if index::added_since(&self.store, action, seen)? {
                 return Ok(true);
             }
         }

@@ -53,12 +53,11 @@
 //! every claim of the buckets before. The reset is a plain write, so of two
 //! successes at once the lower claim may write last; each success also
 //! marks its own slot of the ring, and the bucket's reset is the highest
-//! of the reset and those marks. A success mark goes only when a later
-//! claim's outcome takes its slot, and the later reset stands by then
-//! unless the two successes' writes crossed: then five later claims, as
-//! many as a lock needs, have numbers above the lost one. Before claiming, an attempt is
-//! refused at once, without a claim, when what it read shows five known
-//! consecutive failures within 15 minutes, the last under 15 minutes old:
+//! of the reset and those marks. Such a mark is lost only to the outcome
+//! of a claim five numbers later, and by then five claims, as many as a
+//! lock needs, lie above it. Before claiming, an attempt is refused at
+//! once, without a claim, when what it read shows five known consecutive
+//! failures within 15 minutes, the last under 15 minutes old:
 //! that answer's `Retry-After` runs to 15 minutes after the last failure.
 //! The first of those five is then under 30 minutes old, so it lies at most
 //! two buckets back: wherever the boundaries fall among the five, three

@@ -212,8 +212,7 @@ async fn a_user_cannot_take_their_logout_events_id_first() {
 /// and the token's hex digest) and of the hex digest alone, each after
 /// `logout:`: what the logout event's id would be without the key.
 fn ids_from_token_alone(token: &str) -> Vec<String> {
-    let hex = |bytes: &[u8]| -> String { bytes.iter().map(|b| format!("{b:02x}")).collect() };
-    let token_digest = hex(&Sha256::digest(token.as_bytes()));
+    let token_digest = sha256_hex(token);
     [
         format!("logout:token:{token_digest}"),
         format!("logout:{token_digest}"),

@@ -251,10 +251,7 @@ async fn a_token_auth_cannot_check_gets_503_never_401() {
         .run_in_db::<()>(app.redis_database("auth"), &["SET", &token_key, "broken"]);
     app.me(&token).await.assert_error(500, "internal_error");
     let request_id = assert_every_check_unavailable(&app, &user.user_id, &token, "failing").await;
-    let checks = app
-        .stderr("auth")
-        .lines()
-        .filter_map(|line| serde_json::from_str::<Value>(line).ok())
+    let checks = json_lines(&app.stderr("auth"))
         .filter(|line| {
             line["event"] == "request"
                 && line["path"] == "/auth/me"
