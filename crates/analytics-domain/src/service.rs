@@ -47,17 +47,17 @@ pub struct Submission {
     pub user_id: UserId,
     pub action: Action,
     pub timestamp: Option<Timestamp>,
+    /// Validated, then dropped: nothing stores or logs it.
     pub metadata: Metadata,
 }
 
-/// An event with its defaults filled in.
+/// An event with its defaults filled in (its metadata dropped).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Event {
     pub id: EventId,
     pub user_id: UserId,
     pub action: Action,
     pub timestamp: Timestamp,
-    pub metadata: Metadata,
 }
 
 /// What became of a submission.
@@ -113,15 +113,16 @@ impl<S: KeyValueStore, C: Clock, P: Pause> Analytics<S, C, P> {
         sender: &Sender,
         submission: Submission,
     ) -> Result<Recording, RecordError> {
-        if let Sender::User(_) = sender {
-            self.client_actions.check(&submission.action)?;
+        if let Sender::User(_) = sender
+            && let Err(refusal) = self.client_actions.check(&submission.action)
+        {
+            return self.repeat_or(refusal, &submission);
         }
         let event = Event {
             id: submission.event_id.unwrap_or_else(EventId::generate),
             timestamp: submission.timestamp.unwrap_or_else(|| self.clock.now()),
             user_id: submission.user_id,
             action: submission.action,
-            metadata: submission.metadata,
         };
         let claim = keys::event_claim(&event.user_id, &event.id);
         let backend = match self.store.get(&keys::action_count(&event.action))? {
@@ -153,6 +154,31 @@ impl<S: KeyValueStore, C: Clock, P: Pause> Analytics<S, C, P> {
             Some((backend, actions)) => {
                 self.counts_of(backend, &actions, keys::user_action_counts(user))
             }
+        }
+    }
+
+    /// A user's event that the list of client actions refuses may have
+    /// been counted before the operator narrowed the list: a repeat of it
+    /// is the `duplicate` the contract promises every repeat, not a
+    /// refusal. One read, and only on the refusal's path.
+    fn repeat_or(
+        &self,
+        refusal: RecordError,
+        submission: &Submission,
+    ) -> Result<Recording, RecordError> {
+        let (RecordError::ActionNotAllowed, Some(event_id)) = (&refusal, submission.event_id)
+        else {
+            return Err(refusal);
+        };
+        match self
+            .store
+            .get(&keys::event_claim(&submission.user_id, &event_id))?
+        {
+            Some(claimed) => Ok(Recording::Duplicate {
+                event_id,
+                total_events: self.total(Backend::of_counter(&claimed))?,
+            }),
+            None => Err(refusal),
         }
     }
 

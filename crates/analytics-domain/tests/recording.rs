@@ -8,7 +8,7 @@ use analytics_domain::{
     ActionCounts, EventId, MAX_ACTIONS, RecordError, Recording, Sender, Submission, Unexpected,
 };
 use domain_core::kv::{InMemoryStore, Op};
-use domain_core::{KeyValueStore, Metadata, StoreError, Timestamp};
+use domain_core::{KeyValueStore, StoreError, Timestamp};
 use support::*;
 
 fn total_events(recording: &Recording) -> u64 {
@@ -332,29 +332,6 @@ fn a_failing_store_is_an_unexpected_error_everywhere() {
             .user_counts(&user("u"))
             .is_err_and(|e| unavailable(&e))
     );
-}
-
-#[test]
-fn the_recorded_event_carries_its_metadata() {
-    let store = InMemoryStore::default();
-    let analytics = service(&store);
-    let metadata = Metadata::parse(
-        serde_json::json!({"source": "web"})
-            .as_object()
-            .unwrap()
-            .clone(),
-    )
-    .unwrap();
-    let submission = Submission {
-        metadata: metadata.clone(),
-        ..fresh("u", "login")
-    };
-    let Recording::Recorded { event, .. } = analytics.record(&Sender::Service, submission).unwrap()
-    else {
-        panic!("a new event is recorded");
-    };
-    assert_eq!(event.metadata, metadata);
-    assert_eq!(analytics.user_counts(&user("u")).unwrap().total, 1);
 }
 
 /// A request that indexed a new action and then failed at its claim leaves

@@ -5,7 +5,7 @@
 
 mod support;
 
-use analytics_domain::{EventId, Recording, Sender};
+use analytics_domain::{ClientActions, EventId, Recording, Sender};
 use domain_core::kv::{Call, InMemoryStore, Op};
 use support::*;
 
@@ -185,5 +185,21 @@ fn a_users_new_name_adds_its_quota_and_a_ticket() {
             expected.extend([(Increment, "quota"), (Increment, "tickets")]);
             assert_eq!(admission(&by_user), expected);
         }
+    }
+}
+
+#[test]
+fn a_refusal_reads_at_most_the_events_claim_and_writes_nothing() {
+    for store in [InMemoryStore::default(), InMemoryStore::redis_like()] {
+        let store = with_history(store);
+        let analytics =
+            service(&store).with_client_actions(ClientActions::parse("page.view").unwrap());
+        let user = bearer("u");
+        assert!(analytics.record(&user, fresh("u", "login")).is_err());
+        assert_eq!(ops(&store), [], "reserved: no store call");
+        assert!(analytics.record(&user, event(None, "u", "search")).is_err());
+        assert_eq!(ops(&store), [], "not listed, no event id: no store call");
+        assert!(analytics.record(&user, fresh("u", "search")).is_err());
+        assert_eq!(ops(&store), [Get], "not listed: the event's claim");
     }
 }

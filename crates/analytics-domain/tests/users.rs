@@ -7,7 +7,8 @@
 mod support;
 
 use analytics_domain::{
-    ClientActions, MAX_ACTIONS, RecordError, Recording, Sender, USER_ACTION_SLOTS, USER_NEW_ACTIONS,
+    ClientActions, EventId, MAX_ACTIONS, RecordError, Recording, Sender, USER_ACTION_SLOTS,
+    USER_NEW_ACTIONS,
 };
 use domain_core::KeyValueStore;
 use domain_core::kv::{InMemoryStore, Op};
@@ -59,6 +60,38 @@ fn with_a_list_users_record_only_listed_actions() {
         analytics.record(&bearer("bob"), fresh("bob", "click")),
         Err(RecordError::ActionNotAllowed)
     );
+}
+
+#[test]
+fn a_repeat_of_an_event_counted_before_the_list_narrowed_is_a_duplicate() {
+    for store in stores() {
+        let id = EventId::generate();
+        let with_id = |action: &str| event(Some(id), "alice", action);
+        let before =
+            service(&store).with_client_actions(ClientActions::parse("page.view").unwrap());
+        assert!(recorded(
+            before.record(&bearer("alice"), with_id("page.view"))
+        ));
+        let after = service(&store).with_client_actions(ClientActions::parse("search").unwrap());
+        let writes = store.writes();
+        assert!(
+            matches!(
+                after.record(&bearer("alice"), with_id("page.view")),
+                Ok(Recording::Duplicate { event_id, total_events: 1 }) if event_id == id
+            ),
+            "a repeat is a duplicate"
+        );
+        assert_eq!(store.writes(), writes);
+        // A new event of the action, or another user's with that id, is refused.
+        assert_eq!(
+            after.record(&bearer("alice"), fresh("alice", "page.view")),
+            Err(RecordError::ActionNotAllowed)
+        );
+        assert_eq!(
+            after.record(&bearer("bob"), event(Some(id), "bob", "page.view")),
+            Err(RecordError::ActionNotAllowed)
+        );
+    }
 }
 
 #[test]

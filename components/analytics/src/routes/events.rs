@@ -35,7 +35,7 @@ use spin_sdk::http::{Params, Request};
     responses(
         (status = 202, description = "Recorded and counted.", body = EventAccepted),
         (status = 200, description = "This `event_id` was recorded before; nothing changed.", body = EventAccepted),
-        (status = 403, description = "With a bearer token: `forbidden` for another `user_id`; `reserved_action` for an action only the system records (`register`, `login`, `login_failed`, `logout`); `action_not_allowed` for an action outside the operator's `client_actions`; `action_quota_exceeded` for a new action name once the user has introduced 10.", body = ErrorResponse),
+        (status = 403, description = "With a bearer token: `forbidden` for another `user_id`; `reserved_action` for an action only the system records (`register`, `login`, `login_failed`, `logout`); `action_not_allowed` for an action outside the operator's `client_actions` (a repeat of an event counted before the list left its action out is still `200 duplicate`); `action_quota_exceeded` for a new action name once the user has introduced 10.", body = ErrorResponse),
         (status = 422, description = "`validation_failed`: a field breaks the rules (one detail per field, or one naming `body` when it is not a JSON object; `user_id` is required with the internal key); also a new `action` once 1000 distinct actions are tracked (900 for bearer tokens).", body = ErrorResponse),
         BodyErrors,
         CallerErrors,
