@@ -131,6 +131,38 @@ async fn with_client_actions_set_a_user_records_only_those() {
     assert_eq!(mine["actions"]["e2e.other"], 1, "{mine}");
 }
 
+/// An operator who narrows the list does not turn a client's redelivery of
+/// an event already counted into a refusal: the contract answers every
+/// repeat `duplicate`. New events of the dropped action are refused.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_repeat_after_the_client_actions_narrow_is_still_a_duplicate() {
+    let Some(app) = app()
+        .variable("client_actions", "e2e.view, e2e.search")
+        .spawn_local("sets the client_actions variable and restarts")
+        .await
+    else {
+        return;
+    };
+    let alice = app.register_user().await;
+    let token = app.login_token(&alice).await;
+    let body = json!({"event_id": uuid::Uuid::new_v4().to_string(), "action": "e2e.view"});
+    app.post_event_as(&body, Cred::Bearer(&token))
+        .await
+        .assert_status(202);
+
+    let app = app
+        .restart_with(vec![("client_actions", "e2e.search".to_string())])
+        .await;
+    let again = app.post_event_as(&body, Cred::Bearer(&token)).await;
+    again.assert_status(200);
+    assert_eq!(again.json["status"], "duplicate", "{}", again.text);
+    app.post_event_as(&json!({"action": "e2e.view"}), Cred::Bearer(&token))
+        .await
+        .assert_error(403, "action_not_allowed");
+    let mine = app.user_metrics(&alice.user_id).await;
+    assert_eq!(mine["actions"]["e2e.view"], 1, "{mine}");
+}
+
 /// The same `event_id` from two users is two events, with bearer tokens and
 /// with the internal key naming the users; each user's repeat is still a
 /// duplicate.
