@@ -127,6 +127,21 @@ async fn the_docs_page_is_self_contained_and_shows_all_three_services() {
         "content-type {:?}",
         r.header("content-type")
     );
+    // What a browser needs to keep the page to itself: scripts only from
+    // this origin, no framing, no sniffing, and no stale copy.
+    let policy = r.header("content-security-policy").unwrap_or("");
+    for directive in [
+        "default-src 'none'",
+        "script-src 'self'",
+        "frame-ancestors 'none'",
+    ] {
+        assert!(
+            policy.contains(directive),
+            "content-security-policy {policy:?}"
+        );
+    }
+    assert_eq!(r.header("x-content-type-options"), Some("nosniff"));
+    assert_eq!(r.header("cache-control"), Some("no-cache"));
     let html = &r.text;
     let refs = references(html);
     for rf in &refs {
@@ -145,8 +160,29 @@ async fn the_docs_page_is_self_contained_and_shows_all_three_services() {
         .filter(|r| !r.starts_with('#') && !r.starts_with("data:") && !r.starts_with("mailto:"))
     {
         let url = page_url.join(rf).expect("asset url");
-        let resp = app.client.get(url.clone()).send().await.expect("asset");
-        assert_eq!(resp.status().as_u16(), 200, "asset {url}");
+        let asset = Reply::read(app.client.get(url.clone()).send().await.expect("asset")).await;
+        assert_eq!(asset.status, 200, "asset {url}");
+        assert_eq!(
+            asset.header("x-content-type-options"),
+            Some("nosniff"),
+            "{url}"
+        );
+        let content_type = asset.header("content-type").unwrap_or("");
+        let expected = match url.path().rsplit('.').next() {
+            Some("js") => "text/javascript",
+            Some("css") => "text/css",
+            Some("png") => "image/png",
+            other => panic!("an asset of an unexpected kind, {other:?}: {url}"),
+        };
+        assert!(content_type.starts_with(expected), "{url}: {content_type}");
+        // Swagger UI's files change only with the version in their name;
+        // the project's own initializer with every deployment.
+        let cache = asset.header("cache-control").unwrap_or("");
+        if url.path().contains("swagger-ui") {
+            assert!(cache.contains("immutable"), "{url}: {cache}");
+        } else {
+            assert_eq!(cache, "no-cache", "{url}");
+        }
         assets += 1;
     }
     assert!(assets > 0, "the page loads no assets of its own: {html}");
