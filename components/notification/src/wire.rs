@@ -66,8 +66,9 @@ pub struct NotifyBody {
     /// not configured answers `503 channel_unavailable`.
     #[schema(value_type = Option<Channel>, default = "log")]
     channel: ChannelKind,
-    /// The recipient: required for `email` (an email address, at most 254
-    /// characters, one `@`, a dotted domain, no whitespace) and `sms` (an
+    /// The recipient: required for `email` (a plain email address, at most
+    /// 254 characters, one `@`, a dotted domain, no whitespace, quotes or
+    /// `<>()[],;:\\`) and `sms` (an
     /// E.164 number: `+`, then 2–15 digits, the first not 0); refused for
     /// `log` and `webhook`.
     #[schema(value_type = Option<String>, max_length = 254, example = "+15551234567")]

@@ -106,15 +106,21 @@ impl Recipient {
         }
     }
 
-    /// At most 254 characters, exactly one `@` with text on both sides, a
-    /// dot in the domain, and no whitespace or control characters (which
-    /// could split a mail header).
+    /// A plain address: at most 254 characters, exactly one `@` with text
+    /// on both sides, a dot in the domain, and no whitespace, control
+    /// characters or RFC 5322 specials (`<>()[],;:\"`): a provider that
+    /// writes the address into a `To:` header must not find a display name,
+    /// a second recipient or a header break in it. Quoted local parts and
+    /// address literals, which need those characters, are refused.
     pub fn email(text: String) -> Result<Self, Invalid> {
+        const SPECIALS: &[char] = &['<', '>', '(', ')', '[', ']', ',', ';', ':', '\\', '"'];
         let invalid = Invalid(
-            "must be an email address (at most 254 characters, one @, a dot in the domain, no spaces)",
+            "must be a plain email address (at most 254 characters, one @, a dot in the domain, no spaces, quotes, backslashes or <>()[],;:)",
         );
         if !chars_within(&text, 3, Self::MAX_EMAIL_CHARS)
-            || text.chars().any(|c| c.is_whitespace() || c.is_control())
+            || text
+                .chars()
+                .any(|c| c.is_whitespace() || c.is_control() || SPECIALS.contains(&c))
         {
             return Err(invalid);
         }
@@ -273,7 +279,7 @@ mod tests {
         assert_eq!(
             to(ChannelKind::Email, Some("+15551234567")),
             Err(Invalid(
-                "must be an email address (at most 254 characters, one @, a dot in the domain, no spaces)"
+                "must be a plain email address (at most 254 characters, one @, a dot in the domain, no spaces, quotes, backslashes or <>()[],;:)"
             ))
         );
         assert_eq!(
@@ -305,6 +311,17 @@ mod tests {
             // that is no whitespace.
             "a\u{a0}b@example.com",
             "a\u{7f}b@example.com",
+            // What a mail header reads as a display name, a second
+            // recipient, a comment or a quoted part.
+            "<a@example.com>",
+            "a@example.com>,<b",
+            "a@example.com,b",
+            "a@example.com;x",
+            "a(comment)@example.com",
+            "\"a\"@example.com",
+            "a\\b@example.com",
+            "a@[127.0.0.1].x",
+            "a:b@example.com",
             "plain",
             too_long.as_str(),
         ] {
