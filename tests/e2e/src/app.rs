@@ -417,6 +417,15 @@ impl TestApp {
         store_location(settings.state.path(), settings.redis_url.as_deref(), label)
     }
 
+    /// The SQLite file of the store `label` (local apps only); `None` when
+    /// that store is on Redis.
+    pub fn sqlite_store_file(&self, label: &str) -> Option<PathBuf> {
+        match self.store_location(label) {
+            StoreLocation::File(path) => Some(path),
+            StoreLocation::RedisDatabase(_) => None,
+        }
+    }
+
     /// Every `(key, value)` of the store `label` (local apps only), read
     /// from its SQLite file or from the Redis server the app started. None
     /// when the SQLite file does not exist: Spin creates it when a

@@ -336,6 +336,56 @@ async fn parallel_repeats_of_an_idempotency_key_deliver_once() {
     }
 }
 
+/// Spin's SQLite store refuses an increment at once (`SQLITE_BUSY`, without
+/// waiting out its busy timeout) while another connection holds the file's
+/// write lock. Racing requests on a store that no request had opened yet do
+/// that to each other: each opens a connection of its own and creates the
+/// table, and `parallel_repeats_of_an_idempotency_key_deliver_once` got a
+/// 500 now and then. Here the other connection is the test's, holding the
+/// lock for 200 ms: the request answers when it is gone, never 500.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_notify_that_meets_a_locked_sqlite_store_waits_for_the_lock() {
+    let Some(app) = app().spawn_local("locks the app's SQLite file").await else {
+        return;
+    };
+    let Some(path) = app.sqlite_store_file("notification") else {
+        eprintln!("SKIPPED: the notification store is on Redis, not in a SQLite file");
+        return;
+    };
+    let user = ext_user();
+    // Spin has opened the store (its connection, its table) before the lock.
+    let warm = app
+        .notify(&json!({"user_id": user, "message": "before the lock"}))
+        .await;
+    assert_notification_result(&warm, "log", "delivered");
+
+    let other = rusqlite::Connection::open(&path)
+        .unwrap_or_else(|e| panic!("open {}: {e}", path.display()));
+    other
+        .execute_batch("BEGIN IMMEDIATE")
+        .expect("the write lock");
+    let key = format!("locked-{}", random_suffix());
+    let body = json!({"user_id": user, "message": "while locked"});
+    let (reply, ()) = tokio::join!(app.notify_with_key(&key, &body), async {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        other.execute_batch("COMMIT").expect("release the lock");
+    });
+    assert_eq!(
+        reply.status,
+        202,
+        "{}\nnotification's log:\n{}",
+        reply.text,
+        app.stderr("notification")
+    );
+    assert_notification_result(&reply, "log", "delivered");
+    let again = app.notify_with_key(&key, &body).await;
+    again.assert_status(200);
+    assert_eq!(
+        again.json, reply.json,
+        "the repeat returns the first result"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn the_webhook_channel_is_unavailable_without_a_url() {
     let Some(app) = app().spawn_local("needs webhook_url unset").await else {
