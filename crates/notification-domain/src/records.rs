@@ -84,7 +84,8 @@ pub fn load<S: KeyValueStore>(
 
 /// The user's newest `limit` notifications, newest first: three reads
 /// (one per key on Redis, which cannot read a batch; the sequence counter's
-/// encoding tells which store this is).
+/// encoding tells which store this is). More slot reads only when some of
+/// the newest slots are empty (see [`listed_record_keys`]).
 pub fn recent<S: KeyValueStore>(
     store: &S,
     user_id: &UserId,
@@ -97,27 +98,7 @@ pub fn recent<S: KeyValueStore>(
     };
     let backend = Backend::of_counter(&counter);
     let newest = sequence(decode_counter(&sequence_key, &counter)?);
-    let wanted = newest.min(INDEX_SLOTS).min(limit.get() as u64);
-    let sequence_numbers: Vec<u64> = (0..wanted).map(|back| newest - back).collect();
-    let slot_keys: Vec<String> = sequence_numbers
-        .iter()
-        .map(|seq| keys::user_slot(&user, (seq - 1) % INDEX_SLOTS))
-        .collect();
-
-    let mut record_keys = Vec::with_capacity(slot_keys.len());
-    for ((key, value), seq) in slot_keys
-        .iter()
-        .zip(backend.read_many(store, &slot_keys)?)
-        .zip(&sequence_numbers)
-    {
-        // Empty: a concurrent notify has counted but not yet written.
-        let Some(bytes) = value else { continue };
-        let entry: SlotEntry =
-            serde_json::from_slice(&bytes).map_err(|e| StorageError::corrupt(key, e))?;
-        if entry.seq == *seq {
-            record_keys.push(keys::record(&entry.id));
-        }
-    }
+    let record_keys = listed_record_keys(store, backend, &user, newest, limit.get() as u64)?;
 
     let mut records = Vec::with_capacity(record_keys.len());
     for (key, value) in record_keys
@@ -129,6 +110,52 @@ pub fn recent<S: KeyValueStore>(
         }
     }
     Ok(records)
+}
+
+/// The record keys of the `limit` newest slots that hold their own
+/// sequence number, newest first. A slot is empty while its notify is
+/// still delivering, or for good when that notify's last write failed; it
+/// then still holds the entry of the notification `INDEX_SLOTS` before.
+/// Such a slot is skipped and the page is filled from older ones, so that
+/// a short page always means the user has no more listed notifications.
+/// Each further read looks back at least as far again as all reads
+/// before it, so a listing reads the ring in at most eight batches.
+fn listed_record_keys<S: KeyValueStore>(
+    store: &S,
+    backend: Backend,
+    user: &str,
+    newest: u64,
+    limit: u64,
+) -> Result<Vec<String>, StorageError> {
+    let listable = newest.min(INDEX_SLOTS);
+    let mut record_keys = Vec::new();
+    let mut looked_back = 0;
+    while looked_back < listable && (record_keys.len() as u64) < limit {
+        let missing = limit - record_keys.len() as u64;
+        let batch = missing.max(looked_back).min(listable - looked_back);
+        let sequence_numbers: Vec<u64> = (looked_back..looked_back + batch)
+            .map(|back| newest - back)
+            .collect();
+        let slot_keys: Vec<String> = sequence_numbers
+            .iter()
+            .map(|seq| keys::user_slot(user, (seq - 1) % INDEX_SLOTS))
+            .collect();
+        for ((key, value), seq) in slot_keys
+            .iter()
+            .zip(backend.read_many(store, &slot_keys)?)
+            .zip(&sequence_numbers)
+        {
+            let Some(bytes) = value else { continue };
+            let entry: SlotEntry =
+                serde_json::from_slice(&bytes).map_err(|e| StorageError::corrupt(key, e))?;
+            if entry.seq == *seq {
+                record_keys.push(keys::record(&entry.id));
+            }
+        }
+        looked_back += batch;
+    }
+    record_keys.truncate(limit as usize);
+    Ok(record_keys)
 }
 
 /// Counters start at 0 and only grow; a negative one was not written by us.

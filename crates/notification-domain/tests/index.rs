@@ -120,6 +120,52 @@ fn a_slot_still_holding_an_older_number_is_not_listed() {
     assert_eq!(ids(&listed), sent[..INDEX_SLOTS as usize - 1]);
 }
 
+/// A notify whose last write failed leaves its slot empty for good: a
+/// listing skips it and fills the page from older ones, so that a short
+/// page still means there is no more.
+#[test]
+fn a_lost_slot_is_skipped_and_the_page_filled_from_older_ones() {
+    let fixture = Fixture::new();
+    let service = fixture.service();
+    let mut sent = notify_n(&service, "alice", 5);
+    fixture.fail_once_within(Op::SetMany, ":slot:");
+    assert!(service.notify(request("alice", "lost"), None).is_err());
+    sent.reverse();
+
+    for limit in [1, 3, 5, 20] {
+        let listed = service
+            .recent(&user("alice"), PageLimit::parse(limit.to_string()).unwrap())
+            .unwrap();
+        assert_eq!(ids(&listed), sent[..limit.min(5)], "limit {limit}");
+    }
+}
+
+/// However many of the newest slots are empty, a listing reads the ring in
+/// a few batches that each look back as far again, not slot by slot.
+#[test]
+fn a_listing_past_many_lost_slots_reads_the_ring_in_a_few_batches() {
+    let fixture = Fixture::new();
+    let service = fixture.service();
+    let sent = notify_n(&service, "alice", 3);
+    for _ in 0..90 {
+        fixture.fail_once_within(Op::SetMany, ":slot:");
+        assert!(service.notify(request("alice", "lost"), None).is_err());
+    }
+
+    fixture.store.take_calls();
+    let listed = service
+        .recent(&user("alice"), PageLimit::parse("1").unwrap())
+        .unwrap();
+    assert_eq!(ids(&listed), [sent[2]]);
+    let ops: Vec<Op> = fixture.store.take_calls().iter().map(|c| c.op).collect();
+    // The counter; slots 1, 1, 2, 4, 8, 16, 32, then the 29 left of the
+    // 93 numbered; the one record.
+    let mut expected = vec![Op::Get];
+    expected.extend([Op::GetMany; 8]);
+    expected.push(Op::GetMany);
+    assert_eq!(ops, expected);
+}
+
 #[test]
 fn a_listing_costs_three_reads_whatever_other_users_stored() {
     let fixture = Fixture::new();
@@ -192,6 +238,39 @@ impl Channels for WebhookWhile {
             _ => Err(Unavailable::Unconfigured),
         }
     }
+}
+
+/// A notify still delivering has counted but not written its slot: a
+/// listing meanwhile shows the older ones, not a page short by one.
+#[test]
+fn a_notify_still_delivering_does_not_shorten_the_page() {
+    let fixture = Fixture::new();
+    let older = notify_n(&fixture.service(), "bob", 1)[0];
+    let (lister, seen) = (
+        fixture.service(),
+        std::sync::Arc::new(std::sync::Mutex::new(None)),
+    );
+    let seen_inside = std::sync::Arc::clone(&seen);
+    let channels = WebhookWhile {
+        during: std::sync::Mutex::new(Some(Box::new(move || {
+            let listed = lister
+                .recent(&user("bob"), PageLimit::parse("1").unwrap())
+                .unwrap();
+            *seen_inside.lock().unwrap() = Some(ids(&listed));
+        }))),
+        log: RecordingChannel::default(),
+    };
+    let slow = NotificationService::new(
+        std::sync::Arc::clone(&fixture.store),
+        channels,
+        fixture.clock.clone(),
+        fixture.pause.clone(),
+    );
+    let mut webhook = request("bob", "newer, by a slow webhook");
+    webhook.channel = ChannelKind::Webhook;
+    slow.notify(webhook, None).unwrap();
+
+    assert_eq!(seen.lock().unwrap().take(), Some(vec![older]));
 }
 
 /// Newest first means newest created: a slow delivery does not move its

@@ -520,6 +520,53 @@ async fn a_webhook_that_never_answers_times_out() {
     );
 }
 
+/// A notify takes its place in the listing before it delivers: while a
+/// webhook keeps it waiting, a listing shows the older notifications in
+/// full pages, and the slow one takes the top once it is done.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_listing_while_a_webhook_delivers_shows_the_older_ones() {
+    let peer = HangingPeer::start().await;
+    let Some(app) = app_with_webhook(format!("{}/hook", peer.url()), peer.url()).await else {
+        return;
+    };
+    let user = ext_user();
+    let older = app
+        .notify(&json!({"user_id": user, "message": "older"}))
+        .await;
+    let older = assert_notification_result(&older, "log", "delivered");
+    let listed = |r: &Reply| -> Vec<String> {
+        r.assert_status(200);
+        r.json["notifications"]
+            .as_array()
+            .unwrap_or_else(|| panic!("notifications array: {}", r.text))
+            .iter()
+            .map(|n| n["notification_id"].as_str().unwrap().to_string())
+            .collect()
+    };
+
+    let webhook = json!({"user_id": user, "channel": "webhook", "message": "slow"});
+    let slow = app.notify(&webhook);
+    let meanwhile = async {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while peer.connections() == 0 {
+            assert!(Instant::now() < deadline, "the webhook was never called");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        app.notifications(&user, Cred::Internal, "?limit=1").await
+    };
+    let (slow, during) = tokio::join!(slow, meanwhile);
+    assert_eq!(
+        listed(&during),
+        std::slice::from_ref(&older),
+        "{}",
+        during.text
+    );
+
+    let slow = assert_notification_result(&slow, "webhook", "failed");
+    let after = app.notifications(&user, Cred::Internal, "?limit=2").await;
+    assert_eq!(listed(&after), [slow, older], "{}", after.text);
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_notification_is_read_with_the_internal_key() {
     let app = spawn_app().await;
