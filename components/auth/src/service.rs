@@ -6,6 +6,7 @@ use auth_domain::{AfterResponse, Argon2Hasher, AuthService, Settings, TokenLifet
 use domain_core::SystemClock;
 use spin_edge::credentials::bearer_token;
 use spin_edge::params::header;
+use spin_edge::pause::MonotonicPause;
 use spin_edge::serve::RequestContext;
 use spin_edge::{ApiError, SpinStore, config};
 use spin_sdk::http::Request;
@@ -15,7 +16,7 @@ use crate::outbound::HttpDelivery;
 /// The key-value store label, as declared in spin.toml.
 pub const STORE: &str = "auth";
 
-pub type Auth = AuthService<SpinStore, Argon2Hasher, SystemClock, HttpDelivery>;
+pub type Auth = AuthService<SpinStore, Argon2Hasher, SystemClock, MonotonicPause, HttpDelivery>;
 
 /// The service for paths that need neither the token lifetime nor the key
 /// of pseudonymous ids (`me`, the dead letters and their replay): no
@@ -53,6 +54,7 @@ fn open(context: &RequestContext, settings: Settings) -> Result<Auth, ApiError> 
         SpinStore::open(STORE)?,
         Argon2Hasher::production(),
         SystemClock,
+        MonotonicPause,
         HttpDelivery::new(context.clone()),
         settings,
     ))

@@ -42,6 +42,7 @@
 //! | request | writes before the answer | after the answer |
 //! |---|---|---|
 //! | register | 3: reserve outbox numbers, claim the name, user + entries | 1: delete the delivered entries |
+//! | register losing the name's claim | 2: reserve, claim; then a read of the user (and another claim, after a pause) until the winner's user appears or it gives the name back | 0 |
 //! | login | 4: claim a check, register expiring keys, reserve, token + reset + entries | 1: delete |
 //! | failed login, known or unknown name | 3 (4 for a name's first attempt in a bucket): claim, reserve, failure mark + entry | 1: delete |
 //! | login refused by the lock | 0 | 0 |
@@ -71,7 +72,8 @@
 //! - A registration that dies between claiming the name and writing the
 //!   user (the instance is killed, or the store fails and so does giving the
 //!   claim back) leaves `claim:user:{name}` without a user: the name cannot
-//!   be registered until an operator deletes that key. The window is the
+//!   be registered until an operator deletes that key (a registration
+//!   waits about 1.6 s for its owner, then answers `409`). The window is the
 //!   `set_many` right after the claim; the password is hashed before it. On
 //!   Redis, an increment whose reply is lost and is retried by the host may
 //!   count twice (spin#3563), with the same effect; for the throttle that

@@ -90,6 +90,7 @@ fn sweeps_pass_the_missing_numbers(relay: &Harness) -> Meanwhile {
         Arc::clone(&relay.store),
         Argon2Hasher::cheap_for_tests(),
         relay.clock.clone(),
+        ThreadSleep,
         relay.delivery.clone(),
         Settings::default(),
     );
@@ -137,7 +138,7 @@ fn instance_stalling_at(
     relay: &Harness,
     stalls: Vec<(StallAt, Meanwhile)>,
     refuse_entries: Arc<AtomicBool>,
-) -> AuthService<StallingStore, Argon2Hasher, ManualClock, FakeDelivery> {
+) -> AuthService<StallingStore, Argon2Hasher, ManualClock, ThreadSleep, FakeDelivery> {
     AuthService::new(
         StallingStore {
             inner: Arc::clone(&relay.store),
@@ -146,6 +147,7 @@ fn instance_stalling_at(
         },
         Argon2Hasher::cheap_for_tests(),
         relay.clock.clone(),
+        ThreadSleep,
         relay.delivery.clone(),
         Settings::default(),
     )

@@ -109,3 +109,98 @@ fn welcome_and_sign_in_notifications_are_addressed_to_the_users_email_if_any() {
         ]
     );
 }
+
+/// A pause that tells the test it was reached and waits for its word
+/// before its first return; later pauses return at once.
+struct PauseUntilTold {
+    reached: std::sync::mpsc::Sender<()>,
+    go: std::sync::mpsc::Receiver<()>,
+    first: std::sync::atomic::AtomicBool,
+}
+
+impl domain_core::Pause for PauseUntilTold {
+    fn pause(&self, _: std::time::Duration) {
+        if self.first.swap(false, std::sync::atomic::Ordering::SeqCst) {
+            let _ = self.reached.send(());
+            let _ = self.go.recv_timeout(std::time::Duration::from_secs(5));
+        }
+    }
+}
+
+/// A registration that claims the name while the claim's owner fails to
+/// write its user is not told the name is taken: it waits, finds the
+/// claim given back, claims it and registers. Before, it answered 409
+/// while nobody had the name.
+#[test]
+fn a_registration_that_loses_the_claim_to_a_failed_write_gets_the_name() {
+    use support::interleave::{Interleaved, Moment};
+    let harness = service();
+    let (reached, paused) = std::sync::mpsc::channel();
+    let (tell_go, go) = std::sync::mpsc::channel();
+    let (start, started) = std::sync::mpsc::channel::<()>();
+    let second = harness.instance_pausing(
+        std::sync::Arc::clone(&harness.store),
+        harness.clock.clone(),
+        PauseUntilTold {
+            reached,
+            go,
+            first: true.into(),
+        },
+    );
+    std::thread::scope(|scope| {
+        let second = scope.spawn(move || {
+            started.recv().unwrap();
+            let (result, after) = second.register(registration("alice", OTHER_PASSWORD));
+            second.settle(after);
+            result
+        });
+
+        harness.store.fail_when(once(|call| call.op == Op::SetMany));
+        let store = Interleaved::over(&harness.store);
+        store.at(
+            Moment::Before,
+            |call| call.op == Op::Delete && call.keys == "claim:user:alice",
+            || {
+                start.send(()).unwrap();
+                // The second registration has lost the claim and waits.
+                let _ = paused.recv_timeout(std::time::Duration::from_secs(5));
+            },
+        );
+        let first = harness.instance_over(&store, harness.clock.clone());
+        let (failed, after) = first.register(registration("alice", PASSWORD));
+        first.settle(after);
+        assert!(store.all_ran());
+        assert!(
+            matches!(failed, Err(RegisterError::Unexpected(_))),
+            "{failed:?}"
+        );
+        tell_go.send(()).unwrap();
+
+        let profile = second.join().unwrap().expect("the name is free again");
+        let login = harness
+            .login("alice", OTHER_PASSWORD)
+            .expect("its password");
+        assert_eq!(login.user_id, profile.user_id);
+    });
+}
+
+/// A claim whose owner died before writing its user or giving the name
+/// back: a registration waits out its pauses (about 1.6 s), then is told
+/// the name is taken, as the crate docs say.
+#[test]
+fn a_claim_nobody_writes_counts_as_taken_after_a_bounded_wait() {
+    let harness = service();
+    harness.store.increment("claim:user:alice", 1).unwrap();
+    let started = std::time::Instant::now();
+    assert!(matches!(
+        harness.register(registration("alice", PASSWORD)),
+        Err(RegisterError::UsernameTaken)
+    ));
+    let waited = started.elapsed();
+    assert!(
+        waited >= std::time::Duration::from_millis(1590)
+            && waited < std::time::Duration::from_secs(5),
+        "{waited:?}"
+    );
+    assert!(harness.store.get("user:alice").unwrap().is_none());
+}

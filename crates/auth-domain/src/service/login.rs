@@ -2,7 +2,7 @@
 //! writes.
 
 use domain_core::sha256_hex;
-use domain_core::{Clock, KeyValueStore, StoreError, Timestamp, system_actions};
+use domain_core::{Clock, KeyValueStore, Pause, StoreError, Timestamp, system_actions};
 use serde_json::json;
 
 use super::{AfterResponse, AuthService, decode, to_json, whole_seconds};
@@ -20,11 +20,12 @@ use crate::username::Username;
 /// a name is at most 32 characters, so this shows what it was meant to be.
 const IMPOSSIBLE_NAME_SHOWN: usize = 64;
 
-impl<S, H, C, D> AuthService<S, H, C, D>
+impl<S, H, C, P, D> AuthService<S, H, C, P, D>
 where
     S: KeyValueStore,
     H: PasswordHasher,
     C: Clock,
+    P: Pause,
     D: DeliveryPort,
 {
     /// Checks the credentials and issues a token. Unknown users and wrong

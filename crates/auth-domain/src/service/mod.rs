@@ -5,9 +5,10 @@
 //! answer is sent.
 
 use domain_core::sha256_hex;
-use domain_core::{Clock, KeyValueStore, PageLimit, StoreError, Timestamp, system_actions};
+use domain_core::{Clock, KeyValueStore, PageLimit, Pause, StoreError, Timestamp, system_actions};
 use serde::de::DeserializeOwned;
 use serde_json::json;
+use std::time::Duration;
 
 use crate::email::Email;
 use crate::error::{RegisterError, TokenError, Unexpected};
@@ -62,26 +63,35 @@ pub struct AfterResponse {
     sweep: bool,
 }
 
-pub struct AuthService<S, H, C, D> {
+pub struct AuthService<S, H, C, P, D> {
     store: S,
     hasher: H,
     clock: C,
+    pause: P,
     delivery: D,
     settings: Settings,
 }
 
-impl<S, H, C, D> AuthService<S, H, C, D>
+/// The pauses between a registration's looks at a name whose claim it
+/// lost (about 1.6 s in all): the winner writes its user a store call
+/// after its claim, or gives the name back when that write fails, which
+/// on a locked SQLite file can take the store's own retries (about 0.8 s).
+const LOST_CLAIM_PAUSES_MS: [u64; 8] = [5, 10, 25, 50, 100, 200, 400, 800];
+
+impl<S, H, C, P, D> AuthService<S, H, C, P, D>
 where
     S: KeyValueStore,
     H: PasswordHasher,
     C: Clock,
+    P: Pause,
     D: DeliveryPort,
 {
-    pub fn new(store: S, hasher: H, clock: C, delivery: D, settings: Settings) -> Self {
+    pub fn new(store: S, hasher: H, clock: C, pause: P, delivery: D, settings: Settings) -> Self {
         Self {
             store,
             hasher,
             clock,
+            pause,
             delivery,
             settings,
         }
@@ -190,7 +200,7 @@ where
             format!("Welcome, {}! Your account is ready.", user.username),
         )?;
         let claim_key = keys::username_claim(&username);
-        if self.store.increment(&claim_key, 1)? != 1 {
+        if !self.claim_name(&claim_key, &user_key)? {
             return Err(RegisterError::UsernameTaken);
         }
         let writes = vec![(user_key, to_json(&user))];
@@ -204,6 +214,28 @@ where
             return Err(error.into());
         }
         Ok(user.profile())
+    }
+
+    /// Whether this registration owns the name: its increment of the claim
+    /// counter returned 1. One that lost waits for the winner's outcome, so
+    /// that it is told the name is taken only when a user has it: the
+    /// winner's user appears (taken), or the winner's write failed and it
+    /// gave the claim back (claimed again here). A claim whose owner did
+    /// neither within the pauses counts as taken (see the crate docs).
+    fn claim_name(&self, claim_key: &str, user_key: &str) -> Result<bool, Unexpected> {
+        if self.store.increment(claim_key, 1)? == 1 {
+            return Ok(true);
+        }
+        for pause_ms in LOST_CLAIM_PAUSES_MS {
+            if self.store.get(user_key)?.is_some() {
+                return Ok(false);
+            }
+            self.pause.pause(Duration::from_millis(pause_ms));
+            if self.store.increment(claim_key, 1)? == 1 {
+                return Ok(true);
+            }
+        }
+        Ok(false)
     }
 
     /// The user a bearer token belongs to, if it is known, unexpired and not

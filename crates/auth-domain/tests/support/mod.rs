@@ -15,7 +15,7 @@ use auth_domain::{
     TokenError, UserProfile, Username,
 };
 use domain_core::kv::{Call, InMemoryStore};
-use domain_core::{Clock, KeyValueStore, ManualClock, Timestamp};
+use domain_core::{Clock, KeyValueStore, ManualClock, Pause, Timestamp};
 
 pub mod interleave;
 
@@ -212,7 +212,19 @@ impl PasswordHasher for CountingHasher {
     }
 }
 
-pub type Service = AuthService<Arc<InMemoryStore>, CountingHasher, ManualClock, FakeDelivery>;
+pub type Service =
+    AuthService<Arc<InMemoryStore>, CountingHasher, ManualClock, ThreadSleep, FakeDelivery>;
+
+/// Pauses by sleeping the thread: a registration that lost a name's claim
+/// waits for the winner, which runs on another thread.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ThreadSleep;
+
+impl Pause for ThreadSleep {
+    fn pause(&self, duration: std::time::Duration) {
+        std::thread::sleep(duration);
+    }
+}
 
 /// The service, with a handle on each of its ports.
 pub struct Harness {
@@ -273,6 +285,7 @@ impl Harness {
             Arc::clone(&self.store),
             self.hasher.clone(),
             clock.clone(),
+            ThreadSleep,
             self.delivery.clone(),
             Settings::default(),
         );
@@ -294,11 +307,22 @@ impl Harness {
         &self,
         store: S,
         clock: ManualClock,
-    ) -> AuthService<S, CountingHasher, ManualClock, FakeDelivery> {
+    ) -> AuthService<S, CountingHasher, ManualClock, ThreadSleep, FakeDelivery> {
+        self.instance_pausing(store, clock, ThreadSleep)
+    }
+
+    /// [`Self::instance_over`], with `pause` for its waits.
+    pub fn instance_pausing<S: KeyValueStore, P: Pause>(
+        &self,
+        store: S,
+        clock: ManualClock,
+        pause: P,
+    ) -> AuthService<S, CountingHasher, ManualClock, P, FakeDelivery> {
         AuthService::new(
             store,
             self.hasher.clone(),
             clock,
+            pause,
             self.delivery.clone(),
             Settings::default(),
         )
@@ -318,6 +342,7 @@ pub fn service_with(store: InMemoryStore, settings: Settings) -> Harness {
         Arc::clone(&store),
         hasher.clone(),
         clock.clone(),
+        ThreadSleep,
         delivery.clone(),
         settings,
     );
