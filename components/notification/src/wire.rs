@@ -73,8 +73,8 @@ pub struct NotifyBody {
     /// `log` and `webhook`.
     #[schema(value_type = Option<String>, max_length = 254, example = "+15551234567")]
     to: Option<Recipient>,
-    /// One line of at most 200 characters: no control characters (no line
-    /// breaks).
+    /// One line of at most 200 characters: no control characters or
+    /// Unicode line and paragraph separators (no line breaks).
     #[schema(value_type = Option<String>, max_length = 200, example = "Welcome")]
     subject: Option<Subject>,
     /// 1–4000 characters.

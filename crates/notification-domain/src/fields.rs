@@ -10,7 +10,9 @@ use std::fmt;
 
 /// An optional heading: one line of at most 200 characters. No control
 /// characters: a line break in a heading could add a mail header where an
-/// email provider writes the subject into one.
+/// email provider writes the subject into one. Unicode's line and
+/// paragraph separators (U+2028, U+2029), which are no control characters,
+/// break a line too wherever text is shown.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct Subject(String);
@@ -20,7 +22,10 @@ impl Subject {
 
     pub fn parse(text: String) -> Result<Self, Invalid> {
         const RULE: &str = "must be one line of at most 200 characters, without control characters";
-        if text.chars().any(char::is_control) {
+        if text
+            .chars()
+            .any(|c| c.is_control() || c == '\u{2028}' || c == '\u{2029}')
+        {
             return Err(Invalid(RULE));
         }
         text_within(text, 0, Self::MAX_CHARS, RULE).map(Self)
@@ -237,6 +242,9 @@ mod tests {
             "Hi\nthere",
             "tab\there",
             "nul\0",
+            "line\u{2028}separator",
+            "paragraph\u{2029}separator",
+            "next line\u{85}(NEL)",
         ] {
             assert!(Subject::parse(broken.into()).is_err(), "{broken:?}");
         }

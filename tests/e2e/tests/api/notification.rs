@@ -151,6 +151,10 @@ async fn notify_body_rules() {
             json!({"user_id": user, "message": "m", "subject": "Hi\r\nBcc: x@example.com"}),
         ),
         (
+            "subject",
+            json!({"user_id": user, "message": "m", "subject": "Hi\u{2028}there"}),
+        ),
+        (
             "channel",
             json!({"user_id": user, "message": "m", "channel": "push"}),
         ),
