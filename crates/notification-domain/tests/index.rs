@@ -240,6 +240,27 @@ impl Channels for WebhookWhile {
     }
 }
 
+/// Notifies `who` by a webhook that runs `meanwhile` while it delivers.
+fn notify_by_slow_webhook(
+    fixture: &Fixture,
+    who: &str,
+    meanwhile: impl FnOnce() + Send + 'static,
+) -> NotificationId {
+    let channels = WebhookWhile {
+        during: std::sync::Mutex::new(Some(Box::new(meanwhile))),
+        log: RecordingChannel::default(),
+    };
+    let slow = NotificationService::new(
+        std::sync::Arc::clone(&fixture.store),
+        channels,
+        fixture.clock.clone(),
+        fixture.pause.clone(),
+    );
+    let mut webhook = request(who, "by a slow webhook");
+    webhook.channel = ChannelKind::Webhook;
+    receipt(&slow.notify(webhook, None).unwrap()).notification_id
+}
+
 /// A notify still delivering has counted but not written its slot: a
 /// listing meanwhile shows the older ones, not a page short by one.
 #[test]
@@ -251,24 +272,12 @@ fn a_notify_still_delivering_does_not_shorten_the_page() {
         std::sync::Arc::new(std::sync::Mutex::new(None)),
     );
     let seen_inside = std::sync::Arc::clone(&seen);
-    let channels = WebhookWhile {
-        during: std::sync::Mutex::new(Some(Box::new(move || {
-            let listed = lister
-                .recent(&user("bob"), PageLimit::parse("1").unwrap())
-                .unwrap();
-            *seen_inside.lock().unwrap() = Some(ids(&listed));
-        }))),
-        log: RecordingChannel::default(),
-    };
-    let slow = NotificationService::new(
-        std::sync::Arc::clone(&fixture.store),
-        channels,
-        fixture.clock.clone(),
-        fixture.pause.clone(),
-    );
-    let mut webhook = request("bob", "newer, by a slow webhook");
-    webhook.channel = ChannelKind::Webhook;
-    slow.notify(webhook, None).unwrap();
+    notify_by_slow_webhook(&fixture, "bob", move || {
+        let listed = lister
+            .recent(&user("bob"), PageLimit::parse("1").unwrap())
+            .unwrap();
+        *seen_inside.lock().unwrap() = Some(ids(&listed));
+    });
 
     assert_eq!(seen.lock().unwrap().take(), Some(vec![older]));
 }
@@ -281,25 +290,13 @@ fn a_slow_delivery_keeps_its_place_in_the_listing() {
     let (newer_service, clock) = (fixture.service(), fixture.clock.clone());
     let newer = std::sync::Arc::new(std::sync::Mutex::new(None));
     let newer_id = std::sync::Arc::clone(&newer);
-    let channels = WebhookWhile {
-        during: std::sync::Mutex::new(Some(Box::new(move || {
-            clock.advance_seconds(10);
-            let notified = newer_service
-                .notify(request("alice", "newer, on log"), None)
-                .unwrap();
-            *newer_id.lock().unwrap() = Some(receipt(&notified).notification_id);
-        }))),
-        log: RecordingChannel::default(),
-    };
-    let slow = NotificationService::new(
-        std::sync::Arc::clone(&fixture.store),
-        channels,
-        fixture.clock.clone(),
-        fixture.pause.clone(),
-    );
-    let mut webhook = request("alice", "older, by a slow webhook");
-    webhook.channel = ChannelKind::Webhook;
-    let older = receipt(&slow.notify(webhook, None).unwrap()).notification_id;
+    let older = notify_by_slow_webhook(&fixture, "alice", move || {
+        clock.advance_seconds(10);
+        let notified = newer_service
+            .notify(request("alice", "newer, on log"), None)
+            .unwrap();
+        *newer_id.lock().unwrap() = Some(receipt(&notified).notification_id);
+    });
     let newer = newer.lock().unwrap().expect("the other request ran");
 
     let listed = fixture

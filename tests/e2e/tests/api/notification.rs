@@ -34,6 +34,17 @@ async fn app_with_webhook(url: String, origin: String) -> Option<TestApp> {
         .await
 }
 
+/// The ids of a `200` listing, in its order.
+fn listed_ids(r: &Reply) -> Vec<String> {
+    r.assert_status(200);
+    r.json["notifications"]
+        .as_array()
+        .unwrap_or_else(|| panic!("notifications array: {}", r.text))
+        .iter()
+        .map(|n| n["notification_id"].as_str().unwrap().to_string())
+        .collect()
+}
+
 fn strings(v: &Value) -> Vec<String> {
     match v {
         Value::String(s) => vec![s.clone()],
@@ -538,15 +549,6 @@ async fn a_listing_while_a_webhook_delivers_shows_the_older_ones() {
         .notify(&json!({"user_id": user, "message": "older"}))
         .await;
     let older = assert_notification_result(&older, "log", "delivered");
-    let listed = |r: &Reply| -> Vec<String> {
-        r.assert_status(200);
-        r.json["notifications"]
-            .as_array()
-            .unwrap_or_else(|| panic!("notifications array: {}", r.text))
-            .iter()
-            .map(|n| n["notification_id"].as_str().unwrap().to_string())
-            .collect()
-    };
 
     let webhook = json!({"user_id": user, "channel": "webhook", "message": "slow"});
     let slow = app.notify(&webhook);
@@ -560,7 +562,7 @@ async fn a_listing_while_a_webhook_delivers_shows_the_older_ones() {
     };
     let (slow, during) = tokio::join!(slow, meanwhile);
     assert_eq!(
-        listed(&during),
+        listed_ids(&during),
         std::slice::from_ref(&older),
         "{}",
         during.text
@@ -568,7 +570,7 @@ async fn a_listing_while_a_webhook_delivers_shows_the_older_ones() {
 
     let slow = assert_notification_result(&slow, "webhook", "failed");
     let after = app.notifications(&user, Cred::Internal, "?limit=2").await;
-    assert_eq!(listed(&after), [slow, older], "{}", after.text);
+    assert_eq!(listed_ids(&after), [slow, older], "{}", after.text);
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -620,18 +622,10 @@ async fn a_users_notifications_are_listed_newest_first() {
             tokio::time::sleep(Duration::from_millis(1100)).await;
         }
     }
-    let listed = |r: &Reply| -> Vec<String> {
-        r.json["notifications"]
-            .as_array()
-            .unwrap_or_else(|| panic!("notifications array: {}", r.text))
-            .iter()
-            .map(|n| n["notification_id"].as_str().unwrap().to_string())
-            .collect()
-    };
     let r = app.notifications(&user, Cred::Internal, "").await;
     r.assert_status(200);
     assert_eq!(r.json["user_id"], user.as_str());
-    let default = listed(&r);
+    let default = listed_ids(&r);
     assert_eq!(default.len(), 20, "default limit is 20");
     let first = &r.json["notifications"][0];
     for k in [
@@ -649,7 +643,7 @@ async fn a_users_notifications_are_listed_newest_first() {
     }
 
     let r = app.notifications(&user, Cred::Internal, "?limit=100").await;
-    let all = listed(&r);
+    let all = listed_ids(&r);
     assert_eq!(all.len(), 22);
     let mut sorted = ids.clone();
     sorted.sort();
@@ -676,9 +670,9 @@ async fn a_users_notifications_are_listed_newest_first() {
     );
 
     let r = app.notifications(&user, Cred::Internal, "?limit=1").await;
-    assert_eq!(listed(&r), vec![all[0].clone()]);
+    assert_eq!(listed_ids(&r), vec![all[0].clone()]);
     let r = app.notifications(&user, Cred::Internal, "?limit=5").await;
-    assert_eq!(listed(&r), all[..5].to_vec());
+    assert_eq!(listed_ids(&r), all[..5].to_vec());
 
     for bad in [
         "?limit=0",
