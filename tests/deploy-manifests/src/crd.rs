@@ -1,7 +1,9 @@
 //! Where the SpinApp CRD comes from: spin-operator v0.6.1's
 //! `core.spinkube.dev_spinapps.yaml`, pinned by its SHA-256. The repository
 //! keeps no copy of it; the checks read `SPINAPP_CRD` when set, else a
-//! verified copy under `target/`, else fetch the pinned file once.
+//! verified copy under `target/`, else the copy that machines without
+//! internet access keep beside the project (`../shared/spinkube/`), else
+//! fetch the pinned file once.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -36,6 +38,11 @@ pub fn crd_path() -> Result<PathBuf, CrdError> {
     let cached = workspace_root().join("target/spinkube/core.spinkube.dev_spinapps-v0.6.1.yaml");
     if cached.is_file() && verify(&cached).is_ok() {
         return Ok(cached);
+    }
+    let beside = workspace_root().join("../shared/spinkube/core.spinkube.dev_spinapps.yaml");
+    if beside.is_file() {
+        verify(&beside).map_err(CrdError::Mismatch)?;
+        return Ok(beside);
     }
     fetch(&cached)?;
     Ok(cached)
