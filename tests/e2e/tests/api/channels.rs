@@ -535,7 +535,6 @@ async fn welcome_and_sign_in_go_by_email_to_users_who_gave_one() {
     app.shutdown().await;
 }
 
-/// A new user with `email`, signed in once; its id.
 /// A provider that cannot even be asked is no reason to give up on the
 /// address: notify answers `503 channel_unreachable` and stores nothing,
 /// and auth keeps the welcome in its outbox instead of sending it on `log`.
@@ -577,11 +576,30 @@ async fn a_provider_that_cannot_be_asked_is_unreachable_and_auth_keeps_its_notif
     );
 
     let (user_id, _) = register_with_email(&app, &address()).await;
+    // The register's own delivery has met the 503 and kept the welcome
+    // (a fallback to `log` would say `notification_email_unavailable`).
+    eventually(
+        "auth keeping the welcome after the 503",
+        DELIVERY_TIMEOUT,
+        || async {
+            let log = app.stderr("auth");
+            json_lines(&log)
+                .any(|line| {
+                    line["event"] == "delivery_failed"
+                        && line["target"] == "notification"
+                        && line["cause"] == "status 503"
+                        && line["kept"] == true
+                })
+                .then_some(())
+                .ok_or(format!("no such line:\n{log}"))
+        },
+    )
+    .await;
     let flushed = app
         .send(app.with(app.post("/auth/outbox/flush"), Cred::Internal))
         .await;
-    assert!(
-        flushed.json["pending"].as_u64() >= Some(1),
+    assert_eq!(
+        flushed.json["pending"], 1,
         "the welcome is kept: {}",
         flushed.text
     );
