@@ -15,9 +15,9 @@
 use crate::error::{RecordError, Unexpected};
 use crate::event::Action;
 use crate::keys;
-use domain_core::KeyValueStore;
 use domain_core::kv::Backend;
 use domain_core::kv::decode_counter;
+use domain_core::{KeyValueStore, system_actions};
 use std::collections::BTreeSet;
 
 /// How many index slots are ever read or handed out. Action names come from
@@ -56,7 +56,8 @@ pub(crate) fn names(
     Ok(read(store, backend, slots)?.names)
 }
 
-/// The first `slots` slots (at most `MAX_ACTIONS`).
+/// The first `slots` slots (at most `MAX_ACTIONS`), and once they are all
+/// taken the system actions' reserved places too.
 pub(crate) fn read(
     store: &impl KeyValueStore,
     backend: Backend,
@@ -77,6 +78,9 @@ pub(crate) fn read(
             .and_then(|text| Action::parse(text).ok())
             .ok_or(Unexpected::CorruptIndex { slot })?;
         names.insert(action);
+    }
+    if slots >= MAX_ACTIONS {
+        names.extend(reserved(store, backend)?);
     }
     Ok(Seen {
         slots,
@@ -104,10 +108,25 @@ pub(crate) fn added_since(
     Ok(false)
 }
 
+/// The system actions written to their reserved places: read only once
+/// the slots are all taken, so a metrics read costs what it did before.
+fn reserved(store: &impl KeyValueStore, backend: Backend) -> Result<Vec<Action>, Unexpected> {
+    let system: Vec<Action> = system_actions::ALL
+        .iter()
+        .map(|name| Action::parse((*name).to_owned()).expect("system actions are valid names"))
+        .collect();
+    let keys: Vec<String> = system.iter().map(keys::reserved_action_slot).collect();
+    Ok(system
+        .into_iter()
+        .zip(backend.read_many(store, &keys)?)
+        .filter_map(|(action, value)| value.map(|_| action))
+        .collect())
+}
+
 /// A new name is refused without a write once the index has handed out
-/// all its slots.
-pub(crate) fn refuse_when_full(slots_seen: u64) -> Result<(), RecordError> {
-    if slots_seen >= MAX_ACTIONS {
+/// all its slots; a system action never is (see [`add`]).
+pub(crate) fn refuse_when_full(action: &Action, slots_seen: u64) -> Result<(), RecordError> {
+    if slots_seen >= MAX_ACTIONS && !system_actions::is_system_action(action.as_str()) {
         return Err(RecordError::TooManyActions { limit: MAX_ACTIONS });
     }
     Ok(())
@@ -115,18 +134,31 @@ pub(crate) fn refuse_when_full(slots_seen: u64) -> Result<(), RecordError> {
 
 /// Adds `action`, which was missing from an index of `slots_seen` slots,
 /// unless that would take a slot beyond `MAX_ACTIONS`. Two writes: the slot
-/// claim and the name.
+/// claim and the name. A system action that finds the slots all taken is
+/// written to its reserved place instead: the auth service's events are
+/// never refused for names other senders introduced.
 pub(crate) fn add(
     store: &impl KeyValueStore,
     action: &Action,
     slots_seen: u64,
 ) -> Result<(), RecordError> {
     let full = RecordError::TooManyActions { limit: MAX_ACTIONS };
-    refuse_when_full(slots_seen)?;
+    let reserve = || -> Result<(), RecordError> {
+        store.set(
+            &keys::reserved_action_slot(action),
+            action.as_str().as_bytes(),
+        )?;
+        Ok(())
+    };
+    let system = system_actions::is_system_action(action.as_str());
+    if slots_seen >= MAX_ACTIONS && system {
+        return reserve();
+    }
+    refuse_when_full(action, slots_seen)?;
     let slot = u64::try_from(store.increment(keys::ACTION_SLOTS, 1)?).unwrap_or(0);
     // Racers took the last free slots between our read and our claim.
     if slot == 0 || slot > MAX_ACTIONS {
-        return Err(full);
+        return if system { reserve() } else { Err(full) };
     }
     store.set(&keys::action_slot(slot), action.as_str().as_bytes())?;
     Ok(())

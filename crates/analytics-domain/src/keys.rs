@@ -30,6 +30,13 @@ pub(crate) fn action_slot(slot: u64) -> String {
     format!("actions:slot:{slot}")
 }
 
+/// Plain value: the system action `action`'s own place in the index, used
+/// only once every slot is taken, so that a full index never refuses the
+/// auth service's events.
+pub(crate) fn reserved_action_slot(action: &Action) -> String {
+    format!("actions:reserved:{action}")
+}
+
 /// Counter: the dedupe claim of an event; whoever raises it to 1 counts it.
 /// Scoped to the event's user, as idempotency keys are to their client: one
 /// user's id can never turn another user's event into a duplicate.

@@ -205,7 +205,7 @@ impl<S: KeyValueStore, C: Clock, P: Pause> Analytics<S, C, P> {
         };
         if seen.names.binary_search(&event.action).is_err() {
             // What refuses without a write comes before the name's claim.
-            index::refuse_when_full(slots)?;
+            index::refuse_when_full(&event.action, slots)?;
             if let Sender::User(user) = sender {
                 client::refuse_at_once(&self.store, user, slots)?;
             }

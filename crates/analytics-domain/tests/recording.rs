@@ -315,6 +315,43 @@ fn new_actions_beyond_the_limit_are_refused_without_a_write() {
     assert!(!counts.actions.contains_key(&action("one.too.many")));
 }
 
+/// A full index never refuses the auth service's own actions: each has a
+/// reserved place, read only once the slots are all taken, and its counts
+/// show in the metrics and in the total like any other action's.
+#[test]
+fn a_full_index_still_takes_the_system_actions() {
+    for store in stores() {
+        let analytics = service(&store);
+        for n in 0..MAX_ACTIONS {
+            analytics
+                .record(&Sender::Service, fresh("u", &format!("a{n}")))
+                .unwrap();
+        }
+        assert_eq!(
+            analytics.record(&Sender::Service, fresh("u", "one.too.many")),
+            Err(RecordError::TooManyActions { limit: MAX_ACTIONS })
+        );
+        for system in domain_core::system_actions::ALL {
+            let recorded = analytics.record(&Sender::Service, fresh("u", system));
+            assert!(
+                matches!(recorded, Ok(Recording::Recorded { total_events, .. }) if total_events > MAX_ACTIONS),
+                "{system}: {recorded:?}"
+            );
+        }
+        analytics
+            .record(&Sender::Service, fresh("v", "logout"))
+            .unwrap();
+
+        let counts = analytics.action_counts().unwrap();
+        assert_eq!(counts.actions.len() as u64, MAX_ACTIONS + 4);
+        assert_eq!(counts.actions.get(&action("logout")), Some(&2));
+        assert_eq!(counts.total, MAX_ACTIONS + 5);
+        let user = analytics.user_counts(&user("v")).unwrap();
+        assert_eq!(user.actions.get(&action("logout")), Some(&1));
+        assert!(!counts.actions.contains_key(&action("one.too.many")));
+    }
+}
+
 #[test]
 fn a_failing_store_is_an_unexpected_error_everywhere() {
     let store = InMemoryStore::default();
