@@ -393,14 +393,20 @@ impl ThrottleView {
         if active_previous + active_current + unseen <= MAX_ATTEMPTS {
             return Admission::Check { claim };
         }
-        // Until every active claim has aged out; one still being checked
-        // will fail about now, so a full window.
+        // Until every active claim has aged out. While one is still being
+        // checked nobody can say: it may fail and lock the account, or
+        // succeed and forgive the others. A check takes well under a
+        // second, so ask again in one; the answer then says which (a lock
+        // with its own `Retry-After`, or a check).
         let current = self.current_streak();
-        let unknown = unseen > 0 || previous.iter().chain(&current).any(Option::is_none);
+        // Claims taken between this view's read and this attempt's own are
+        // still being checked as well.
+        let raced = claim > self.current.claims.max(self.current_forgiven()) + 1;
+        let unknown = unseen > 0 || raced || previous.iter().chain(&current).any(Option::is_none);
         let newest = previous.iter().chain(&current).flatten().copied().max();
         let retry_after_seconds = match newest {
             Some(newest) if !unknown => seconds_until(newest + WINDOW_MS, now).unwrap_or(1),
-            _ => WINDOW_SECONDS as u64,
+            _ => 1,
         };
         Admission::Refused {
             retry_after_seconds,
@@ -522,10 +528,11 @@ mod tests {
         let view = view(4, &[0, 1, 2, 3], None);
         assert_eq!(view.locked(at(4)), None);
         assert_eq!(view.admit(5, at(4)), Admission::Check { claim: 5 });
+        // Claim 5, taken after this view was read, is still being checked.
         assert_eq!(
             view.admit(6, at(4)),
             Admission::Refused {
-                retry_after_seconds: 899
+                retry_after_seconds: 1
             }
         );
     }
@@ -603,7 +610,16 @@ mod tests {
         assert_eq!(
             spread.admit(4, at(1200)),
             Admission::Refused {
-                retry_after_seconds: 660
+                retry_after_seconds: 1
+            }
+        );
+        // With every claim's failure known, until 15 minutes after the
+        // newest.
+        let known = view(1200, &[0, 240, 480, 720, 960, 1000, 1100], None);
+        assert_eq!(
+            known.admit(4, at(1200)),
+            Admission::Refused {
+                retry_after_seconds: 800
             }
         );
     }
@@ -637,14 +653,26 @@ mod tests {
     }
 
     #[test]
-    fn claims_still_being_checked_count_and_refusals_wait_a_full_window() {
+    fn claims_still_being_checked_count_and_refusals_ask_again_in_a_second() {
         let mut racing = view(1, &[], None);
         racing.current.claims = 5;
         assert_eq!(racing.locked(at(1)), None, "nothing known yet");
         assert_eq!(
             racing.admit(6, at(1)),
             Admission::Refused {
-                retry_after_seconds: 900
+                retry_after_seconds: 1
+            }
+        );
+    }
+
+    #[test]
+    fn claims_taken_after_the_view_was_read_are_still_being_checked() {
+        // Read before anyone claimed; seven racers claimed before this one.
+        let burst = view(1, &[], None);
+        assert_eq!(
+            burst.admit(8, at(1)),
+            Admission::Refused {
+                retry_after_seconds: 1
             }
         );
     }
@@ -656,7 +684,7 @@ mod tests {
         assert_eq!(
             view.admit(1, at(950)),
             Admission::Refused {
-                retry_after_seconds: 900
+                retry_after_seconds: 1
             }
         );
     }
@@ -665,7 +693,7 @@ mod tests {
     fn claims_the_view_could_not_see_count_as_still_being_checked() {
         let check = |claim| Admission::Check { claim };
         let refused = Admission::Refused {
-            retry_after_seconds: 900,
+            retry_after_seconds: 1,
         };
         let neighbours = |previous_claims, next_claims| Neighbours {
             previous_claims,
@@ -722,7 +750,7 @@ mod tests {
         assert_eq!(
             reset.admit(10, at(5)),
             Admission::Refused {
-                retry_after_seconds: 900
+                retry_after_seconds: 1
             }
         );
         // A success in this bucket forgives the previous bucket entirely.

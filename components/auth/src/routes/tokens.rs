@@ -31,7 +31,7 @@ use crate::wire::{LoginRequest, TokenResponse};
         (status = 401, description = "`invalid_credentials`: unknown user or wrong password, indistinguishably.", body = ErrorResponse),
         (status = 422, description = "`validation_failed`: `username` or `password` missing or not a string, or the body not a JSON object (`body`).", body = ErrorResponse),
         (status = 429, description = "`too_many_attempts`: locked after 5 failures, or over the allowance of 5 checks in 15 minutes.", body = ErrorResponse,
-            headers(("Retry-After" = u64, description = "Seconds until 15 minutes after the newest known failure; 900 while a check is still running, or when no failure is known; 1 for an attempt that raced a sign-in, which may try again at once."))),
+            headers(("Retry-After" = u64, description = "Seconds until 15 minutes after the newest failure; 1 while a check is still running (it may end in a lock or a sign-in: ask again), or for an attempt that raced a sign-in."))),
         BodyErrors,
         UnexpectedError,
     )
