@@ -204,3 +204,41 @@ fn a_claim_nobody_writes_counts_as_taken_after_a_bounded_wait() {
     );
     assert!(harness.store.get("user:alice").unwrap().is_none());
 }
+
+/// Counts the pauses; returns at once.
+#[derive(Clone, Default)]
+struct CountedPauses(std::sync::Arc<std::sync::atomic::AtomicUsize>);
+
+impl domain_core::Pause for CountedPauses {
+    fn pause(&self, _: std::time::Duration) {
+        self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+/// A registration that loses the claim to one whose user is already
+/// written is told the name is taken at once, without waiting.
+#[test]
+fn a_registration_that_loses_to_a_written_user_is_refused_without_waiting() {
+    use support::interleave::{Interleaved, Moment};
+    let harness = service();
+    let store = Interleaved::over(&harness.store);
+    store.at(
+        Moment::Before,
+        |call| call.op == Op::Increment && call.keys == "claim:user:alice",
+        || {
+            harness
+                .register(registration("alice", PASSWORD))
+                .expect("the other registration wins");
+        },
+    );
+    let pauses = CountedPauses::default();
+    let late = harness.instance_pausing(&store, harness.clock.clone(), pauses.clone());
+    let (result, after) = late.register(registration("alice", OTHER_PASSWORD));
+    late.settle(after);
+    assert!(store.all_ran());
+    assert!(
+        matches!(result, Err(RegisterError::UsernameTaken)),
+        "{result:?}"
+    );
+    assert_eq!(pauses.0.load(std::sync::atomic::Ordering::SeqCst), 0);
+}
