@@ -178,6 +178,70 @@ fn a_repeat_looks_every_50_ms_for_5_s_before_answering_in_progress() {
     assert_eq!(waits.iter().sum::<Duration>(), Duration::from_secs(5));
 }
 
+/// A pause that, at its `at`-th wait, writes what the owner of the key
+/// leaves when it finishes: the state and the record.
+struct FinishAt {
+    store: Arc<domain_core::kv::InMemoryStore>,
+    finished: Vec<(String, Vec<u8>)>,
+    at: usize,
+    waits: Arc<Mutex<usize>>,
+}
+
+impl Pause for FinishAt {
+    fn pause(&self, _: Duration) {
+        let mut waits = self.waits.lock().unwrap();
+        *waits += 1;
+        if *waits == self.at {
+            self.store.set_many(&self.finished).unwrap();
+        }
+    }
+}
+
+/// A repeat reads the state after every wait: it answers with the first
+/// result at the first look after the owner finished, not at the end.
+#[test]
+fn a_repeat_answers_at_the_first_look_after_the_owner_finishes() {
+    let twin = Fixture::new();
+    let first = twin
+        .service()
+        .notify(request("u", "m"), Some(&key("busy")))
+        .unwrap();
+    let id = receipt(&first).notification_id.to_string();
+    let finished: Vec<(String, Vec<u8>)> = twin
+        .store
+        .keys()
+        .into_iter()
+        .filter(|k| k.ends_with(":state") || k.contains(&id))
+        .map(|k| {
+            let value = twin.store.get(&k).unwrap().unwrap();
+            (k, value)
+        })
+        .collect();
+    assert_eq!(finished.len(), 2, "the state and the record");
+
+    let fixture = Fixture::new();
+    claim_in_progress(&fixture, "busy", now_ms(&fixture));
+    let waits = Arc::new(Mutex::new(0));
+    let service = NotificationService::new(
+        Arc::clone(&fixture.store),
+        fixture.channels.clone(),
+        fixture.clock.clone(),
+        FinishAt {
+            store: Arc::clone(&fixture.store),
+            finished,
+            at: 3,
+            waits: Arc::clone(&waits),
+        },
+    );
+    let repeat = service
+        .notify(request("u", "m"), Some(&key("busy")))
+        .unwrap();
+    assert!(matches!(repeat, Notified::Repeated(_)), "{repeat:?}");
+    assert_eq!(receipt(&repeat).notification_id.to_string(), id);
+    assert_eq!(*waits.lock().unwrap(), 3);
+    assert_eq!(fixture.channels.log.count(), 0);
+}
+
 /// The lease is five minutes: a claim in progress for exactly that long is
 /// still its owner's, a millisecond more and a repeat takes it over. A
 /// shorter lease would let a repeat deliver beside a slow owner.
