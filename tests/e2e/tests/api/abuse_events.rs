@@ -373,3 +373,50 @@ async fn a_store_error_after_the_claim_does_not_lose_the_event() {
     let global = app.metrics_actions().await;
     assert_eq!(global["actions"][&action], 2, "{global}");
 }
+
+/// The action index holds 1,000 names. An internal sender that fills it
+/// before auth has sent all of its actions does not make analytics refuse
+/// them: each has a reserved place, and auth's events still count.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_full_action_index_still_counts_the_systems_actions() {
+    let Some(app) = app().spawn_local("fills the action index").await else {
+        return;
+    };
+    let app = std::sync::Arc::new(app);
+    let names: Vec<String> = (0..1000).map(|n| format!("e2e.fill.{n}")).collect();
+    for chunk in names.chunks(25) {
+        let mut sent = tokio::task::JoinSet::new();
+        for name in chunk {
+            let (app, body) = (app.clone(), json!({"user_id": "filler", "action": name}));
+            sent.spawn(async move { app.post_event(&body).await });
+        }
+        while let Some(reply) = sent.join_next().await {
+            reply.expect("task").assert_status(202);
+        }
+    }
+    app.post_event(&json!({"user_id": "filler", "action": "e2e.one.too.many"}))
+        .await
+        .assert_invalid(&["action"]);
+
+    app.post_event(&json!({"user_id": "filler", "action": "logout"}))
+        .await
+        .assert_status(202);
+    let user = app.register_user().await;
+    app.login_token(&user).await;
+    app.wait_for_user_actions(
+        &user.user_id,
+        &[("register", 1), ("login", 1)],
+        DELIVERY_TIMEOUT,
+    )
+    .await;
+    let global = app.metrics_actions().await;
+    for (action, count) in [
+        ("logout", 1),
+        ("register", 1),
+        ("login", 1),
+        ("e2e.fill.999", 1),
+    ] {
+        assert_eq!(global["actions"][action], count, "{action}");
+    }
+    assert!(global["actions"].get("e2e.one.too.many").is_none());
+}
