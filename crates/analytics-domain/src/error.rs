@@ -56,6 +56,10 @@ pub enum RecordError {
     /// A user who has already introduced its share of new action names.
     #[error("each user may introduce at most {limit} new action names")]
     ActionQuotaExceeded { limit: u64 },
+    /// A new action name that another request claimed and has not added
+    /// yet: this request took no slot for it, and a retry finds it added.
+    #[error("this action is new and being added by another request; retry shortly")]
+    ActionBeingAdded,
     #[error(transparent)]
     Unexpected(#[from] Unexpected),
 }
@@ -78,6 +82,10 @@ impl DomainError for RecordError {
             },
             Self::ActionQuotaExceeded { .. } => Failure::Forbidden {
                 code: "action_quota_exceeded",
+            },
+            Self::ActionBeingAdded => Failure::Conflict {
+                code: "action_being_added",
+                retry_after: Some(1),
             },
             Self::Unexpected(_) => Failure::Unexpected,
         }
@@ -104,6 +112,13 @@ mod tests {
             (
                 RecordError::ActionQuotaExceeded { limit: 10 },
                 forbidden("action_quota_exceeded"),
+            ),
+            (
+                RecordError::ActionBeingAdded,
+                Failure::Conflict {
+                    code: "action_being_added",
+                    retry_after: Some(1),
+                },
             ),
             (
                 StoreError::Unavailable("down".into()).into(),

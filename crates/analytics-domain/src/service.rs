@@ -7,7 +7,7 @@
 //!    missing, claim the name (one write): the first claimer admits it (for
 //!    a user: its quota, then a ticket for the users' part of the index) and
 //!    takes a slot for it (two writes, once per action name, before anything
-//!    counts it), while later ones wait a moment for that slot;
+//!    counts it), while later ones wait for that slot (up to about 1 s);
 //! 3. `increment` the event's claim (scoped to its user): only the caller
 //!    that raises it to 1 counts the event, so racing repeats and
 //!    redeliveries count nothing;
@@ -35,10 +35,19 @@ use domain_core::{Clock, KeyValueStore, Metadata, Pause, StoreError, Timestamp, 
 use std::time::Duration;
 
 /// How a request that found a new name claimed by another waits for it to
-/// be added: a few looks at the slots taken since, 10 ms apart. Adding a
-/// name is two writes, well within that on a healthy store.
-const NAME_LOOKS: u32 = 5;
-const NAME_LOOK_EVERY: Duration = Duration::from_millis(10);
+/// be added: a look at the slots taken since after each pause, about 1 s in
+/// all. Adding a name is up to five writes, each of which a busy SQLite
+/// store may hold back for up to 0.8 s (see `spin_edge::kv`); a wait any
+/// shorter would have every waiter of a burst take a slot of its own.
+const NAME_LOOKS: [Duration; 7] = [
+    Duration::from_millis(10),
+    Duration::from_millis(20),
+    Duration::from_millis(40),
+    Duration::from_millis(80),
+    Duration::from_millis(160),
+    Duration::from_millis(320),
+    Duration::from_millis(400),
+];
 
 /// An event as submitted: every field valid, the optional ones maybe absent.
 #[derive(Debug, Clone, PartialEq)]
@@ -71,6 +80,17 @@ pub enum Recording {
         event_id: EventId,
         total_events: u64,
     },
+}
+
+/// What claiming a name missing from the index found.
+enum NameClaim {
+    /// This request claimed it first: it adds the name.
+    First,
+    /// Another claimed it, and the name appeared while this one looked.
+    AddedByAnother,
+    /// Another claimed it, and the name did not appear in time: its adder
+    /// was slow, or died.
+    NotSeen,
 }
 
 /// Where an action never counted before stands after step 2.
@@ -209,11 +229,20 @@ impl<S: KeyValueStore, C: Clock, P: Pause> Analytics<S, C, P> {
             if let Sender::User(user) = sender {
                 client::refuse_at_once(&self.store, user, slots)?;
             }
-            if !self.added_by_another(&event.action, &seen)? {
-                if let Sender::User(user) = sender {
-                    client::admit_new_name(&self.store, user, slots)?;
+            match self.claim_name(&event.action, &seen)? {
+                NameClaim::AddedByAnother => {}
+                NameClaim::First => self.add_claimed(sender, &event.action, slots)?,
+                // A user's request never adds a name it did not claim: a
+                // burst of waiters would each take a slot and spend quota.
+                // The claim is given up so that the retry (or whoever comes
+                // next) claims the name afresh if its adder died.
+                NameClaim::NotSeen if matches!(sender, Sender::User(_)) => {
+                    self.store.delete(&keys::action_name_claim(&event.action))?;
+                    return Err(RecordError::ActionBeingAdded);
                 }
-                index::add(&self.store, &event.action, slots)?;
+                // The internal key's events must not wait on a user's: its
+                // request adds the name too, and readers fold the repeat.
+                NameClaim::NotSeen => index::add(&self.store, &event.action, slots)?,
             }
         }
         match backend {
@@ -233,23 +262,37 @@ impl<S: KeyValueStore, C: Clock, P: Pause> Analytics<S, C, P> {
         }
     }
 
-    /// Whether another request adds `action`, missing from the index as
-    /// `seen`, so that this one need not: of all the requests that claim
-    /// the name, the first adds it at once, and the others look for it for
-    /// a moment. One that does not see it in time (its adder was refused,
-    /// died, or is slow) adds it too, which readers fold: so many requests
-    /// meeting one new name at once take one slot, not one each.
-    fn added_by_another(&self, action: &Action, seen: &index::Seen) -> Result<bool, Unexpected> {
+    /// Claims `action`, missing from the index as `seen`: of all the
+    /// requests that claim the name, the first adds it at once, and the
+    /// others look for it for a while (see `NAME_LOOKS`), so that many
+    /// requests meeting one new name at once take one slot, not one each.
+    fn claim_name(&self, action: &Action, seen: &index::Seen) -> Result<NameClaim, Unexpected> {
         if self.store.increment(&keys::action_name_claim(action), 1)? == 1 {
-            return Ok(false);
+            return Ok(NameClaim::First);
         }
-        for _ in 0..NAME_LOOKS {
-            self.pause.pause(NAME_LOOK_EVERY);
+        for pause in NAME_LOOKS {
+            self.pause.pause(pause);
             if index::added_since(&self.store, action, seen)? {
-                return Ok(true);
+                return Ok(NameClaim::AddedByAnother);
             }
         }
-        Ok(false)
+        Ok(NameClaim::NotSeen)
+    }
+
+    /// Adds the name this request claimed first (for a user, once admitted).
+    /// A refusal or failure gives the claim up, so that the next request for
+    /// the name adds it instead of waiting in vain for this one.
+    fn add_claimed(&self, sender: &Sender, action: &Action, slots: u64) -> Result<(), RecordError> {
+        let added = match sender {
+            Sender::User(user) => client::admit_new_name(&self.store, user, slots),
+            Sender::Service => Ok(()),
+        }
+        .and_then(|()| index::add(&self.store, action, slots));
+        if added.is_err() {
+            // Best effort: a claim left behind costs the next request a wait.
+            let _ = self.store.delete(&keys::action_name_claim(action));
+        }
+        added
     }
 
     /// Steps 3–5 where reads are batched and writes are dear: the claim and

@@ -25,7 +25,10 @@ use spin_sdk::http::{Params, Request};
 /// user may introduce at most 10 action names the service has not seen
 /// before (`403 action_quota_exceeded`), and users together hold at most 900
 /// of the 1000 tracked names, however many race (the rest stay for the
-/// internal key). The internal key is bound by none of these.
+/// internal key). The internal key is bound by none of these. A user's
+/// new name that another request claimed but has not added within about a
+/// second gets `409 action_being_added` with `Retry-After`, rather than a
+/// slot of its own.
 #[utoipa::path(
     post,
     path = "/analytics/events",
@@ -36,6 +39,8 @@ use spin_sdk::http::{Params, Request};
         (status = 202, description = "Recorded and counted.", body = EventAccepted),
         (status = 200, description = "This `event_id` was recorded before; nothing changed.", body = EventAccepted),
         (status = 403, description = "With a bearer token: `forbidden` for another `user_id`; `reserved_action` for an action only the system records (`register`, `login`, `login_failed`, `logout`); `action_not_allowed` for an action outside the operator's `client_actions` (a repeat of an event counted before the list left its action out is still `200 duplicate`); `action_quota_exceeded` for a new action name once the user has introduced 10.", body = ErrorResponse),
+        (status = 409, description = "With a bearer token: `action_being_added`: the action is new, and another request that claimed it has not added it within about a second; nothing was recorded or spent, and a retry records the event.", body = ErrorResponse,
+            headers(("Retry-After" = u32, description = "Seconds to wait before repeating."))),
         (status = 422, description = "`validation_failed`: a field breaks the rules (one detail per field, or one naming `body` when it is not a JSON object; `user_id` is required with the internal key); also a new `action` once 1000 distinct actions are tracked (900 for bearer tokens).", body = ErrorResponse),
         BodyErrors,
         CallerErrors,

@@ -95,6 +95,13 @@ pub mod keys {
         format!("count:user:{action}/{}", sha256_hex(user))
     }
 
+    pub fn quota(user: &str) -> String {
+        format!("quota:new-actions:{}", sha256_hex(user))
+    }
+
+    pub const USER_SLOTS: &str = "actions:user-slots";
+    pub const USER_SLOTS_START: &str = "actions:user-slots:start";
+
     pub const TOTAL: &str = "count:total";
     pub const SLOTS: &str = "actions:slots";
 
