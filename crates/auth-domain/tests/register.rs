@@ -242,3 +242,74 @@ fn a_registration_that_loses_to_a_written_user_is_refused_without_waiting() {
     );
     assert_eq!(pauses.0.load(std::sync::atomic::Ordering::SeqCst), 0);
 }
+
+/// The shared store, whose first batch write of a user is applied and then
+/// reported as failed: the reply was lost on its way back.
+struct LostReply {
+    shared: std::sync::Arc<domain_core::kv::InMemoryStore>,
+    lost: std::sync::atomic::AtomicBool,
+}
+
+impl KeyValueStore for LostReply {
+    fn get(&self, key: &str) -> Result<Option<Vec<u8>>, domain_core::StoreError> {
+        self.shared.get(key)
+    }
+    fn get_many(&self, keys: &[String]) -> Result<Vec<Option<Vec<u8>>>, domain_core::StoreError> {
+        self.shared.get_many(keys)
+    }
+    fn set(&self, key: &str, value: &[u8]) -> Result<(), domain_core::StoreError> {
+        self.shared.set(key, value)
+    }
+    fn set_many(&self, entries: &[(String, Vec<u8>)]) -> Result<(), domain_core::StoreError> {
+        self.shared.set_many(entries)?;
+        let of_a_user = entries.iter().any(|(key, _)| key.starts_with("user:"));
+        if of_a_user && !self.lost.swap(true, std::sync::atomic::Ordering::SeqCst) {
+            return Err(domain_core::StoreError::Unavailable(
+                "reply lost".to_owned(),
+            ));
+        }
+        Ok(())
+    }
+    fn delete(&self, key: &str) -> Result<(), domain_core::StoreError> {
+        self.shared.delete(key)
+    }
+    fn increment(&self, key: &str, delta: i64) -> Result<i64, domain_core::StoreError> {
+        self.shared.increment(key, delta)
+    }
+}
+
+/// A write of the user that landed although the store said it failed is
+/// a registration: answered as one, its name kept claimed and its side
+/// effects delivered. Before, it answered 500 and gave the claim back,
+/// leaving a user whose name a racing registration could claim again.
+#[test]
+fn a_write_that_landed_though_its_reply_was_lost_registers_the_user() {
+    let harness = service();
+    let store = LostReply {
+        shared: std::sync::Arc::clone(&harness.store),
+        lost: false.into(),
+    };
+    let instance = harness.instance_over(&store, harness.clock.clone());
+    let (result, after) = instance.register(registration("alice", PASSWORD));
+    instance.settle(after);
+    assert!(store.lost.load(std::sync::atomic::Ordering::SeqCst));
+    let profile = result.expect("registered");
+
+    let stored: UserRecord =
+        serde_json::from_slice(&harness.store.get("user:alice").unwrap().unwrap()).unwrap();
+    assert_eq!(stored.user_id, profile.user_id);
+    assert_eq!(harness.store.counter("claim:user:alice"), Ok(1));
+    assert!(
+        outbox_keys(&harness.store).is_empty(),
+        "its entries were delivered"
+    );
+    assert_eq!(harness.delivery.delivered_actions(), ["register"]);
+    assert!(matches!(
+        harness.register(registration("alice", OTHER_PASSWORD)),
+        Err(RegisterError::UsernameTaken)
+    ));
+    assert_eq!(
+        harness.login("alice", PASSWORD).unwrap().user_id,
+        profile.user_id
+    );
+}

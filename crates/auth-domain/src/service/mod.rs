@@ -119,14 +119,34 @@ where
     /// whose numbers a stalled store made late get new ones first.
     fn write_with_outbox(
         &self,
-        mut writes: Vec<(String, Vec<u8>)>,
+        writes: Vec<(String, Vec<u8>)>,
         staged: Staged,
         sweep: bool,
         after: &mut AfterResponse,
     ) -> Result<(), StoreError> {
+        self.write_with_outbox_or_landed(writes, staged, sweep, after, || false)
+    }
+
+    /// [`Self::write_with_outbox`], where a write the store reports as
+    /// failed still counts as done when `landed` finds it in the store: a
+    /// reply lost after the write was applied says nothing about the write.
+    fn write_with_outbox_or_landed(
+        &self,
+        mut writes: Vec<(String, Vec<u8>)>,
+        staged: Staged,
+        sweep: bool,
+        after: &mut AfterResponse,
+        landed: impl FnOnce() -> bool,
+    ) -> Result<(), StoreError> {
         let staged = self.outbox().renumbered_if_late(staged)?;
         writes.extend(staged.writes());
-        self.store.set_many(&writes)?;
+        if let Err(error) = self.store.set_many(&writes) {
+            if !landed() {
+                return Err(error);
+            }
+            self.delivery
+                .note("write_reported_failed_but_landed", &error.to_string());
+        }
         *after = AfterResponse { staged, sweep };
         Ok(())
     }
@@ -203,8 +223,9 @@ where
         if !self.claim_name(&claim_key, &user_key)? {
             return Err(RegisterError::UsernameTaken);
         }
-        let writes = vec![(user_key, to_json(&user))];
-        if let Err(error) = self.write_with_outbox(writes, outbox, true, after) {
+        let writes = vec![(user_key.clone(), to_json(&user))];
+        let landed = || self.holds_user(&user_key, &user);
+        if let Err(error) = self.write_with_outbox_or_landed(writes, outbox, true, after, landed) {
             // Give the name back so that a retry can have it. If this fails
             // too, the name stays claimed without a user (see the crate docs).
             if let Err(release) = self.store.delete(&claim_key) {
@@ -214,6 +235,17 @@ where
             return Err(error.into());
         }
         Ok(user.profile())
+    }
+
+    /// Whether `user_key` holds `user` (this registration's: its id is
+    /// fresh), read back after a write whose reply said it failed. Giving
+    /// the name back when the user is there would let a registration racing
+    /// past the first read claim the name and overwrite it. When the read
+    /// fails too, nobody can tell: the name is given back, as before.
+    fn holds_user(&self, user_key: &str, user: &UserRecord) -> bool {
+        let stored = self.store.get(user_key).ok().flatten();
+        let stored: Option<UserRecord> = decode(user_key, stored.as_deref()).ok().flatten();
+        stored.is_some_and(|stored| stored.user_id == user.user_id)
     }
 
     /// Whether this registration owns the name: its increment of the claim
