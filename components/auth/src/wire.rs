@@ -112,9 +112,11 @@ pub struct TokenResponse {
     #[schema(example = "Bearer")]
     token_type: &'static str,
     /// Seconds: the application variable `token_ttl_seconds` (default 3600).
+    /// The token lives at least this long.
     #[schema(example = 3600)]
     expires_in: i64,
-    /// RFC 3339, UTC.
+    /// RFC 3339, UTC: `expires_in` after the login, rounded up to the
+    /// second. The token is accepted until this moment and refused from it on.
     #[schema(example = "2026-11-24T20:20:00Z")]
     expires_at: String,
     user_id: String,

@@ -158,3 +158,35 @@ fn the_profile_a_token_answers_with_is_the_users_email_included() {
     service.store.fail_when(|call| call.touches("user:"));
     assert_eq!(service.me(&issued.token).unwrap(), profile);
 }
+
+/// Issued between two whole seconds, a token lives at least the answered
+/// `expires_in`, and is accepted until exactly the answered `expires_at`
+/// and refused from then on. Before, its expiry was rounded down: it died
+/// up to a second short of `expires_in`.
+#[test]
+fn a_token_issued_mid_second_lives_until_exactly_the_answered_expiry() {
+    for issued_ms in [0, 1, 400, 999] {
+        let service = service();
+        register(&service, "alice", PASSWORD);
+        service.move_to(issued_ms);
+        let issued = service.login("alice", PASSWORD).unwrap();
+        assert_eq!(issued.expires_in, 3600);
+        let expires_ms = issued.expires_at.unix_millis();
+        let lived_ms = expires_ms - (START_MS + issued_ms);
+        assert!(
+            (3_600_000..3_601_000).contains(&lived_ms),
+            "issued at +{issued_ms} ms, expires after {lived_ms} ms"
+        );
+
+        service.move_to(expires_ms - START_MS - 1);
+        assert!(
+            service.me(&issued.token).is_ok(),
+            "+{issued_ms} ms: 1 ms before"
+        );
+        service.move_to(expires_ms - START_MS);
+        assert!(
+            matches!(service.me(&issued.token), Err(TokenError::Invalid)),
+            "+{issued_ms} ms: at the answered expiry"
+        );
+    }
+}

@@ -5,7 +5,7 @@ use domain_core::sha256_hex;
 use domain_core::{Clock, KeyValueStore, Pause, StoreError, Timestamp, system_actions};
 use serde_json::json;
 
-use super::{AfterResponse, AuthService, decode, to_json, whole_seconds};
+use super::{AfterResponse, AuthService, decode, to_json, whole_seconds, whole_seconds_up};
 use crate::error::LoginError;
 use crate::expiry;
 use crate::hashing::PasswordHasher;
@@ -235,8 +235,13 @@ where
     ) -> Result<IssuedToken, LoginError> {
         let token = uuid::Uuid::new_v4().to_string();
         let digest = sha256_hex(&token);
-        let now = whole_seconds(self.clock.now());
-        let expires_at = now.plus_seconds(self.settings.token_lifetime.seconds());
+        let issued = self.clock.now();
+        let now = whole_seconds(issued);
+        // Rounded up, not down: clients see the expiry to the second, and
+        // the token must live at least the `expires_in` they are told,
+        // until exactly the `expires_at` they are told.
+        let expires_at =
+            whole_seconds_up(issued.plus_seconds(self.settings.token_lifetime.seconds()));
         let record = TokenRecord {
             user_id: user.user_id.clone(),
             username: user.username.clone(),

@@ -368,6 +368,11 @@ fn whole_seconds(time: Timestamp) -> Timestamp {
     Timestamp::from_unix_seconds(time.unix_seconds())
 }
 
+/// The first whole second at or after `time`.
+fn whole_seconds_up(time: Timestamp) -> Timestamp {
+    Timestamp::from_unix_seconds((time.unix_millis() + 999).div_euclid(1000))
+}
+
 fn to_json<T: serde::Serialize>(value: &T) -> Vec<u8> {
     serde_json::to_vec(value).expect("records serialize")
 }

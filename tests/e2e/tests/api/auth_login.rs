@@ -23,8 +23,9 @@ async fn login_returns_a_bearer_token() {
         assert!(expires_in > 0);
     }
     let expires_at = assert_rfc3339_utc(&r.str_field("expires_at"));
-    // A local app shares this clock and issues on a whole second between
-    // the request and its answer; a deployment's clock may differ, quite.
+    // A local app shares this clock and issues between the request and its
+    // answer, the expiry rounded up to the second; a deployment's clock may
+    // differ, quite.
     let lifetime = chrono::Duration::seconds(expires_in);
     let slack = chrono::Duration::seconds(if app.is_local() { 1 } else { 600 });
     assert!(

@@ -234,20 +234,31 @@ async fn tokens_expire_after_token_ttl_seconds() {
         return;
     };
     let user = app.register_user().await;
+    let sent = chrono::Utc::now();
     let r = app.login(&user.username, &user.password).await;
+    let answered = chrono::Utc::now();
     r.assert_status(200);
     assert_eq!(r.json["expires_in"], 4, "{}", r.text);
     let token = r.str_field("token");
     app.me(&token).await.assert_status(200);
 
-    // Issued on a whole second, so it lives 3 to 4 s: wait for the time it
-    // names, by the wall clock, and a second more.
+    // Its expiry is 4 s after its issue (which this clock saw between
+    // sending and the answer) rounded up to the second: it lives 4 to 5 s.
+    // Wait for the time it names, by the wall clock, and a second more.
     let expires_at = chrono::DateTime::parse_from_rfc3339(&r.str_field("expires_at"))
-        .expect("expires_at is RFC 3339");
-    let left = (expires_at.with_timezone(&chrono::Utc) - chrono::Utc::now())
+        .expect("expires_at is RFC 3339")
+        .with_timezone(&chrono::Utc);
+    // The app reads its clock to the millisecond.
+    let ttl = chrono::Duration::seconds(4);
+    let issued_no_earlier = sent - chrono::Duration::milliseconds(1);
+    assert!(
+        issued_no_earlier + ttl <= expires_at
+            && expires_at < answered + ttl + chrono::Duration::seconds(1),
+        "expires at {expires_at}, asked at {sent}, answered at {answered}"
+    );
+    let left = (expires_at - chrono::Utc::now())
         .to_std()
         .unwrap_or_default();
-    assert!(left <= Duration::from_secs(4), "expires in {left:?}");
     tokio::time::sleep(left + Duration::from_secs(1)).await;
     app.me(&token).await.assert_unauthorized_bearer();
     app.post_event_as(&json!({"action": "e2e.expired"}), Cred::Bearer(&token))
