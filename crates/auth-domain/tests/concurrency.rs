@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use auth_domain::{LoginError, RegisterError};
 use domain_core::kv::{InMemoryStore, Op};
-use domain_core::race;
+use domain_core::{KeyValueStore, StoreError, race};
 use support::interleave::{Interleaved, Moment};
 use support::*;
 
@@ -143,38 +143,153 @@ fn parallel_failed_logins_on_instances_straddling_a_bucket_boundary_check_at_mos
     }
 }
 
+/// The shared store, holding every login's success write until all
+/// `racers` have claimed their check: none of them can see a success
+/// before it claims.
+struct SuccessesAfterAllClaims {
+    shared: std::sync::Arc<InMemoryStore>,
+    racers: usize,
+    claimed: std::sync::Mutex<usize>,
+    all_claimed: std::sync::Condvar,
+}
+
+impl SuccessesAfterAllClaims {
+    fn over(shared: &std::sync::Arc<InMemoryStore>, racers: usize) -> Self {
+        Self {
+            shared: std::sync::Arc::clone(shared),
+            racers,
+            claimed: std::sync::Mutex::new(0),
+            all_claimed: std::sync::Condvar::new(),
+        }
+    }
+}
+
+impl KeyValueStore for SuccessesAfterAllClaims {
+    fn get(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        self.shared.get(key)
+    }
+    fn get_many(&self, keys: &[String]) -> Result<Vec<Option<Vec<u8>>>, StoreError> {
+        self.shared.get_many(keys)
+    }
+    fn set(&self, key: &str, value: &[u8]) -> Result<(), StoreError> {
+        self.shared.set(key, value)
+    }
+    fn set_many(&self, entries: &[(String, Vec<u8>)]) -> Result<(), StoreError> {
+        if entries.iter().any(|(key, _)| key.starts_with("token:")) {
+            let claimed = self.claimed.lock().unwrap();
+            let (claimed, _) = self
+                .all_claimed
+                .wait_timeout_while(claimed, Duration::from_secs(10), |claimed| {
+                    *claimed < self.racers
+                })
+                .unwrap();
+            assert_eq!(*claimed, self.racers, "every racer claimed");
+        }
+        self.shared.set_many(entries)
+    }
+    fn delete(&self, key: &str) -> Result<(), StoreError> {
+        self.shared.delete(key)
+    }
+    fn increment(&self, key: &str, delta: i64) -> Result<i64, StoreError> {
+        let value = self.shared.increment(key, delta)?;
+        if key.starts_with("login:claims:") && delta == 1 {
+            *self.claimed.lock().unwrap() += 1;
+            self.all_claimed.notify_all();
+        }
+        Ok(value)
+    }
+}
+
+/// Tokens, each distinct, working and stored once.
+fn tokens_issued<T>(
+    service: &Harness,
+    backend: &str,
+    results: &[Result<auth_domain::IssuedToken, T>],
+) -> Vec<String> {
+    let tokens: Vec<String> = results
+        .iter()
+        .filter_map(|r| r.as_ref().ok().map(|issued| issued.token.clone()))
+        .collect();
+    let distinct: std::collections::HashSet<_> = tokens.iter().collect();
+    assert_eq!(distinct.len(), tokens.len(), "{backend}");
+    assert!(
+        tokens.iter().all(|token| service.me(token).is_ok()),
+        "{backend}"
+    );
+    let stored = service
+        .store
+        .keys()
+        .iter()
+        .filter(|k| k.starts_with("token:"))
+        .count();
+    assert_eq!(stored, tokens.len(), "{backend}");
+    tokens
+}
+
+/// Whether `result` is a refusal that asks to try again in a second: the
+/// others' checks were still running, and none of them failed.
+fn told_to_retry_at_once<T>(result: &Result<T, LoginError>) -> bool {
+    matches!(
+        result,
+        Err(LoginError::TooManyAttempts {
+            retry_after_seconds: 1
+        })
+    )
+}
+
+/// Logins that all claim before any of them succeeds: exactly the
+/// allowance checks its password and gets a token; the others are told to
+/// ask again in a second, not locked out.
 #[test]
 fn parallel_logins_of_one_user_get_distinct_working_tokens_up_to_the_allowance() {
+    const LOGINS: usize = 12;
+    for (backend, store) in both_backends() {
+        let harness = service_on(store);
+        register(&harness, "alice", PASSWORD);
+        let checks_before = harness.hasher.verifications();
+        let held = SuccessesAfterAllClaims::over(&harness.store, LOGINS);
+        let results = race(LOGINS, |_| {
+            let instance = harness.instance_over(&held, harness.clock.clone());
+            let (result, after) = instance.login("alice", PASSWORD);
+            instance.settle(after);
+            result
+        });
+        let tokens = tokens_issued(&harness, backend, &results);
+        assert_eq!(tokens.len(), 5, "{backend}: {results:?}");
+        assert_eq!(
+            harness.hasher.verifications() - checks_before,
+            5,
+            "{backend}"
+        );
+        let refused = results.iter().filter(|r| told_to_retry_at_once(r)).count();
+        assert_eq!(refused, LOGINS - 5, "{backend}: {results:?}");
+    }
+}
+
+/// Logins at once whose successes may land while others claim: each
+/// success forgives the claims before it, so at least the allowance gets
+/// in, every password checked is a token, and the rest are told to ask
+/// again in a second.
+#[test]
+fn parallel_logins_of_one_user_get_at_least_the_allowance_and_check_only_what_they_issue() {
     for (backend, store) in both_backends() {
         let service = service_on(store);
         register(&service, "alice", PASSWORD);
+        let checks_before = service.hasher.verifications();
         let results = race(12, |_| service.login("alice", PASSWORD));
-        // Each success forgives the claims before it, so at least five and
-        // at most all get in; the rest were over the allowance at once.
-        let tokens: Vec<String> = results
-            .iter()
-            .filter_map(|r| r.as_ref().ok().map(|issued| issued.token.clone()))
-            .collect();
+        let tokens = tokens_issued(&service, backend, &results);
         assert!(tokens.len() >= 5, "{backend}: {results:?}");
+        assert_eq!(
+            service.hasher.verifications() - checks_before,
+            tokens.len(),
+            "{backend}"
+        );
         assert!(
             results
                 .iter()
-                .all(|r| r.is_ok() || matches!(r, Err(LoginError::TooManyAttempts { .. }))),
-            "{backend}"
+                .all(|r| r.is_ok() || told_to_retry_at_once(r)),
+            "{backend}: {results:?}"
         );
-        let distinct: std::collections::HashSet<_> = tokens.iter().collect();
-        assert_eq!(distinct.len(), tokens.len(), "{backend}");
-        assert!(
-            tokens.iter().all(|token| service.me(token).is_ok()),
-            "{backend}"
-        );
-        let stored = service
-            .store
-            .keys()
-            .iter()
-            .filter(|k| k.starts_with("token:"))
-            .count();
-        assert_eq!(stored, tokens.len(), "{backend}");
     }
 }
 
