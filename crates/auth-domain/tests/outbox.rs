@@ -866,6 +866,48 @@ fn an_entry_its_own_request_is_still_delivering_is_left_to_it() {
     assert_eq!((report.delivered, report.pending), (2, 0), "{report:?}");
 }
 
+/// An entry staged late in a second is left to its request for the whole
+/// settle time, to the millisecond. Before, its stored age was rounded
+/// down to the second, so a flush 4.2 s after it took it from its request.
+#[test]
+fn an_entry_staged_late_in_a_second_is_left_to_its_request_for_the_whole_settle_time() {
+    let service = service();
+    service.move_to(900);
+    let (registered, _still_delivering) = service.service.register(registration("alice", PASSWORD));
+    registered.expect("registered");
+
+    let report = service.other_instance(4_200).flush_outbox().unwrap();
+    assert_eq!((report.delivered, report.pending), (0, 2), "{report:?}");
+    let report = service.other_instance(4_999).flush_outbox().unwrap();
+    assert_eq!((report.delivered, report.pending), (0, 2), "{report:?}");
+    let report = service.other_instance(5_000).flush_outbox().unwrap();
+    assert_eq!((report.delivered, report.pending), (2, 0), "{report:?}");
+}
+
+/// Entries written before times were stored to the millisecond hold whole
+/// seconds: they are read, and ripen, as before.
+#[test]
+fn entries_stored_to_the_second_are_still_read() {
+    let service = service();
+    let (registered, _died) = service.service.register(registration("alice", PASSWORD));
+    registered.expect("registered");
+    for key in outbox_keys(&service.store) {
+        let bytes = service.store.get(&key).unwrap().unwrap();
+        let mut entry: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+        assert_eq!(entry["created_at"], "2027-01-15T08:00:00.000Z");
+        entry["created_at"] = "2027-01-15T08:00:00Z".into();
+        service
+            .store
+            .set(&key, entry.to_string().as_bytes())
+            .unwrap();
+    }
+
+    let report = service.other_instance(4_999).flush_outbox().unwrap();
+    assert_eq!((report.delivered, report.pending), (0, 2), "{report:?}");
+    let report = service.other_instance(5_000).flush_outbox().unwrap();
+    assert_eq!((report.delivered, report.pending), (2, 0), "{report:?}");
+}
+
 /// An entry whose receiver answered with a failure has no attempt under
 /// way anywhere: its request gives up on it, and the next round takes it
 /// at once. One whose attempt got no answer (a timeout) may still be under

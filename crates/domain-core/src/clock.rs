@@ -48,6 +48,13 @@ impl Timestamp {
     pub fn to_rfc3339(&self) -> String {
         self.0.to_rfc3339_opts(SecondsFormat::Secs, true)
     }
+
+    /// RFC 3339 to the millisecond, for stored times that rules measure in
+    /// milliseconds; [`Self::parse_rfc3339`] reads it, and reads whole
+    /// seconds too.
+    pub fn to_rfc3339_millis(&self) -> String {
+        self.0.to_rfc3339_opts(SecondsFormat::Millis, true)
+    }
 }
 
 impl fmt::Display for Timestamp {
@@ -142,6 +149,16 @@ mod tests {
     fn times_are_shown_to_the_second() {
         let time = Timestamp::from_unix_millis(1_795_536_000_999);
         assert_eq!(time.to_rfc3339(), "2026-11-24T16:00:00Z");
+    }
+
+    #[test]
+    fn stored_times_keep_their_milliseconds() {
+        let time = Timestamp::from_unix_millis(1_795_536_000_999);
+        assert_eq!(time.to_rfc3339_millis(), "2026-11-24T16:00:00.999Z");
+        assert_eq!(
+            Timestamp::parse_rfc3339(&time.to_rfc3339_millis()),
+            Ok(time)
+        );
     }
 
     #[test]

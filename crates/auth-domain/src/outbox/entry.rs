@@ -109,6 +109,11 @@ impl SideEffect {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OutboxEntry {
     pub seq: u64,
+    /// Stored to the millisecond: sweeps and flushes measure an entry's age
+    /// against margins of a few seconds (`settle_after_seconds` and half
+    /// of it), which whole seconds would cut by up to one. Entries written
+    /// by earlier versions hold whole seconds, and read as such.
+    #[serde(with = "millis")]
     pub created_at: Timestamp,
     /// No attempt of it can still be under way (its receiver answered its
     /// request's attempt, or refused it for good before a replay), so
@@ -121,4 +126,18 @@ pub struct OutboxEntry {
     /// Stored as `delivery`, its name in entries written by earlier versions.
     #[serde(rename = "delivery")]
     pub effect: SideEffect,
+}
+
+/// A [`Timestamp`] as RFC 3339 to the millisecond.
+mod millis {
+    use domain_core::Timestamp;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(time: &Timestamp, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&time.to_rfc3339_millis())
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Timestamp, D::Error> {
+        Timestamp::deserialize(deserializer)
+    }
 }
