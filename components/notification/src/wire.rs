@@ -59,8 +59,8 @@ pub struct NotifyBody {
         example = "5b0f8a52-2d1e-4a55-9a57-3f7c1c1d2e3f"
     )]
     user_id: UserId,
-    /// Defaults to `log`. `webhook` needs the `webhook_url` variable (and
-    /// `webhook_origin` allowing its host). `email` and `sms` are delivered
+    /// Defaults to `log`. `webhook` needs the `webhook_url` variable, an
+    /// http(s) URL that `webhook_origin` allows. `email` and `sms` are delivered
     /// by provider components (see the README's "Channels"); the default
     /// ones need the `email_api_*` / `sms_api_*` variables. A channel that is
     /// not configured answers `503 channel_unavailable`.

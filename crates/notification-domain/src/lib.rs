@@ -15,6 +15,7 @@ mod records;
 mod retry;
 mod service;
 mod webhook;
+mod webhook_target;
 
 pub use channel::{Channels, Deliver, Unavailable};
 pub use domain_core::Pause;
@@ -27,3 +28,4 @@ pub use provider::{Attempt, Provider, ProviderChannel, ProviderMessage, Readines
 pub use records::INDEX_SLOTS;
 pub use service::{NotificationService, Notified};
 pub use webhook::{TransportFailure, WebhookChannel, WebhookTransport};
+pub use webhook_target::{WebhookTargetError, webhook_target};

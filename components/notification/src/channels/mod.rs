@@ -8,7 +8,7 @@ mod provider;
 mod webhook;
 
 use notification_domain::{
-    ChannelKind, Channels, Deliver, ProviderChannel, Unavailable, WebhookChannel,
+    ChannelKind, Channels, Deliver, ProviderChannel, Unavailable, WebhookChannel, webhook_target,
 };
 use provider::{ChannelsComponent, NotReady};
 use spin_edge::RequestContext;
@@ -30,8 +30,9 @@ pub struct SpinChannels {
 }
 
 impl SpinChannels {
-    /// The log channel always; the webhook channel when `webhook_url` is set;
-    /// email and SMS when their provider says it is configured.
+    /// The log channel always; the webhook channel when `webhook_url` is set
+    /// and `webhook_origin` allows it; email and SMS when their provider
+    /// says it is configured.
     /// Outbound calls carry the request's id, and why a channel is not
     /// offered goes to the request's log.
     pub fn configured(context: &RequestContext) -> Self {
@@ -45,24 +46,30 @@ impl SpinChannels {
     }
 
     fn webhook(&self) -> Result<WebhookDelivery, Unavailable> {
-        let url = match spin_edge::config::variable("webhook_url") {
-            Ok(url) => url.unwrap_or_default(),
-            Err(error) => {
-                let cause = error.cause().unwrap_or_default();
-                return Err(
+        let read = |name| {
+            spin_edge::config::variable(name)
+                .map(Option::unwrap_or_default)
+                .map_err(|error| {
+                    let cause = error.cause().unwrap_or_default();
                     self.unavailable(ChannelKind::Webhook, NotReady::Unreachable(cause.into()))
-                );
-            }
+                })
         };
-        let url = url.trim();
-        if url.is_empty() {
-            return Err(self.unavailable(
+        let url = read("webhook_url")?;
+        // Without a URL its origin does not matter, and is not looked up.
+        let origin = match url.trim() {
+            "" => String::new(),
+            _ => read("webhook_origin")?,
+        };
+        // A URL the component may not post to is the operator's to fix, as
+        // an unset one is: no delivery could succeed.
+        let url = webhook_target(&url, &origin).map_err(|why| {
+            self.unavailable(
                 ChannelKind::Webhook,
-                NotReady::Unconfigured("webhook_url is not set".into()),
-            ));
-        }
+                NotReady::Unconfigured(why.to_string()),
+            )
+        })?;
         Ok(WebhookChannel::new(
-            webhook::SpinWebhook::new(url.to_owned(), &self.context.request_id),
+            webhook::SpinWebhook::new(url, &self.context.request_id),
             MonotonicPause,
         ))
     }

@@ -44,7 +44,7 @@ use spin_sdk::http::{Params, Request};
             headers(("Retry-After" = u32, description = "Seconds to wait before repeating."))),
         (status = 422, description = "`validation_failed`: one detail per bad field (or the `Idempotency-Key` header), or one naming `body` when it is not a JSON object.", body = ErrorResponse),
         BodyErrors, InternalKeyErrors, UnexpectedError,
-        (status = 503, description = "`channel_unavailable`: the channel is not configured (webhook without `webhook_url`, an email or SMS provider without its API settings); `channel_unreachable`: whether it is could not be learnt (its provider did not answer in time, its settings could not be read), and a repeat may succeed. Nothing stored. `auth_unavailable`: a bearer token sent instead of the key could not be verified right now.", body = ErrorResponse),
+        (status = 503, description = "`channel_unavailable`: the channel is not configured (webhook without `webhook_url`, or with one that is not an http(s) URL or whose scheme, host or port `webhook_origin` does not allow; an email or SMS provider without its API settings); `channel_unreachable`: whether it is could not be learnt (its provider did not answer in time, its settings could not be read), and a repeat may succeed. Nothing stored. `auth_unavailable`: a bearer token sent instead of the key could not be verified right now.", body = ErrorResponse),
     )
 )]
 pub fn notify(context: &RequestContext, request: Request, _: Params) -> HandlerResult {

@@ -425,6 +425,55 @@ async fn the_webhook_channel_is_unavailable_without_a_url() {
     assert_eq!(line["request_id"], r.request_id(), "{line}");
 }
 
+/// A `webhook_url` no attempt could post to (not http(s), or outside
+/// `webhook_origin`) is the operator's to fix: the channel is unavailable
+/// as if unset, nothing is stored, and the log says why without the URL.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_webhook_url_that_cannot_be_posted_to_makes_the_channel_unavailable() {
+    let hook = WebhookServer::start(vec![200]).await;
+    let secret = format!("token-{}", random_suffix());
+    let elsewhere = format!("http://{}:{}", hook.addr.ip(), hook.addr.port() + 1);
+    let cases = [
+        (
+            format!("{}?t={secret}", hook.url()),
+            elsewhere,
+            "webhook_origin does not allow webhook_url's scheme, host or port",
+        ),
+        (
+            format!("ftp://{}/{secret}", hook.addr),
+            hook.origin(),
+            "webhook_url is not an http(s) URL with a host",
+        ),
+    ];
+    for (url, origin, reason) in cases {
+        let Some(app) = app_with_webhook(url.clone(), origin.clone()).await else {
+            return;
+        };
+        let user = ext_user();
+        let r = app
+            .notify(&json!({"user_id": user, "channel": "webhook", "message": "hook"}))
+            .await;
+        r.assert_error(503, "channel_unavailable");
+        let listed = app.notifications(&user, Cred::Internal, "").await;
+        assert_eq!(
+            listed_ids(&listed),
+            Vec::<String>::new(),
+            "{url} in {origin}"
+        );
+
+        let log = app.stderr("notification");
+        let line: Value = log
+            .lines()
+            .find(|line| line.contains("channel_unconfigured"))
+            .and_then(|line| serde_json::from_str(line).ok())
+            .unwrap_or_else(|| panic!("no channel_unconfigured line for {url}: {log}"));
+        assert_eq!(line["reason"], reason, "{line}");
+        assert_eq!(line["request_id"], r.request_id(), "{line}");
+        assert!(!log.contains(&secret), "the log shows the URL: {log}");
+    }
+    assert!(hook.requests().is_empty(), "{:#?}", hook.requests());
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn the_webhook_channel_retries_until_delivered() {
     let hook = WebhookServer::start(vec![500, 200]).await;
