@@ -43,7 +43,13 @@ pub fn reserve<S: KeyValueStore>(store: &S, user_id: &UserId) -> Result<Place, S
 }
 
 /// Writes `record` and its index entry at `place`, plus `extra` entries in
-/// the same transaction: one `set_many`.
+/// the same transaction: one read of the slot, one `set_many`.
+///
+/// The slot is left alone when a notification numbered at least
+/// `INDEX_SLOTS` later already took it (this one delivered, or its instance
+/// stalled, while that many more came): writing it would hide the newer
+/// one from the listing, whereas this one is past the listing's reach
+/// anyway. It stays readable by id.
 pub fn save<S: KeyValueStore>(
     store: &S,
     record: &NotificationRecord,
@@ -51,23 +57,36 @@ pub fn save<S: KeyValueStore>(
     extra: Vec<(String, Vec<u8>)>,
 ) -> Result<(), StorageError> {
     let notification = &record.notification;
-    let slot = SlotEntry {
-        seq: place.seq,
-        id: notification.notification_id,
-    };
-    let mut entries = vec![
-        (
-            keys::record(&notification.notification_id),
-            serde_json::to_vec(record).expect("records always serialize"),
-        ),
-        (
-            keys::user_slot(&place.user, (place.seq - 1) % INDEX_SLOTS),
+    let slot_key = keys::user_slot(&place.user, (place.seq - 1) % INDEX_SLOTS);
+    let mut entries = vec![(
+        keys::record(&notification.notification_id),
+        serde_json::to_vec(record).expect("records always serialize"),
+    )];
+    if !taken_by_a_newer_one(store, &slot_key, place.seq) {
+        let slot = SlotEntry {
+            seq: place.seq,
+            id: notification.notification_id,
+        };
+        entries.push((
+            slot_key,
             serde_json::to_vec(&slot).expect("slots always serialize"),
-        ),
-    ];
+        ));
+    }
     entries.extend(extra);
     store.set_many(&entries)?;
     Ok(())
+}
+
+/// Whether the slot holds a later lap's entry. A slot that cannot be read
+/// or decoded is written: the delivery has happened, and failing its
+/// record for the sake of a guard would only invite a second one.
+fn taken_by_a_newer_one<S: KeyValueStore>(store: &S, slot_key: &str, seq: u64) -> bool {
+    let Ok(Some(bytes)) = store.get(slot_key) else {
+        return false;
+    };
+    // Entries in one slot differ by multiples of INDEX_SLOTS, so a larger
+    // number is at least a lap ahead.
+    serde_json::from_slice::<SlotEntry>(&bytes).is_ok_and(|entry| entry.seq > seq)
 }
 
 /// The record of `id`, if there is one: one read.

@@ -40,7 +40,7 @@ fn a_repeat_gets_the_first_receipt_and_delivers_nothing() {
 }
 
 #[test]
-fn a_new_key_costs_one_read_and_four_writes() {
+fn a_new_key_costs_two_reads_and_four_writes() {
     let fixture = Fixture::new();
     fixture
         .service()
@@ -49,8 +49,15 @@ fn a_new_key_costs_one_read_and_four_writes() {
     let ops: Vec<Op> = fixture.store.take_calls().iter().map(|c| c.op).collect();
     assert_eq!(
         ops,
-        [Op::Get, Op::Increment, Op::Set, Op::Increment, Op::SetMany],
-        "the state, the claim, the state in progress, the sequence, one batch"
+        [
+            Op::Get,
+            Op::Increment,
+            Op::Set,
+            Op::Increment,
+            Op::Get,
+            Op::SetMany
+        ],
+        "the state, the claim, the state in progress, the sequence, the slot, one batch"
     );
 }
 

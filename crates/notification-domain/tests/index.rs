@@ -261,6 +261,46 @@ fn notify_by_slow_webhook(
     receipt(&slow.notify(webhook, None).unwrap()).notification_id
 }
 
+/// A notify that saves after `INDEX_SLOTS` more of its user's have taken
+/// their places finds its slot already holding the newest of them, and
+/// leaves it: the listing keeps the newest, and the late one stays
+/// readable by id.
+#[test]
+fn a_notify_saving_a_lap_late_leaves_its_slot_to_the_newer_one() {
+    let fixture = Fixture::new();
+    let (busy, newer) = (
+        fixture.service(),
+        std::sync::Arc::new(std::sync::Mutex::new(Vec::new())),
+    );
+    let newer_inside = std::sync::Arc::clone(&newer);
+    let late = notify_by_slow_webhook(&fixture, "carol", move || {
+        *newer_inside.lock().unwrap() = notify_n(&busy, "carol", INDEX_SLOTS as usize);
+    });
+    let mut newer = newer.lock().unwrap().clone();
+    newer.reverse();
+
+    let service = fixture.service();
+    let listed = service
+        .recent(&user("carol"), PageLimit::parse("100").unwrap())
+        .unwrap();
+    assert_eq!(ids(&listed), newer);
+    assert!(service.get(&late).unwrap().is_some());
+}
+
+/// The guard's read failing does not fail a notify already delivered: its
+/// slot is written as before.
+#[test]
+fn a_slot_that_cannot_be_read_is_written() {
+    let fixture = Fixture::new();
+    let service = fixture.service();
+    let mut sent = notify_n(&service, "dan", 2);
+    fixture.fail_once_within(Op::Get, ":slot:");
+    sent.extend(notify_n(&service, "dan", 1));
+    sent.reverse();
+    let listed = service.recent(&user("dan"), PageLimit::default()).unwrap();
+    assert_eq!(ids(&listed), sent);
+}
+
 /// A notify still delivering has counted but not written its slot: a
 /// listing meanwhile shows the older ones, not a page short by one.
 #[test]

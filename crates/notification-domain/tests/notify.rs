@@ -135,7 +135,7 @@ fn a_store_failure_is_an_error_not_a_panic() {
 }
 
 #[test]
-fn a_plain_notify_costs_two_writes() {
+fn a_plain_notify_costs_two_writes_and_a_read_of_its_slot() {
     let fixture = Fixture::new();
     fixture
         .service()
@@ -144,8 +144,8 @@ fn a_plain_notify_costs_two_writes() {
     let ops: Vec<Op> = fixture.store.take_calls().iter().map(|c| c.op).collect();
     assert_eq!(
         ops,
-        [Op::Increment, Op::SetMany],
-        "the sequence, then one batch"
+        [Op::Increment, Op::Get, Op::SetMany],
+        "the sequence, the slot, then one batch"
     );
 }
 
