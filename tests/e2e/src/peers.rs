@@ -5,7 +5,7 @@
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpSocket, TcpStream};
@@ -199,8 +199,24 @@ impl WebhookServer {
     /// ending in CRLF) and `body` in every answer: a stand-in for an API
     /// whose answer says something.
     pub async fn answering(statuses: Vec<u16>, extra_head: &str, body: &str) -> WebhookServer {
+        Self::answering_after(statuses, extra_head, body, Duration::ZERO).await
+    }
+
+    /// Like [`WebhookServer::start`], each answer sent `delay` after its
+    /// request arrived: a receiver slow enough that requests racing the
+    /// delivery surely meet it in progress.
+    pub async fn slow(statuses: Vec<u16>, delay: Duration) -> WebhookServer {
+        Self::answering_after(statuses, "", "{}", delay).await
+    }
+
+    async fn answering_after(
+        statuses: Vec<u16>,
+        extra_head: &str,
+        body: &str,
+        delay: Duration,
+    ) -> WebhookServer {
         assert!(!statuses.is_empty());
-        let answer = Arc::new((extra_head.to_owned(), body.to_owned()));
+        let answer = Arc::new((extra_head.to_owned(), body.to_owned(), delay));
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("addr");
         let requests = Arc::new(Mutex::new(Vec::new()));
@@ -246,7 +262,7 @@ async fn serve(
     mut stream: TcpStream,
     seen: Arc<Mutex<Vec<RecordedRequest>>>,
     statuses: Vec<u16>,
-    (extra_head, body): &(String, String),
+    (extra_head, body, delay): &(String, String, Duration),
 ) -> std::io::Result<()> {
     let mut buf = Vec::new();
     let Some(request) = read_request(&mut stream, &mut buf).await? else {
@@ -257,6 +273,7 @@ async fn serve(
         seen.push(request);
         statuses[(seen.len() - 1).min(statuses.len() - 1)]
     };
+    tokio::time::sleep(*delay).await;
     let reply = format!(
         "HTTP/1.1 {status} Status\r\n{extra_head}content-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
         body.len()

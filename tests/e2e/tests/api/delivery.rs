@@ -96,9 +96,26 @@ async fn assert_delivered_exactly_once(app: &TestApp, user: &TestUser) {
     assert_eq!(
         list.json["notifications"].as_array().map(Vec::len),
         Some(NOTIFICATIONS),
-        "a notification was delivered twice: {}",
+        "a notification was stored twice: {}",
         list.text
     );
+    // A record per notification does not say it was sent once: the log
+    // channel's own lines do.
+    if app.is_local() {
+        let out = app.stdout("notification");
+        let sent: Vec<String> = out
+            .lines()
+            .filter_map(|line| serde_json::from_str::<Value>(line).ok())
+            .filter(|line| line["event"] == "notification_delivered")
+            .filter(|line| line["user_id"] == user.user_id.as_str())
+            .filter_map(|line| line["notification_id"].as_str().map(str::to_owned))
+            .collect();
+        assert_eq!(
+            sent.len(),
+            NOTIFICATIONS,
+            "a notification was sent twice: {sent:?}\n{out}"
+        );
+    }
 }
 
 #[tokio::test(flavor = "multi_thread")]
