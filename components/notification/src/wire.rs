@@ -140,8 +140,9 @@ pub struct NotificationReceipt {
     notification_id: NotificationId,
     status: Status,
     channel: Channel,
-    /// Delivery tries made (the webhook, email and sms channels retry).
-    #[schema(minimum = 1)]
+    /// Delivery tries made (the webhook, email and sms channels retry); 0
+    /// when none was, the recipient's hourly budget being spent.
+    #[schema(minimum = 0)]
     attempts: u32,
     /// Why the delivery failed; only when `status` is `failed`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -185,7 +186,8 @@ pub struct NotificationView {
     #[schema(value_type = Option<Object>)]
     metadata: Option<Map<String, Value>>,
     status: Status,
-    #[schema(minimum = 1)]
+    /// As in the receipt: 0 when the recipient's hourly budget was spent.
+    #[schema(minimum = 0)]
     attempts: u32,
     #[serde(skip_serializing_if = "Option::is_none")]
     error: Option<String>,

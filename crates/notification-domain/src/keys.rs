@@ -2,7 +2,7 @@
 //! keys) appear only hashed, so no value can forge another key's name and
 //! every key stays short.
 
-use crate::fields::{IdempotencyKey, NotificationId};
+use crate::fields::{ChannelKind, IdempotencyKey, NotificationId};
 use domain_core::{UserId, sha256_hex};
 
 /// `notification:<id>`: the JSON record.
@@ -68,6 +68,13 @@ pub fn idempotency_adoption(prefix: &str, since_millis: i64, lease: i64) -> Stri
     by_lease(format!("{prefix}:adopt:{since_millis}"), lease)
 }
 
+/// `budget:<channel>:<sha256(address)>:<hour>`: counter, notifications
+/// charged to the (normalized) address on `channel` in the UTC hour
+/// `hour` (unix seconds / 3600). The address is hashed: keys name no one.
+pub fn recipient_budget(channel: ChannelKind, address: &str, hour: i64) -> String {
+    format!("budget:{channel}:{}:{hour}", sha256_hex(address))
+}
+
 /// The first lease keeps the layout stores held before leases were counted.
 fn by_lease(key: String, lease: i64) -> String {
     if lease <= 1 {
@@ -97,6 +104,10 @@ mod tests {
         assert_eq!(
             idempotency_adoption(&key, 5, 3),
             format!("idem:{abc}:adopt:5:3")
+        );
+        assert_eq!(
+            recipient_budget(ChannelKind::Email, "abc", 500_000),
+            format!("budget:email:{abc}:500000")
         );
     }
 }

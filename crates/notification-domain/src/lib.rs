@@ -1,9 +1,11 @@
 //! The notification service's domain, free of Spin types so it unit-tests
 //! natively: validated fields, the delivery port, the retries of the
-//! webhook and provider channels (email, SMS), idempotent notify, stored
-//! records and each user's bounded index.
+//! webhook and provider channels (email, SMS), each recipient's hourly
+//! budget on them, idempotent notify, stored records and each user's
+//! bounded index.
 //! The store layout and its bound are described in this crate's README.
 
+mod budget;
 mod channel;
 mod error;
 mod fields;
@@ -17,6 +19,7 @@ mod service;
 mod webhook;
 mod webhook_target;
 
+pub use budget::{BUDGET_SPENT, RECIPIENT_HOURLY_BUDGET};
 pub use channel::{Channels, Deliver, Unavailable};
 pub use domain_core::Pause;
 pub use error::{NotifyError, StorageError};

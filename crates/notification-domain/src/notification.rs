@@ -61,7 +61,7 @@ pub enum DeliveryStatus {
 /// stored and reported to the caller like a successful one.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Delivery {
-    /// Tries made, at least 1.
+    /// Tries made: 0 when none was (the recipient's budget was spent).
     pub attempts: u32,
     /// Why the last try failed; safe to show to clients.
     pub failure: Option<String>,

@@ -1,11 +1,13 @@
-//! The notification service: deliver through a channel, store the record and
-//! the user's index entry, honour idempotency keys; read records back.
+//! The notification service: deliver through a channel (within the
+//! recipient's budget on email and SMS), store the record and the user's
+//! index entry, honour idempotency keys; read records back.
 
+use crate::budget::{self, BUDGET_SPENT};
 use crate::channel::{Channels, Deliver, Unavailable};
 use crate::error::{NotifyError, StorageError};
 use crate::fields::{IdempotencyKey, NotificationId};
 use crate::idempotency::{Claim, Found, Ticket};
-use crate::notification::{Notification, NotificationRecord, NotifyRequest, Receipt};
+use crate::notification::{Delivery, Notification, NotificationRecord, NotifyRequest, Receipt};
 use crate::records;
 use domain_core::PageLimit;
 use domain_core::Pause;
@@ -92,8 +94,18 @@ where
         ticket: Option<&Ticket>,
     ) -> Result<Receipt, NotifyError> {
         let notification = Notification::new(request, self.clock.now());
+        // Charged here, after the idempotency claim: only a request that
+        // would deliver spends the budget, never a repeat of its key.
+        let within_budget = budget::admit(&self.store, &notification)?;
         let place = records::reserve(&self.store, &notification.user_id)?;
-        let delivery = channel.deliver(&notification);
+        // A spent budget is a final failure, stored and answered like a
+        // provider's rejection, so that no sender retries it into a later
+        // hour.
+        let delivery = if within_budget {
+            channel.deliver(&notification)
+        } else {
+            Delivery::failed(0, BUDGET_SPENT)
+        };
         let record = NotificationRecord::new(notification, delivery);
         let receipt = record.receipt();
         let extra = ticket

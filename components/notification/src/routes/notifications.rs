@@ -24,6 +24,13 @@ use spin_sdk::http::{Params, Request};
 /// rejection (bad address, refused content) is stored as `failed` at once;
 /// a temporary one (timeout, 429, 5xx) is retried like the webhook (3
 /// attempts, 100 ms then 300 ms apart).
+/// Each address gets at most 10 `email` and 10 `sms` notifications per UTC
+/// hour (spellings of one inbox count as one: case and `+tag` aside); past
+/// that, nothing is sent and the notification is stored and answered `202`
+/// with `status: failed`, `attempts: 0` and an `error` saying the
+/// recipient's hourly budget is spent, a final outcome not worth retrying.
+/// Only a request that would deliver is charged: a repeat of an
+/// `Idempotency-Key` is not.
 /// A repeat that arrives while the first is still delivering waits up to
 /// about 5 s for its result, then gets `409 idempotency_in_progress` with
 /// `Retry-After`; retry it to get the result.
@@ -38,7 +45,7 @@ use spin_sdk::http::{Params, Request};
     ),
     request_body(content = NotifyBody, content_type = "application/json"),
     responses(
-        (status = 202, description = "Delivered (or tried to) and stored.", body = NotificationReceipt),
+        (status = 202, description = "Delivered (or tried to) and stored; `failed` with the reason in `error`, among them a recipient whose hourly budget is spent (`attempts: 0`, nothing sent).", body = NotificationReceipt),
         (status = 200, description = "A repeat of an `Idempotency-Key`: the first request's result; nothing delivered again.", body = NotificationReceipt),
         (status = 409, description = "`idempotency_in_progress`: a request with this key is still delivering.", body = ErrorResponse,
             headers(("Retry-After" = u32, description = "Seconds to wait before repeating."))),

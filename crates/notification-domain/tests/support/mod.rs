@@ -4,8 +4,8 @@
 use domain_core::kv::{InMemoryStore, Op};
 use domain_core::{Clock, ManualClock, Timestamp, UserId};
 use notification_domain::{
-    ChannelKind, Channels, Deliver, Delivery, Message, Notification, NotificationService, Notified,
-    NotifyRequest, Pause, Receipt, Unavailable,
+    Attempt, ChannelKind, Channels, Deliver, Delivery, Message, Notification, NotificationService,
+    Notified, NotifyRequest, Pause, Provider, ProviderChannel, Receipt, Unavailable,
 };
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
@@ -41,12 +41,49 @@ impl Deliver for RecordingChannel {
     }
 }
 
+/// A provider that records what it is asked to send and accepts it,
+/// optionally slowly.
+#[derive(Clone, Default)]
+pub struct RecordingProvider {
+    pub sent: Arc<Mutex<Vec<Notification>>>,
+    pub delay: Duration,
+}
+
+impl RecordingProvider {
+    pub fn count(&self) -> usize {
+        self.sent.lock().unwrap().len()
+    }
+}
+
+impl Provider for RecordingProvider {
+    fn attempt(&self, notification: &Notification) -> Attempt {
+        if !self.delay.is_zero() {
+            std::thread::sleep(self.delay);
+        }
+        self.sent.lock().unwrap().push(notification.clone());
+        Attempt::Delivered(format!("receipt-{}", notification.notification_id))
+    }
+}
+
+pub type TestProviderChannel = Arc<ProviderChannel<RecordingProvider, CountedPause>>;
+
+/// A provider channel over `provider`, as the email and SMS channels are.
+pub fn provider_channel(provider: &RecordingProvider) -> Option<TestProviderChannel> {
+    Some(Arc::new(ProviderChannel::new(
+        provider.clone(),
+        CountedPause::default(),
+    )))
+}
+
 /// A log channel always, a webhook channel only when configured; email
-/// unconfigured, or unreachable when so marked; SMS unconfigured.
+/// and SMS through a provider when configured, else unconfigured (email
+/// unreachable when so marked).
 #[derive(Clone, Default)]
 pub struct TestChannels {
     pub log: RecordingChannel,
     pub webhook: Option<RecordingChannel>,
+    pub email: Option<TestProviderChannel>,
+    pub sms: Option<TestProviderChannel>,
     pub email_unreachable: bool,
 }
 
@@ -60,9 +97,17 @@ impl Channels for TestChannels {
                 .map(|c| c as &dyn Deliver)
                 .ok_or(Unavailable::Unconfigured),
             ChannelKind::Email if self.email_unreachable => Err(Unavailable::Unreachable),
-            ChannelKind::Email | ChannelKind::Sms => Err(Unavailable::Unconfigured),
+            ChannelKind::Email => provider(&self.email),
+            ChannelKind::Sms => provider(&self.sms),
         }
     }
+}
+
+fn provider(channel: &Option<TestProviderChannel>) -> Result<&dyn Deliver, Unavailable> {
+    channel
+        .as_deref()
+        .map(|c| c as &dyn Deliver)
+        .ok_or(Unavailable::Unconfigured)
 }
 
 /// Counts the pauses instead of sleeping.

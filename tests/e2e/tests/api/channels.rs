@@ -465,6 +465,70 @@ async fn a_provider_swapped_in_through_spin_toml_delivers_instead() {
     app.shutdown().await;
 }
 
+/// Notifications one address may get per channel and UTC hour.
+const RECIPIENT_HOURLY_BUDGET: usize = 10;
+
+/// Past its hourly budget an address is sent nothing: the notification is
+/// stored failed, a final outcome, and the provider never sees it.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_address_past_its_hourly_budget_is_sent_nothing() {
+    if skip_external("runs a modified spin.toml") {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("temp dir");
+    let manifest = manifest_with_email_provider(dir.path(), &test_provider_wasm());
+    let Some(app) = app()
+        .manifest(&manifest)
+        .spawn_local("runs a modified spin.toml")
+        .await
+    else {
+        return;
+    };
+    // The budget is per UTC hour: keep the whole run within one.
+    let into_hour = chrono::Utc::now().timestamp().rem_euclid(3600);
+    if into_hour > 3600 - 30 {
+        tokio::time::sleep(std::time::Duration::from_secs(
+            (3600 - into_hour + 1) as u64,
+        ))
+        .await;
+    }
+    let (user, to) = (user(), address());
+    let mut replies = Vec::new();
+    for n in 0..=RECIPIENT_HOURLY_BUDGET {
+        let reply = app
+            .notify(&json!({"user_id": user, "channel": "email", "to": to, "message": format!("sign-in {n}")}))
+            .await;
+        reply.assert_status(202);
+        replies.push(reply);
+    }
+    let (delivered, refused): (Vec<&Reply>, Vec<&Reply>) = replies
+        .iter()
+        .partition(|reply| reply.json["status"] == "delivered");
+    assert_eq!(delivered.len(), RECIPIENT_HOURLY_BUDGET);
+    assert_eq!(refused.len(), 1);
+    assert_failed(
+        refused[0],
+        0,
+        "the recipient's hourly budget is spent (10 notifications per address and channel per hour); not sent",
+    );
+    let stored = app
+        .notification(&refused[0].str_field("notification_id"), Cred::Internal)
+        .await;
+    assert_eq!(stored.json["status"], "failed", "{}", stored.text);
+    let sends = json_lines(&app.stdout("channels"))
+        .filter(|line| line["event"] == "test_provider_send" && line["to"] == to.as_str())
+        .count();
+    assert_eq!(
+        sends, RECIPIENT_HOURLY_BUDGET,
+        "the provider saw the budget"
+    );
+    // The budget's key names the address only as a digest.
+    for (key, _) in app.stored_entries("notification") {
+        assert!(!key.contains(&to), "{key}");
+    }
+    app.shutdown().await;
+}
+
 /// The test provider's lines about notification `id`.
 fn provider_lines(app: &TestApp, id: &str) -> Vec<Value> {
     json_lines(&app.stdout("channels"))
