@@ -374,16 +374,7 @@ async fn the_channels_component_answers_nobody_outside_the_app() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_provider_swapped_in_through_spin_toml_delivers_instead() {
-    if skip_external("runs a modified spin.toml") {
-        return;
-    }
-    let dir = tempfile::tempdir().expect("temp dir");
-    let manifest = manifest_with_email_provider(dir.path(), &test_provider_wasm());
-    let Some(app) = app()
-        .manifest(&manifest)
-        .spawn_local("runs a modified spin.toml")
-        .await
-    else {
+    let Some((app, _manifest_dir)) = app_with_the_test_email_provider().await else {
         return;
     };
     let (user, to) = (user(), address());
@@ -472,16 +463,7 @@ const RECIPIENT_HOURLY_BUDGET: usize = 10;
 /// stored failed, a final outcome, and the provider never sees it.
 #[tokio::test(flavor = "multi_thread")]
 async fn an_address_past_its_hourly_budget_is_sent_nothing() {
-    if skip_external("runs a modified spin.toml") {
-        return;
-    }
-    let dir = tempfile::tempdir().expect("temp dir");
-    let manifest = manifest_with_email_provider(dir.path(), &test_provider_wasm());
-    let Some(app) = app()
-        .manifest(&manifest)
-        .spawn_local("runs a modified spin.toml")
-        .await
-    else {
+    let Some((app, _manifest_dir)) = app_with_the_test_email_provider().await else {
         return;
     };
     // The budget is per UTC hour: keep the whole run within one.
@@ -527,6 +509,22 @@ async fn an_address_past_its_hourly_budget_is_sent_nothing() {
         assert!(!key.contains(&to), "{key}");
     }
     app.shutdown().await;
+}
+
+/// The app with the test provider swapped in for email through its
+/// manifest (kept in the directory returned with it), or `None` where the
+/// tests cannot run a modified `spin.toml`.
+async fn app_with_the_test_email_provider() -> Option<(TestApp, tempfile::TempDir)> {
+    if skip_external("runs a modified spin.toml") {
+        return None;
+    }
+    let dir = tempfile::tempdir().expect("temp dir");
+    let manifest = manifest_with_email_provider(dir.path(), &test_provider_wasm());
+    let app = app()
+        .manifest(&manifest)
+        .spawn_local("runs a modified spin.toml")
+        .await?;
+    Some((app, dir))
 }
 
 /// The test provider's lines about notification `id`.

@@ -413,16 +413,21 @@ async fn the_webhook_channel_is_unavailable_without_a_url() {
     r.assert_error(503, "channel_unavailable");
     // The operator's log names what is missing, in a line of the request's
     // like every other.
-    let log = app.stderr("notification");
-    let line: serde_json::Value = log
-        .lines()
-        .find(|line| line.contains("channel_unconfigured"))
-        .and_then(|line| serde_json::from_str(line).ok())
-        .unwrap_or_else(|| panic!("no channel_unconfigured line: {log}"));
+    let line = channel_unconfigured_line(&app);
     assert_eq!(line["reason"], "webhook_url is not set", "{line}");
     assert_eq!(line["channel"], "webhook", "{line}");
     assert_eq!(line["service"], "notification", "{line}");
     assert_eq!(line["request_id"], r.request_id(), "{line}");
+}
+
+/// The notification service's log line saying why a channel is not
+/// configured.
+fn channel_unconfigured_line(app: &TestApp) -> Value {
+    let log = app.stderr("notification");
+    log.lines()
+        .find(|line| line.contains("channel_unconfigured"))
+        .and_then(|line| serde_json::from_str(line).ok())
+        .unwrap_or_else(|| panic!("no channel_unconfigured line: {log}"))
 }
 
 /// A `webhook_url` no attempt could post to (not http(s), or outside
@@ -461,14 +466,10 @@ async fn a_webhook_url_that_cannot_be_posted_to_makes_the_channel_unavailable() 
             "{url} in {origin}"
         );
 
-        let log = app.stderr("notification");
-        let line: Value = log
-            .lines()
-            .find(|line| line.contains("channel_unconfigured"))
-            .and_then(|line| serde_json::from_str(line).ok())
-            .unwrap_or_else(|| panic!("no channel_unconfigured line for {url}: {log}"));
-        assert_eq!(line["reason"], reason, "{line}");
+        let line = channel_unconfigured_line(&app);
+        assert_eq!(line["reason"], reason, "{url}: {line}");
         assert_eq!(line["request_id"], r.request_id(), "{line}");
+        let log = app.stderr("notification");
         assert!(!log.contains(&secret), "the log shows the URL: {log}");
     }
     assert!(hook.requests().is_empty(), "{:#?}", hook.requests());
