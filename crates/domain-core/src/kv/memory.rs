@@ -56,8 +56,10 @@ pub enum CounterEncoding {
 /// Tests share one store between several services (threads standing for
 /// concurrent Spin instances, or restarts) through `&InMemoryStore` or
 /// `Arc<InMemoryStore>`, which are stores too; faults are injected with
-/// [`InMemoryStore::fail_when`] and costs read from [`InMemoryStore::take_calls`],
-/// so no test needs a wrapper of its own.
+/// [`InMemoryStore::fail_when`] and costs read from [`InMemoryStore::take_calls`].
+/// Fault rules run one at a time, under a lock: a test whose store must
+/// stall a call (without holding up the others) or report a failure after
+/// applying it wraps the store instead.
 pub struct InMemoryStore {
     entries: Mutex<HashMap<String, Vec<u8>>>,
     encoding: CounterEncoding,
