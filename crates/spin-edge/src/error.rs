@@ -139,6 +139,14 @@ impl ApiError {
         )
     }
 
+    pub fn request_timeout(wait: std::time::Duration) -> Self {
+        Self::new(
+            408,
+            "request_timeout",
+            format!("The body did not arrive within {} s.", wait.as_secs()),
+        )
+    }
+
     pub fn unsupported_media_type() -> Self {
         Self::new(
             415,

@@ -30,6 +30,7 @@ pub mod request_id;
 mod respond;
 pub mod response;
 pub mod serve;
+pub mod streams;
 pub mod trace_context;
 
 pub use caller::{Caller, authenticate, require_internal_key};

@@ -16,7 +16,8 @@ pub fn emit(line: &str) {
 /// descriptors first, which cost about as much again as the write itself.
 #[cfg(target_arch = "wasm32")]
 fn write_stderr(bytes: &[u8]) {
-    use crate::respond::WRITE_CHUNK;
+    // WASI caps one blocking write at 4096 bytes.
+    const WRITE_CHUNK: usize = 4096;
     let stream = wasi::cli::stderr::get_stderr();
     // `blocking_write_and_flush` takes at most 4 KiB, and a line can be
     // longer (a client chooses the path): such a line goes in one `write`

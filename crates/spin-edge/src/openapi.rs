@@ -56,6 +56,11 @@ pub enum BodyErrors {
     )]
     InvalidJson(ErrorResponse),
     #[response(
+        status = 408,
+        description = "`request_timeout`: the body did not arrive within 10 s."
+    )]
+    RequestTimeout(ErrorResponse),
+    #[response(
         status = 413,
         description = "`payload_too_large`: the body is over 64 KiB."
     )]
@@ -77,6 +82,11 @@ pub enum UnreadBodyErrors {
         description = "`unreadable_body`: the body could not be read."
     )]
     Unreadable(ErrorResponse),
+    #[response(
+        status = 408,
+        description = "`request_timeout`: the body did not arrive within 10 s."
+    )]
+    RequestTimeout(ErrorResponse),
     #[response(
         status = 413,
         description = "`payload_too_large`: the body (which is not used) is over 64 KiB."
@@ -369,11 +379,17 @@ mod tests {
         let mut document = OpenApiBuilder::new().build();
         document_health(&mut document, "auth");
         let exact: [(&str, &str, &[&str]); 2] = [
-            ("/auth/health", "get", &["200", "400", "413", "415", "503"]),
+            (
+                "/auth/health",
+                "get",
+                &["200", "400", "408", "413", "415", "503"],
+            ),
             (
                 "/auth/health/kv",
                 "get",
-                &["200", "400", "401", "403", "413", "415", "500", "503"],
+                &[
+                    "200", "400", "401", "403", "408", "413", "415", "500", "503",
+                ],
             ),
         ];
         assert_eq!(
@@ -387,7 +403,7 @@ mod tests {
         assert_eq!(
             differences_from_contract(&document, &other),
             [
-                r#"get /auth/health: documents ["200", "400", "413", "415", "503"], the contract ["200"]"#,
+                r#"get /auth/health: documents ["200", "400", "408", "413", "415", "503"], the contract ["200"]"#,
                 "get /auth/me: not documented",
                 "get /auth/health/kv: not in the contract",
             ]

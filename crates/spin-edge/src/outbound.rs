@@ -9,7 +9,7 @@
 //! can run at once, so a request that notifies two peers waits for the
 //! slower, not for the sum.
 
-use crate::respond::WRITE_CHUNK;
+use crate::streams::{self, ReadStop, WriteStop};
 use spin_sdk::wit::wasi::http0_2_0::outgoing_handler;
 use spin_sdk::wit::wasi::http0_2_0::types::{
     ErrorCode, Fields, FutureIncomingResponse, IncomingResponse, Method, OutgoingBody,
@@ -17,7 +17,6 @@ use spin_sdk::wit::wasi::http0_2_0::types::{
 };
 use std::time::Duration;
 use wasi::io::poll::Pollable;
-use wasi::io::streams::StreamError;
 
 /// Largest response body read from a peer. The services' own answers are
 /// a few hundred bytes.
@@ -176,8 +175,10 @@ pub fn send_all(
     // bodies counts against the deadline too.
     let timer = wasi::clocks::monotonic_clock::subscribe_duration(as_nanos(deadline.total));
     let read_bodies: Vec<bool> = requests.iter().map(|r| r.read_body).collect();
-    let started: Vec<Result<FutureIncomingResponse, OutboundError>> =
-        requests.into_iter().map(|r| start(r, deadline)).collect();
+    let started: Vec<Result<FutureIncomingResponse, OutboundError>> = requests
+        .into_iter()
+        .map(|r| start(r, deadline, &timer))
+        .collect();
 
     let results = await_heads(&started, &timer);
     // The bodies are read under the same deadline: a peer that sends its
@@ -265,6 +266,7 @@ fn transport_error(code: ErrorCode) -> OutboundError {
 fn start(
     request: OutboundRequest,
     deadline: Deadline,
+    timer: &Pollable,
 ) -> Result<FutureIncomingResponse, OutboundError> {
     let uri: http::Uri = request
         .url
@@ -310,21 +312,22 @@ fn start(
         .body()
         .map_err(|()| OutboundError::Transport("request body unavailable".to_owned()))?;
     let future = outgoing_handler::handle(outgoing, Some(options)).map_err(transport_error)?;
-    write_body(body, &request.body)?;
+    write_body(body, &request.body, timer)?;
     Ok(future)
 }
 
-fn write_body(body: OutgoingBody, bytes: &[u8]) -> Result<(), OutboundError> {
+/// Hands the host the request body, unless `deadline` fires first (a peer
+/// that does not read it would otherwise hold the instance).
+fn write_body(body: OutgoingBody, bytes: &[u8], deadline: &Pollable) -> Result<(), OutboundError> {
     let failed = |reason: &str| OutboundError::Transport(reason.to_owned());
     {
         let stream = body
             .write()
             .map_err(|()| failed("request body stream unavailable"))?;
-        for chunk in bytes.chunks(WRITE_CHUNK) {
-            stream
-                .blocking_write_and_flush(chunk)
-                .map_err(|_| failed("request body write failed"))?;
-        }
+        streams::write_all(&stream, deadline, bytes).map_err(|stop| match stop {
+            WriteStop::TimedOut => OutboundError::TimedOut,
+            WriteStop::Failed(_) => failed("request body write failed"),
+        })?;
     }
     OutgoingBody::finish(body, None).map_err(transport_error)
 }
@@ -379,40 +382,18 @@ fn read_body(
     let body = response
         .consume()
         .map_err(|()| failed("response body unavailable"))?;
-    let mut bytes = Vec::new();
-    {
+    let read = {
         let stream = body
             .stream()
             .map_err(|()| failed("response body stream unavailable"))?;
-        let readable = stream.subscribe();
-        loop {
-            // One byte past the cap is enough to know the body is too large.
-            let wanted = (cap + 1).saturating_sub(bytes.len()) as u64;
-            match stream.read(wanted) {
-                Ok(chunk) if chunk.is_empty() => {
-                    // Nothing buffered: wait for bytes or for the deadline.
-                    let ready = wasi::io::poll::poll(&[&readable, deadline]);
-                    if ready.contains(&1) {
-                        return Err(OutboundError::TimedOut);
-                    }
-                }
-                Ok(chunk) => {
-                    bytes.extend_from_slice(&chunk);
-                    if bytes.len() > cap {
-                        return Err(OutboundError::Transport(format!(
-                            "response body over the {cap}-byte cap"
-                        )));
-                    }
-                }
-                Err(StreamError::Closed) => break,
-                Err(StreamError::LastOperationFailed(_)) => {
-                    return Err(failed("response body read failed"));
-                }
-            }
-        }
-    }
+        streams::read_to_end(&stream, deadline, cap)
+    };
     drop(body);
-    Ok(bytes)
+    read.map_err(|stop| match stop {
+        ReadStop::OverCap => failed(&format!("response body over the {cap}-byte cap")),
+        ReadStop::TimedOut => OutboundError::TimedOut,
+        ReadStop::Failed(_) => failed("response body read failed"),
+    })
 }
 
 #[cfg(test)]

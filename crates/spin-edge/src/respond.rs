@@ -2,10 +2,14 @@
 //! finishing its body, so the client has the whole answer before the
 //! component goes on with anything else.
 
+use crate::streams::{self, WriteStop};
 use spin_sdk::http::{OutgoingBody, OutgoingResponse, Response, ResponseOutparam};
+use std::time::Duration;
 
-/// WASI caps one blocking write at 4096 bytes.
-pub(crate) const WRITE_CHUNK: usize = 4096;
+/// How long a client has to take a body that does not fit the host's buffer
+/// at once: one that stops reading must not hold the instance, and the work
+/// deferred past the response, for longer.
+const RESPONSE_WAIT: Duration = Duration::from_secs(10);
 
 /// Sends `response`; on error, says what failed (the client may have gone).
 ///
@@ -42,12 +46,15 @@ pub fn send(mut response: Response, outparam: ResponseOutparam) -> Result<(), St
         outparam.set(outgoing);
         return Ok(());
     }
+    let deadline = wasi::clocks::monotonic_clock::subscribe_duration(
+        u64::try_from(RESPONSE_WAIT.as_nanos()).unwrap_or(u64::MAX),
+    );
     outparam.set(outgoing);
-    for chunk in bytes.chunks(WRITE_CHUNK) {
-        stream
-            .blocking_write_and_flush(chunk)
-            .map_err(|error| format!("response body write failed: {error:?}"))?;
-    }
+    streams::write_all(&stream, &deadline, &bytes).map_err(|stop| match stop {
+        // Left unfinished: the declared length tells the client it is cut.
+        WriteStop::TimedOut => "the client took no more of the body for 10 s".to_owned(),
+        WriteStop::Failed(cause) => format!("response body write failed: {cause}"),
+    })?;
     drop(stream);
     OutgoingBody::finish(body, None).map_err(|error| format!("response not finished: {error:?}"))
 }

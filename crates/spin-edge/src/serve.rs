@@ -328,6 +328,7 @@ fn read_body(
 fn refused_body(error: BodyError, context: &RequestContext) -> ApiError {
     match error {
         BodyError::TooLarge => ApiError::payload_too_large(MAX_BODY_BYTES),
+        BodyError::TooSlow => ApiError::request_timeout(body::BODY_WAIT),
         BodyError::Unreadable(cause) => {
             context.log(
                 "request_body_unreadable",

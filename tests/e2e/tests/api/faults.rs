@@ -1,4 +1,5 @@
-//! Abuse and faults on real Spin: bodies refused before they are read,
+//! Abuse and faults on real Spin: bodies refused before they are read or
+//! cut off when they stop arriving,
 //! health that answers promptly whatever Redis does, an idempotency key
 //! left claimed by a crashed request that is taken over after its lease,
 //! and bearer requests while auth cannot check tokens.
@@ -76,6 +77,43 @@ async fn a_chunked_body_is_cut_off_one_byte_past_64_kib() {
         waiting,
         "a body of exactly 64 KiB was answered or dropped before it ended"
     );
+}
+
+/// A client that promises a body and stops sending it holds an instance only
+/// for the 10 s the pipeline gives a body: then it gets `408`, and the
+/// service takes requests as before.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_body_that_stops_arriving_gets_408_after_10_s() {
+    let Some(app) = app()
+        .spawn_local("speaks raw HTTP to the app's own port")
+        .await
+    else {
+        return;
+    };
+    let stalled = BODY_PATHS.map(|path| {
+        let head = format!(
+            "POST {path} HTTP/1.1\r\nHost: e2e\r\nContent-Type: application/json\r\n\
+             Content-Length: 100\r\n\r\n"
+        );
+        let addr = app.addr();
+        tokio::task::spawn_blocking(move || {
+            let started = Instant::now();
+            let reply = raw_request(addr, &head, br#"{"use"#, 3 * PROMPT);
+            (path, started.elapsed(), reply)
+        })
+    });
+    for stalled in stalled {
+        let (path, waited, reply) = stalled.await.unwrap();
+        assert!(
+            waited >= Duration::from_secs(9),
+            "{path}: answered after {waited:?}, before the body's 10 s were up: {reply:?}"
+        );
+        let reply = reply.into_reply();
+        reply.assert_error(408, "request_timeout");
+    }
+    app.get_with("/auth/health", Cred::None)
+        .await
+        .assert_status(200);
 }
 
 /// Every service's health, each answering 503 naming `kv` within the bound.
