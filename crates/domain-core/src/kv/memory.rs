@@ -2,7 +2,7 @@
 //! matters to correctness: `increment` is atomic, counters use the chosen
 //! backend's encoding, and incrementing a plain value fails.
 
-use super::{KeyValueStore, StoreError, decode_counter};
+use super::{KeyValueStore, StoreError, decode_counter, is_decimal_counter};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard};
@@ -204,7 +204,11 @@ impl InMemoryStore {
                         key: key.to_owned(),
                     })
             }
-            CounterEncoding::Decimal => decode_counter(key, bytes),
+            // Redis's INCRBY takes decimal text only, as it stores it.
+            CounterEncoding::Decimal if is_decimal_counter(bytes) => decode_counter(key, bytes),
+            CounterEncoding::Decimal => Err(StoreError::NotACounter {
+                key: key.to_owned(),
+            }),
         }
     }
 }
@@ -268,12 +272,13 @@ impl KeyValueStore for InMemoryStore {
 
     fn increment(&self, key: &str, delta: i64) -> Result<i64, StoreError> {
         self.enter(Op::Increment, &[key], delta)?;
-        self.count_write();
         let mut entries = self.lock();
         let current = match entries.get(key) {
             None => 0,
             Some(bytes) => self.decode(key, bytes)?,
         };
+        // A refused increment writes nothing, on both real stores.
+        self.count_write();
         let next = current + delta;
         entries.insert(key.to_owned(), self.encode(next));
         Ok(next)
@@ -425,6 +430,35 @@ mod tests {
             ]
         );
         assert!(store.take_calls().is_empty());
+    }
+
+    /// Redis's INCRBY refuses anything but decimal text, the 8 bytes a
+    /// SQLite counter would hold included.
+    #[test]
+    fn a_redis_like_store_does_not_count_from_other_bytes() {
+        let store = InMemoryStore::redis_like();
+        for value in [
+            7_i64.to_le_bytes().to_vec(),
+            b"hello".to_vec(),
+            b"".to_vec(),
+        ] {
+            store.set("k", &value).unwrap();
+            assert!(
+                matches!(store.increment("k", 1), Err(StoreError::NotACounter { .. })),
+                "{value:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_refused_increment_writes_nothing() {
+        for store in [InMemoryStore::sqlite_like(), InMemoryStore::redis_like()] {
+            store.set("k", b"hello").unwrap();
+            let before = store.writes();
+            assert!(store.increment("k", 1).is_err());
+            assert_eq!(store.writes(), before);
+            assert_eq!(store.get("k").unwrap(), Some(b"hello".to_vec()));
+        }
     }
 
     #[test]
