@@ -107,11 +107,7 @@ impl KeyValueStore for SpinStore {
             [key] => Ok(vec![self.get(key)?]),
             _ if self.batch_reads_fail.load(Ordering::Relaxed) => self.get_each(keys),
             _ => match retry_busy(&MonotonicPause, || batch::get_many(&self.bucket, keys)) {
-                Ok(found) => {
-                    // Backends may leave missing keys out or answer in their own order.
-                    let mut found: HashMap<String, Option<Vec<u8>>> = found.into_iter().collect();
-                    Ok(keys.iter().map(|key| found.remove(key).flatten()).collect())
-                }
+                Ok(found) => Ok(in_order_of(keys, found)),
                 Err(_) => {
                     self.batch_reads_fail.store(true, Ordering::Relaxed);
                     self.get_each(keys)
@@ -145,6 +141,16 @@ impl KeyValueStore for SpinStore {
     fn increment(&self, key: &str, delta: i64) -> Result<i64, StoreError> {
         self.busy_safe(|| atomics::increment(&self.bucket, key, delta))
     }
+}
+
+/// The values of `keys`, in their order, from a batch answer: backends may
+/// leave missing keys out or answer in their own order, and a key asked
+/// twice gets its value twice.
+fn in_order_of(keys: &[String], found: Vec<(String, Option<Vec<u8>>)>) -> Vec<Option<Vec<u8>>> {
+    let found: HashMap<String, Option<Vec<u8>>> = found.into_iter().collect();
+    keys.iter()
+        .map(|key| found.get(key).cloned().flatten())
+        .collect()
 }
 
 #[cfg(test)]
@@ -222,5 +228,23 @@ mod tests {
             assert_eq!(tries.get(), 1, "{error:?}");
             assert!(pauses.0.borrow().is_empty());
         }
+    }
+
+    #[test]
+    fn a_batch_answer_is_put_in_the_order_asked_with_repeats() {
+        let keys: Vec<String> = ["b", "a", "b", "none"].map(String::from).to_vec();
+        let found = vec![
+            ("a".to_owned(), Some(b"1".to_vec())),
+            ("b".to_owned(), Some(b"2".to_vec())),
+        ];
+        assert_eq!(
+            in_order_of(&keys, found),
+            [
+                Some(b"2".to_vec()),
+                Some(b"1".to_vec()),
+                Some(b"2".to_vec()),
+                None
+            ]
+        );
     }
 }
