@@ -8,6 +8,9 @@ use crate::streams::{self, ReadStop};
 use spin_sdk::http::IncomingRequest;
 use std::time::Duration;
 
+/// Largest accepted request body.
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
 /// How long a client has to send its whole body. The host waits as long as
 /// the client keeps the connection open; a client that promised a body and
 /// stopped sending would hold the instance as long. 64 KiB in 10 s is

@@ -1,7 +1,7 @@
-//! JSON body intake with the contract's rules, in this order:
-//! `413` over 64 KiB, `415` when the content type is not JSON, `400` when the
-//! bytes are not JSON, `422` with one `details` entry per bad field.
-//! Unknown fields are ignored.
+//! JSON body intake with the contract's rules, in this order: `413` over
+//! 64 KiB (the pipeline's, while it reads the body: see `body`), `415` when
+//! the content type is not JSON, `400` when the bytes are not JSON, `422`
+//! with one `details` entry per bad field. Unknown fields are ignored.
 
 use crate::error::{ApiError, FieldError};
 use domain_core::{DomainError, Failure};
@@ -9,18 +9,12 @@ use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 use std::fmt::Display;
 
-/// Largest accepted request body.
-pub const MAX_BODY_BYTES: usize = 64 * 1024;
-
 pub struct JsonIntake;
 
 impl JsonIntake {
-    /// Checks size, media type and syntax, and that the body is a JSON object;
+    /// Checks media type and syntax, and that the body is a JSON object;
     /// returns a reader for its fields.
     pub fn object(content_type: Option<&str>, body: &[u8]) -> Result<FieldReader, ApiError> {
-        if body.len() > MAX_BODY_BYTES {
-            return Err(ApiError::payload_too_large(MAX_BODY_BYTES));
-        }
         // An empty body is not JSON whatever its type says: `400` below.
         require_json_media_type_if_any(content_type, body)?;
         match serde_json::from_slice::<Value>(body) {
@@ -248,25 +242,6 @@ mod tests {
 
     fn reader(body: &str) -> FieldReader {
         JsonIntake::object(JSON, body.as_bytes()).expect("a JSON object")
-    }
-
-    #[test]
-    fn bodies_over_64_kib_are_refused_before_anything_else() {
-        let body = vec![b' '; MAX_BODY_BYTES + 1];
-        let error = JsonIntake::object(Some("text/plain"), &body).unwrap_err();
-        assert_eq!((error.status, error.code), (413, "payload_too_large"));
-        // At the limit the body is read, and whitespace is no JSON.
-        let error = JsonIntake::object(JSON, &vec![b' '; MAX_BODY_BYTES]).unwrap_err();
-        assert_eq!((error.status, error.code), (400, "invalid_json"));
-    }
-
-    /// The contract's 64 KiB, in bytes: 65 536 is read, 65 537 is not.
-    #[test]
-    fn the_body_limit_is_64_kib() {
-        let error = JsonIntake::object(JSON, &vec![b' '; 65_536]).unwrap_err();
-        assert_eq!(error.code, "invalid_json");
-        let error = JsonIntake::object(JSON, &vec![b' '; 65_537]).unwrap_err();
-        assert_eq!(error.code, "payload_too_large");
     }
 
     #[test]

@@ -7,9 +7,9 @@
 //! ([`RequestContext::after_response`]).
 
 use crate::access_log::{self, AccessLog};
-use crate::body::{self, BodyError};
+use crate::body::{self, BodyError, MAX_BODY_BYTES};
 use crate::error::ApiError;
-use crate::json_body::{MAX_BODY_BYTES, require_json_media_type_if_any};
+use crate::json_body::require_json_media_type_if_any;
 use crate::request_id::{self, RequestId};
 use crate::respond;
 use crate::response::HttpResponse;
