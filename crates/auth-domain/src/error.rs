@@ -38,7 +38,10 @@ pub enum LoginError {
     /// Unknown user and wrong password alike.
     #[error("The username or password is wrong.")]
     InvalidCredentials,
-    #[error("Too many failed attempts; try again later.")]
+    /// Locked by five failures, or five checks already under way: at most
+    /// five passwords are checked per window, however many attempts arrive
+    /// at once, so the message blames attempts, not failures.
+    #[error("Too many login attempts for this username; try again after Retry-After seconds.")]
     TooManyAttempts { retry_after_seconds: u64 },
     #[error(transparent)]
     Unexpected(#[from] Unexpected),

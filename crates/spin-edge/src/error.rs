@@ -159,7 +159,7 @@ impl ApiError {
         Self::new(
             429,
             "too_many_attempts",
-            "Too many failed attempts; try again later.",
+            "Too many login attempts for this username; try again after Retry-After seconds.",
         )
         .with_header("retry-after", retry_after_seconds.to_string())
     }
