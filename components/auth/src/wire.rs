@@ -24,7 +24,8 @@ pub struct RegisterRequest {
         max_length = 128
     )]
     password: Password,
-    /// At most 254 characters, one `@` with text on both sides.
+    /// At most 254 characters, one `@` with text on both sides, no spaces or
+    /// control characters.
     #[schema(value_type = Option<String>, example = "alice@example.com", max_length = 254)]
     email: Option<Email>,
 }

@@ -314,6 +314,9 @@ async fn email_rules() {
         "user@".to_string(),
         String::new(),
         format!("{long_local}@example.com"), // 255 characters
+        "a\r\nBcc: victim@example.com".to_string(),
+        "a b@example.com".to_string(),
+        "a@example.com\u{0}".to_string(),
     ] {
         let r = app
             .post_json(
