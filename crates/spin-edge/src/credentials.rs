@@ -26,9 +26,73 @@ pub fn bearer_token(authorization: Option<&str>) -> Option<&str> {
     (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
 }
 
+/// Headers that mean one thing or nothing: sent more than once, which one
+/// counts is up to each reader (a proxy may take the first, Spin's request
+/// keeps the last), so none does.
+const ONE_OR_NONE: [&str; 3] = ["authorization", "x-internal-key", "content-type"];
+
+/// `headers` without any of [`ONE_OR_NONE`] that came more than once: an
+/// ambiguous credential is no credential (`401` where one is needed), an
+/// ambiguous body type no JSON (`415` where there is a body).
+pub fn without_ambiguous(mut headers: Vec<(String, Vec<u8>)>) -> Vec<(String, Vec<u8>)> {
+    let repeated: Vec<&str> = ONE_OR_NONE
+        .into_iter()
+        .filter(|name| {
+            headers
+                .iter()
+                .filter(|(header, _)| header.eq_ignore_ascii_case(name))
+                .count()
+                > 1
+        })
+        .collect();
+    if !repeated.is_empty() {
+        headers.retain(|(header, _)| {
+            !repeated
+                .iter()
+                .any(|name| header.eq_ignore_ascii_case(name))
+        });
+    }
+    headers
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn named(headers: &[(&str, &str)]) -> Vec<(String, Vec<u8>)> {
+        headers
+            .iter()
+            .map(|(name, value)| (name.to_string(), value.as_bytes().to_vec()))
+            .collect()
+    }
+
+    #[test]
+    fn a_credential_or_body_type_sent_twice_counts_as_none() {
+        let sent = named(&[
+            ("Authorization", "Bearer a"),
+            ("authorization", "Bearer b"),
+            ("X-Internal-Key", "k"),
+            ("x-internal-key", "k"),
+            ("content-type", "text/plain"),
+            ("Content-Type", "application/json"),
+            ("accept", "a"),
+            ("accept", "b"),
+        ]);
+        assert_eq!(
+            without_ambiguous(sent),
+            named(&[("accept", "a"), ("accept", "b")])
+        );
+    }
+
+    #[test]
+    fn headers_sent_once_are_kept_as_they_are() {
+        let sent = named(&[
+            ("Authorization", "Bearer a"),
+            ("x-internal-key", "k"),
+            ("content-type", "application/json"),
+        ]);
+        assert_eq!(without_ambiguous(sent.clone()), sent);
+    }
 
     #[test]
     fn internal_key_must_match_exactly() {

@@ -8,6 +8,7 @@
 
 use crate::access_log::{self, AccessLog};
 use crate::body::{self, BodyError, MAX_BODY_BYTES};
+use crate::credentials;
 use crate::error::ApiError;
 use crate::json_body::require_json_media_type_if_any;
 use crate::request_id::{self, RequestId};
@@ -150,7 +151,7 @@ impl Routes {
     /// (`fn handle(request: IncomingRequest, response: ResponseOutparam)`).
     pub fn serve(self, incoming: IncomingRequest, outparam: ResponseOutparam) {
         let started = Instant::now();
-        let headers = incoming.headers().entries();
+        let headers = credentials::without_ambiguous(incoming.headers().entries());
         let request_id = RequestId::from_header(header(&headers, request_id::HEADER));
         let context = RequestContext {
             service: self.service,

@@ -53,6 +53,45 @@ async fn a_body_that_is_not_json_gets_415() {
     }
 }
 
+/// A credential or a body type sent twice means nothing: which of the two
+/// would count differs between readers (a proxy may check the first), so
+/// neither does, even when both are the same.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_credential_or_content_type_sent_twice_counts_as_none() {
+    let app = spawn_app().await;
+    let user = app.register_user().await;
+    let token = app.login_token(&user).await;
+    for second in [format!("Bearer {token}"), "Bearer garbage".to_owned()] {
+        let me = app.with(app.get("/auth/me"), Cred::Bearer(&token));
+        let r = app.send(me.header("Authorization", second.as_str())).await;
+        r.assert_unauthorized_bearer();
+    }
+    app.me(&token).await.assert_status(200);
+
+    let metrics = format!("/analytics/metrics/user/{}/actions", user.user_id);
+    let key = app.internal_key.clone();
+    for second in [key.as_str(), "not-the-key"] {
+        let request = app.with(app.get(&metrics), Cred::Internal);
+        let r = app.send(request.header("X-Internal-Key", second)).await;
+        r.assert_error(401, "unauthorized");
+    }
+    app.send(app.with(app.get(&metrics), Cred::Internal))
+        .await
+        .assert_status(200);
+
+    for second in ["application/json", "text/plain"] {
+        let body = json!({"username": unique_username("twice"), "password": strong_password()});
+        let request = app
+            .post("/auth/register")
+            .header("Content-Type", "application/json")
+            .header("Content-Type", second)
+            .body(body.to_string());
+        app.send(request)
+            .await
+            .assert_error(415, "unsupported_media_type");
+    }
+}
+
 /// No body at all is not JSON, whatever its type says: `400`, not `415`.
 #[tokio::test(flavor = "multi_thread")]
 async fn no_body_at_all_gets_400() {
