@@ -93,11 +93,16 @@ where
         request: NotifyRequest,
         ticket: Option<&Ticket>,
     ) -> Result<Receipt, NotifyError> {
-        let notification = Notification::new(request, self.clock.now());
+        let mut notification = Notification::new(request, self.clock.now());
         // Charged here, after the idempotency claim: only a request that
         // would deliver spends the budget, never a repeat of its key.
         let within_budget = budget::admit(&self.store, &notification)?;
         let place = records::reserve(&self.store, &notification.user_id)?;
+        // Stamped again once numbered: the listing is in the order of the
+        // numbers, and a busy store may keep a request waiting seconds for
+        // its number while later ones get theirs; stamped before, "newest
+        // first" would not hold for `created_at`.
+        notification.created_at = self.clock.now();
         // A spent budget is a final failure, stored and answered like a
         // provider's rejection, so that no sender retries it into a later
         // hour.

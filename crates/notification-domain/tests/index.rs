@@ -3,7 +3,7 @@
 mod support;
 
 use domain_core::kv::{InMemoryStore, Op};
-use domain_core::{PageLimit, UserId};
+use domain_core::{Clock, PageLimit, UserId};
 use notification_domain::{
     ChannelKind, Channels, Deliver, Delivery, INDEX_SLOTS, Notification, NotificationId,
     NotificationService, Unavailable,
@@ -344,4 +344,33 @@ fn a_slow_delivery_keeps_its_place_in_the_listing() {
         .recent(&user("alice"), PageLimit::default())
         .unwrap();
     assert_eq!(ids(&listed), [newer, older]);
+}
+
+/// A request kept waiting for its number (a busy store) is stamped when it
+/// gets it, so that the listing, in the order of the numbers, is newest
+/// first by `created_at` too.
+#[test]
+fn created_at_is_when_the_notification_got_its_place() {
+    let fixture = Fixture::new();
+    let clock = fixture.clock.clone();
+    fixture.store.fail_when(move |call| {
+        if call.op == Op::Increment && call.keys.iter().any(|key| key.ends_with(":seq")) {
+            clock.advance_seconds(5);
+        }
+        false
+    });
+    let arrived = fixture.clock.now().unix_seconds();
+    let sent = fixture
+        .service()
+        .notify(request("alice", "waited"), None)
+        .unwrap();
+    assert_eq!(receipt(&sent).created_at.unix_seconds(), arrived + 5);
+    let listed = fixture
+        .service()
+        .recent(&user("alice"), PageLimit::default())
+        .unwrap();
+    assert_eq!(
+        listed[0].notification.created_at.unix_seconds(),
+        arrived + 5
+    );
 }
