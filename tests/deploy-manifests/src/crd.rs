@@ -52,7 +52,7 @@ fn fetch(to: &Path) -> Result<(), CrdError> {
     let unavailable = |why: String| {
         CrdError::Unavailable(format!(
             "the SpinApp CRD could not be fetched ({why}); fetch it with \
-             `curl -fsSL -o crd.yaml {CRD_URL}` and set SPINAPP_CRD=crd.yaml"
+             `curl -fsSL -o /tmp/crd.yaml {CRD_URL}` and set SPINAPP_CRD=/tmp/crd.yaml (an absolute path: the tests run in their own directory)"
         ))
     };
     let dir = to.parent().expect("the cache has a parent directory");

@@ -20,8 +20,8 @@ use spin_sdk::http::{Params, Request};
 ///
 /// With a bearer token: the actions the auth service emits (`register`,
 /// `login`, `login_failed`, `logout`) are refused (`403 reserved_action`);
-/// when the operator set the `client_actions` variable (a comma-separated
-/// list), only those actions are accepted (`403 action_not_allowed`); and a
+/// when the operator set the `client_actions` variable (names separated by
+/// commas or whitespace), only those actions are accepted (`403 action_not_allowed`); and a
 /// user may introduce at most 10 action names the service has not seen
 /// before (`403 action_quota_exceeded`), and users together hold at most 900
 /// of the 1000 tracked names, however many race (the rest stay for the
