@@ -4,6 +4,7 @@
 //! at most to the limit + 1 byte, which is enough to know it is too large;
 //! and all of it must arrive within [`BODY_WAIT`].
 
+use crate::pause;
 use crate::streams::{self, ReadStop};
 use spin_sdk::http::IncomingRequest;
 use std::time::Duration;
@@ -39,9 +40,7 @@ pub fn read_capped(request: &IncomingRequest, limit: usize) -> Result<Vec<u8>, B
     if declared_over(declared.as_deref(), limit) {
         return Err(BodyError::TooLarge);
     }
-    let deadline = wasi::clocks::monotonic_clock::subscribe_duration(
-        u64::try_from(BODY_WAIT.as_nanos()).unwrap_or(u64::MAX),
-    );
+    let deadline = pause::timer(BODY_WAIT);
     let unreadable = |reason: &str| BodyError::Unreadable(reason.to_owned());
     let body = request
         .consume()

@@ -9,6 +9,7 @@
 //! can run at once, so a request that notifies two peers waits for the
 //! slower, not for the sum.
 
+use crate::pause;
 use crate::streams::{self, ReadStop, WriteStop};
 use spin_sdk::wit::wasi::http0_2_0::outgoing_handler;
 use spin_sdk::wit::wasi::http0_2_0::types::{
@@ -173,7 +174,7 @@ pub fn send_all(
 ) -> Vec<Result<OutboundResponse, OutboundError>> {
     // Started first, so that the time spent handing the hosts the request
     // bodies counts against the deadline too.
-    let timer = wasi::clocks::monotonic_clock::subscribe_duration(as_nanos(deadline.total));
+    let timer = pause::timer(deadline.total);
     let read_bodies: Vec<bool> = requests.iter().map(|r| r.read_body).collect();
     let started: Vec<Result<FutureIncomingResponse, OutboundError>> = requests
         .into_iter()
@@ -251,10 +252,6 @@ fn await_heads(
         .collect()
 }
 
-fn as_nanos(duration: Duration) -> u64 {
-    u64::try_from(duration.as_nanos()).unwrap_or(u64::MAX)
-}
-
 fn transport_error(code: ErrorCode) -> OutboundError {
     match code {
         ErrorCode::HttpRequestDenied => OutboundError::Denied,
@@ -304,9 +301,9 @@ fn start(
 
     let options = RequestOptions::new();
     // Hosts may refuse to set a timeout; the overall deadline still holds.
-    let _ = options.set_connect_timeout(Some(as_nanos(deadline.connect)));
-    let _ = options.set_first_byte_timeout(Some(as_nanos(deadline.total)));
-    let _ = options.set_between_bytes_timeout(Some(as_nanos(deadline.total)));
+    let _ = options.set_connect_timeout(Some(pause::nanos(deadline.connect)));
+    let _ = options.set_first_byte_timeout(Some(pause::nanos(deadline.total)));
+    let _ = options.set_between_bytes_timeout(Some(pause::nanos(deadline.total)));
 
     let body = outgoing
         .body()

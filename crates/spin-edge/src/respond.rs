@@ -2,6 +2,7 @@
 //! finishing its body, so the client has the whole answer before the
 //! component goes on with anything else.
 
+use crate::pause;
 use crate::streams::{self, WriteStop};
 use spin_sdk::http::{OutgoingBody, OutgoingResponse, Response, ResponseOutparam};
 use std::time::Duration;
@@ -46,9 +47,7 @@ pub fn send(mut response: Response, outparam: ResponseOutparam) -> Result<(), St
         outparam.set(outgoing);
         return Ok(());
     }
-    let deadline = wasi::clocks::monotonic_clock::subscribe_duration(
-        u64::try_from(RESPONSE_WAIT.as_nanos()).unwrap_or(u64::MAX),
-    );
+    let deadline = pause::timer(RESPONSE_WAIT);
     outparam.set(outgoing);
     streams::write_all(&stream, &deadline, &bytes).map_err(|stop| match stop {
         // Left unfinished: the declared length tells the client it is cut.
