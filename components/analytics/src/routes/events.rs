@@ -21,14 +21,14 @@ use spin_sdk::http::{Params, Request};
 /// With a bearer token: the actions the auth service emits (`register`,
 /// `login`, `login_failed`, `logout`) are refused (`403 reserved_action`);
 /// when the operator set the `client_actions` variable (names separated by
-/// commas or whitespace), only those actions are accepted (`403 action_not_allowed`); and a
-/// user may introduce at most 10 action names the service has not seen
-/// before (`403 action_quota_exceeded`), and users together hold at most 900
-/// of the 1000 tracked names, however many race (the rest stay for the
-/// internal key). The internal key is bound by none of these. A user's
-/// new name that another request claimed but has not added within about a
-/// second gets `409 action_being_added` with `Retry-After`, rather than a
-/// slot of its own.
+/// commas or whitespace), only those actions are accepted (`403
+/// action_not_allowed`); and a user may introduce at most 10 action names
+/// the service has not seen before (`403 action_quota_exceeded`), and users
+/// together hold at most 900 of the 1000 tracked names, however many race
+/// (the rest stay for the internal key). The internal key is bound by none
+/// of these. A user's new name that another request claimed but has not
+/// added within about a second gets `409 action_being_added` with
+/// `Retry-After`, rather than a slot of its own.
 #[utoipa::path(
     post,
     path = "/analytics/events",
