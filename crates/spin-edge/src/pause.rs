@@ -25,3 +25,15 @@ impl Pause for MonotonicPause {
         timer(duration).block();
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_duration_becomes_wasi_nanoseconds_and_one_too_long_the_longest_they_hold() {
+        assert_eq!(nanos(Duration::from_millis(1200)), 1_200_000_000);
+        assert_eq!(nanos(Duration::from_nanos(u64::MAX)), u64::MAX);
+        assert_eq!(nanos(Duration::MAX), u64::MAX);
+    }
+}
